@@ -1,0 +1,390 @@
+//! Typed settings, layered: the compiled-in `config/default.toml`, then `--config FILE`,
+//! then `POSTCALL__SECTION__KEY` environment variables. Every error names its key.
+
+use std::{collections::HashMap, net::SocketAddr, path::Path, str::FromStr};
+
+use chrono::{NaiveTime, TimeDelta};
+use chrono_tz::Tz;
+use config::{Config, Environment, File, FileFormat};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{eligibility::Policy, event::Disposition, quiet_hours::QuietHours};
+
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: Database,
+    pub amqp: Amqp,
+    pub ingest: Ingest,
+    pub eligibility: Eligibility,
+    pub dispatch: Dispatch,
+    pub provider: Provider,
+    pub survey: Survey,
+    pub http: Http,
+    pub api: Api,
+    pub aggregation: Aggregation,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Amqp {
+    pub url: String,
+    pub connect_timeout_seconds: u64,
+    pub exchange: String,
+    pub routing_key: String,
+    pub queue: String,
+    pub dead_letter_exchange: String,
+    pub dead_letter_queue: String,
+    pub events_exchange: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ingest {
+    pub enabled: bool,
+    pub prefetch: u16,
+    pub batch_size: usize,
+    pub batch_linger_ms: u64,
+    pub retry_min_delay_ms: u64,
+    pub retry_max_delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    pub dispositions: Vec<String>,
+    pub min_talk_seconds: u32,
+    pub sample_rate: f64,
+    pub frequency_cap_days: u32,
+    pub stale_after_hours: u32,
+    pub delay_seconds: u32,
+    pub default_timezone: String,
+    pub default_language: String,
+    pub quiet_hours: QuietHoursSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHoursSettings {
+    pub enabled: bool,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dispatch {
+    pub enabled: bool,
+    pub retry: Retry,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    pub base_delay_seconds: u64,
+    pub max_delay_seconds: u64,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    pub kind: String,
+    pub twilio: Twilio,
+    pub webhook: WebhookProvider,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Twilio {
+    pub base_url: String,
+    pub account_sid: String,
+    #[serde(serialize_with = "hidden")]
+    pub auth_token: String,
+    pub from: String,
+    pub messaging_service_sid: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookProvider {
+    pub url: String,
+    #[serde(serialize_with = "hidden")]
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Survey {
+    pub expire_after_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    pub enabled: bool,
+    pub bind: String,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Api {
+    #[serde(serialize_with = "hidden")]
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aggregation {
+    pub enabled: bool,
+    pub schedule: String,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    pub format: String,
+    pub filter: String,
+}
+
+/// A setting that cannot be used, with the dotted key it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("config key `{key}`: {why}")]
+    Invalid { key: &'static str, why: String },
+}
+
+fn invalid(key: &'static str, why: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        why: why.into(),
+    }
+}
+
+fn hidden<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if value.is_empty() { "" } else { "<hidden>" })
+}
+
+impl Settings {
+    /// Loads the layers from the process environment and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, None)
+    }
+
+    /// Like `load`, with the environment given explicitly (tests use this).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: Option<HashMap<String, String>>,
+    ) -> Result<Self, ConfigError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(File::from(path).required(true));
+        }
+        let environment = Environment::with_prefix("POSTCALL")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("eligibility.dispositions")
+            .source(env);
+        let settings: Settings = builder.add_source(environment).build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks every value that has rules beyond its type; the first failure names its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.policy()?;
+        self.http_bind()?;
+        non_empty("database.url", &self.database.url)?;
+        non_empty("amqp.url", &self.amqp.url)?;
+        for (key, name) in [
+            ("amqp.exchange", &self.amqp.exchange),
+            ("amqp.routing_key", &self.amqp.routing_key),
+            ("amqp.queue", &self.amqp.queue),
+            ("amqp.dead_letter_exchange", &self.amqp.dead_letter_exchange),
+            ("amqp.dead_letter_queue", &self.amqp.dead_letter_queue),
+            ("amqp.events_exchange", &self.amqp.events_exchange),
+        ] {
+            non_empty(key, name)?;
+        }
+        self.validate_ingest()?;
+        self.validate_provider()?;
+        self.validate_misc()
+    }
+
+    fn validate_ingest(&self) -> Result<(), ConfigError> {
+        let i = &self.ingest;
+        if i.batch_size == 0 {
+            return Err(invalid("ingest.batch_size", "must be at least 1"));
+        }
+        if usize::from(i.prefetch) < i.batch_size {
+            return Err(invalid(
+                "ingest.prefetch",
+                format!(
+                    "must be at least ingest.batch_size ({}), or a batch can never fill",
+                    i.batch_size
+                ),
+            ));
+        }
+        if i.retry_min_delay_ms == 0 || i.retry_max_delay_ms < i.retry_min_delay_ms {
+            return Err(invalid(
+                "ingest.retry_max_delay_ms",
+                "must be at least ingest.retry_min_delay_ms, which must be above 0",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_provider(&self) -> Result<(), ConfigError> {
+        let p = &self.provider;
+        match p.kind.as_str() {
+            "console" => Ok(()),
+            "twilio" => {
+                non_empty("provider.twilio.base_url", &p.twilio.base_url)?;
+                non_empty("provider.twilio.account_sid", &p.twilio.account_sid)?;
+                non_empty("provider.twilio.auth_token", &p.twilio.auth_token)?;
+                if p.twilio.from.is_empty() && p.twilio.messaging_service_sid.is_empty() {
+                    return Err(invalid(
+                        "provider.twilio.from",
+                        "set it, or provider.twilio.messaging_service_sid",
+                    ));
+                }
+                Ok(())
+            }
+            "webhook" => {
+                non_empty("provider.webhook.url", &p.webhook.url)?;
+                if !p.webhook.secret.starts_with("whsec_") {
+                    return Err(invalid(
+                        "provider.webhook.secret",
+                        "must be a Standard Webhooks secret, `whsec_<base64>`",
+                    ));
+                }
+                Ok(())
+            }
+            other => Err(invalid(
+                "provider.kind",
+                format!("must be console, twilio or webhook, got {other:?}"),
+            )),
+        }
+    }
+
+    fn validate_misc(&self) -> Result<(), ConfigError> {
+        let r = &self.dispatch.retry;
+        if r.max_attempts == 0 {
+            return Err(invalid("dispatch.retry.max_attempts", "must be at least 1"));
+        }
+        if r.max_delay_seconds < r.base_delay_seconds {
+            return Err(invalid(
+                "dispatch.retry.max_delay_seconds",
+                "must be at least dispatch.retry.base_delay_seconds",
+            ));
+        }
+        if self.survey.expire_after_hours == 0 {
+            return Err(invalid("survey.expire_after_hours", "must be at least 1"));
+        }
+        cron::Schedule::from_str(&self.aggregation.schedule).map_err(|e| {
+            invalid(
+                "aggregation.schedule",
+                format!("{e} (6 fields, seconds first: \"0 */5 * * * *\")"),
+            )
+        })?;
+        zone("aggregation.timezone", &self.aggregation.timezone)?;
+        if !crate::domain::event::language_tag(&self.eligibility.default_language) {
+            return Err(invalid(
+                "eligibility.default_language",
+                "must be a BCP 47 tag such as zh-CN or en",
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(invalid("log.format", "must be text or json"));
+        }
+        Ok(())
+    }
+
+    pub fn http_bind(&self) -> Result<SocketAddr, ConfigError> {
+        self.http
+            .bind
+            .parse()
+            .map_err(|e| invalid("http.bind", format!("not a socket address: {e}")))
+    }
+
+    /// The eligibility rules as the domain takes them.
+    pub fn policy(&self) -> Result<Policy, ConfigError> {
+        let e = &self.eligibility;
+        if !(0.0..=1.0).contains(&e.sample_rate) {
+            return Err(invalid(
+                "eligibility.sample_rate",
+                format!("must be between 0.0 and 1.0, got {}", e.sample_rate),
+            ));
+        }
+        let dispositions = e
+            .dispositions
+            .iter()
+            .map(|d| d.parse::<Disposition>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|why| invalid("eligibility.dispositions", why))?;
+        let quiet_hours = e
+            .quiet_hours
+            .enabled
+            .then(|| -> Result<QuietHours, ConfigError> {
+                Ok(QuietHours {
+                    start: clock("eligibility.quiet_hours.start", &e.quiet_hours.start)?,
+                    end: clock("eligibility.quiet_hours.end", &e.quiet_hours.end)?,
+                })
+            })
+            .transpose()?;
+        if e.stale_after_hours == 0 {
+            return Err(invalid(
+                "eligibility.stale_after_hours",
+                "must be at least 1",
+            ));
+        }
+        Ok(Policy {
+            dispositions,
+            min_talk: TimeDelta::seconds(e.min_talk_seconds.into()),
+            sample_rate: e.sample_rate,
+            frequency_cap: TimeDelta::days(e.frequency_cap_days.into()),
+            stale_after: TimeDelta::hours(e.stale_after_hours.into()),
+            delay: TimeDelta::seconds(e.delay_seconds.into()),
+            quiet_hours,
+            default_timezone: zone("eligibility.default_timezone", &e.default_timezone)?,
+        })
+    }
+}
+
+fn non_empty(key: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.trim().is_empty() {
+        return Err(invalid(key, "must not be empty"));
+    }
+    Ok(())
+}
+
+fn zone(key: &'static str, name: &str) -> Result<Tz, ConfigError> {
+    name.parse()
+        .map_err(|_| invalid(key, format!("unknown IANA time zone {name:?}")))
+}
+
+fn clock(key: &'static str, hhmm: &str) -> Result<NaiveTime, ConfigError> {
+    NaiveTime::parse_from_str(hhmm, "%H:%M")
+        .map_err(|_| invalid(key, format!("expected HH:MM, got {hhmm:?}")))
+}
+
+#[cfg(test)]
+mod tests;

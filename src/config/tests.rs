@@ -1,0 +1,243 @@
+use std::{collections::HashMap, io::Write};
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn load_env(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    Settings::load_from(None, env(pairs))
+}
+
+fn error_of(pairs: &[(&str, &str)]) -> String {
+    load_env(pairs).unwrap_err().to_string()
+}
+
+#[test]
+fn defaults_reach_the_local_services() {
+    let s = load_env(&[]).unwrap();
+    assert_eq!(
+        s.database.url,
+        "postgres://postgres@127.0.0.1:5432/postcall"
+    );
+    assert_eq!(s.amqp.url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+    assert_eq!(s.http.bind, "127.0.0.1:8080");
+    assert_eq!(s.amqp.queue, "postcall.call-completed");
+    assert_eq!(s.amqp.dead_letter_queue, "postcall.call-completed.dead");
+    assert_eq!(s.provider.kind, "console");
+    let p = s.policy().unwrap();
+    assert_eq!(p.min_talk, TimeDelta::seconds(20));
+    assert_eq!(p.frequency_cap, TimeDelta::days(7));
+    assert_eq!(p.delay, TimeDelta::minutes(5));
+    assert_eq!(p.sample_rate, 1.0);
+    assert_eq!(p.dispositions, vec![Disposition::Completed]);
+    let qh = p.quiet_hours.unwrap();
+    assert_eq!(
+        (qh.start.to_string(), qh.end.to_string()),
+        ("21:00:00".into(), "09:00:00".into())
+    );
+}
+
+#[test]
+fn the_contract_keys_are_settable_from_the_environment() {
+    let s = load_env(&[
+        ("POSTCALL__DATABASE__URL", "postgres://db.example/pc"),
+        ("POSTCALL__AMQP__URL", "amqp://mq.example/%2f"),
+        ("POSTCALL__PROVIDER__KIND", "twilio"),
+        (
+            "POSTCALL__PROVIDER__TWILIO__BASE_URL",
+            "http://127.0.0.1:9999",
+        ),
+        ("POSTCALL__PROVIDER__TWILIO__ACCOUNT_SID", "AC123"),
+        ("POSTCALL__PROVIDER__TWILIO__AUTH_TOKEN", "12345"),
+        ("POSTCALL__PROVIDER__TWILIO__FROM", "+15005550006"),
+        (
+            "POSTCALL__PROVIDER__WEBHOOK__URL",
+            "http://127.0.0.1:9998/send",
+        ),
+        (
+            "POSTCALL__PROVIDER__WEBHOOK__SECRET",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ),
+        ("POSTCALL__HTTP__BIND", "0.0.0.0:9090"),
+        ("POSTCALL__HTTP__PUBLIC_URL", "https://postcall.example.com"),
+        ("POSTCALL__ELIGIBILITY__DELAY_SECONDS", "60"),
+        ("POSTCALL__ELIGIBILITY__QUIET_HOURS__ENABLED", "false"),
+        ("POSTCALL__ELIGIBILITY__QUIET_HOURS__START", "22:30"),
+        ("POSTCALL__ELIGIBILITY__QUIET_HOURS__END", "08:00"),
+        ("POSTCALL__ELIGIBILITY__FREQUENCY_CAP_DAYS", "3"),
+        ("POSTCALL__ELIGIBILITY__SAMPLE_RATE", "0.25"),
+        ("POSTCALL__ELIGIBILITY__MIN_TALK_SECONDS", "45"),
+        (
+            "POSTCALL__ELIGIBILITY__DISPOSITIONS",
+            "completed,transferred",
+        ),
+        ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "5"),
+        ("POSTCALL__DISPATCH__RETRY__MAX_DELAY_SECONDS", "600"),
+        ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", "4"),
+        ("POSTCALL__SURVEY__EXPIRE_AFTER_HOURS", "48"),
+        ("POSTCALL__AGGREGATION__SCHEDULE", "0 0 * * * *"),
+        ("POSTCALL__AGGREGATION__TIMEZONE", "Europe/Berlin"),
+        ("POSTCALL__API__TOKEN", "secret-token"),
+    ])
+    .unwrap();
+    assert_eq!(s.database.url, "postgres://db.example/pc");
+    assert_eq!(s.amqp.url, "amqp://mq.example/%2f");
+    assert_eq!(
+        s.provider.twilio.auth_token, "12345",
+        "a numeric-looking secret stays a string"
+    );
+    assert_eq!(s.provider.twilio.base_url, "http://127.0.0.1:9999");
+    assert_eq!(s.http.public_url, "https://postcall.example.com");
+    assert_eq!(s.eligibility.quiet_hours.start, "22:30");
+    assert!(!s.eligibility.quiet_hours.enabled);
+    assert_eq!(s.dispatch.retry.max_attempts, 4);
+    assert_eq!(s.survey.expire_after_hours, 48);
+    assert_eq!(s.api.token, "secret-token");
+    let p = s.policy().unwrap();
+    assert_eq!(p.sample_rate, 0.25);
+    assert_eq!(p.min_talk, TimeDelta::seconds(45));
+    assert_eq!(p.frequency_cap, TimeDelta::days(3));
+    assert_eq!(
+        p.dispositions,
+        vec![Disposition::Completed, Disposition::Transferred]
+    );
+    assert!(p.quiet_hours.is_none());
+}
+
+#[test]
+fn a_file_overlays_the_defaults_and_the_environment_overlays_the_file() {
+    let mut file = tempfile_with("[eligibility]\ndelay_seconds = 120\nmin_talk_seconds = 30\n");
+    file.flush().unwrap();
+    let s = Settings::load_from(
+        Some(file.path()),
+        env(&[("POSTCALL__ELIGIBILITY__DELAY_SECONDS", "90")]),
+    )
+    .unwrap();
+    assert_eq!(s.eligibility.delay_seconds, 90);
+    assert_eq!(s.eligibility.min_talk_seconds, 30);
+    assert_eq!(s.eligibility.frequency_cap_days, 7);
+}
+
+#[test]
+fn a_missing_config_file_refuses_to_start() {
+    let err = Settings::load_from(Some(Path::new("/nonexistent/postcall.toml")), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("postcall.toml"), "{err}");
+}
+
+#[test]
+fn invalid_values_name_their_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "POSTCALL__ELIGIBILITY__SAMPLE_RATE",
+            "1.5",
+            "eligibility.sample_rate",
+        ),
+        (
+            "POSTCALL__ELIGIBILITY__DELAY_SECONDS",
+            "soon",
+            "eligibility.delay_seconds",
+        ),
+        (
+            "POSTCALL__ELIGIBILITY__QUIET_HOURS__START",
+            "9pm",
+            "eligibility.quiet_hours.start",
+        ),
+        (
+            "POSTCALL__ELIGIBILITY__QUIET_HOURS__END",
+            "25:00",
+            "eligibility.quiet_hours.end",
+        ),
+        (
+            "POSTCALL__ELIGIBILITY__DISPOSITIONS",
+            "completed,hung_up",
+            "eligibility.dispositions",
+        ),
+        (
+            "POSTCALL__ELIGIBILITY__DEFAULT_TIMEZONE",
+            "Asia/Beijing",
+            "eligibility.default_timezone",
+        ),
+        (
+            "POSTCALL__ELIGIBILITY__DEFAULT_LANGUAGE",
+            "chinese!",
+            "eligibility.default_language",
+        ),
+        (
+            "POSTCALL__AGGREGATION__SCHEDULE",
+            "*/5 * * * *",
+            "aggregation.schedule",
+        ),
+        (
+            "POSTCALL__AGGREGATION__TIMEZONE",
+            "Nowhere",
+            "aggregation.timezone",
+        ),
+        (
+            "POSTCALL__PROVIDER__KIND",
+            "carrier-pigeon",
+            "provider.kind",
+        ),
+        ("POSTCALL__HTTP__BIND", "localhost", "http.bind"),
+        ("POSTCALL__INGEST__PREFETCH", "10", "ingest.prefetch"),
+        (
+            "POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS",
+            "0",
+            "dispatch.retry.max_attempts",
+        ),
+        ("POSTCALL__LOG__FORMAT", "xml", "log.format"),
+    ];
+    for (var, value, key) in cases {
+        let err = error_of(&[(var, value)]);
+        assert!(err.contains(key), "{var}={value}: {err}");
+    }
+}
+
+#[test]
+fn a_provider_without_its_credentials_refuses_to_start() {
+    let err = error_of(&[("POSTCALL__PROVIDER__KIND", "twilio")]);
+    assert!(err.contains("provider.twilio.account_sid"), "{err}");
+    let err = error_of(&[
+        ("POSTCALL__PROVIDER__KIND", "webhook"),
+        (
+            "POSTCALL__PROVIDER__WEBHOOK__URL",
+            "http://127.0.0.1:1/send",
+        ),
+        ("POSTCALL__PROVIDER__WEBHOOK__SECRET", "plain"),
+    ]);
+    assert!(err.contains("provider.webhook.secret"), "{err}");
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let err = error_of(&[("POSTCALL__ELIGIBILITY__SAMPLING_RATE", "0.5")]);
+    assert!(err.contains("sampling_rate"), "{err}");
+    let mut file = tempfile_with("[eligibility.quiet_hours]\nbegin = \"22:00\"\n");
+    file.flush().unwrap();
+    let err = Settings::load_from(Some(file.path()), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("begin"), "{err}");
+}
+
+#[test]
+fn secrets_are_hidden_when_printed() {
+    let s = load_env(&[("POSTCALL__API__TOKEN", "t0ps3cret")]).unwrap();
+    let shown = toml::to_string(&s).unwrap();
+    assert!(!shown.contains("t0ps3cret"), "{shown}");
+    assert!(shown.contains("<hidden>"));
+}
+
+fn tempfile_with(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}

@@ -1,0 +1,370 @@
+//! The `call.completed` event (DESIGN.md §1), parsed and validated from its JSON body.
+//!
+//! Parsing is the only place an event can be rejected as poison: everything after it
+//! holds a `CallCompleted` whose every field already obeys the contract.
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::phone::PhoneNumber;
+
+/// Why an event body is poison; the text goes to the dead-letter header `x-postcall-error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PoisonReason(pub String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    Completed,
+    Abandoned,
+    Transferred,
+    Voicemail,
+    Failed,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Abandoned => "abandoned",
+            Self::Transferred => "transferred",
+            Self::Voicemail => "voicemail",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::str::FromStr for Disposition {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned()))
+            .map_err(|_| format!("unknown disposition `{s}`"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallCompleted {
+    pub event_id: Option<Uuid>,
+    pub call_id: String,
+    pub customer_phone: PhoneNumber,
+    pub agent_id: String,
+    pub queue: String,
+    pub started_at: DateTime<FixedOffset>,
+    pub answered_at: Option<DateTime<FixedOffset>>,
+    pub ended_at: DateTime<FixedOffset>,
+    pub disposition: Disposition,
+    pub language: Option<String>,
+    pub customer_timezone: Option<Tz>,
+}
+
+impl CallCompleted {
+    /// Time between entering the line and an agent picking up; none if never answered.
+    pub fn wait(&self) -> Option<TimeDelta> {
+        self.answered_at.map(|a| a - self.started_at)
+    }
+
+    /// Time spoken with the agent; zero if never answered.
+    pub fn talk(&self) -> TimeDelta {
+        self.answered_at
+            .map_or(TimeDelta::zero(), |a| self.ended_at - a)
+    }
+}
+
+/// The wire shape: strings stay strings here so that each field's error can name it.
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(default)]
+    event_id: Option<String>,
+    call_id: String,
+    customer_phone: String,
+    agent_id: String,
+    queue: String,
+    started_at: String,
+    #[serde(default)]
+    answered_at: Option<String>,
+    ended_at: String,
+    disposition: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    customer_timezone: Option<String>,
+}
+
+/// Parses a message body into a JSON value and then into an event.
+pub fn parse(body: &[u8]) -> Result<CallCompleted, PoisonReason> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| PoisonReason(format!("invalid event JSON: {e}")))?;
+    from_json(&value)
+}
+
+/// Validates an already-parsed body. The body is stored as it came, so a NUL character
+/// anywhere in it (PostgreSQL's text and jsonb cannot hold one) makes it poison here rather
+/// than a batch insert that fails forever.
+pub fn from_json(value: &serde_json::Value) -> Result<CallCompleted, PoisonReason> {
+    if contains_nul(value) {
+        return Err(PoisonReason(
+            "event contains a NUL character (\\u0000), which cannot be stored".into(),
+        ));
+    }
+    let wire =
+        Wire::deserialize(value).map_err(|e| PoisonReason(format!("invalid event JSON: {e}")))?;
+    let poison = |field: &str, why: String| PoisonReason(format!("`{field}`: {why}"));
+
+    let event_id = wire
+        .event_id
+        .map(|id| {
+            Uuid::parse_str(&id).map_err(|_| poison("event_id", format!("not a UUID: {id:?}")))
+        })
+        .transpose()?;
+    let call_id = bounded("call_id", wire.call_id, 128)?;
+    let customer_phone = PhoneNumber::parse(&wire.customer_phone)
+        .map_err(|e| poison("customer_phone", e.to_string()))?;
+    let agent_id = bounded("agent_id", wire.agent_id, 64)?;
+    let queue = bounded("queue", wire.queue, 64)?;
+    let started_at = timestamp("started_at", &wire.started_at)?;
+    let answered_at = wire
+        .answered_at
+        .map(|t| timestamp("answered_at", &t))
+        .transpose()?;
+    let ended_at = timestamp("ended_at", &wire.ended_at)?;
+    let disposition = wire
+        .disposition
+        .parse::<Disposition>()
+        .map_err(|e| poison("disposition", e))?;
+    let language = wire
+        .language
+        .map(|l| {
+            language_tag(&l)
+                .then_some(l.clone())
+                .ok_or_else(|| poison("language", format!("not a BCP 47 tag: {l:?}")))
+        })
+        .transpose()?;
+    let customer_timezone = wire
+        .customer_timezone
+        .map(|z| {
+            z.parse::<Tz>()
+                .map_err(|_| poison("customer_timezone", format!("unknown IANA time zone {z:?}")))
+        })
+        .transpose()?;
+
+    if ended_at < started_at {
+        return Err(poison("ended_at", "is before started_at".into()));
+    }
+    if let Some(answered) = answered_at
+        && !(started_at <= answered && answered <= ended_at)
+    {
+        return Err(poison(
+            "answered_at",
+            "is not between started_at and ended_at".into(),
+        ));
+    }
+
+    Ok(CallCompleted {
+        event_id,
+        call_id,
+        customer_phone,
+        agent_id,
+        queue,
+        started_at,
+        answered_at,
+        ended_at,
+        disposition,
+        language,
+        customer_timezone,
+    })
+}
+
+fn contains_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
+}
+
+fn bounded(field: &str, value: String, max_chars: usize) -> Result<String, PoisonReason> {
+    let n = value.chars().count();
+    if n == 0 || n > max_chars || value.trim().is_empty() {
+        return Err(PoisonReason(format!(
+            "`{field}`: must be 1 to {max_chars} characters, got {n}"
+        )));
+    }
+    Ok(value)
+}
+
+fn timestamp(field: &str, value: &str) -> Result<DateTime<FixedOffset>, PoisonReason> {
+    DateTime::parse_from_rfc3339(value).map_err(|e| {
+        PoisonReason(format!(
+            "`{field}`: not an RFC 3339 time with offset ({e}): {value:?}"
+        ))
+    })
+}
+
+/// BCP 47 in the shape that matters here: a 2–3 letter language, then 1–8 alphanumeric
+/// subtags (`zh-CN`, `zh-Hans-CN`, `en`). Not a registry check.
+pub fn language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn valid() -> Value {
+        json!({
+            "event_id": "6f1c2a4e-3b7d-4c1e-9a2f-0d5e8b7c6a41",
+            "call_id": "call-0001",
+            "customer_phone": "+8613800138000",
+            "agent_id": "agent-7",
+            "queue": "payment",
+            "started_at": "2026-11-24T10:00:00+08:00",
+            "answered_at": "2026-11-24T10:00:30+08:00",
+            "ended_at": "2026-11-24T10:05:30+08:00",
+            "disposition": "completed",
+            "language": "zh-CN",
+            "customer_timezone": "Asia/Shanghai",
+            "some_future_field": {"ignored": true}
+        })
+    }
+
+    fn parse_value(v: &Value) -> Result<CallCompleted, PoisonReason> {
+        parse(serde_json::to_vec(v).unwrap().as_slice())
+    }
+
+    fn without(field: &str) -> Value {
+        let mut v = valid();
+        v.as_object_mut().unwrap().remove(field);
+        v
+    }
+
+    fn with(field: &str, value: Value) -> Value {
+        let mut v = valid();
+        v[field] = value;
+        v
+    }
+
+    #[test]
+    fn a_complete_event_parses_with_wait_and_talk() {
+        let e = parse_value(&valid()).unwrap();
+        assert_eq!(e.call_id, "call-0001");
+        assert_eq!(e.disposition, Disposition::Completed);
+        assert_eq!(e.customer_timezone, Some(chrono_tz::Asia::Shanghai));
+        assert_eq!(e.wait(), Some(TimeDelta::seconds(30)));
+        assert_eq!(e.talk(), TimeDelta::seconds(300));
+    }
+
+    #[test]
+    fn optional_fields_may_be_absent_or_null() {
+        let mut v = valid();
+        for f in ["event_id", "language", "customer_timezone"] {
+            v.as_object_mut().unwrap().remove(f);
+        }
+        v["answered_at"] = Value::Null;
+        let e = parse_value(&v).unwrap();
+        assert_eq!(
+            (e.event_id, e.language.clone(), e.customer_timezone),
+            (None, None, None)
+        );
+        assert_eq!(e.wait(), None);
+        assert_eq!(e.talk(), TimeDelta::zero());
+    }
+
+    #[test]
+    fn each_missing_required_field_is_poison_naming_it() {
+        for f in [
+            "call_id",
+            "customer_phone",
+            "agent_id",
+            "queue",
+            "started_at",
+            "ended_at",
+            "disposition",
+        ] {
+            let err = parse_value(&without(f)).unwrap_err();
+            assert!(
+                err.0.contains(&format!("missing field `{f}`")),
+                "{f}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_shapes_are_poison_naming_the_field() {
+        let cases = [
+            ("call_id", json!("")),
+            ("call_id", json!("x".repeat(129))),
+            ("agent_id", json!("a".repeat(65))),
+            ("queue", json!("   ")),
+            ("customer_phone", json!("13800138000")),
+            ("started_at", json!("2026-11-24 10:00:00")),
+            ("ended_at", json!("2026-11-24T10:05:30")),
+            ("answered_at", json!("yesterday")),
+            ("disposition", json!("hung_up")),
+            ("language", json!("chinese!")),
+            ("customer_timezone", json!("Mars/Olympus")),
+            ("event_id", json!("not-a-uuid")),
+        ];
+        for (field, value) in cases {
+            let err = parse_value(&with(field, value.clone())).unwrap_err();
+            assert!(
+                err.0.contains(&format!("`{field}`")),
+                "{field}={value}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_json_types_are_poison() {
+        let err = parse_value(&with("call_id", json!(42))).unwrap_err();
+        assert!(err.0.contains("invalid type"), "{err}");
+        assert!(
+            parse(b"{not json")
+                .unwrap_err()
+                .0
+                .starts_with("invalid event JSON")
+        );
+        assert!(parse(b"[]").is_err());
+        assert!(parse(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn a_nul_anywhere_is_poison_because_postgres_cannot_store_it() {
+        let err = parse_value(&with("agent_id", json!("a\u{0}b"))).unwrap_err();
+        assert!(err.0.contains("NUL"), "{err}");
+        let err = parse_value(&with("extra", json!({"k\u{0}": 1}))).unwrap_err();
+        assert!(err.0.contains("NUL"), "{err}");
+    }
+
+    #[test]
+    fn boundary_lengths_are_accepted() {
+        let v = with("call_id", json!("中".repeat(128)));
+        assert_eq!(parse_value(&v).unwrap().call_id.chars().count(), 128);
+        assert!(parse_value(&with("agent_id", json!("a".repeat(64)))).is_ok());
+    }
+
+    #[test]
+    fn times_out_of_order_are_poison() {
+        let err = parse_value(&with("ended_at", json!("2026-11-24T09:59:59+08:00"))).unwrap_err();
+        assert!(err.0.contains("`ended_at`"), "{err}");
+        let err =
+            parse_value(&with("answered_at", json!("2026-11-24T10:06:00+08:00"))).unwrap_err();
+        assert!(err.0.contains("`answered_at`"), "{err}");
+    }
+
+    #[test]
+    fn offsets_other_than_utc_are_kept_as_instants() {
+        let v = with("ended_at", json!("2026-11-24T02:05:30Z"));
+        let e = parse_value(&v).unwrap();
+        assert_eq!(e.talk(), TimeDelta::seconds(300));
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure rules: no I/O, no clocks read, no randomness. Everything here is decided from its
+//! arguments, so every rule is tested in microseconds.
+
+pub mod eligibility;
+pub mod event;
+pub mod phone;
+pub mod quiet_hours;
+pub mod timezone;

@@ -1,0 +1,46 @@
+//! The HTTP server: health now; webhooks and the API join this router later.
+
+mod health;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use axum::{Router, routing::get};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::health::Health;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub health: Arc<Health>,
+    /// Whether this replica consumes from RabbitMQ (so readiness depends on the broker).
+    pub uses_broker: bool,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+}
+
+/// Binds first (so a taken port fails start-up loudly), then serves until shutdown.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the HTTP server to {addr} (http.bind)"))
+}
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "HTTP listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .context("serving HTTP")
+}

@@ -1,0 +1,81 @@
+//! Gathering deliveries into batches: up to `batch_size`, or whatever arrived within
+//! `batch_linger_ms` of the first. Each delivery is parsed here, so parsing the next batch
+//! overlaps with committing the previous one.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures_util::StreamExt;
+use lapin::{Consumer, message::Delivery};
+use tokio::{sync::mpsc, time::Instant};
+use tokio_util::sync::CancellationToken;
+
+use super::record::Valid;
+use crate::domain::event;
+
+#[derive(Default)]
+pub struct Batch {
+    /// The highest delivery tag in the batch: one ack-multiple covers all of it.
+    pub last_tag: u64,
+    pub valid: Vec<Valid>,
+    /// Deliveries kept whole, to be republished unchanged, with the reason.
+    pub poison: Vec<(Delivery, String)>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.valid.len() + self.poison.len()
+    }
+
+    fn push(&mut self, delivery: Delivery) {
+        self.last_tag = self.last_tag.max(delivery.delivery_tag);
+        let parsed = serde_json::from_slice::<serde_json::Value>(&delivery.data)
+            .map_err(|e| event::PoisonReason(format!("invalid event JSON: {e}")))
+            .and_then(|body| event::from_json(&body).map(|event| Valid { event, body }));
+        match parsed {
+            Ok(valid) => self.valid.push(valid),
+            Err(reason) => self.poison.push((delivery, reason.0)),
+        }
+    }
+}
+
+pub struct Limits {
+    pub size: usize,
+    pub linger: Duration,
+}
+
+/// Feeds batches to `out` until shutdown (returns Ok) or until the consumer fails or its
+/// stream ends, which lapin does silently on some broker-side cancels (returns Err, so the
+/// session is restarted).
+pub async fn collect(
+    mut consumer: Consumer,
+    limits: Limits,
+    out: mpsc::Sender<Batch>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        let first = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            next = consumer.next() => next,
+        };
+        let mut batch = Batch::default();
+        batch.push(delivery(first)?);
+        let deadline = Instant::now() + limits.linger;
+        while batch.len() < limits.size {
+            match tokio::time::timeout_at(deadline, consumer.next()).await {
+                Ok(next) => batch.push(delivery(next)?),
+                Err(_elapsed) => break,
+            }
+        }
+        if out.send(batch).await.is_err() {
+            bail!("the batch committer stopped");
+        }
+    }
+}
+
+fn delivery(next: Option<lapin::Result<Delivery>>) -> anyhow::Result<Delivery> {
+    match next {
+        Some(result) => result.context("receiving from RabbitMQ"),
+        None => bail!("the consumer stream ended (consumer cancelled or channel closed)"),
+    }
+}

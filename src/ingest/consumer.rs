@@ -1,0 +1,142 @@
+//! One ingest session: a connection, the topology, a consumer, and the pipeline that turns
+//! batches of deliveries into committed rows and then acks them.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use lapin::{
+    Channel,
+    options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions},
+    types::FieldTable,
+};
+use tokio::sync::mpsc;
+
+use super::{
+    Ingest,
+    batch::{self, Batch, Limits},
+    dead_letter,
+    record::{self, Rules},
+};
+use crate::{amqp, backoff};
+
+pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
+    let amqp_settings = &ingest.settings.amqp;
+    let connection = amqp::connect(amqp_settings, "postcall-ingest").await?;
+    let consume = connection
+        .create_channel()
+        .await
+        .context("opening a channel")?;
+    amqp::declare_topology(&consume, amqp_settings).await?;
+    consume
+        .basic_qos(ingest.settings.ingest.prefetch, BasicQosOptions::default())
+        .await
+        .context("setting prefetch")?;
+    let publish = connection
+        .create_channel()
+        .await
+        .context("opening a channel")?;
+    publish
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .context("enabling publisher confirms")?;
+    let consumer = consume
+        .basic_consume(
+            amqp_settings.queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .context("starting the consumer")?;
+    ingest.health.set_broker(true);
+    tracing::info!(queue = %amqp_settings.queue, "ingest consuming");
+
+    let limits = Limits {
+        size: ingest.settings.ingest.batch_size,
+        linger: Duration::from_millis(ingest.settings.ingest.batch_linger_ms),
+    };
+    // One batch waits while the previous one commits: parsing overlaps the database work.
+    let (tx, rx) = mpsc::channel(1);
+    let collected = batch::collect(consumer, limits, tx, ingest.shutdown.clone());
+    let committed = commit_all(ingest, rx, &consume, &publish);
+    let result = tokio::try_join!(collected, committed).map(|_| ());
+    // Closing returns every delivery not acked to the queue, in order.
+    let _ = connection
+        .close(200, "postcall ingest stopping".into())
+        .await;
+    result
+}
+
+async fn commit_all(
+    ingest: &Ingest,
+    mut batches: mpsc::Receiver<Batch>,
+    consume: &Channel,
+    publish: &Channel,
+) -> anyhow::Result<()> {
+    let rules = Rules {
+        policy: &ingest.policy,
+        default_language: &ingest.settings.eligibility.default_language,
+    };
+    while let Some(batch) = batches.recv().await {
+        dead_letter_all(ingest, publish, &batch).await?;
+        if !batch.valid.is_empty() {
+            let outcome = record_until_committed(ingest, &batch, &rules).await?;
+            tracing::debug!(?outcome, events = batch.valid.len(), "batch committed");
+        }
+        consume
+            .basic_ack(batch.last_tag, BasicAckOptions { multiple: true })
+            .await
+            .context("acking a committed batch")?;
+    }
+    Ok(())
+}
+
+async fn dead_letter_all(ingest: &Ingest, publish: &Channel, batch: &Batch) -> anyhow::Result<()> {
+    let exchange = &ingest.settings.amqp.dead_letter_exchange;
+    let mut confirms = Vec::with_capacity(batch.poison.len());
+    for (delivery, reason) in &batch.poison {
+        tracing::warn!(reason = %reason, delivery_tag = delivery.delivery_tag, "poison event dead-lettered");
+        confirms.push(dead_letter::publish(publish, exchange, delivery, reason).await?);
+    }
+    for confirm in confirms {
+        dead_letter::confirmed(confirm).await?;
+    }
+    Ok(())
+}
+
+/// Retries the batch's transaction until it commits: a database outage must make events
+/// wait, never dead-letter them. The deliveries stay unacked meanwhile, and with the
+/// prefetch window full the broker stops sending. Shutdown gives up without acking.
+async fn record_until_committed(
+    ingest: &Ingest,
+    batch: &Batch,
+    rules: &Rules<'_>,
+) -> anyhow::Result<record::Outcome> {
+    let limits = &ingest.settings.ingest;
+    let mut delays = backoff::forever(
+        Duration::from_millis(limits.retry_min_delay_ms),
+        Duration::from_millis(limits.retry_max_delay_ms),
+    );
+    for attempt in 1.. {
+        match record::record(&ingest.pool, &batch.valid, rules, chrono::Utc::now()).await {
+            Ok(outcome) => {
+                if attempt > 1 {
+                    tracing::info!(attempt, "database is back; batch committed");
+                }
+                ingest.health.set_database_failing(false);
+                return Ok(outcome);
+            }
+            Err(e) => {
+                ingest.health.set_database_failing(true);
+                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                tracing::warn!(error = %e, attempt, retry_in = ?delay, events = batch.valid.len(),
+                    "could not commit batch; keeping it unacked and retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = ingest.shutdown.cancelled() => anyhow::bail!("shutdown while the database was failing"),
+                }
+            }
+        }
+    }
+    unreachable!("the retry loop only ends by returning")
+}

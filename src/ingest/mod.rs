@@ -1,0 +1,55 @@
+//! RabbitMQ → PostgreSQL: consume `call.completed`, dead-letter poison, decide and record
+//! the rest in batches, ack after commit. Supervised: it reconnects, it does not exit.
+
+mod batch;
+mod consumer;
+pub mod dead_letter;
+pub mod record;
+
+use std::{sync::Arc, time::Duration};
+
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::{backoff, config::Settings, domain::eligibility::Policy, health::Health};
+
+/// Everything an ingest session needs; cheap to clone into each attempt.
+#[derive(Clone)]
+pub struct Ingest {
+    pub settings: Arc<Settings>,
+    pub policy: Arc<Policy>,
+    pub pool: PgPool,
+    pub health: Arc<Health>,
+    pub shutdown: CancellationToken,
+}
+
+impl Ingest {
+    /// Runs sessions until shutdown. A session that fails (broker gone, channel closed,
+    /// consumer cancelled or its stream ended) is logged and restarted after a backoff;
+    /// its unacked deliveries return to the queue when its connection closes.
+    pub async fn run(self) {
+        let mut delays = backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+        while !self.shutdown.is_cancelled() {
+            let started = tokio::time::Instant::now();
+            let result = consumer::session(&self).await;
+            self.health.set_broker(false);
+            match result {
+                Ok(()) => break,
+                Err(e) => {
+                    // A session that ran a while was healthy: start the backoff over.
+                    if started.elapsed() > Duration::from_secs(60) {
+                        delays =
+                            backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+                    }
+                    let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                    tracing::error!(error = format!("{e:#}"), retry_in = ?delay, "ingest session failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = self.shutdown.cancelled() => break,
+                    }
+                }
+            }
+        }
+        tracing::info!("ingest stopped");
+    }
+}

@@ -1,0 +1,12 @@
+//! postcall: post-call SMS satisfaction surveys. See README.md and DESIGN.md.
+
+pub mod amqp;
+pub mod app;
+pub mod backoff;
+pub mod config;
+pub mod domain;
+pub mod health;
+pub mod http;
+pub mod ingest;
+pub mod store;
+pub mod telemetry;

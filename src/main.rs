@@ -1,0 +1,81 @@
+//! The `postcall` binary: parse the command line, load config, dispatch.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use postcall::{app, config::Settings, store::db, telemetry};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(version, about = "Post-call SMS satisfaction surveys")]
+struct Cli {
+    /// A TOML file overlaid on config/default.toml (then POSTCALL__* variables on top).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the worker: migrations, then ingest and HTTP (the default).
+    Run,
+    /// Create the database if needed and apply migrations, then exit.
+    Migrate,
+    /// Validate the configuration, print it with secrets hidden, and exit.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("postcall: refusing to start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Run);
+    if let Command::CheckConfig = command {
+        return check_config(&settings);
+    }
+    telemetry::init(&settings.log);
+    let runtime = tokio::runtime::Runtime::new().expect("building the tokio runtime");
+    let result = runtime.block_on(async {
+        match command {
+            Command::Migrate => {
+                let pool = db::connect(&settings.database).await?;
+                db::migrate(&pool).await?;
+                tracing::info!("migrations applied");
+                Ok(())
+            }
+            _ => {
+                let shutdown = CancellationToken::new();
+                app::cancel_on_signal(shutdown.clone());
+                app::run(settings, shutdown).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "postcall failed");
+            eprintln!("postcall: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_config(settings: &Settings) -> ExitCode {
+    match toml::to_string_pretty(settings) {
+        Ok(text) => {
+            println!("{text}");
+            eprintln!("postcall: configuration is valid");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("postcall: cannot print configuration: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
