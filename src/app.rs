@@ -1,9 +1,10 @@
 //! `postcall run`: start the enabled roles on one runtime and stop them together.
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sqlx::PgPool;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -37,16 +38,48 @@ pub async fn connect_database(
     }
 }
 
+/// The roles of a started worker.
+pub struct Running {
+    /// Where the HTTP server listens, if it is enabled (tests bind port 0).
+    pub http_addr: Option<SocketAddr>,
+    pub pool: PgPool,
+    roles: JoinSet<anyhow::Result<()>>,
+    shutdown: CancellationToken,
+}
+
+impl Running {
+    /// Waits until shutdown is requested and every role has stopped; a role that stops on
+    /// its own before that is a failure that stops the others.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        while let Some(done) = self.roles.join_next().await {
+            let result = done.context("a role panicked").and_then(|r| r);
+            if result.is_err() || !self.shutdown.is_cancelled() {
+                self.shutdown.cancel();
+                return result.and(Err(anyhow::anyhow!("a role stopped unexpectedly")));
+            }
+        }
+        self.pool.close().await;
+        Ok(())
+    }
+}
+
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    start(settings, shutdown).await?.wait().await
+}
+
+/// Connects, migrates, binds, and spawns the enabled roles.
+pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Running> {
     let settings = Arc::new(settings);
     let policy = Arc::new(settings.policy()?);
     let pool = connect_database(&settings, &shutdown).await?;
     db::migrate(&pool).await?;
     let health = Arc::new(Health::default());
 
-    let mut roles = tokio::task::JoinSet::new();
+    let mut roles = JoinSet::new();
+    let mut http_addr = None;
     if settings.http.enabled {
         let listener = http::bind(settings.http_bind()?).await?;
+        http_addr = Some(listener.local_addr()?);
         let state = AppState {
             pool: pool.clone(),
             health: health.clone(),
@@ -75,19 +108,12 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     if roles.is_empty() {
         tracing::warn!("every role is disabled in config; nothing to do");
     }
-    while let Some(done) = roles.join_next().await {
-        // A role that ends on its own is a failure: stop the others and report it.
-        if let Err(e) = done.context("a role panicked").and_then(|r| r) {
-            shutdown.cancel();
-            return Err(e);
-        }
-        if !shutdown.is_cancelled() {
-            shutdown.cancel();
-            anyhow::bail!("a role stopped unexpectedly");
-        }
-    }
-    pool.close().await;
-    Ok(())
+    Ok(Running {
+        http_addr,
+        pool,
+        roles,
+        shutdown,
+    })
 }
 
 /// Cancels `token` on SIGINT or SIGTERM.

@@ -1,0 +1,352 @@
+//! `TestApp::spawn()`: a fresh database, unique broker names, the worker on port 0.
+
+use std::{collections::HashMap, sync::Once, time::Duration};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use lapin::{
+    BasicProperties, Channel, Connection, ConnectionProperties,
+    options::{
+        BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeleteOptions,
+        QueueDeleteOptions,
+    },
+    types::FieldTable,
+};
+use postcall::{
+    app::{self, Running},
+    config::Settings,
+};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+pub fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(
+                    std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+                ))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// Per-test names: a database and a set of exchanges and queues no other test touches.
+#[derive(Clone)]
+pub struct Names {
+    pub database_url: String,
+    pub exchange: String,
+    pub queue: String,
+    pub dlx: String,
+    pub dlq: String,
+}
+
+impl Names {
+    pub fn new() -> Self {
+        let id = Uuid::new_v4().simple().to_string()[..12].to_owned();
+        Self {
+            database_url: format!("postgres://postgres@127.0.0.1:5432/postcall_test_{id}"),
+            exchange: format!("calls.test-{id}"),
+            queue: format!("postcall.call-completed.test-{id}"),
+            dlx: format!("postcall.dlx.test-{id}"),
+            dlq: format!("postcall.call-completed.dead.test-{id}"),
+        }
+    }
+
+    /// Settings for these names, quiet hours off (tests that need them turn them on),
+    /// plus `overrides` as `POSTCALL__…` pairs.
+    pub fn settings(&self, overrides: &[(&str, &str)]) -> Settings {
+        let mut env: HashMap<String, String> = [
+            ("POSTCALL__DATABASE__URL", self.database_url.as_str()),
+            ("POSTCALL__AMQP__URL", AMQP_URL),
+            ("POSTCALL__AMQP__EXCHANGE", &self.exchange),
+            ("POSTCALL__AMQP__QUEUE", &self.queue),
+            ("POSTCALL__AMQP__DEAD_LETTER_EXCHANGE", &self.dlx),
+            ("POSTCALL__AMQP__DEAD_LETTER_QUEUE", &self.dlq),
+            ("POSTCALL__HTTP__BIND", "127.0.0.1:0"),
+            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__ENABLED", "false"),
+            ("POSTCALL__INGEST__BATCH_LINGER_MS", "5"),
+            ("POSTCALL__INGEST__RETRY_MAX_DELAY_MS", "500"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in overrides {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        Settings::load_from(None, Some(env)).expect("test settings are valid")
+    }
+}
+
+pub struct TestApp {
+    pub names: Names,
+    pub http: String,
+    pub pool: PgPool,
+    pub publisher: Publisher,
+    shutdown: CancellationToken,
+    running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        Self::spawn_named(Names::new(), overrides).await
+    }
+
+    /// Starts a worker on existing names (a restart, or a second replica).
+    pub async fn spawn_named(names: Names, overrides: &[(&str, &str)]) -> Self {
+        init_tracing();
+        let shutdown = CancellationToken::new();
+        let settings = names.settings(overrides);
+        let running: Running = app::start(settings, shutdown.clone())
+            .await
+            .expect("the worker starts (are PostgreSQL and RabbitMQ running?)");
+        let http = format!("http://{}", running.http_addr.expect("http is enabled"));
+        let pool = running.pool.clone();
+        let handle = tokio::spawn(running.wait());
+        let publisher = Publisher::connect(&names.exchange).await;
+        let app = Self {
+            names,
+            http,
+            pool,
+            publisher,
+            shutdown,
+            running: Some(handle),
+        };
+        app.wait_until_ready().await;
+        app
+    }
+
+    async fn wait_until_ready(&self) {
+        let client = reqwest::Client::new();
+        let url = format!("{}/readyz", self.http);
+        for _ in 0..100 {
+            if let Ok(r) = client.get(&url).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("worker not ready within 5 s");
+    }
+
+    /// Stops the worker and waits for it; unacked deliveries return to the queue.
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.running.take() {
+            tokio::time::timeout(Duration::from_secs(15), handle)
+                .await
+                .expect("worker stops within 15 s")
+                .expect("worker task did not panic")
+                .expect("worker stopped cleanly");
+        }
+    }
+
+    pub async fn publish(&self, event: &Value) {
+        self.publisher.publish_json(event).await;
+    }
+
+    /// Polls until `sql` (a count) reaches `expected`, or panics after 10 s.
+    pub async fn wait_for_count(&self, sql: &str, expected: i64) {
+        let mut last = -1;
+        for _ in 0..200 {
+            last = sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or(-1);
+            if last == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("`{sql}` stayed at {last}, expected {expected}");
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+
+    pub async fn decision(&self, call_id: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT decision FROM calls WHERE call_id = $1")
+            .bind(call_id)
+            .fetch_optional(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Takes every message now in the dead-letter queue.
+    pub async fn dead_letters(&self) -> Vec<lapin::message::BasicGetMessage> {
+        drain(&self.publisher.channel, &self.names.dlq).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let names = self.names.clone();
+        // Best-effort cleanup so repeated runs do not pile up quorum queues.
+        let channel = self.publisher.channel.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move { delete_topology(&channel, &names).await });
+        }
+    }
+}
+
+pub async fn delete_topology(channel: &Channel, names: &Names) {
+    for q in [&names.queue, &names.dlq] {
+        let _ = channel
+            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+            .await;
+    }
+    for x in [&names.exchange, &names.dlx] {
+        let _ = channel
+            .exchange_delete(x.as_str().into(), ExchangeDeleteOptions::default())
+            .await;
+    }
+}
+
+pub struct Publisher {
+    // Held so the channel stays open.
+    _connection: Connection,
+    pub channel: Channel,
+    exchange: String,
+}
+
+impl Publisher {
+    pub async fn connect(exchange: &str) -> Self {
+        let connection = Connection::connect(AMQP_URL, ConnectionProperties::default())
+            .await
+            .expect("RabbitMQ is reachable at 127.0.0.1:5672");
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        Self {
+            _connection: connection,
+            channel,
+            exchange: exchange.to_owned(),
+        }
+    }
+
+    pub async fn publish_json(&self, event: &Value) {
+        self.publish_raw(&serde_json::to_vec(event).unwrap(), json_properties())
+            .await;
+    }
+
+    pub async fn publish_raw(&self, body: &[u8], properties: BasicProperties) {
+        self.channel
+            .basic_publish(
+                self.exchange.as_str().into(),
+                "call.completed".into(),
+                BasicPublishOptions::default(),
+                body,
+                properties,
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+}
+
+pub fn json_properties() -> BasicProperties {
+    BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2)
+}
+
+pub async fn drain(channel: &Channel, queue: &str) -> Vec<lapin::message::BasicGetMessage> {
+    let mut out = Vec::new();
+    while let Some(m) = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .expect("basic.get")
+    {
+        out.push(m);
+    }
+    out
+}
+
+/// Waits until the dead-letter queue holds `n` messages and returns them.
+pub async fn wait_for_dead_letters(
+    app: &TestApp,
+    n: usize,
+) -> Vec<lapin::message::BasicGetMessage> {
+    let mut got = Vec::new();
+    for _ in 0..200 {
+        got.extend(app.dead_letters().await);
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} dead letters after 10 s, expected {n}", got.len());
+}
+
+pub fn header(message: &lapin::message::BasicGetMessage, name: &str) -> Option<String> {
+    let headers = message.delivery.properties.headers().as_ref()?;
+    match headers.inner().get(name)? {
+        lapin::types::AMQPValue::LongString(s) => {
+            Some(String::from_utf8_lossy(s.as_bytes()).into_owned())
+        }
+        other => Some(format!("{other:?}")),
+    }
+}
+
+/// A valid event that ended `ago` before now, answered, with 5 minutes of talk.
+pub fn event(call_id: &str, phone: &str, ended: DateTime<Utc>) -> Value {
+    let answered = ended - chrono::TimeDelta::minutes(5);
+    json!({
+        "event_id": Uuid::new_v4().to_string(),
+        "call_id": call_id,
+        "customer_phone": phone,
+        "agent_id": "agent-7",
+        "queue": "payment",
+        "started_at": (answered - chrono::TimeDelta::seconds(40)).to_rfc3339(),
+        "answered_at": answered.to_rfc3339(),
+        "ended_at": ended.to_rfc3339(),
+        "disposition": "completed",
+        "language": "zh-CN",
+    })
+}
+
+/// A distinct valid mainland mobile number per `n`.
+pub fn phone(n: u32) -> String {
+    format!("+86139{:08}", n)
+}
+
+pub fn minutes_ago(m: i64) -> DateTime<Utc> {
+    // Whole seconds: PostgreSQL keeps microseconds, RFC 3339 round trips keep them too,
+    // but comparisons in tests read better without sub-second noise.
+    let now = Utc::now() - chrono::TimeDelta::minutes(m);
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap()
+}
+
+pub async fn _consume_one(channel: &Channel, queue: &str) -> Option<lapin::message::Delivery> {
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            "".into(),
+            Default::default(),
+            FieldTable::default(),
+        )
+        .await
+        .ok()?;
+    tokio::time::timeout(Duration::from_secs(5), consumer.next())
+        .await
+        .ok()
+        .flatten()
+        .and_then(Result::ok)
+}

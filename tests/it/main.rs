@@ -1,0 +1,11 @@
+//! Integration tests against the real PostgreSQL and RabbitMQ on this machine. Each test
+//! gets its own database and its own exchange/queue names, so they run in parallel.
+//! A missing service fails the test loudly; nothing is skipped.
+
+mod cli;
+mod eligibility;
+mod health;
+mod helpers;
+mod ingest;
+mod outage;
+mod poison;
