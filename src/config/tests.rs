@@ -241,3 +241,39 @@ fn tempfile_with(text: &str) -> tempfile::NamedTempFile {
     f.write_all(text.as_bytes()).unwrap();
     f
 }
+
+#[test]
+fn readme_lists_every_key_with_its_default() {
+    let readme = include_str!("../../README.md");
+    let defaults: toml::Table = toml::from_str(DEFAULT_TOML).unwrap();
+    let mut keys = Vec::new();
+    flatten("", &toml::Value::Table(defaults), &mut keys);
+    assert!(keys.len() > 40, "{} keys", keys.len());
+    for (key, value) in keys {
+        let row = format!("| `{key}` | `{value}` |");
+        assert!(
+            readme.contains(&row),
+            "README's configuration reference lacks {row}"
+        );
+    }
+}
+
+fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        toml::Value::Array(items) => {
+            let shown: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+            out.push((prefix.to_owned(), format!("[{}]", shown.join(", "))));
+        }
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}

@@ -77,18 +77,50 @@ async fn commit_all(
         policy: &ingest.policy,
         default_language: &ingest.settings.eligibility.default_language,
     };
+    let mut summary = Summary::default();
     while let Some(batch) = batches.recv().await {
         dead_letter_all(ingest, publish, &batch).await?;
+        summary.poison += batch.poison.len();
         if !batch.valid.is_empty() {
             let outcome = record_until_committed(ingest, &batch, &rules).await?;
             tracing::debug!(?outcome, events = batch.valid.len(), "batch committed");
+            summary.totals.add(&outcome);
         }
+        summary.log_every(Duration::from_secs(10));
         consume
             .basic_ack(batch.last_tag, BasicAckOptions { multiple: true })
             .await
             .context("acking a committed batch")?;
     }
     Ok(())
+}
+
+/// What ingest did lately. The first batch after a quiet spell is logged at once; later
+/// ones are folded into one line per period, so a busy worker's log stays readable.
+#[derive(Default)]
+struct Summary {
+    totals: record::Outcome,
+    poison: usize,
+    last_logged: Option<tokio::time::Instant>,
+}
+
+impl Summary {
+    fn log_every(&mut self, period: Duration) {
+        if self.last_logged.is_some_and(|t| t.elapsed() < period) {
+            return;
+        }
+        if !self.totals.is_empty() || self.poison > 0 {
+            tracing::info!(
+                decisions = ?self.totals.by_reason,
+                duplicates = self.totals.duplicates,
+                dead_lettered = self.poison,
+                "ingested"
+            );
+            self.last_logged = Some(tokio::time::Instant::now());
+        }
+        self.totals = record::Outcome::default();
+        self.poison = 0;
+    }
 }
 
 async fn dead_letter_all(ingest: &Ingest, publish: &Channel, batch: &Batch) -> anyhow::Result<()> {

@@ -30,6 +30,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    pub fn add(&mut self, other: &Outcome) {
+        for (reason, n) in &other.by_reason {
+            *self.by_reason.entry(reason).or_default() += n;
+        }
+        self.duplicates += other.duplicates;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_reason.is_empty() && self.duplicates == 0
+    }
+
     pub fn scheduled(&self) -> usize {
         self.by_reason.get("scheduled").copied().unwrap_or(0)
     }
