@@ -815,8 +815,29 @@ fn nodelay_verdict(rounds: &[NodelayRound]) -> bool {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::var("PARSE_TEST").is_ok() {
+        let bodies = event_bodies(20000);
+        for _ in 0..3 {
+            let t = Instant::now();
+            for b in &bodies {
+                let v: serde_json::Value = serde_json::from_slice(b).unwrap();
+                postcall::domain::event::from_json(&v).unwrap();
+            }
+            let e = t.elapsed();
+            println!(
+                "parse: {:.1} us/event ({:.0}/s), self cpu now {:?}",
+                e.as_secs_f64() * 1e6 / 20000.0,
+                20000.0 / e.as_secs_f64(),
+                process_ticks("self")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
     if let Ok(filter) = std::env::var("BENCH_LOG") {
-        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
     }
     let args = match parse_args() {
         Ok(args) => args,

@@ -21,7 +21,8 @@ use crate::{amqp, backoff};
 
 pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
     let amqp_settings = &ingest.settings.amqp;
-    let connection = amqp::connect(amqp_settings, "postcall-ingest").await?;
+    let name = format!("postcall-ingest {}", amqp_settings.queue);
+    let connection = amqp::connect(amqp_settings, &name).await?;
     let consume = connection
         .create_channel()
         .await

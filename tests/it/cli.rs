@@ -4,7 +4,7 @@ use std::process::Command;
 
 use sqlx::{Connection, PgConnection};
 
-use crate::helpers::Names;
+use crate::helpers::{Cleanup, Names};
 
 fn postcall(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_postcall"));
@@ -74,6 +74,7 @@ fn a_config_file_given_with_dash_dash_config_is_applied() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_creates_the_database_and_its_tables() {
     let names = Names::new();
+    let _cleanup = Cleanup(names.clone());
     let out = postcall(
         &["migrate"],
         &[("POSTCALL__DATABASE__URL", &names.database_url)],

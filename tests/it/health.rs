@@ -1,4 +1,4 @@
-use crate::helpers::{Names, TestApp};
+use crate::helpers::{Cleanup, Names, TestApp};
 use postcall::app;
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +28,7 @@ async fn healthz_and_readyz_report_ok_when_both_services_are_up() {
 async fn an_unreachable_broker_makes_the_worker_wait_not_exit() {
     crate::helpers::init_tracing();
     let names = Names::new();
+    let _cleanup = Cleanup(names.clone());
     // Nothing listens on port 1: every connection attempt fails at once.
     let settings = names.settings(&[
         ("POSTCALL__AMQP__URL", "amqp://guest:guest@127.0.0.1:1/%2f"),

@@ -194,12 +194,39 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        let names = self.names.clone();
-        // Best-effort cleanup so repeated runs do not pile up quorum queues.
-        let channel = self.publisher.channel.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move { delete_topology(&channel, &names).await });
-        }
+        drop(Cleanup(self.names.clone()));
+    }
+}
+
+/// Removes a test's queues, exchanges and database when dropped, so repeated runs do not
+/// pile them up. On its own thread and runtime: the test's runtime may be shutting down.
+pub struct Cleanup(pub Names);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let names = self.0.clone();
+        let cleanup = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let publisher = Publisher::connect(&names.exchange).await;
+                delete_topology(&publisher.channel, &names).await;
+                drop_database(&names.database_url).await;
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+async fn drop_database(url: &str) {
+    use sqlx::Connection;
+    let name = url.rsplit('/').next().unwrap_or_default();
+    if let Ok(mut admin) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
     }
 }
 
