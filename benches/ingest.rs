@@ -11,7 +11,8 @@
 //! - `nodelay`: single large `INSERT … UNNEST` statements vs 1-row ones; fails the run if the
 //!   large ones wait for a delayed ACK (DESIGN.md §7, sqlx#4335).
 //!
-//! `cargo bench --bench ingest -- [--events N] [--rounds R] [--stage broker|ingest|nodelay]`
+//! `cargo bench --bench ingest -- [--events N] [--rounds R] [--stage broker|ingest|nodelay]
+//! [--replicas W]`; `POSTCALL__*` variables tune the worker, `BENCH_LOG` turns its logs on.
 
 use std::{
     collections::HashMap,
@@ -66,6 +67,9 @@ enum Stage {
 struct Args {
     events: usize,
     rounds: usize,
+    /// Workers started in-process on the same queue, as that many replicas would be; 1
+    /// measures one worker, more show how far concurrent batches get on this machine.
+    replicas: usize,
     stage: Option<Stage>,
 }
 
@@ -73,7 +77,8 @@ struct Args {
 fn parse_args() -> anyhow::Result<Args> {
     let mut args = Args {
         events: 50_000,
-        rounds: 3,
+        rounds: 5,
+        replicas: 1,
         stage: None,
     };
     let mut it = std::env::args().skip(1);
@@ -81,12 +86,16 @@ fn parse_args() -> anyhow::Result<Args> {
         match arg.as_str() {
             "--events" => args.events = value(&mut it, "--events")?,
             "--rounds" => args.rounds = value(&mut it, "--rounds")?,
+            "--replicas" => args.replicas = value(&mut it, "--replicas")?,
             "--stage" => args.stage = Some(stage(&value::<String>(&mut it, "--stage")?)?),
             _ => {}
         }
     }
-    if args.events < 2 * BATCH_ROWS || args.rounds == 0 {
-        bail!("need --events >= {} and --rounds >= 1", 2 * BATCH_ROWS);
+    if args.events < 2 * BATCH_ROWS || args.rounds == 0 || args.replicas == 0 {
+        bail!(
+            "need --events >= {}, --rounds >= 1, --replicas >= 1",
+            2 * BATCH_ROWS
+        );
     }
     Ok(args)
 }
@@ -137,9 +146,12 @@ impl Names {
     }
 
     /// The shipped defaults (batch 500, prefetch 2000, linger 20 ms) with only the
-    /// addresses and names replaced: the bench measures what production runs.
+    /// addresses and names replaced: the bench measures what production runs. Tuning can be
+    /// tried without editing code: `POSTCALL__*` variables of this process are passed on,
+    /// except the addresses and names, which stay the bench's own.
     fn settings(&self) -> anyhow::Result<Settings> {
-        let env: HashMap<String, String> = [
+        let mut env = tuning_overrides();
+        let own: HashMap<String, String> = [
             ("POSTCALL__DATABASE__URL", self.database_url()),
             ("POSTCALL__AMQP__URL", AMQP_URL.to_owned()),
             ("POSTCALL__AMQP__EXCHANGE", self.exchange.clone()),
@@ -151,8 +163,15 @@ impl Names {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        env.extend(own);
         Ok(Settings::load_from(None, Some(env))?)
     }
+}
+
+fn tuning_overrides() -> HashMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("POSTCALL__"))
+        .collect()
 }
 
 async fn admin() -> anyhow::Result<PgConnection> {
@@ -442,13 +461,13 @@ async fn consume_all(connection: &Connection, queue: &str, n: usize) -> anyhow::
             .context("the consumer stream ended")??;
         window.get_or_insert_with(Window::start);
         last_tag = delivery.delivery_tag;
-        if received % ACK_EVERY == 0 {
+        if received.is_multiple_of(ACK_EVERY) {
             channel
                 .basic_ack(last_tag, BasicAckOptions { multiple: true })
                 .await?;
         }
     }
-    if n % ACK_EVERY != 0 {
+    if !n.is_multiple_of(ACK_EVERY) {
         channel
             .basic_ack(last_tag, BasicAckOptions { multiple: true })
             .await?;
@@ -459,15 +478,15 @@ async fn consume_all(connection: &Connection, queue: &str, n: usize) -> anyhow::
 // ---------------------------------------------------------------------------------------
 // Stage 2: the worker.
 
-async fn ingest_round(n: usize) -> anyhow::Result<Rate> {
+async fn ingest_round(n: usize, replicas: usize) -> anyhow::Result<Rate> {
     let names = Names::new();
-    let result = ingest_measure(&names, n).await;
+    let result = ingest_measure(&names, n, replicas).await;
     delete_topology(&names).await;
     drop_database(&names).await;
     result
 }
 
-async fn ingest_measure(names: &Names, n: usize) -> anyhow::Result<Rate> {
+async fn ingest_measure(names: &Names, n: usize, replicas: usize) -> anyhow::Result<Rate> {
     create_database(names).await?;
     let bodies = event_bodies(n);
     let publisher = amqp_connect("postcall-bench-publisher").await?;
@@ -477,20 +496,36 @@ async fn ingest_measure(names: &Names, n: usize) -> anyhow::Result<Rate> {
     let _ = publisher.close(200, "bench done".into()).await;
 
     let shutdown = CancellationToken::new();
-    let running = postcall::app::start(names.settings()?, shutdown.clone()).await?;
+    let mut workers = Vec::with_capacity(replicas);
+    // Whatever fails, the workers started so far are stopped before the database and
+    // queues they use are dropped.
+    let rate = async {
+        for _ in 0..replicas {
+            workers.push(postcall::app::start(names.settings()?, shutdown.clone()).await?);
+        }
+        poll_rows(names, n).await
+    }
+    .await;
+    shutdown.cancel();
+    for running in workers {
+        tokio::time::timeout(Duration::from_secs(15), running.wait())
+            .await
+            .context("a worker did not stop within 15 s")??;
+    }
+    rate
+}
+
+/// The poller has its own one-connection pool: it must not queue behind the worker's.
+async fn poll_rows(names: &Names, n: usize) -> anyhow::Result<Rate> {
     let poller = PgPoolOptions::new()
         .max_connections(1)
         .connect(&names.database_url())
         .await?;
     let rate = tokio::time::timeout(STAGE_TIMEOUT, time_rows(&poller, n))
         .await
-        .with_context(|| format!("fewer than {n} calls recorded after {STAGE_TIMEOUT:?}"))?;
+        .with_context(|| format!("fewer than {n} calls recorded after {STAGE_TIMEOUT:?}"));
     poller.close().await;
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(15), running.wait())
-        .await
-        .context("the worker did not stop within 15 s")??;
-    rate
+    rate?
 }
 
 /// The whole backlog is queued before the worker starts, and the clock starts at the first
@@ -498,8 +533,8 @@ async fn ingest_measure(names: &Names, n: usize) -> anyhow::Result<Rate> {
 /// filling the prefetch window are startup. From the first commit on, the worker runs
 /// against a full queue (steady state), so rows committed after the first sighting divided
 /// by the time since is its consumption rate. (Publishing into a running worker instead
-/// would measure the publisher, which shares these 2 cores.) Polling every 20 ms blurs each
-/// end by at most one poll: under 2 % of a multi-second window.
+/// would measure the publisher, which shares these 2 cores.) Each end is seen within one
+/// 20 ms poll: under 1 % of a multi-second window.
 async fn time_rows(pool: &PgPool, n: usize) -> anyhow::Result<Rate> {
     let (window, first) = loop {
         let rows = count_calls(pool).await?;
@@ -511,10 +546,25 @@ async fn time_rows(pool: &PgPool, n: usize) -> anyhow::Result<Rate> {
     if first >= n {
         bail!("all {n} events were committed before the first poll; use more --events");
     }
-    while count_calls(pool).await? < n {
-        tokio::time::sleep(POLL).await;
+    loop {
+        let rows = count_calls(pool).await?;
+        if rows >= n {
+            return Ok(window.finish(n - first));
+        }
+        tokio::time::sleep(next_poll(&window, rows - first, n - rows)).await;
     }
-    Ok(window.finish(n - first))
+}
+
+/// Every `count(*)` scans the growing table (3–7 ms at 50 k rows): polled every 20 ms
+/// throughout, that is PostgreSQL CPU taken from the worker under test. So, far from the
+/// end, sleep through half the remaining time the rate so far predicts; close to it, poll
+/// every 20 ms, which keeps the end as sharp as constant polling would.
+fn next_poll(window: &Window, done: usize, remaining: usize) -> Duration {
+    if done == 0 {
+        return POLL;
+    }
+    let per_row = window.started.elapsed().as_secs_f64() / done as f64;
+    POLL.max(Duration::from_secs_f64(per_row * remaining as f64 / 2.0))
 }
 
 async fn count_calls(pool: &PgPool) -> anyhow::Result<usize> {
@@ -532,6 +582,10 @@ struct NodelayRound {
     single_ms: f64,
     rows_per_second: f64,
     statement_bytes: usize,
+    /// Statements (of either size) at or above the delayed-ACK floor: a stall that hits only
+    /// some statements would not move the median, but shows here.
+    stalled: usize,
+    statements: usize,
 }
 
 /// Six text/timestamptz columns, like the worker's `calls` table minus the indexes: this
@@ -556,8 +610,8 @@ fn rows(n: usize) -> Rows {
         ids: (0..n).map(|_| Uuid::new_v4().to_string()).collect(),
         phones: (0..n).map(|i| format!("+86139{i:08}")).collect(),
         agents: (0..n).map(|i| format!("agent-{}", i % 50)).collect(),
-        // ~100 bytes of text per row: 500 rows make a statement well past loopback's
-        // 64 KiB segments, so Nagle would hold back its tail.
+        // ~100 bytes of text per row: 500 rows make a ~96 KiB statement, more than one
+        // segment even on loopback (64 KiB MSS): the shape DESIGN.md §7 saw stall.
         notes: (0..n).map(|i| format!("{i:0>100}")).collect(),
         started: vec![now - TimeDelta::minutes(6); n],
         ended: vec![now; n],
@@ -617,11 +671,14 @@ async fn nodelay_measure(names: &Names) -> anyhow::Result<NodelayRound> {
     }
     pool.close().await;
     let total_seconds = batch_ms.iter().sum::<f64>() / 1e3;
+    let all = batch_ms.iter().chain(&single_ms);
     Ok(NodelayRound {
         batch_ms: median(&batch_ms),
         single_ms: median(&single_ms),
         rows_per_second: (BATCH_ROWS * BATCH_STATEMENTS) as f64 / total_seconds,
         statement_bytes: statement_bytes(&batch),
+        stalled: all.filter(|&&ms| ms >= DELAYED_ACK_FLOOR_MS).count(),
+        statements: batch_ms.len() + single_ms.len(),
     })
 }
 
@@ -650,7 +707,9 @@ async fn run(args: &Args) -> anyhow::Result<Results> {
             results.broker.push(r);
         }
         if wants(Stage::Ingest) {
-            let r = ingest_round(args.events).await.context("ingest stage")?;
+            let r = ingest_round(args.events, args.replicas)
+                .await
+                .context("ingest stage")?;
             line += &format!("  ingest {} ev/s", k(r.per_second));
             results.ingest.push(r);
         }
@@ -671,16 +730,21 @@ fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let mid = v.len() / 2;
-    if v.len() % 2 == 0 {
+    if v.len().is_multiple_of(2) {
         (v[mid - 1] + v[mid]) / 2.0
     } else {
         v[mid]
     }
 }
 
-fn spread(values: &[f64]) -> String {
+fn min_max(values: &[f64]) -> (f64, f64) {
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (min, max)
+}
+
+fn spread(values: &[f64]) -> String {
+    let (min, max) = min_max(values);
     format!("{}–{}", k(min), k(max))
 }
 
@@ -697,8 +761,7 @@ fn ratio(values: &[f64], baseline: &[f64]) -> String {
         return "n/a (no broker stage)".to_owned();
     }
     let ratios: Vec<f64> = values.iter().zip(baseline).map(|(v, b)| v / b).collect();
-    let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (min, max) = min_max(&ratios);
     format!("{:.2} ({min:.2}–{max:.2})", median(&ratios))
 }
 
@@ -754,7 +817,8 @@ fn print_nodelay_row(rounds: &[NodelayRound], broker: &[f64]) {
         ratio(&rows, broker)
     );
     println!(
-        "{:<22}median {batch:.1} ms per 500-row statement (~{} KiB), {single:.2} ms per 1-row: {:.1}x",
+        "{:<22}median {batch:.1} ms per 500-row statement (~{} KiB), {single:.2} ms per 1-row \
+         ({:.1}x the latency for 500x the rows)",
         "",
         rounds[0].statement_bytes / 1024,
         batch / single
@@ -778,6 +842,9 @@ fn print_cpu(results: &Results) {
             results.ingest.iter().map(|r| r.cpu).collect(),
         ),
     ];
+    if groups.iter().all(|(_, cpu)| cpu.is_empty()) {
+        return;
+    }
     println!();
     println!(
         "{:<22}{:<13}{:<10}{:<10}machine (all tenants)",
@@ -800,7 +867,13 @@ fn print_cpu(results: &Results) {
 fn nodelay_verdict(rounds: &[NodelayRound]) -> bool {
     let batch = median(&rounds.iter().map(|r| r.batch_ms).collect::<Vec<_>>());
     let ok = batch < DELAYED_ACK_FLOOR_MS;
+    let stalled: usize = rounds.iter().map(|r| r.stalled).sum();
+    let statements: usize = rounds.iter().map(|r| r.statements).sum();
     println!();
+    println!(
+        "statements >= {DELAYED_ACK_FLOOR_MS:.0} ms: {stalled} of {statements} (Nagle would make \
+         them the rule; on a shared box a few can be scheduling noise)"
+    );
     if ok {
         println!(
             "nodelay: OK (500-row median {batch:.1} ms, < {DELAYED_ACK_FLOOR_MS:.0} ms delayed-ACK floor)"
@@ -815,30 +888,7 @@ fn nodelay_verdict(rounds: &[NodelayRound]) -> bool {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if std::env::var("PARSE_TEST").is_ok() {
-        let bodies = event_bodies(20000);
-        for _ in 0..3 {
-            let t = Instant::now();
-            for b in &bodies {
-                let v: serde_json::Value = serde_json::from_slice(b).unwrap();
-                postcall::domain::event::from_json(&v).unwrap();
-            }
-            let e = t.elapsed();
-            println!(
-                "parse: {:.1} us/event ({:.0}/s), self cpu now {:?}",
-                e.as_secs_f64() * 1e6 / 20000.0,
-                20000.0 / e.as_secs_f64(),
-                process_ticks("self")
-            );
-        }
-        return ExitCode::SUCCESS;
-    }
-    if let Ok(filter) = std::env::var("BENCH_LOG") {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .init();
-    }
+    init_tracing();
     let args = match parse_args() {
         Ok(args) => args,
         Err(e) => {
@@ -846,10 +896,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for (key, value) in tuning_overrides() {
+        println!("override {key}={value}");
+    }
     println!(
-        "events {} per round, {} rounds, {} cores",
+        "events {} per round, {} rounds, {} worker replica(s), {} cores",
         args.events,
         args.rounds,
+        args.replicas,
         cores()
     );
     match run(&args).await {
@@ -865,6 +919,17 @@ async fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Quiet by default; `BENCH_LOG=postcall=debug,sqlx=debug` shows the worker's batches and
+/// each statement's duration, which is how the time per batch can be taken apart.
+fn init_tracing() {
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
     }
 }
 

@@ -10,6 +10,7 @@ use lapin::{
     types::FieldTable,
 };
 use tokio::sync::mpsc;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::{
     Ingest,
@@ -56,9 +57,17 @@ pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
         size: ingest.settings.ingest.batch_size,
         linger: Duration::from_millis(ingest.settings.ingest.batch_linger_ms),
     };
-    // One batch waits while the previous one commits: parsing overlaps the database work.
+    // One batch waits while the previous one commits. The collector is a task of its own,
+    // on another worker thread, so that parsing really overlaps the database round trips
+    // (in one task, parsing a buffered batch kept the committer from reading replies).
     let (tx, rx) = mpsc::channel(1);
-    let collected = batch::collect(consumer, limits, tx, ingest.shutdown.clone());
+    let collector = AbortOnDropHandle::new(tokio::spawn(batch::collect(
+        consumer,
+        limits,
+        tx,
+        ingest.shutdown.clone(),
+    )));
+    let collected = async { collector.await.context("the batch collector panicked")? };
     let committed = commit_all(ingest, rx, &consume, &publish);
     let result = tokio::try_join!(collected, committed).map(|_| ());
     // Closing returns every delivery not acked to the queue, in order.
