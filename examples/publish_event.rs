@@ -54,7 +54,8 @@ fn sample() -> serde_json::Value {
     serde_json::json!({
         "event_id": uuid::Uuid::new_v4().to_string(),
         "call_id": format!("demo-{}", uuid::Uuid::new_v4().simple()),
-        "customer_phone": "+8613800138000",
+        // A fresh number each run: a second survey for one phone would be (rightly) refused.
+        "customer_phone": format!("+86138{:08}", uuid::Uuid::new_v4().as_u128() % 100_000_000),
         "agent_id": "agent-7",
         "queue": "payment",
         "started_at": (answered - chrono::TimeDelta::seconds(35)).to_rfc3339(),
