@@ -1,14 +1,24 @@
 //! Typed settings, layered: the compiled-in `config/default.toml`, then `--config FILE`,
 //! then `POSTCALL__SECTION__KEY` environment variables. Every error names its key.
 
-use std::{collections::HashMap, net::SocketAddr, path::Path, str::FromStr};
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    net::SocketAddr,
+    path::Path,
+    str::FromStr,
+};
 
 use chrono::{NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{eligibility::Policy, event::Disposition, quiet_hours::QuietHours};
+use crate::domain::{
+    eligibility::Policy,
+    event::Disposition,
+    quiet_hours::QuietHours,
+    survey::{Metric, Question, QuestionKind, SurveyDefinition, Wording},
+};
 
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -86,7 +96,19 @@ pub struct QuietHoursSettings {
 #[serde(deny_unknown_fields)]
 pub struct Dispatch {
     pub enabled: bool,
+    pub poll_interval_ms: u64,
+    pub batch_size: u32,
+    pub lease_seconds: u64,
+    pub request_timeout_seconds: u64,
+    pub rate_limit: RateLimit,
     pub retry: Retry,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub messages_per_second: u32,
+    pub segments_per_second: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -128,6 +150,29 @@ pub struct WebhookProvider {
 #[serde(deny_unknown_fields)]
 pub struct Survey {
     pub expire_after_hours: u32,
+    pub signature: String,
+    pub hotline: String,
+    pub wording: BTreeMap<String, WordingSettings>,
+    pub questions: Vec<QuestionSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordingSettings {
+    pub unsubscribe_hint: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionSettings {
+    pub id: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+    pub metric: String,
+    pub text: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -167,6 +212,8 @@ pub enum ConfigError {
     Load(#[from] config::ConfigError),
     #[error("config key `{key}`: {why}")]
     Invalid { key: &'static str, why: String },
+    #[error("config key `{key}`: {why}")]
+    InvalidAt { key: String, why: String },
 }
 
 fn invalid(key: &'static str, why: impl Into<String>) -> ConfigError {
@@ -299,6 +346,33 @@ impl Settings {
         if self.survey.expire_after_hours == 0 {
             return Err(invalid("survey.expire_after_hours", "must be at least 1"));
         }
+        let d = &self.dispatch;
+        for (key, value) in [
+            ("dispatch.poll_interval_ms", d.poll_interval_ms),
+            ("dispatch.batch_size", d.batch_size.into()),
+            (
+                "dispatch.request_timeout_seconds",
+                d.request_timeout_seconds,
+            ),
+            (
+                "dispatch.rate_limit.messages_per_second",
+                d.rate_limit.messages_per_second.into(),
+            ),
+            (
+                "dispatch.rate_limit.segments_per_second",
+                d.rate_limit.segments_per_second.into(),
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if d.lease_seconds <= d.request_timeout_seconds {
+            return Err(invalid(
+                "dispatch.lease_seconds",
+                "must be longer than dispatch.request_timeout_seconds, or a slow send is resent",
+            ));
+        }
         cron::Schedule::from_str(&self.aggregation.schedule).map_err(|e| {
             invalid(
                 "aggregation.schedule",
@@ -315,7 +389,7 @@ impl Settings {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", "must be text or json"));
         }
-        Ok(())
+        self.survey_definition().map(|_| ())
     }
 
     pub fn http_bind(&self) -> Result<SocketAddr, ConfigError> {
@@ -366,6 +440,98 @@ impl Settings {
             quiet_hours,
             default_timezone: zone("eligibility.default_timezone", &e.default_timezone)?,
         })
+    }
+}
+
+/// Errors for survey questions name the question's place, as a TOML path would.
+fn invalid_at(key: String, why: impl Into<String>) -> ConfigError {
+    ConfigError::InvalidAt {
+        key,
+        why: why.into(),
+    }
+}
+
+impl Settings {
+    /// The questions and texts as the domain takes them; refuses a survey that cannot be
+    /// sent in the default language.
+    pub fn survey_definition(&self) -> Result<SurveyDefinition, ConfigError> {
+        let s = &self.survey;
+        let default_language = &self.eligibility.default_language;
+        if s.questions.is_empty() {
+            return Err(invalid(
+                "survey.questions",
+                "at least one question is needed",
+            ));
+        }
+        let mut ids = HashSet::new();
+        let mut questions = Vec::with_capacity(s.questions.len());
+        for (i, q) in s.questions.iter().enumerate() {
+            let at = |field: &str| format!("survey.questions[{i}].{field}");
+            if q.id.trim().is_empty() || !ids.insert(q.id.as_str()) {
+                return Err(invalid_at(
+                    at("id"),
+                    format!("must be non-empty and unique, got {:?}", q.id),
+                ));
+            }
+            if !q.text.contains_key(default_language) {
+                return Err(invalid_at(
+                    at(&format!("text.{default_language}")),
+                    format!("question {:?} has no text in the default language", q.id),
+                ));
+            }
+            if let Some((lang, _)) = q.text.iter().find(|(_, t)| t.trim().is_empty()) {
+                return Err(invalid_at(at(&format!("text.{lang}")), "must not be empty"));
+            }
+            questions.push(Question {
+                id: q.id.clone(),
+                kind: question_kind(q).map_err(|why| invalid_at(at("kind"), why))?,
+                metric: metric(&q.metric).map_err(|why| invalid_at(at("metric"), why))?,
+                text: q.text.clone(),
+            });
+        }
+        if !s.wording.contains_key(default_language) {
+            return Err(invalid_at(
+                format!("survey.wording.{default_language}"),
+                "the default language needs its wording (unsubscribe_hint)",
+            ));
+        }
+        let wording = s
+            .wording
+            .iter()
+            .map(|(lang, w)| {
+                let wording = Wording {
+                    unsubscribe_hint: w.unsubscribe_hint.clone(),
+                };
+                (lang.clone(), wording)
+            })
+            .collect();
+        Ok(SurveyDefinition {
+            questions,
+            signature: s.signature.clone(),
+            wording,
+            default_language: default_language.clone(),
+        })
+    }
+}
+
+fn question_kind(q: &QuestionSettings) -> Result<QuestionKind, String> {
+    match (q.kind.as_str(), q.min, q.max) {
+        ("yes_no", None, None) => Ok(QuestionKind::YesNo),
+        ("text", None, None) => Ok(QuestionKind::Text),
+        ("scale", Some(min), Some(max)) if min < max => Ok(QuestionKind::Scale { min, max }),
+        ("scale", ..) => Err("a scale needs min and max, min below max".into()),
+        ("yes_no" | "text", ..) => Err(format!("{} takes no min or max", q.kind)),
+        (other, ..) => Err(format!("must be yes_no, scale or text, got {other:?}")),
+    }
+}
+
+fn metric(name: &str) -> Result<Option<Metric>, String> {
+    match name {
+        "fcr" => Ok(Some(Metric::Fcr)),
+        "csat" => Ok(Some(Metric::Csat)),
+        "nps" => Ok(Some(Metric::Nps)),
+        "none" => Ok(None),
+        other => Err(format!("must be fcr, csat, nps or none, got {other:?}")),
     }
 }
 

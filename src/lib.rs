@@ -8,5 +8,6 @@ pub mod domain;
 pub mod health;
 pub mod http;
 pub mod ingest;
+pub mod signing;
 pub mod store;
 pub mod telemetry;

@@ -270,10 +270,78 @@ fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, String)>) {
                 flatten(&key, v, out);
             }
         }
+        toml::Value::Array(items) if items.iter().all(toml::Value::is_table) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), item, out);
+            }
+        }
         toml::Value::Array(items) => {
             let shown: Vec<String> = items.iter().map(|i| i.to_string()).collect();
             out.push((prefix.to_owned(), format!("[{}]", shown.join(", "))));
         }
         other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+#[test]
+fn the_default_survey_has_the_contract_questions_in_both_languages() {
+    let s = load_env(&[]).unwrap();
+    let d = s.survey_definition().unwrap();
+    let ids: Vec<&str> = d.questions.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(ids, ["resolved", "satisfaction", "recommend", "comment"]);
+    for q in &d.questions {
+        assert!(
+            q.text.contains_key("zh-CN") && q.text.contains_key("en"),
+            "{}",
+            q.id
+        );
+    }
+    use crate::domain::survey::{Metric, QuestionKind};
+    assert_eq!(d.questions[0].metric, Some(Metric::Fcr));
+    assert_eq!(d.questions[1].kind, QuestionKind::Scale { min: 1, max: 5 });
+    assert_eq!(d.questions[2].kind, QuestionKind::Scale { min: 0, max: 10 });
+    assert_eq!(d.questions[3].metric, None);
+    let first = d.first_message("zh-CN", true);
+    assert!(
+        first.starts_with("【小蓝钱包】") && first.ends_with("回TD退订"),
+        "{first}"
+    );
+}
+
+#[test]
+fn a_question_without_text_in_the_default_language_refuses_to_start() {
+    let mut file = tempfile_with(
+        "[[survey.questions]]\nid = \"only\"\nkind = \"yes_no\"\nmetric = \"fcr\"\ntext.en = \"Solved?\"\n",
+    );
+    file.flush().unwrap();
+    let err = Settings::load_from(Some(file.path()), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("survey.questions[0].text.zh-CN"), "{err}");
+}
+
+#[test]
+fn a_malformed_question_names_its_place() {
+    for (body, key) in [
+        (
+            "kind = \"scale\"\nmetric = \"csat\"",
+            "survey.questions[0].kind",
+        ),
+        (
+            "kind = \"stars\"\nmetric = \"csat\"",
+            "survey.questions[0].kind",
+        ),
+        (
+            "kind = \"yes_no\"\nmetric = \"ces\"",
+            "survey.questions[0].metric",
+        ),
+    ] {
+        let text = format!("[[survey.questions]]\nid = \"q\"\n{body}\ntext.\"zh-CN\" = \"问\"\n");
+        let mut file = tempfile_with(&text);
+        file.flush().unwrap();
+        let err = Settings::load_from(Some(file.path()), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{body}: {err}");
     }
 }

@@ -5,4 +5,6 @@ pub mod eligibility;
 pub mod event;
 pub mod phone;
 pub mod quiet_hours;
+pub mod segments;
+pub mod survey;
 pub mod timezone;

@@ -1,0 +1,173 @@
+//! The survey's questions and the texts around them, as configured (DESIGN.md §3), and
+//! the outbound SMS built from them.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuestionKind {
+    YesNo,
+    Scale { min: i32, max: i32 },
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Fcr,
+    Csat,
+    Nps,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    pub id: String,
+    pub kind: QuestionKind,
+    pub metric: Option<Metric>,
+    /// Text per language tag, keys as configured (`zh-CN`, `en`).
+    pub text: BTreeMap<String, String>,
+}
+
+/// Texts that wrap the questions, per language.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Wording {
+    /// How to stop further SMS (`回TD退订`); ends the first message.
+    pub unsubscribe_hint: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyDefinition {
+    pub questions: Vec<Question>,
+    /// The sender's signature in brackets (`【小蓝钱包】`), required on SMS to mainland China.
+    pub signature: String,
+    pub wording: BTreeMap<String, Wording>,
+    pub default_language: String,
+}
+
+impl SurveyDefinition {
+    /// The configured language that serves `requested`: the same tag (case-insensitive),
+    /// else one with the same primary language (`zh` for `zh-Hans-CN`), else the default.
+    pub fn language_for<'a>(&'a self, requested: &str) -> &'a str {
+        let configured = || self.questions[0].text.keys();
+        let primary = |tag: &str| tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+        configured()
+            .find(|k| k.eq_ignore_ascii_case(requested))
+            .or_else(|| configured().find(|k| primary(k) == primary(requested)))
+            .map_or(self.default_language.as_str(), String::as_str)
+    }
+
+    /// The text of question `index` in `language`, falling back to the default language
+    /// (which every question has: config refuses to start otherwise).
+    pub fn question_text(&self, index: usize, language: &str) -> &str {
+        let texts = &self.questions[index].text;
+        texts
+            .get(self.language_for(language))
+            .or_else(|| texts.get(&self.default_language))
+            .map_or("", String::as_str)
+    }
+
+    /// The first SMS: question 1 itself, no separate greeting. Numbers in mainland China
+    /// get the bracketed signature in front; every first message ends with the hint.
+    pub fn first_message(&self, language: &str, mainland_china: bool) -> String {
+        let language = self.language_for(language);
+        let question = self.question_text(0, language);
+        let hint = self
+            .wording
+            .get(language)
+            .or_else(|| self.wording.get(&self.default_language))
+            .map_or("", |w| w.unsubscribe_hint.as_str());
+        let signature = if mainland_china {
+            self.signature.as_str()
+        } else {
+            ""
+        };
+        let separator = if hint.is_empty() || ends_with_cjk(question) {
+            ""
+        } else {
+            " "
+        };
+        format!("{signature}{question}{separator}{hint}")
+    }
+}
+
+/// Chinese text (or its full-width punctuation) takes no space before the next sentence;
+/// Latin text does.
+fn ends_with_cjk(text: &str) -> bool {
+    text.chars().last().is_some_and(|c| !c.is_ascii())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn definition() -> SurveyDefinition {
+        let text = |zh: &str, en: &str| {
+            BTreeMap::from([
+                ("zh-CN".to_owned(), zh.to_owned()),
+                ("en".to_owned(), en.to_owned()),
+            ])
+        };
+        SurveyDefinition {
+            questions: vec![Question {
+                id: "resolved".into(),
+                kind: QuestionKind::YesNo,
+                metric: Some(Metric::Fcr),
+                text: text(
+                    "您的问题解决了吗？回复1=是，2=否。",
+                    "Was your problem solved? Reply 1 = yes, 2 = no.",
+                ),
+            }],
+            signature: "【小蓝钱包】".into(),
+            wording: BTreeMap::from([
+                (
+                    "zh-CN".to_owned(),
+                    Wording {
+                        unsubscribe_hint: "回TD退订".into(),
+                    },
+                ),
+                (
+                    "en".to_owned(),
+                    Wording {
+                        unsubscribe_hint: "Reply TD to unsubscribe.".into(),
+                    },
+                ),
+            ]),
+            default_language: "zh-CN".into(),
+        }
+    }
+
+    #[test]
+    fn a_mainland_first_message_has_signature_question_and_hint() {
+        let text = definition().first_message("zh-CN", true);
+        assert_eq!(
+            text,
+            "【小蓝钱包】您的问题解决了吗？回复1=是，2=否。回TD退订"
+        );
+    }
+
+    #[test]
+    fn an_english_message_abroad_has_no_signature_and_a_spaced_hint() {
+        let text = definition().first_message("en", false);
+        assert_eq!(
+            text,
+            "Was your problem solved? Reply 1 = yes, 2 = no. Reply TD to unsubscribe."
+        );
+    }
+
+    #[test]
+    fn an_english_message_to_a_mainland_number_still_carries_the_signature() {
+        assert!(
+            definition()
+                .first_message("en", true)
+                .starts_with("【小蓝钱包】Was")
+        );
+    }
+
+    #[test]
+    fn languages_match_by_tag_then_primary_language_then_default() {
+        let d = definition();
+        assert_eq!(d.language_for("zh-cn"), "zh-CN");
+        assert_eq!(d.language_for("zh-Hans-CN"), "zh-CN");
+        assert_eq!(d.language_for("en-GB"), "en");
+        assert_eq!(d.language_for("fr"), "zh-CN");
+        assert!(d.first_message("fr", true).contains("您的问题"));
+    }
+}
