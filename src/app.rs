@@ -10,9 +10,11 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     backoff,
     config::Settings,
+    dispatch::Dispatcher,
     health::Health,
     http::{self, AppState},
     ingest::Ingest,
+    providers::Configured,
     store::db,
 };
 
@@ -100,9 +102,19 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             Ok(())
         });
     }
+    if settings.dispatch.enabled {
+        let provider = Arc::new(Configured::from_settings(&settings)?);
+        let dispatcher = Dispatcher::new(&settings, pool.clone(), provider, shutdown.clone())?;
+        roles.spawn(async move {
+            dispatcher.run().await;
+            Ok(())
+        });
+    }
     tracing::info!(
         ingest = settings.ingest.enabled,
+        dispatch = settings.dispatch.enabled,
         http = settings.http.enabled,
+        provider = %settings.provider.kind,
         "postcall running"
     );
     if roles.is_empty() {

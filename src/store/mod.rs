@@ -2,3 +2,6 @@
 
 pub mod calls;
 pub mod db;
+pub mod messages;
+pub mod opt_outs;
+pub mod surveys;

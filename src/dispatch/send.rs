@@ -1,0 +1,151 @@
+//! One claimed message: re-check, wait for the rate limit, send, record.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::{
+    Dispatcher,
+    plan::{self, Gate, Record, Situation},
+};
+use crate::{
+    domain::{
+        phone::{self, PhoneNumber},
+        timezone,
+    },
+    providers::{Outbound, SmsProvider},
+    store::messages::{self, Claimed, Lease},
+};
+
+impl<P: SmsProvider> Dispatcher<P> {
+    #[tracing::instrument(name = "send", skip_all, fields(message = %m.id, survey = m.survey_id, attempt = m.attempts))]
+    pub(super) async fn send_one(&self, m: Claimed) {
+        let lease = Lease {
+            id: m.id,
+            replica: &self.replica,
+            attempts: m.attempts,
+        };
+        let zones = match PhoneNumber::parse(&m.to_phone) {
+            Ok(phone) => timezone::customer_zones(
+                m.customer_timezone.as_deref().and_then(|z| z.parse().ok()),
+                &phone,
+                self.policy.default_timezone,
+            ),
+            Err(_) => vec![self.policy.default_timezone],
+        };
+        let situation = Situation {
+            opted_out: m.opted_out,
+            survey_live: m.survey_live(),
+            respects_quiet_hours: m.purpose == "question",
+            quiet_hours: self.policy.quiet_hours.as_ref(),
+            zones: &zones,
+        };
+        match plan::gate(&situation, Utc::now()) {
+            Gate::Cancel(reason) => {
+                tracing::info!(reason, "send cancelled");
+                self.write(|| {
+                    messages::finish(&self.pool, &lease, "cancelled", None, reason, None)
+                })
+                .await;
+            }
+            Gate::Defer(until) => {
+                tracing::info!(%until, "quiet hours: send deferred");
+                self.write(|| messages::release(&self.pool, &lease, until))
+                    .await;
+            }
+            Gate::Send => self.send_now(&m, &lease).await,
+        }
+    }
+
+    async fn send_now(&self, m: &Claimed, lease: &Lease<'_>) {
+        tokio::select! {
+            _ = self.limiter.acquire(m.segments.max(1) as u32) => {}
+            _ = self.shutdown.cancelled() => {
+                // Not sent: hand it back now rather than leave it to the lease rescuer.
+                self.write(|| messages::release(&self.pool, lease, Utc::now())).await;
+                return;
+            }
+        }
+        let outbound = Outbound {
+            id: m.id,
+            to: &m.to_phone,
+            body: &m.body,
+        };
+        let outcome = self.provider.send(&outbound).await;
+        let jitter = rand::random::<f64>();
+        let attempts = m.attempts.max(1) as u32;
+        match plan::record(outcome, attempts, &self.retry, Utc::now(), jitter) {
+            Record::Accepted {
+                provider_message_id,
+                status,
+            } => {
+                tracing::info!(to = %phone::mask(&m.to_phone), provider = self.provider.name(),
+                    provider_message_id, status = status.as_str(), segments = m.segments, "SMS accepted");
+                self.write(|| {
+                    messages::accepted(
+                        &self.pool,
+                        lease,
+                        self.provider.name(),
+                        &provider_message_id,
+                        status.as_str(),
+                    )
+                })
+                .await;
+            }
+            Record::RetryAt { at, code, message } => {
+                tracing::warn!(%at, code, error = message, "send failed; will retry");
+                self.write(|| messages::retry_at(&self.pool, lease, at, code.as_deref(), &message))
+                    .await;
+            }
+            Record::Failed {
+                code,
+                message,
+                recipient_opted_out,
+            } => {
+                tracing::warn!(
+                    code,
+                    error = message,
+                    recipient_opted_out,
+                    "send failed for good"
+                );
+                let opt_out = recipient_opted_out.then_some(m.to_phone.as_str());
+                self.write(|| {
+                    messages::finish(
+                        &self.pool,
+                        lease,
+                        "failed",
+                        code.as_deref(),
+                        &message,
+                        opt_out,
+                    )
+                })
+                .await;
+            }
+        }
+    }
+
+    /// Records an outcome, retrying briefly if the database hiccups: an outcome lost here
+    /// means the lease expires and the message is sent again.
+    async fn write<F, Fut>(&self, op: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = sqlx::Result<bool>>,
+    {
+        for delay_ms in [0u64, 200, 1000, 3000, 10_000] {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            match op().await {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::warn!(
+                        "lease lost before the outcome was recorded; another replica owns the message"
+                    );
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record a send outcome; retrying"),
+            }
+        }
+        tracing::error!(
+            "gave up recording a send outcome; the lease rescuer will return the message"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! The development provider: the SMS goes to the log, never to a phone.
+
+use uuid::Uuid;
+
+use super::{Outbound, SendOutcome, SmsProvider};
+use crate::domain::{delivery::DeliveryStatus, phone};
+
+pub struct Console;
+
+impl SmsProvider for Console {
+    fn name(&self) -> &'static str {
+        "console"
+    }
+
+    async fn send(&self, message: &Outbound<'_>) -> SendOutcome {
+        tracing::info!(to = %phone::mask(message.to), id = %message.id, body = message.body, "SMS (console provider)");
+        SendOutcome::Accepted {
+            provider_message_id: format!("console-{}", Uuid::new_v4()),
+            status: DeliveryStatus::Sent,
+        }
+    }
+}

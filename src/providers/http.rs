@@ -1,0 +1,54 @@
+//! What an HTTP answer means for a send, shared by the HTTP providers.
+
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode, header::RETRY_AFTER};
+
+use super::SendOutcome;
+
+/// A transport failure: timeouts and connection errors are worth retrying; a request that
+/// could not even be built is not.
+pub fn transport_error(e: &reqwest::Error) -> SendOutcome {
+    if e.is_builder() {
+        return SendOutcome::Failed {
+            code: None,
+            message: format!("request could not be built: {e}"),
+            recipient_opted_out: false,
+        };
+    }
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else {
+        "connection error"
+    };
+    SendOutcome::Retry {
+        code: None,
+        message: format!("{kind}: {e}"),
+        retry_after: None,
+    }
+}
+
+/// 429 and 5xx are retried (after `Retry-After` if the provider sent one); any other
+/// error status fails the message for good.
+pub fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (at.to_utc() - chrono::Utc::now()).to_std().ok()
+}
+
+/// The start of a body, for an error message that stays readable.
+pub fn excerpt(body: &str) -> String {
+    let mut text: String = body.chars().take(300).collect();
+    if body.chars().count() > 300 {
+        text.push('…');
+    }
+    text
+}

@@ -1,0 +1,148 @@
+//! Twilio Programmable Messaging, exactly as Twilio documents it (DESIGN.md §4).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use super::{Outbound, SendOutcome, SmsProvider, http};
+use crate::{config, domain::delivery::DeliveryStatus};
+
+/// The recipient replied STOP to the carrier: Twilio refuses to send until they opt in.
+pub const OPTED_OUT: i64 = 21610;
+/// Twilio's "too many requests" error code, sometimes with HTTP 400 rather than 429.
+pub const TOO_MANY_REQUESTS: i64 = 20429;
+
+pub const STATUS_CALLBACK_PATH: &str = "/webhooks/twilio/status";
+
+pub struct Twilio {
+    client: reqwest::Client,
+    messages_url: String,
+    account_sid: String,
+    auth_token: String,
+    from: String,
+    messaging_service_sid: String,
+    status_callback: String,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    sid: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ApiError {
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl Twilio {
+    pub fn new(
+        settings: &config::Twilio,
+        public_url: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .context("building the Twilio HTTP client")?;
+        Ok(Self {
+            client,
+            messages_url: format!(
+                "{}/2010-04-01/Accounts/{}/Messages.json",
+                settings.base_url.trim_end_matches('/'),
+                settings.account_sid
+            ),
+            account_sid: settings.account_sid.clone(),
+            auth_token: settings.auth_token.clone(),
+            from: settings.from.clone(),
+            messaging_service_sid: settings.messaging_service_sid.clone(),
+            status_callback: format!("{}{STATUS_CALLBACK_PATH}", public_url.trim_end_matches('/')),
+        })
+    }
+
+    fn form<'a>(&'a self, message: &'a Outbound<'_>) -> Vec<(&'static str, &'a str)> {
+        let sender = if self.from.is_empty() {
+            ("MessagingServiceSid", self.messaging_service_sid.as_str())
+        } else {
+            ("From", self.from.as_str())
+        };
+        vec![
+            ("To", message.to),
+            sender,
+            ("Body", message.body),
+            ("StatusCallback", self.status_callback.as_str()),
+        ]
+    }
+}
+
+impl SmsProvider for Twilio {
+    fn name(&self) -> &'static str {
+        "twilio"
+    }
+
+    async fn send(&self, message: &Outbound<'_>) -> SendOutcome {
+        let request = self
+            .client
+            .post(&self.messages_url)
+            .basic_auth(&self.account_sid, Some(&self.auth_token))
+            .form(&self.form(message));
+        match request.send().await {
+            Ok(response) => outcome(response).await,
+            Err(e) => http::transport_error(&e),
+        }
+    }
+}
+
+async fn outcome(response: reqwest::Response) -> SendOutcome {
+    let status = response.status();
+    let retry_after = http::retry_after(&response);
+    let body = match response.text().await {
+        Ok(body) => body,
+        Err(e) => return http::transport_error(&e),
+    };
+    if status.is_success() {
+        return match serde_json::from_str::<Created>(&body) {
+            Ok(created) => SendOutcome::Accepted {
+                provider_message_id: created.sid,
+                status: created
+                    .status
+                    .as_deref()
+                    .and_then(DeliveryStatus::normalise)
+                    .unwrap_or(DeliveryStatus::Queued),
+            },
+            // Accepted but unreadable: Twilio may have sent it, and it takes no idempotency
+            // key, so a retry could text the customer twice. Fail loudly instead.
+            Err(e) => SendOutcome::Failed {
+                code: None,
+                message: format!(
+                    "HTTP {status} with an unreadable body ({e}): {}",
+                    http::excerpt(&body)
+                ),
+                recipient_opted_out: false,
+            },
+        };
+    }
+    let error: ApiError = serde_json::from_str(&body).unwrap_or_default();
+    let code = error.code.map(|c| c.to_string());
+    let message = format!(
+        "HTTP {status}: {}",
+        error.message.unwrap_or_else(|| http::excerpt(&body))
+    );
+    if http::is_retryable(status) || error.code == Some(TOO_MANY_REQUESTS) {
+        return SendOutcome::Retry {
+            code,
+            message,
+            retry_after,
+        };
+    }
+    SendOutcome::Failed {
+        recipient_opted_out: error.code == Some(OPTED_OUT),
+        code,
+        message,
+    }
+}

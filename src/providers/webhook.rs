@@ -1,0 +1,121 @@
+//! The generic JSON provider, signed with Standard Webhooks (DESIGN.md §4).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Outbound, SendOutcome, SmsProvider, http};
+use crate::{
+    config,
+    domain::delivery::DeliveryStatus,
+    signing::standard_webhooks::{self, Secret},
+};
+
+pub const CALLBACK_PATH: &str = "/webhooks/sms";
+
+pub struct Webhook {
+    client: reqwest::Client,
+    url: String,
+    secret: Secret,
+    status_callback: String,
+}
+
+#[derive(Deserialize)]
+struct Accepted {
+    provider_message_id: String,
+}
+
+impl Webhook {
+    pub fn new(
+        settings: &config::WebhookProvider,
+        public_url: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .context("building the webhook provider's HTTP client")?;
+        let secret = Secret::parse(&settings.secret).context("provider.webhook.secret")?;
+        Ok(Self {
+            client,
+            url: settings.url.clone(),
+            secret,
+            status_callback: format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/')),
+        })
+    }
+}
+
+impl SmsProvider for Webhook {
+    fn name(&self) -> &'static str {
+        "webhook"
+    }
+
+    async fn send(&self, message: &Outbound<'_>) -> SendOutcome {
+        let id = message.id.to_string();
+        let body = json!({
+            "id": id,
+            "to": message.to,
+            "body": message.body,
+            "status_callback": self.status_callback,
+        })
+        .to_string();
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = standard_webhooks::sign(&self.secret, &id, timestamp, body.as_bytes());
+        let request = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("idempotency-key", &id)
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body);
+        match request.send().await {
+            Ok(response) => outcome(response).await,
+            Err(e) => http::transport_error(&e),
+        }
+    }
+}
+
+async fn outcome(response: reqwest::Response) -> SendOutcome {
+    let status = response.status();
+    let retry_after = http::retry_after(&response);
+    let body = match response.text().await {
+        Ok(body) => body,
+        Err(e) => return http::transport_error(&e),
+    };
+    if status.is_success() {
+        return match serde_json::from_str::<Accepted>(&body) {
+            Ok(a) => SendOutcome::Accepted {
+                provider_message_id: a.provider_message_id,
+                status: DeliveryStatus::Queued,
+            },
+            // The provider dedupes on Idempotency-Key, so asking again is safe and gets the id.
+            Err(e) => SendOutcome::Retry {
+                code: None,
+                message: format!(
+                    "HTTP {status} without a provider_message_id ({e}): {}",
+                    http::excerpt(&body)
+                ),
+                retry_after,
+            },
+        };
+    }
+    let message = format!("HTTP {status}: {}", http::excerpt(&body));
+    let code = Some(status.as_u16().to_string());
+    if http::is_retryable(status) {
+        SendOutcome::Retry {
+            code,
+            message,
+            retry_after,
+        }
+    } else {
+        SendOutcome::Failed {
+            code,
+            message,
+            recipient_opted_out: false,
+        }
+    }
+}

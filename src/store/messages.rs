@@ -1,0 +1,271 @@
+//! The outbound SMS outbox: stored before sending, claimed under a lease by exactly one
+//! replica, recorded only by the replica that still holds the lease.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+pub struct New<'a> {
+    pub id: Uuid,
+    pub survey_id: i64,
+    pub purpose: &'a str,
+    pub question_id: Option<&'a str>,
+    pub to_phone: &'a str,
+    pub body: String,
+    pub encoding: &'a str,
+    pub segments: i32,
+}
+
+pub async fn insert(conn: &mut PgConnection, messages: &[New<'_>]) -> sqlx::Result<()> {
+    let col = |f: fn(&New<'_>) -> String| messages.iter().map(f).collect::<Vec<_>>();
+    let ids: Vec<Uuid> = messages.iter().map(|m| m.id).collect();
+    let surveys: Vec<i64> = messages.iter().map(|m| m.survey_id).collect();
+    let questions: Vec<Option<&str>> = messages.iter().map(|m| m.question_id).collect();
+    let segments: Vec<i32> = messages.iter().map(|m| m.segments).collect();
+    sqlx::query(
+        r#"
+        INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments)
+        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::text[], $8::int[])
+        "#,
+    )
+    .bind(ids)
+    .bind(surveys)
+    .bind(col(|m| m.purpose.to_owned()))
+    .bind(questions)
+    .bind(col(|m| m.to_phone.to_owned()))
+    .bind(col(|m| m.body.clone()))
+    .bind(col(|m| m.encoding.to_owned()))
+    .bind(segments)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A message claimed for sending, with what may have changed since it was queued.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub survey_id: i64,
+    pub purpose: String,
+    pub to_phone: String,
+    pub body: String,
+    pub segments: i32,
+    pub attempts: i32,
+    pub survey_state: String,
+    pub customer_timezone: Option<String>,
+    pub opted_out: bool,
+}
+
+impl Claimed {
+    /// The first question is sent while the survey is `sending`; later ones while `open`;
+    /// replies to the customer whatever the survey's state.
+    pub fn survey_live(&self) -> bool {
+        match self.purpose.as_str() {
+            "question" => matches!(self.survey_state.as_str(), "sending" | "open"),
+            _ => true,
+        }
+    }
+}
+
+/// Claims up to `limit` due messages in one statement: locked without waiting on other
+/// replicas' locks, marked `sending` with a lease, the attempt counted.
+pub async fn claim(
+    pool: &PgPool,
+    limit: i64,
+    lease: Duration,
+    replica: &str,
+) -> sqlx::Result<Vec<Claimed>> {
+    sqlx::query_as(
+        r#"
+        WITH due AS (
+            SELECT id FROM messages
+             WHERE status = 'pending' AND next_attempt_at <= now()
+             ORDER BY next_attempt_at
+             LIMIT $1
+             FOR UPDATE SKIP LOCKED
+        ), claimed AS (
+            UPDATE messages m
+               SET status = 'sending', attempts = m.attempts + 1, leased_by = $3,
+                   lease_until = now() + make_interval(secs => $2), updated_at = now()
+              FROM due WHERE m.id = due.id
+            RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments, m.attempts
+        )
+        SELECT c.*, s.state AS survey_state, k.customer_timezone,
+               EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = c.to_phone) AS opted_out
+          FROM claimed c JOIN surveys s ON s.id = c.survey_id JOIN calls k ON k.call_id = s.call_id
+        "#,
+    )
+    .bind(limit)
+    .bind(lease.as_secs_f64())
+    .bind(replica)
+    .fetch_all(pool)
+    .await
+}
+
+/// The lease this replica holds on a claimed message; updates that do not match it (the
+/// lease expired and the message was claimed again) change nothing.
+pub struct Lease<'a> {
+    pub id: Uuid,
+    pub replica: &'a str,
+    pub attempts: i32,
+}
+
+const HELD: &str = "id = $1 AND status = 'sending' AND leased_by = $2 AND attempts = $3";
+
+/// Records an accepted send; the survey opens when its first question is accepted.
+pub async fn accepted(
+    pool: &PgPool,
+    lease: &Lease<'_>,
+    provider: &str,
+    provider_message_id: &str,
+    status: &str,
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let survey: Option<i64> = sqlx::query_scalar(&format!(
+        "UPDATE messages SET status = $4, provider = $5, provider_message_id = $6, sent_at = now(),
+                lease_until = NULL, error_code = NULL, error_message = NULL, updated_at = now()
+          WHERE {HELD} RETURNING survey_id"
+    ))
+    .bind(lease.id)
+    .bind(lease.replica)
+    .bind(lease.attempts)
+    .bind(status)
+    .bind(provider)
+    .bind(provider_message_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(survey) = survey {
+        sqlx::query(
+            "UPDATE surveys SET state = 'open', sent_at = now(), updated_at = now()
+              WHERE id = $1 AND state = 'sending'",
+        )
+        .bind(survey)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(survey.is_some())
+}
+
+/// Returns the message to the queue for another attempt at `at`.
+pub async fn retry_at(
+    pool: &PgPool,
+    lease: &Lease<'_>,
+    at: DateTime<Utc>,
+    code: Option<&str>,
+    message: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE messages SET status = 'pending', next_attempt_at = $4, lease_until = NULL,
+                error_code = $5, error_message = $6, updated_at = now()
+          WHERE {HELD}"
+    ))
+    .bind(lease.id)
+    .bind(lease.replica)
+    .bind(lease.attempts)
+    .bind(at)
+    .bind(code)
+    .bind(message)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts the message back without counting the attempt: it was not sent (quiet hours, or
+/// the worker is shutting down).
+pub async fn release(pool: &PgPool, lease: &Lease<'_>, at: DateTime<Utc>) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE messages SET status = 'pending', next_attempt_at = $4, lease_until = NULL,
+                attempts = attempts - 1, updated_at = now()
+          WHERE {HELD}"
+    ))
+    .bind(lease.id)
+    .bind(lease.replica)
+    .bind(lease.attempts)
+    .bind(at)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends the message for good (`failed` or `cancelled`); a survey whose first question
+/// cannot be sent ends with it. A carrier-reported opt-out is recorded like a STOP.
+pub async fn finish(
+    pool: &PgPool,
+    lease: &Lease<'_>,
+    status: &str,
+    code: Option<&str>,
+    message: &str,
+    opt_out_phone: Option<&str>,
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let survey: Option<i64> = sqlx::query_scalar(&format!(
+        "UPDATE messages SET status = $4, error_code = $5, error_message = $6, lease_until = NULL,
+                updated_at = now()
+          WHERE {HELD} RETURNING survey_id"
+    ))
+    .bind(lease.id)
+    .bind(lease.replica)
+    .bind(lease.attempts)
+    .bind(status)
+    .bind(code)
+    .bind(message)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(survey) = survey {
+        let survey_state = if status == "cancelled" {
+            "cancelled"
+        } else {
+            "failed"
+        };
+        sqlx::query(
+            "UPDATE surveys SET state = $2, updated_at = now() WHERE id = $1 AND state = 'sending'",
+        )
+        .bind(survey)
+        .bind(survey_state)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(phone) = opt_out_phone {
+            super::opt_outs::record(&mut tx, phone, "carrier").await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(survey.is_some())
+}
+
+/// Returns messages whose lease ran out (their worker died mid-send) to the queue; one
+/// that has used every attempt fails instead, and so does a survey waiting on it. Returns
+/// how many were rescued.
+pub async fn rescue_expired(pool: &PgPool, max_attempts: i32) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        r#"
+        WITH rescued AS (
+            UPDATE messages
+               SET status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+                   error_message = CASE WHEN attempts >= $1
+                       THEN 'lease expired on the last attempt; outcome unknown' ELSE error_message END,
+                   next_attempt_at = now(), lease_until = NULL, updated_at = now()
+             WHERE status = 'sending' AND lease_until < now()
+            RETURNING survey_id, status
+        ), failed AS (
+            UPDATE surveys s SET state = 'failed', updated_at = now()
+              FROM rescued r
+             WHERE s.id = r.survey_id AND r.status = 'failed' AND s.state = 'sending'
+        )
+        SELECT count(*) FROM rescued
+        "#,
+    )
+    .bind(max_attempts)
+    .fetch_one(pool)
+    .await
+}
+
+/// When the earliest pending message is due.
+pub async fn next_due(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar("SELECT min(next_attempt_at) FROM messages WHERE status = 'pending'")
+        .fetch_one(pool)
+        .await
+}

@@ -1,0 +1,31 @@
+//! Opting out: recorded once, and from then on nothing more is sent to the phone.
+
+use sqlx::PgConnection;
+
+/// Records the opt-out and closes every survey in flight for the phone, cancelling their
+/// unsent messages, in the caller's transaction. Returns the surveys it cancelled.
+pub async fn record(conn: &mut PgConnection, phone: &str, source: &str) -> sqlx::Result<u64> {
+    sqlx::query(
+        "INSERT INTO opt_outs (customer_phone, source) VALUES ($1, $2) ON CONFLICT (customer_phone) DO NOTHING",
+    )
+    .bind(phone)
+    .bind(source)
+    .execute(&mut *conn)
+    .await?;
+    let cancelled = sqlx::query(
+        "UPDATE surveys SET state = 'cancelled', updated_at = now()
+          WHERE customer_phone = $1 AND state IN ('scheduled', 'sending', 'open')",
+    )
+    .bind(phone)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE messages SET status = 'cancelled', error_message = 'opted out', updated_at = now()
+          WHERE to_phone = $1 AND status = 'pending' AND direction = 'outbound'",
+    )
+    .bind(phone)
+    .execute(&mut *conn)
+    .await?;
+    Ok(cancelled)
+}
