@@ -73,6 +73,7 @@ pub struct Ingest {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Eligibility {
+    #[serde(deserialize_with = "list_or_commas")]
     pub dispositions: Vec<String>,
     pub min_talk_seconds: u32,
     pub sample_rate: f64,
@@ -223,6 +224,24 @@ fn invalid(key: &'static str, why: impl Into<String>) -> ConfigError {
     }
 }
 
+/// A list from a file, or a comma-separated string from an environment variable.
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(items) => items,
+        Either::Commas(text) => text
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    })
+}
+
 fn hidden<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(if value.is_empty() { "" } else { "<hidden>" })
 }
@@ -246,9 +265,9 @@ impl Settings {
         let environment = Environment::with_prefix("POSTCALL")
             .prefix_separator("__")
             .separator("__")
-            .try_parsing(true)
-            .list_separator(",")
-            .with_list_parse_key("eligibility.dispositions")
+            // Values stay strings until serde asks for a number or a bool: parsing them
+            // eagerly would turn a sender number `+15005550006` into 15005550006.
+            .try_parsing(false)
             .source(env);
         let settings: Settings = builder.add_source(environment).build()?.try_deserialize()?;
         settings.validate()?;

@@ -94,6 +94,10 @@ fn the_contract_keys_are_settable_from_the_environment() {
         "a numeric-looking secret stays a string"
     );
     assert_eq!(s.provider.twilio.base_url, "http://127.0.0.1:9999");
+    assert_eq!(
+        s.provider.twilio.from, "+15005550006",
+        "a leading + survives"
+    );
     assert_eq!(s.http.public_url, "https://postcall.example.com");
     assert_eq!(s.eligibility.quiet_hours.start, "22:30");
     assert!(!s.eligibility.quiet_hours.enabled);

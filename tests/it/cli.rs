@@ -91,7 +91,16 @@ async fn migrate_creates_the_database_and_its_tables() {
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    assert_eq!(tables, ["_sqlx_migrations", "calls", "messages", "opt_outs", "surveys"]);
+    assert_eq!(
+        tables,
+        [
+            "_sqlx_migrations",
+            "calls",
+            "messages",
+            "opt_outs",
+            "surveys"
+        ]
+    );
     // A second run is a no-op.
     let again = postcall(
         &["migrate"],

@@ -377,3 +377,57 @@ pub async fn _consume_one(channel: &Channel, queue: &str) -> Option<lapin::messa
         .flatten()
         .and_then(Result::ok)
 }
+
+/// Inserts `n` calls with surveys due at `send_at`, bypassing ingest (for dispatch tests),
+/// phones `+86139000{i:05}`, customer time zone `zone`. Returns the survey ids.
+pub async fn insert_surveys(pool: &PgPool, n: i64, send_at: DateTime<Utc>, zone: &str) -> Vec<i64> {
+    sqlx::query(
+        r#"
+        INSERT INTO calls (call_id, customer_phone, agent_id, queue, started_at, answered_at,
+                           ended_at, disposition, customer_timezone, wait_seconds, talk_seconds,
+                           decision, event)
+        SELECT 'call-' || i, '+86139' || lpad(i::text, 8, '0'), 'agent-' || (i % 7), 'payment',
+               now() - interval '10 minutes', now() - interval '9 minutes', now() - interval '5 minutes',
+               'completed', $2, 60, 240, 'scheduled', '{}'::jsonb
+          FROM generate_series(1, $1) AS i
+        "#,
+    )
+    .bind(n)
+    .bind(zone)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query_scalar(
+        r#"
+        INSERT INTO surveys (call_id, customer_phone, language, timezone, send_at)
+        SELECT 'call-' || i, '+86139' || lpad(i::text, 8, '0'), 'zh-CN', $3, $2
+          FROM generate_series(1, $1) AS i
+        RETURNING id
+        "#,
+    )
+    .bind(n)
+    .bind(send_at)
+    .bind(zone)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+impl TestApp {
+    /// Like `spawn_with`, with owned overrides (provider settings built at run time).
+    pub async fn spawn_env(names: Names, overrides: &[(String, String)]) -> Self {
+        let pairs: Vec<(&str, &str)> = overrides
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Self::spawn_named(names, &pairs).await
+    }
+
+    pub async fn survey_state(&self, id: i64) -> String {
+        sqlx::query_scalar("SELECT state FROM surveys WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}

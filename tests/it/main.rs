@@ -4,9 +4,13 @@
 
 mod broker;
 mod cli;
+mod dispatch;
 mod eligibility;
 mod health;
 mod helpers;
 mod ingest;
 mod outage;
 mod poison;
+mod provider_double;
+mod providers;
+mod replicas;

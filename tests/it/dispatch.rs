@@ -1,0 +1,287 @@
+//! Due surveys become exactly one SMS at the right time, through the configured provider.
+
+use std::time::Duration;
+
+use chrono::{TimeDelta, Timelike, Utc};
+use wiremock::ResponseTemplate;
+
+use crate::{
+    helpers::{Names, TestApp, insert_surveys},
+    provider_double::{Provider, webhook_accepted, webhook_env},
+};
+
+fn env(uri: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env = webhook_env(uri);
+    env.push(("POSTCALL__DISPATCH__POLL_INTERVAL_MS".into(), "200".into()));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_survey_is_sent_once_at_its_time_and_not_before() {
+    let provider = Provider::start(vec![webhook_accepted("prov-1")]).await;
+    let app = TestApp::spawn_env(Names::new(), &env(&provider.uri(), &[])).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now() + TimeDelta::seconds(2), "Etc/UTC").await;
+
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(provider.count(), 0, "sent before its time");
+    assert_eq!(app.survey_state(ids[0]).await, "scheduled");
+
+    assert_eq!(provider.wait_for(1).await, 1);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+    let (status, provider_id, segments, body): (String, String, i32, String) =
+        sqlx::query_as("SELECT status, provider_message_id, segments, body FROM messages")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), provider_id.as_str(), segments),
+        ("queued", "prov-1", 1)
+    );
+    assert!(
+        body.starts_with("【小蓝钱包】") && body.ends_with("回TD退订"),
+        "{body}"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(provider.count(), 1, "sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_rate_limits_are_retried_honouring_retry_after() {
+    let provider = Provider::start(vec![
+        ResponseTemplate::new(500),
+        ResponseTemplate::new(429).insert_header("retry-after", "2"),
+        webhook_accepted("prov-after-retries"),
+    ])
+    .await;
+    let settings = env(
+        &provider.uri(),
+        &[("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1")],
+    );
+    let app = TestApp::spawn_env(Names::new(), &settings).await;
+    insert_surveys(&app.pool, 1, Utc::now(), "Etc/UTC").await;
+
+    assert_eq!(provider.wait_for(3).await, 3);
+    app.wait_for_count("SELECT count(*) FROM messages WHERE status = 'queued'", 1)
+        .await;
+    let t = provider.times();
+    // Base 1 s with equal jitter: the first retry waits 0.5–1 s; Retry-After: 2 then rules.
+    assert!(
+        t[1] - t[0] >= Duration::from_millis(450),
+        "{:?}",
+        t[1] - t[0]
+    );
+    assert!(
+        t[2] - t[1] >= Duration::from_millis(1950),
+        "Retry-After ignored: {:?}",
+        t[2] - t[1]
+    );
+    let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM messages")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 3);
+    // The same message id every time: the provider can drop a duplicate.
+    let keys: Vec<String> = provider
+        .requests()
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("idempotency-key")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] == w[1]), "{keys:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_error_fails_for_good_with_the_reason_stored() {
+    let provider = Provider::start(vec![
+        ResponseTemplate::new(400).set_body_string("invalid 'to' number"),
+    ])
+    .await;
+    let app = TestApp::spawn_env(Names::new(), &env(&provider.uri(), &[])).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Etc/UTC").await;
+
+    app.wait_for_count("SELECT count(*) FROM messages WHERE status = 'failed'", 1)
+        .await;
+    let (code, message): (String, String) =
+        sqlx::query_as("SELECT error_code, error_message FROM messages")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(code, "400");
+    assert!(message.contains("invalid 'to' number"), "{message}");
+    assert_eq!(app.survey_state(ids[0]).await, "failed");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(provider.count(), 1, "a 400 was retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_are_bounded_then_the_message_fails_with_the_last_reason() {
+    let provider = Provider::start(vec![ResponseTemplate::new(503).set_body_string("down")]).await;
+    let settings = env(
+        &provider.uri(),
+        &[
+            ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "0"),
+            ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", "3"),
+        ],
+    );
+    let app = TestApp::spawn_env(Names::new(), &settings).await;
+    insert_surveys(&app.pool, 1, Utc::now(), "Etc/UTC").await;
+    app.wait_for_count("SELECT count(*) FROM messages WHERE status = 'failed'", 1)
+        .await;
+    let message: String = sqlx::query_scalar("SELECT error_message FROM messages")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(message.starts_with("gave up after 3 attempts"), "{message}");
+    assert_eq!(provider.count(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opt_out_recorded_after_scheduling_stops_the_send() {
+    let provider = Provider::start(vec![webhook_accepted("never")]).await;
+    let app = TestApp::spawn_env(Names::new(), &env(&provider.uri(), &[])).await;
+    let ids = insert_surveys(
+        &app.pool,
+        1,
+        Utc::now() + TimeDelta::milliseconds(800),
+        "Etc/UTC",
+    )
+    .await;
+    sqlx::query("INSERT INTO opt_outs (customer_phone, source) VALUES ('+8613900000001', 'sms')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'cancelled'", 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(provider.count(), 0);
+    assert_eq!(app.survey_state(ids[0]).await, "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_started_inside_quiet_hours_defers_to_their_end() {
+    let provider = Provider::start(vec![webhook_accepted("night")]).await;
+    // Quiet hours from a minute ago to two minutes ahead, in UTC, which the survey uses.
+    let now = Utc::now();
+    let hhmm = |t: chrono::DateTime<Utc>| format!("{:02}:{:02}", t.hour(), t.minute());
+    let (start, end) = (
+        hhmm(now - TimeDelta::minutes(1)),
+        hhmm(now + TimeDelta::minutes(2)),
+    );
+    let settings = env(
+        &provider.uri(),
+        &[
+            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__ENABLED", "true"),
+            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__START", &start),
+            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__END", &end),
+        ],
+    );
+    let app = TestApp::spawn_env(Names::new(), &settings).await;
+    let ids = insert_surveys(&app.pool, 1, now - TimeDelta::hours(8), "Etc/UTC").await;
+
+    let end_at = (now + TimeDelta::minutes(2))
+        .with_second(0)
+        .unwrap()
+        .with_nanosecond(0)
+        .unwrap();
+    let mut deferred_to = None;
+    for _ in 0..100 {
+        let send_at: chrono::DateTime<Utc> =
+            sqlx::query_scalar("SELECT send_at FROM surveys WHERE id = $1")
+                .bind(ids[0])
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if send_at > now {
+            deferred_to = Some(send_at);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        deferred_to,
+        Some(end_at),
+        "deferred to the end of quiet hours"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(provider.count(), 0, "sent inside quiet hours");
+    assert_eq!(app.survey_state(ids[0]).await, "scheduled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_lease_is_resent_with_the_same_idempotency_key() {
+    let provider = Provider::start(vec![webhook_accepted("rescued")]).await;
+    let app = TestApp::spawn_env(Names::new(), &env(&provider.uri(), &[])).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now() + TimeDelta::days(1), "Etc/UTC").await;
+    // A replica died between claiming this message and recording its outcome.
+    let id = uuid::Uuid::new_v4();
+    sqlx::query("UPDATE surveys SET state = 'sending' WHERE id = $1;")
+        .bind(ids[0])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments,
+                               status, attempts, lease_until, leased_by)
+         VALUES ($1, $2, 'question', 'resolved', '+8613900000001', '问', 'ucs2', 1,
+                 'sending', 1, now() - interval '1 second', 'dead-replica')",
+    )
+    .bind(id)
+    .bind(ids[0])
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    assert_eq!(provider.wait_for(1).await, 1);
+    let request = &provider.requests()[0];
+    assert_eq!(
+        request
+            .headers
+            .get("idempotency-key")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        id.to_string()
+    );
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_spaces_sends() {
+    let provider = Provider::start(vec![webhook_accepted("limited")]).await;
+    let settings = env(
+        &provider.uri(),
+        &[("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "5")],
+    );
+    let app = TestApp::spawn_env(Names::new(), &settings).await;
+    insert_surveys(&app.pool, 15, Utc::now(), "Etc/UTC").await;
+    assert_eq!(provider.wait_for(15).await, 15);
+    let t = provider.times();
+    // A burst of 5, then one every 200 ms: the 15th cannot come before ~2 s.
+    assert!(
+        t[14] - t[0] >= Duration::from_millis(1800),
+        "{:?}",
+        t[14] - t[0]
+    );
+    // And no second holds more than burst + rate.
+    for (i, start) in t.iter().enumerate() {
+        let within = t[i..]
+            .iter()
+            .filter(|x| **x - *start < Duration::from_secs(1))
+            .count();
+        assert!(within <= 10, "{within} sends within one second");
+    }
+}
