@@ -2,9 +2,29 @@
 
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode, header::RETRY_AFTER};
+use reqwest::{RequestBuilder, Response, StatusCode, header::RETRY_AFTER};
 
 use super::SendOutcome;
+
+/// A provider's whole answer, read.
+pub struct Answer {
+    pub status: StatusCode,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+}
+
+/// Sends the request and reads the answer; a transport failure is already an outcome.
+pub async fn exchange(request: RequestBuilder) -> Result<Answer, SendOutcome> {
+    let response = request.send().await.map_err(|e| transport_error(&e))?;
+    let status = response.status();
+    let retry_after = retry_after(&response);
+    let body = response.text().await.map_err(|e| transport_error(&e))?;
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
+}
 
 /// A transport failure: timeouts and connection errors are worth retrying; a request that
 /// could not even be built is not.

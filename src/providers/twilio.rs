@@ -91,20 +91,20 @@ impl SmsProvider for Twilio {
             .post(&self.messages_url)
             .basic_auth(&self.account_sid, Some(&self.auth_token))
             .form(&self.form(message));
-        match request.send().await {
-            Ok(response) => outcome(response).await,
-            Err(e) => http::transport_error(&e),
+        match http::exchange(request).await {
+            Ok(answer) => outcome(answer),
+            Err(failed) => failed,
         }
     }
 }
 
-async fn outcome(response: reqwest::Response) -> SendOutcome {
-    let status = response.status();
-    let retry_after = http::retry_after(&response);
-    let body = match response.text().await {
-        Ok(body) => body,
-        Err(e) => return http::transport_error(&e),
-    };
+fn outcome(
+    http::Answer {
+        status,
+        retry_after,
+        body,
+    }: http::Answer,
+) -> SendOutcome {
     if status.is_success() {
         return match serde_json::from_str::<Created>(&body) {
             Ok(created) => SendOutcome::Accepted {

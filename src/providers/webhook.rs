@@ -72,20 +72,20 @@ impl SmsProvider for Webhook {
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
             .body(body);
-        match request.send().await {
-            Ok(response) => outcome(response).await,
-            Err(e) => http::transport_error(&e),
+        match http::exchange(request).await {
+            Ok(answer) => outcome(answer),
+            Err(failed) => failed,
         }
     }
 }
 
-async fn outcome(response: reqwest::Response) -> SendOutcome {
-    let status = response.status();
-    let retry_after = http::retry_after(&response);
-    let body = match response.text().await {
-        Ok(body) => body,
-        Err(e) => return http::transport_error(&e),
-    };
+fn outcome(
+    http::Answer {
+        status,
+        retry_after,
+        body,
+    }: http::Answer,
+) -> SendOutcome {
     if status.is_success() {
         return match serde_json::from_str::<Accepted>(&body) {
             Ok(a) => SendOutcome::Accepted {
