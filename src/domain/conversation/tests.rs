@@ -1,0 +1,701 @@
+use std::collections::BTreeMap;
+
+use chrono::TimeZone;
+
+use super::*;
+use crate::domain::survey::QuestionKind;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
+}
+
+fn day() -> TimeDelta {
+    TimeDelta::hours(24)
+}
+
+/// Well inside the 24 h window.
+fn soon() -> DateTime<Utc> {
+    t0() + TimeDelta::hours(1)
+}
+
+fn deadline() -> DateTime<Utc> {
+    t0() + day()
+}
+
+fn question(id: &str, kind: QuestionKind, metric: Option<Metric>) -> Question {
+    Question {
+        id: id.into(),
+        kind,
+        metric,
+        text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
+    }
+}
+
+fn definition(questions: Vec<Question>) -> SurveyDefinition {
+    SurveyDefinition {
+        questions,
+        signature: "【小蓝钱包】".into(),
+        wording: BTreeMap::new(),
+        default_language: "en".into(),
+    }
+}
+
+/// The default survey's shape: resolved (fcr), satisfaction 1–5 (csat), recommend 0–10
+/// (nps), comment (text).
+fn default_like() -> SurveyDefinition {
+    definition(vec![
+        question("resolved", QuestionKind::YesNo, Some(Metric::Fcr)),
+        question(
+            "satisfaction",
+            QuestionKind::Scale { min: 1, max: 5 },
+            Some(Metric::Csat),
+        ),
+        question(
+            "recommend",
+            QuestionKind::Scale { min: 0, max: 10 },
+            Some(Metric::Nps),
+        ),
+        question("comment", QuestionKind::Text, None),
+    ])
+}
+
+/// No comment at the end: the NPS question is the last.
+fn no_comment() -> SurveyDefinition {
+    let mut def = default_like();
+    def.questions.pop();
+    def
+}
+
+fn open() -> SurveyState {
+    start(&default_like(), t0(), day())
+}
+
+/// An open survey waiting on question `index`.
+fn at(index: usize) -> SurveyState {
+    SurveyState {
+        question: index,
+        ..open()
+    }
+}
+
+fn with_status(status: Status, index: usize) -> SurveyState {
+    SurveyState {
+        status,
+        ..at(index)
+    }
+}
+
+fn answer(id: &str, value: AnswerValue) -> Answer {
+    Answer {
+        question_id: id.into(),
+        value,
+    }
+}
+
+/// One reply to the default-like survey, an hour into it.
+fn reply(state: &SurveyState, text: &str) -> Step {
+    advance(&default_like(), state, text, soon())
+}
+
+/// Replies in turn, each to the state the previous one left.
+fn replies(def: &SurveyDefinition, texts: &[&str]) -> Vec<Step> {
+    let mut state = start(def, t0(), day());
+    texts
+        .iter()
+        .map(|text| {
+            let step = advance(def, &state, text, soon());
+            state = step.state.clone();
+            step
+        })
+        .collect()
+}
+
+/// A step that sends, records and publishes nothing.
+fn assert_silent(step: &Step) {
+    assert!(step.send.is_empty(), "{step:?}");
+    assert!(step.events.is_empty(), "{step:?}");
+    assert!(!step.opt_out && !step.opt_in, "{step:?}");
+}
+
+// --- start -------------------------------------------------------------------------------
+
+#[test]
+fn start_opens_at_the_first_question_and_expires_after_the_window() {
+    let state = start(&default_like(), t0(), day());
+    assert_eq!(
+        state,
+        SurveyState {
+            status: Status::Open,
+            question: 0,
+            reprompted: false,
+            answers: vec![],
+            expires_at: deadline(),
+        }
+    );
+}
+
+// --- answers -----------------------------------------------------------------------------
+
+#[test]
+fn the_happy_path_asks_each_question_then_thanks_and_completes() {
+    let steps = replies(&default_like(), &["yes", "5", "10", "Quick and friendly."]);
+    let sends: Vec<_> = steps.iter().map(|s| s.send.clone()).collect();
+    assert_eq!(
+        sends,
+        [
+            vec![Outgoing::Question(1)],
+            vec![Outgoing::Question(2)],
+            vec![Outgoing::Question(3)],
+            vec![Outgoing::ThankYou],
+        ]
+    );
+    let events: Vec<_> = steps.iter().map(|s| s.events.clone()).collect();
+    assert_eq!(events, [vec![], vec![], vec![], vec![Event::Completed]]);
+    let last = &steps[3].state;
+    assert_eq!(last.status, Status::Completed);
+    assert_eq!(last.question, 4);
+    assert_eq!(
+        last.answers,
+        [
+            answer("resolved", AnswerValue::YesNo(true)),
+            answer("satisfaction", AnswerValue::Scale(5)),
+            answer("recommend", AnswerValue::Scale(10)),
+            answer("comment", AnswerValue::Text("Quick and friendly.".into())),
+        ]
+    );
+    assert!(steps.iter().all(|s| !s.late && !s.opt_out && !s.opt_in));
+}
+
+#[test]
+fn each_answer_is_reported_as_recorded_by_its_reply() {
+    let steps = replies(&default_like(), &["yes", "5", "10", "ok"]);
+    for (step, recorded) in steps.iter().zip(&steps[3].state.answers) {
+        assert_eq!(step.answer.as_ref(), Some(recorded));
+    }
+}
+
+#[test]
+fn an_answer_moves_to_the_next_question_and_keeps_the_deadline() {
+    let step = reply(&open(), "yes");
+    assert_eq!(step.state.status, Status::Open);
+    assert_eq!(step.state.question, 1);
+    assert!(!step.state.reprompted);
+    assert_eq!(step.state.expires_at, deadline());
+}
+
+#[test]
+fn a_survey_whose_last_question_is_not_text_completes_on_its_answer() {
+    let steps = replies(&no_comment(), &["yes", "4", "9"]);
+    let last = &steps[2];
+    assert_eq!(last.send, [Outgoing::ThankYou]);
+    assert_eq!(last.events, [Event::Completed]);
+    assert_eq!(last.state.status, Status::Completed);
+    assert_eq!(last.state.answers.len(), 3);
+}
+
+#[test]
+fn a_one_question_survey_completes_on_its_first_answer() {
+    let def = definition(vec![question(
+        "resolved",
+        QuestionKind::YesNo,
+        Some(Metric::Fcr),
+    )]);
+    let step = advance(&def, &start(&def, t0(), day()), "yes", soon());
+    assert_eq!(step.send, [Outgoing::ThankYou]);
+    assert_eq!(step.events, [Event::Completed]);
+    assert_eq!(step.state.status, Status::Completed);
+}
+
+#[test]
+fn any_non_empty_text_answers_the_comment() {
+    for text in ["很好", "no", "5", "asdf qwerty"] {
+        let step = reply(&at(3), text);
+        assert_eq!(step.state.status, Status::Completed, "{text}");
+        assert!(
+            matches!(&step.answer, Some(a) if a.question_id == "comment"),
+            "{text}: {step:?}"
+        );
+    }
+}
+
+#[test]
+fn a_blank_comment_is_not_an_answer() {
+    let step = reply(&at(3), " \n ");
+    assert_eq!(step.send, [Outgoing::Reprompt(3)]);
+    assert_eq!(step.state.status, Status::Open);
+    assert_eq!(step.answer, None);
+}
+
+// --- detractors ----------------------------------------------------------------------
+
+fn detractor(reason: DetractorReason) -> Event {
+    Event::Detractor(vec![reason])
+}
+
+#[test]
+fn fcr_no_is_a_detractor_and_yes_is_not() {
+    assert_eq!(
+        reply(&at(0), "no").events,
+        [detractor(DetractorReason::Fcr)]
+    );
+    assert_eq!(reply(&at(0), "yes").events, []);
+}
+
+#[test]
+fn csat_two_or_less_is_a_detractor_three_is_not() {
+    for (text, detracts) in [("1", true), ("2", true), ("3", false), ("5", false)] {
+        let want = if detracts {
+            vec![detractor(DetractorReason::Csat)]
+        } else {
+            vec![]
+        };
+        assert_eq!(reply(&at(1), text).events, want, "csat {text}");
+    }
+}
+
+#[test]
+fn nps_six_or_less_is_a_detractor_seven_is_not() {
+    for (text, detracts) in [("0", true), ("6", true), ("7", false), ("10", false)] {
+        let want = if detracts {
+            vec![detractor(DetractorReason::Nps)]
+        } else {
+            vec![]
+        };
+        assert_eq!(reply(&at(2), text).events, want, "nps {text}");
+    }
+}
+
+#[test]
+fn a_detractor_answer_is_still_recorded_and_the_survey_goes_on() {
+    let step = reply(&at(2), "3");
+    assert_eq!(
+        step.answer,
+        Some(answer("recommend", AnswerValue::Scale(3)))
+    );
+    assert_eq!(step.send, [Outgoing::Question(3)]);
+    assert_eq!(step.state.status, Status::Open);
+}
+
+#[test]
+fn a_detractor_on_the_last_question_comes_before_completed() {
+    let step = advance(&no_comment(), &at(2), "2", soon());
+    assert_eq!(
+        step.events,
+        [detractor(DetractorReason::Nps), Event::Completed]
+    );
+    assert_eq!(step.send, [Outgoing::ThankYou]);
+}
+
+#[test]
+fn each_detractor_is_reported_once_by_the_reply_that_gave_it() {
+    let steps = replies(&default_like(), &["no", "1", "9", "slow"]);
+    let events: Vec<_> = steps.iter().map(|s| s.events.clone()).collect();
+    assert_eq!(
+        events,
+        [
+            vec![detractor(DetractorReason::Fcr)],
+            vec![detractor(DetractorReason::Csat)],
+            vec![],
+            vec![Event::Completed],
+        ]
+    );
+}
+
+#[test]
+fn an_opt_out_after_a_detractor_does_not_repeat_it() {
+    let steps = replies(&default_like(), &["no", "TD"]);
+    assert_eq!(steps[1].events, [Event::Completed]);
+}
+
+#[test]
+fn a_question_without_a_metric_or_with_a_mismatched_one_makes_no_detractor() {
+    let def = definition(vec![
+        question("plain", QuestionKind::Scale { min: 0, max: 10 }, None),
+        // Misconfigured: an NPS metric on a yes/no question.
+        question("odd", QuestionKind::YesNo, Some(Metric::Nps)),
+    ]);
+    let steps = replies(&def, &["0", "no"]);
+    assert_eq!(steps[0].events, []);
+    assert_eq!(steps[1].events, [Event::Completed]);
+}
+
+// --- not understood ------------------------------------------------------------------
+
+#[test]
+fn gibberish_gets_one_reprompt_for_the_same_question() {
+    let step = reply(&at(1), "banana");
+    assert_eq!(step.send, [Outgoing::Reprompt(1)]);
+    assert_eq!(step.state.question, 1);
+    assert!(step.state.reprompted);
+    assert_eq!(step.answer, None);
+    assert!(step.events.is_empty() && !step.late);
+}
+
+#[test]
+fn gibberish_then_a_valid_answer_records_it_and_moves_on() {
+    let steps = replies(&default_like(), &["yes", "banana", "4"]);
+    let after = &steps[2];
+    assert_eq!(
+        after.answer,
+        Some(answer("satisfaction", AnswerValue::Scale(4)))
+    );
+    assert_eq!(after.send, [Outgoing::Question(2)]);
+    assert_eq!(after.state.question, 2);
+    assert!(!after.state.reprompted);
+}
+
+#[test]
+fn gibberish_twice_skips_the_question_unanswered() {
+    let steps = replies(&default_like(), &["yes", "banana", "banana"]);
+    let after = &steps[2];
+    assert_eq!(after.send, [Outgoing::Question(2)]);
+    assert_eq!(after.answer, None);
+    assert_eq!(after.state.question, 2);
+    assert!(!after.state.reprompted);
+    assert_eq!(
+        after.state.answers,
+        [answer("resolved", AnswerValue::YesNo(true))]
+    );
+    assert_eq!(after.state.status, Status::Open);
+}
+
+#[test]
+fn the_question_after_a_skipped_one_gets_its_own_reprompt() {
+    let steps = replies(&default_like(), &["?", "?", "?"]);
+    assert_eq!(steps[2].send, [Outgoing::Reprompt(1)]);
+}
+
+#[test]
+fn gibberish_twice_on_the_last_question_completes_with_thanks() {
+    let steps = replies(&no_comment(), &["yes", "5", "??", "??"]);
+    let last = &steps[3];
+    assert_eq!(last.send, [Outgoing::ThankYou]);
+    assert_eq!(last.events, [Event::Completed]);
+    assert_eq!(last.state.status, Status::Completed);
+    assert_eq!(last.state.answers.len(), 2);
+}
+
+#[test]
+fn a_survey_nobody_understands_still_ends_with_a_bounded_number_of_sends() {
+    // An auto-responder answering every SMS: two sends per question it cannot answer, then
+    // the comment takes its text and the thank-you ends the exchange.
+    let steps = replies(&default_like(), &["zzz"; 8]);
+    assert_eq!(steps[5].state.question, 3);
+    assert_eq!(steps[6].state.status, Status::Completed);
+    assert!(steps[7].late);
+    let sends: usize = steps.iter().map(|s| s.send.len()).sum();
+    assert_eq!(sends, 7);
+}
+
+#[test]
+fn an_out_of_range_number_is_not_understood() {
+    assert_eq!(reply(&at(1), "6").send, [Outgoing::Reprompt(1)]);
+    assert_eq!(reply(&at(1), "0").send, [Outgoing::Reprompt(1)]);
+    assert_eq!(reply(&at(2), "11").send, [Outgoing::Reprompt(2)]);
+}
+
+#[test]
+fn help_between_two_misses_does_not_earn_a_second_reprompt() {
+    let steps = replies(&default_like(), &["?", "HELP", "?"]);
+    assert_eq!(steps[1].send, [Outgoing::Help]);
+    assert!(steps[1].state.reprompted);
+    assert_eq!(steps[2].send, [Outgoing::Question(1)]);
+}
+
+// --- keywords ------------------------------------------------------------------------
+
+#[test]
+fn opt_out_mid_survey_ends_it_with_only_a_confirmation() {
+    let before = reply(&open(), "yes").state;
+    let step = reply(&before, "TD");
+    assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
+    assert_eq!(step.events, [Event::Completed]);
+    assert!(step.opt_out && !step.opt_in && !step.late);
+    assert_eq!(step.answer, None);
+    assert_eq!(
+        step.state,
+        SurveyState {
+            status: Status::OptedOut,
+            ..before
+        }
+    );
+}
+
+#[test]
+fn every_opt_out_word_opts_out() {
+    for text in ["TD", "退订", "STOP", "unsubscribe"] {
+        let step = reply(&at(1), text);
+        assert_eq!(step.state.status, Status::OptedOut, "{text}");
+        assert!(step.opt_out, "{text}");
+    }
+}
+
+#[test]
+fn nothing_is_sent_after_an_opt_out() {
+    let opted_out = reply(&at(1), "STOP").state;
+    let step = reply(&opted_out, "5");
+    assert!(step.late);
+    assert_silent(&step);
+    assert_eq!(step.state, opted_out);
+}
+
+#[test]
+fn n_answers_a_yes_no_question() {
+    let step = reply(&at(0), "N");
+    assert_eq!(
+        step.answer,
+        Some(answer("resolved", AnswerValue::YesNo(false)))
+    );
+    assert_eq!(step.send, [Outgoing::Question(1)]);
+    assert!(!step.opt_out);
+    assert_eq!(step.state.status, Status::Open);
+}
+
+#[test]
+fn n_to_a_scale_question_is_an_opt_out() {
+    let step = reply(&at(1), "N");
+    assert!(step.opt_out);
+    assert_eq!(step.state.status, Status::OptedOut);
+    assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
+    assert_eq!(step.answer, None);
+}
+
+#[test]
+fn help_answers_and_leaves_the_question_pending() {
+    let before = at(2);
+    let step = reply(&before, "HELP");
+    assert_eq!(step.send, [Outgoing::Help]);
+    assert_eq!(step.state, before);
+    assert!(step.events.is_empty() && !step.opt_out && !step.opt_in && !step.late);
+    assert_eq!(step.answer, None);
+}
+
+#[test]
+fn opt_in_confirms_and_leaves_the_state() {
+    let before = at(1);
+    let step = reply(&before, "START");
+    assert_eq!(step.send, [Outgoing::OptInConfirmation]);
+    assert!(step.opt_in && !step.opt_out);
+    assert_eq!(step.state, before);
+    assert!(step.events.is_empty());
+}
+
+// --- late replies --------------------------------------------------------------------
+
+#[test]
+fn a_late_answer_is_kept_for_the_record_and_changes_nothing() {
+    let expired = with_status(Status::Expired, 1);
+    let step = reply(&expired, "2");
+    assert!(step.late);
+    assert_eq!(
+        step.answer,
+        Some(answer("satisfaction", AnswerValue::Scale(2)))
+    );
+    assert_eq!(step.state, expired);
+    // No detractor either: a late answer changes no score and alerts nobody.
+    assert_silent(&step);
+}
+
+#[test]
+fn a_late_reply_that_does_not_parse_records_nothing() {
+    let expired = with_status(Status::Expired, 1);
+    let step = reply(&expired, "banana");
+    assert!(step.late);
+    assert_eq!(step.answer, None);
+    assert_silent(&step);
+    assert_eq!(step.state, expired);
+}
+
+#[test]
+fn a_late_n_to_a_pending_yes_no_question_is_the_answer_it_was_meant_as() {
+    let step = reply(&with_status(Status::Expired, 0), "N");
+    assert!(step.late && !step.opt_out);
+    assert_eq!(
+        step.answer,
+        Some(answer("resolved", AnswerValue::YesNo(false)))
+    );
+}
+
+#[test]
+fn a_reply_at_the_deadline_expires_the_open_survey_first() {
+    let mut before = reply(&open(), "yes").state;
+    before.reprompted = true;
+    let step = advance(&default_like(), &before, "5", deadline());
+    assert!(step.late);
+    assert_eq!(step.events, [Event::Completed]);
+    assert_eq!(
+        step.state,
+        SurveyState {
+            status: Status::Expired,
+            ..before
+        }
+    );
+    assert_eq!(
+        step.answer,
+        Some(answer("satisfaction", AnswerValue::Scale(5)))
+    );
+    assert!(step.send.is_empty());
+}
+
+#[test]
+fn a_reply_just_before_the_deadline_still_counts() {
+    let just_before = deadline() - TimeDelta::seconds(1);
+    let step = advance(&default_like(), &at(1), "5", just_before);
+    assert!(!step.late);
+    assert_eq!(step.send, [Outgoing::Question(2)]);
+    assert_eq!(step.state.answers.len(), 1);
+}
+
+#[test]
+fn opt_out_after_expiry_still_opts_out_and_confirms() {
+    let expired = with_status(Status::Expired, 2);
+    let step = reply(&expired, "退订");
+    assert!(step.opt_out && step.late);
+    assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
+    // The survey already ended (and was reported) when it expired.
+    assert!(step.events.is_empty());
+    assert_eq!(step.state, expired);
+}
+
+#[test]
+fn opt_out_past_the_deadline_before_the_sweep_reports_the_expiry_once() {
+    let step = advance(
+        &default_like(),
+        &at(2),
+        "STOP",
+        deadline() + TimeDelta::hours(3),
+    );
+    assert!(step.opt_out && step.late);
+    assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
+    assert_eq!(step.events, [Event::Completed]);
+    assert_eq!(step.state.status, Status::Expired);
+}
+
+#[test]
+fn help_and_opt_in_after_the_end_are_still_answered() {
+    for status in [Status::Expired, Status::Completed, Status::OptedOut] {
+        let ended = with_status(status, 2);
+        let help = reply(&ended, "HELP");
+        assert_eq!(help.send, [Outgoing::Help], "{status:?}");
+        let opt_in = reply(&ended, "START");
+        assert_eq!(opt_in.send, [Outgoing::OptInConfirmation], "{status:?}");
+        assert!(opt_in.opt_in && opt_in.late);
+        assert_eq!(opt_in.state, ended);
+        assert!(help.events.is_empty() && opt_in.events.is_empty());
+    }
+}
+
+#[test]
+fn a_repeated_opt_out_is_confirmed_again_without_ending_anything() {
+    let opted_out = reply(&at(1), "STOP").state;
+    let step = reply(&opted_out, "STOP");
+    assert!(step.opt_out && step.late);
+    assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
+    assert!(step.events.is_empty());
+    assert_eq!(step.state, opted_out);
+}
+
+#[test]
+fn a_reply_to_a_completed_survey_is_late_and_only_keywords_act() {
+    let done = replies(&default_like(), &["yes", "5", "10", "ok"])[3]
+        .state
+        .clone();
+    let more = reply(&done, "also, thanks!");
+    assert!(more.late);
+    assert_eq!(more.answer, None);
+    assert_silent(&more);
+    assert_eq!(more.state, done);
+    let n = reply(&done, "N");
+    assert!(
+        n.opt_out,
+        "no yes/no question is pending, so N is an opt-out"
+    );
+    assert_eq!(n.send, [Outgoing::OptOutConfirmation]);
+    assert_eq!(n.state, done);
+}
+
+#[test]
+fn a_survey_beyond_a_shortened_definition_takes_only_keywords() {
+    // Config changed under a live survey: it waits on a question that no longer exists.
+    let stranded = at(5);
+    let answer = reply(&stranded, "5");
+    assert!(answer.late);
+    assert_eq!(answer.answer, None);
+    assert_silent(&answer);
+    assert_eq!(answer.state, stranded);
+    assert!(reply(&stranded, "TD").opt_out);
+}
+
+// --- expiry --------------------------------------------------------------------------
+
+#[test]
+fn expire_before_the_deadline_does_nothing() {
+    assert_eq!(expire(&open(), deadline() - TimeDelta::seconds(1)), None);
+}
+
+#[test]
+fn expire_at_the_deadline_ends_the_survey() {
+    let step = expire(&open(), deadline()).expect("due");
+    assert_eq!(step.state.status, Status::Expired);
+    assert_eq!(step.events, [Event::Completed]);
+    assert!(step.send.is_empty() && !step.late && step.answer.is_none());
+    assert!(expire(&open(), deadline() + TimeDelta::days(3)).is_some());
+}
+
+#[test]
+fn answers_given_before_expiry_are_kept() {
+    let steps = replies(&default_like(), &["no", "4"]);
+    let step = expire(&steps[1].state, deadline()).expect("due");
+    assert_eq!(
+        step.state.answers,
+        [
+            answer("resolved", AnswerValue::YesNo(false)),
+            answer("satisfaction", AnswerValue::Scale(4)),
+        ]
+    );
+    assert_eq!(step.state.question, 2);
+}
+
+#[test]
+fn only_an_open_survey_expires() {
+    for status in [Status::Completed, Status::Expired, Status::OptedOut] {
+        let ended = with_status(status, 1);
+        assert_eq!(expire(&ended, deadline() + day()), None, "{status:?}");
+    }
+}
+
+// --- unsolicited ---------------------------------------------------------------------
+
+#[test]
+fn an_unsolicited_keyword_is_acted_on() {
+    let opt_out = KeywordAction {
+        send: Outgoing::OptOutConfirmation,
+        opt_out: true,
+        opt_in: false,
+    };
+    assert_eq!(unsolicited("TD"), Some(opt_out));
+    assert_eq!(unsolicited("N"), Some(opt_out));
+    assert_eq!(
+        unsolicited("START"),
+        Some(KeywordAction {
+            send: Outgoing::OptInConfirmation,
+            opt_out: false,
+            opt_in: true,
+        })
+    );
+    assert_eq!(
+        unsolicited("HELP"),
+        Some(KeywordAction {
+            send: Outgoing::Help,
+            opt_out: false,
+            opt_in: false,
+        })
+    );
+}
+
+#[test]
+fn an_unsolicited_message_that_is_no_keyword_gets_no_answer() {
+    for text in ["hello", "5", "yes", ""] {
+        assert_eq!(unsolicited(text), None, "{text}");
+    }
+}

@@ -1,0 +1,480 @@
+//! Reading a customer's SMS reply (DESIGN.md §3): a keyword (opt out, opt in, help) or the
+//! answer to the open question. What cannot be read without guessing is `NotUnderstood`, and
+//! the caller re-prompts once, saying what is expected: a wrong score counts in a report for
+//! good, a re-prompt costs one SMS.
+
+use crate::domain::survey::QuestionKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    OptOut,
+    OptIn,
+    Help,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerValue {
+    YesNo(bool),
+    Scale(i32),
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Keyword(Keyword),
+    Answer(AnswerValue),
+    NotUnderstood,
+}
+
+/// Folds width and case (full-width ASCII → ASCII, ideographic space → space, lowercase), trims
+/// whitespace and surrounding punctuation (ASCII and CJK: 。，！？、；：“”‘’「」【】（）《》…~～ and emoji).
+///
+/// Also collapses inner runs of whitespace (newlines included) to one space, so "8  out of\n10"
+/// reads like "8 out of 10". Two things survive the trim on purpose: a sign directly before a
+/// digit ("-5" must not read as 5) and star characters (⭐★☆🌟), which are a rating themselves.
+pub fn normalise(text: &str) -> String {
+    let folded: String = text
+        .chars()
+        .map(fold_width)
+        .flat_map(char::to_lowercase)
+        .collect();
+    trim(&folded)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A keyword alone in the message (after `normalise`): opt-out `TD`, `T`, `R`, `N`, `退订`, `拒收`,
+/// `STOP`, `STOPALL`, `UNSUBSCRIBE`, `CANCEL`, `END`, `QUIT`, `REVOKE`, `OPTOUT`; opt-in `START`,
+/// `UNSTOP`, `订阅`; help `HELP`, `INFO`, `帮助`. A keyword inside a longer message is NOT a keyword
+/// ("please stop calling me" is not an opt-out; "STOP!!" and " ｓｔｏｐ " are).
+///
+/// One deliberate widening: a message made only of multi-letter opt-out keywords is an opt-out
+/// too ("TD退订", "退订 TD", "stop stop"), because the SMS hint says "回TD退订" and people echo
+/// it back; missing an opt-out breaks the promise to honour it at once. Single letters do not
+/// combine, so emoticons like "T_T" or "T T" stay ordinary text.
+pub fn keyword(text: &str) -> Option<Keyword> {
+    keyword_of(&normalise(text))
+}
+
+/// Parses `text` as the answer to a question of `kind`, keywords first — except that `N`
+/// (and `n`, `Ｎ`) answers a yes/no question as "no" rather than opting out.
+pub fn parse(text: &str, kind: &QuestionKind) -> Reply {
+    let norm = normalise(text);
+    if *kind == QuestionKind::YesNo && norm == "n" {
+        return Reply::Answer(AnswerValue::YesNo(false));
+    }
+    if let Some(keyword) = keyword_of(&norm) {
+        return Reply::Keyword(keyword);
+    }
+    let answer = match *kind {
+        QuestionKind::YesNo => yes_no(&norm).map(AnswerValue::YesNo),
+        QuestionKind::Scale { min, max } => scale(&norm, min, max).map(AnswerValue::Scale),
+        QuestionKind::Text => free_text(text).map(AnswerValue::Text),
+    };
+    answer.map_or(Reply::NotUnderstood, Reply::Answer)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalising
+
+/// Full-width ASCII (U+FF01–FF5E) sits at a fixed offset from ASCII; Chinese input methods
+/// produce it for digits and letters ("５", "ＳＴＯＰ").
+fn fold_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Trims both ends, but stops before a sign that belongs to a number.
+fn trim(text: &str) -> &str {
+    let mut rest = text.trim_end_matches(is_trimmable);
+    while let Some(c) = rest.chars().next() {
+        let rest_after = &rest[c.len_utf8()..];
+        let signs_a_number =
+            matches!(c, '-' | '+') && rest_after.starts_with(|d: char| d.is_ascii_digit());
+        if !is_trimmable(c) || signs_a_number {
+            break;
+        }
+        rest = rest_after;
+    }
+    rest
+}
+
+fn is_trimmable(c: char) -> bool {
+    c.is_whitespace() || c.is_ascii_punctuation() || is_separator(c)
+}
+
+/// Characters that separate words without meaning anything themselves. ASCII `-`, `+`, `/`,
+/// `*`, `#`, `%`, `_` and the like are not: they can turn "3-4" into a range, "-5" into a
+/// negative, "T_T" into a face.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || ",.;:!?()[]{}\"'`~=".contains(c)
+        || is_cjk_punctuation(c)
+        || is_emoji(c)
+        || is_invisible(c)
+}
+
+fn is_cjk_punctuation(c: char) -> bool {
+    matches!(c,
+        '\u{3001}'..='\u{3003}'     // 、。〃 (not U+3007 〇, a zero)
+        | '\u{3008}'..='\u{3011}'   // 〈〉《》「」『』【】
+        | '\u{3014}'..='\u{301F}'   // 〔〕〖〗〘〙〚〛〜〝〞〟
+        | '\u{2010}'..='\u{2027}'   // dashes, ‘’“”, •, …
+        | '\u{2030}'..='\u{205E}'   // ‰ ′ ‹› ※ ‼ ⁇ …
+        | '\u{30FB}'                // ・
+        | '\u{FE30}'..='\u{FE6B}'   // vertical and small forms
+        | '\u{FF61}'..='\u{FF65}'   // half-width 。「」、・
+        | '·' | '¡' | '¿')
+}
+
+/// Emoji and pictographs, minus the stars, which carry a rating.
+fn is_emoji(c: char) -> bool {
+    !is_star(c)
+        && matches!(c,
+            '\u{1F000}'..='\u{1FAFF}'
+            | '\u{2190}'..='\u{21FF}'
+            | '\u{2300}'..='\u{23FF}'
+            | '\u{2600}'..='\u{27BF}'
+            | '\u{2B00}'..='\u{2BFF}'
+            | '\u{E0020}'..='\u{E007F}'
+            | '\u{3030}' | '\u{303D}' | '\u{3297}' | '\u{3299}'
+            | '©' | '®' | '™')
+}
+
+/// Joiners, variation selectors, the keycap mark ("5️⃣" is 5, U+FE0F, U+20E3) and BOMs.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FE00}'..='\u{FE0F}' | '\u{20E3}' | '\u{FEFF}')
+}
+
+fn is_star(c: char) -> bool {
+    matches!(c, '⭐' | '★' | '☆' | '🌟')
+}
+
+/// The words of a normalised message, split at separators.
+fn words(norm: &str) -> impl Iterator<Item = &str> {
+    norm.split(is_separator).filter(|w| !w.is_empty())
+}
+
+/// Politeness around an answer ("是的，谢谢", "5, thanks") adds nothing and is dropped; alone it
+/// answers nothing, so it is never an answer by itself. "ok"/"好的" are here, not among the
+/// yes-words: to "was it solved?" they acknowledge the message rather than say yes.
+fn is_filler(word: &str) -> bool {
+    matches!(
+        word,
+        "ok" | "okay"
+            | "好"
+            | "好的"
+            | "thanks"
+            | "thx"
+            | "ty"
+            | "谢谢"
+            | "谢谢你"
+            | "谢谢您"
+            | "多谢"
+            | "感谢"
+            | "谢了"
+    )
+}
+
+/// The words that may carry an answer, politeness dropped.
+fn answer_words(norm: &str) -> Vec<String> {
+    let norm = norm.replace("thank you", "thanks");
+    words(&norm)
+        .filter(|w| !is_filler(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keywords
+
+fn keyword_of(norm: &str) -> Option<Keyword> {
+    lookup_keyword(norm).or_else(|| only_opt_outs(norm).then_some(Keyword::OptOut))
+}
+
+fn lookup_keyword(word: &str) -> Option<Keyword> {
+    match word {
+        "td" | "t" | "r" | "n" | "退订" | "拒收" | "stop" | "stopall" | "unsubscribe"
+        | "cancel" | "end" | "quit" | "revoke" | "optout" => Some(Keyword::OptOut),
+        "start" | "unstop" | "订阅" => Some(Keyword::OptIn),
+        "help" | "info" | "帮助" => Some(Keyword::Help),
+        _ => None,
+    }
+}
+
+/// Two or more multi-letter opt-out keywords and nothing else ("td退订", "退订 td").
+fn only_opt_outs(norm: &str) -> bool {
+    let pieces: Vec<&str> = words(norm).flat_map(script_runs).collect();
+    pieces.len() >= 2
+        && pieces
+            .iter()
+            .all(|p| p.chars().count() >= 2 && lookup_keyword(p) == Some(Keyword::OptOut))
+}
+
+/// Splits where ASCII meets Chinese: "td退订" → "td", "退订".
+fn script_runs(word: &str) -> Vec<&str> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut previous: Option<bool> = None;
+    for (i, c) in word.char_indices() {
+        if previous.is_some_and(|ascii| ascii != c.is_ascii()) {
+            runs.push(&word[start..i]);
+            start = i;
+        }
+        previous = Some(c.is_ascii());
+    }
+    runs.push(&word[start..]);
+    runs
+}
+
+// ---------------------------------------------------------------------------------------------
+// Yes / no
+
+/// Every word must be a yes-word, a no-word or politeness, and the answer words must agree:
+/// "是的，已经解决了，谢谢" is yes, "是 否" and "不，解决了" are not understood.
+fn yes_no(norm: &str) -> Option<bool> {
+    let mut answer = None;
+    for word in answer_words(norm) {
+        let this = polarity(&word)?;
+        if answer.is_some_and(|a| a != this) {
+            return None;
+        }
+        answer = Some(this);
+    }
+    answer
+}
+
+/// "嗯" counts as yes: in Chinese chat it is the ordinary affirmative reply to a yes/no
+/// question ("mm-hm"), not a filler. "1"/"2" follow the question text ("reply 1 = yes, 2 = no").
+fn polarity(word: &str) -> Option<bool> {
+    match word {
+        "1" | "y" | "yes" | "yep" | "yup" | "yeah" | "solved" | "resolved" | "是" | "是的"
+        | "对" | "对的" | "嗯" | "嗯嗯" | "解决" | "解决了" | "已解决" | "已经解决"
+        | "已经解决了" => Some(true),
+        "2" | "n" | "no" | "nope" | "nah" | "unsolved" | "unresolved" | "否" | "不" | "不是"
+        | "不对" | "没" | "没有" | "没解决" | "没有解决" | "未解决" | "还没" | "还没有"
+        | "还没解决" | "还没有解决" => Some(false),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scale
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    Num(i64),
+    /// 分, 星, 点, 颗星, points, stars: a unit after a number.
+    Unit,
+    /// ⭐ ★ 🌟: one star of a rating, or a unit after a number ("5⭐").
+    Star,
+    /// ☆: an empty star in "★★★☆☆".
+    Hollow,
+    Slash,
+    Out,
+    Of,
+    /// 满分, "full marks".
+    Full,
+    /// Anything else: a word we do not interpret, a sign, a range dash.
+    Other,
+}
+
+/// A score in `min..=max`, or `None` when the reply is not exactly one number (with its unit
+/// and, optionally, the scale's maximum as denominator) or a row of stars.
+fn scale(norm: &str, min: i32, max: i32) -> Option<i32> {
+    let tokens = lex(&answer_words(norm).join(" "));
+    let value = if min == 1 && max == 5 && is_star_row(&tokens) {
+        Some(stars(&tokens))
+    } else {
+        scale_value(&tokens, i64::from(max))
+    }?;
+    let value = i32::try_from(value).ok()?;
+    (min..=max).contains(&value).then_some(value)
+}
+
+/// Stars rate only on a 1–5 scale, the five-star convention; on 0–10 a count of stars has no
+/// agreed meaning.
+fn is_star_row(tokens: &[Tok]) -> bool {
+    !tokens.is_empty() && tokens.iter().all(|t| matches!(t, Tok::Star | Tok::Hollow))
+}
+
+fn stars(tokens: &[Tok]) -> i64 {
+    tokens.iter().filter(|t| **t == Tok::Star).count() as i64
+}
+
+fn scale_value(tokens: &[Tok], max: i64) -> Option<i64> {
+    match tokens {
+        // "满分" names the top of whatever scale it answers: no label to interpret.
+        [Tok::Full] => Some(max),
+        [Tok::Full, rest @ ..] => full_marks_first(rest, max),
+        _ => {
+            let (value, rest) = leading_value(tokens)?;
+            after_value(rest, value, max)
+        }
+    }
+}
+
+/// A number with an optional unit: "5", "5分", "五星", "5⭐", "5 points".
+fn leading_value(tokens: &[Tok]) -> Option<(i64, &[Tok])> {
+    match tokens {
+        [Tok::Num(v), Tok::Unit | Tok::Star, rest @ ..] => Some((*v, rest)),
+        [Tok::Num(v), rest @ ..] => Some((*v, rest)),
+        _ => None,
+    }
+}
+
+/// After the value only the scale's own maximum may follow: "8/10", "8 out of 10",
+/// "8分（满分10分）", "10分满分". Any other denominator ("8/10" on 1–5) is a different scale
+/// and any other word may qualify the number ("5 maybe"), so neither is read.
+fn after_value(rest: &[Tok], value: i64, max: i64) -> Option<i64> {
+    match rest {
+        [] => Some(value),
+        [Tok::Full] => (value == max).then_some(value),
+        [Tok::Slash | Tok::Full | Tok::Of, tail @ ..] | [Tok::Out, Tok::Of, tail @ ..] => {
+            (denominator(tail) == Some(max)).then_some(value)
+        }
+        _ => None,
+    }
+}
+
+fn denominator(tokens: &[Tok]) -> Option<i64> {
+    match tokens {
+        [Tok::Num(m)] | [Tok::Num(m), Tok::Unit] => Some(*m),
+        _ => None,
+    }
+}
+
+/// "满分10分，8分" (the maximum first, then the score) and "满分10分" alone (full marks).
+fn full_marks_first(rest: &[Tok], max: i64) -> Option<i64> {
+    let (top, rest) = leading_value(rest)?;
+    if top != max {
+        return None;
+    }
+    if rest.is_empty() {
+        return Some(max);
+    }
+    match leading_value(rest)? {
+        (value, []) => Some(value),
+        _ => None,
+    }
+}
+
+fn lex(text: &str) -> Vec<Tok> {
+    let mut tokens = Vec::new();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let (token, len) = next_token(rest, c);
+        tokens.extend(token);
+        rest = &rest[len..];
+    }
+    tokens
+}
+
+/// The token at the start of `rest` (whose first char is `c`) and its length in bytes.
+fn next_token(rest: &str, c: char) -> (Option<Tok>, usize) {
+    if c == ' ' {
+        return (None, 1);
+    }
+    for (prefix, token) in [("满分", Tok::Full), ("颗星", Tok::Unit)] {
+        if rest.starts_with(prefix) {
+            return (Some(token), prefix.len());
+        }
+    }
+    if c.is_ascii_digit() {
+        let run = prefix_run(rest, |c| c.is_ascii_digit());
+        return (Some(run.parse().map_or(Tok::Other, Tok::Num)), run.len());
+    }
+    if c.is_ascii_alphabetic() {
+        let run = prefix_run(rest, |c| c.is_ascii_alphabetic());
+        return (Some(word_token(run)), run.len());
+    }
+    if chinese_digit(c).is_some() {
+        let run = prefix_run(rest, |c| chinese_digit(c).is_some());
+        return (
+            Some(chinese_number(run).map_or(Tok::Other, Tok::Num)),
+            run.len(),
+        );
+    }
+    (Some(char_token(c)), c.len_utf8())
+}
+
+fn prefix_run(text: &str, keep: impl Fn(char) -> bool) -> &str {
+    let end = text.find(|c: char| !keep(c)).unwrap_or(text.len());
+    &text[..end]
+}
+
+fn char_token(c: char) -> Tok {
+    match c {
+        '分' | '星' | '点' => Tok::Unit,
+        '/' => Tok::Slash,
+        '☆' => Tok::Hollow,
+        c if is_star(c) => Tok::Star,
+        // ①–⑩ (U+2460–2469), as some phones' keypads offer.
+        '\u{2460}'..='\u{2469}' => Tok::Num(i64::from(c as u32 - 0x2460 + 1)),
+        _ => Tok::Other,
+    }
+}
+
+fn word_token(word: &str) -> Tok {
+    const NUMBERS: [&str; 11] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    match word {
+        "out" => Tok::Out,
+        "of" => Tok::Of,
+        "point" | "points" | "pt" | "pts" | "star" | "stars" => Tok::Unit,
+        _ => NUMBERS
+            .iter()
+            .position(|n| *n == word)
+            .map_or(Tok::Other, |n| Tok::Num(n as i64)),
+    }
+}
+
+fn chinese_digit(c: char) -> Option<i64> {
+    let digit = match c {
+        '零' | '〇' => 0,
+        '一' => 1,
+        '二' | '两' | '兩' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        '十' => 10,
+        _ => return None,
+    };
+    Some(digit)
+}
+
+/// 零–十, 十一–十九, 二十, 二十五 … Anything else made of numerals is two numbers run
+/// together ("五六" is "five or six", "一二" lists) and is not read.
+fn chinese_number(run: &str) -> Option<i64> {
+    let digits: Vec<i64> = run.chars().filter_map(chinese_digit).collect();
+    let unit = |d: i64| (1..=9).contains(&d).then_some(d);
+    match digits.as_slice() {
+        [d] => Some(*d),
+        [10, ones] => Some(10 + unit(*ones)?),
+        [tens, 10] => Some(10 * unit(*tens)?),
+        [tens, 10, ones] => Some(10 * unit(*tens)? + unit(*ones)?),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+/// Kept as written, only trimmed (whitespace, zero-width characters): the comment is read by
+/// people, and folding it would change what the customer said.
+fn free_text(text: &str) -> Option<String> {
+    let trimmed = text.trim_matches(|c: char| c.is_whitespace() || is_invisible(c));
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests;

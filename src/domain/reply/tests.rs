@@ -1,0 +1,481 @@
+//! The reply table: what customers really send, and what each reply must mean.
+
+use super::*;
+use Expect::*;
+use Kind::*;
+
+/// The questions of the default survey (DESIGN.md §3).
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// `resolved`: yes/no, "reply 1 = yes, 2 = no".
+    Yn,
+    /// `satisfaction`: 1–5.
+    Csat,
+    /// `recommend`: 0–10.
+    Nps,
+    /// `comment`: free text.
+    Txt,
+}
+
+impl Kind {
+    fn question(self) -> QuestionKind {
+        match self {
+            Yn => QuestionKind::YesNo,
+            Csat => QuestionKind::Scale { min: 1, max: 5 },
+            Nps => QuestionKind::Scale { min: 0, max: 10 },
+            Txt => QuestionKind::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Yes,
+    No,
+    Score(i32),
+    Said(&'static str),
+    Stop,
+    Start,
+    Help,
+    /// Not understood: the caller re-prompts.
+    Again,
+}
+
+impl Expect {
+    fn reply(self) -> Reply {
+        match self {
+            Yes => Reply::Answer(AnswerValue::YesNo(true)),
+            No => Reply::Answer(AnswerValue::YesNo(false)),
+            Score(n) => Reply::Answer(AnswerValue::Scale(n)),
+            Said(s) => Reply::Answer(AnswerValue::Text(s.to_owned())),
+            Stop => Reply::Keyword(Keyword::OptOut),
+            Start => Reply::Keyword(Keyword::OptIn),
+            Help => Reply::Keyword(Keyword::Help),
+            Again => Reply::NotUnderstood,
+        }
+    }
+}
+
+#[rustfmt::skip]
+const CASES: &[(&str, Kind, Expect)] = &[
+    // ── scale: plain numbers, widths, whitespace, punctuation ──────────────────────────────
+    ("5",                 Csat, Score(5)),
+    ("1",                 Csat, Score(1)),
+    ("５",                Csat, Score(5)),
+    (" 5 ",               Csat, Score(5)),
+    ("\n5\r\n",           Csat, Score(5)),
+    ("\u{3000}５\u{3000}", Csat, Score(5)),
+    ("\t4\t",             Csat, Score(4)),
+    ("5!",                Csat, Score(5)),
+    ("5！！",             Csat, Score(5)),
+    ("5。",               Csat, Score(5)),
+    ("5.",                Csat, Score(5)),
+    ("\"5\"",             Csat, Score(5)),
+    ("“5”",               Csat, Score(5)),
+    ("「5」",             Csat, Score(5)),
+    ("【5】",             Csat, Score(5)),
+    ("（5）",             Csat, Score(5)),
+    ("《5》",             Csat, Score(5)),
+    ("5~",                Csat, Score(5)),
+    ("5～",               Csat, Score(5)),
+    ("5…",                Csat, Score(5)),
+    ("...5",              Csat, Score(5)),
+    ("10",                Nps,  Score(10)),
+    ("１０",              Nps,  Score(10)),
+    ("0",                 Nps,  Score(0)),
+    ("00",                Nps,  Score(0)),
+    ("07",                Nps,  Score(7)),
+    // ── scale: units ───────────────────────────────────────────────────────────────────────
+    ("5分",               Csat, Score(5)),
+    ("5 分",              Csat, Score(5)),
+    ("５分",              Csat, Score(5)),
+    ("5星",               Csat, Score(5)),
+    ("4颗星",             Csat, Score(4)),
+    ("5点",               Csat, Score(5)),
+    ("10分",              Nps,  Score(10)),
+    ("9分！",             Nps,  Score(9)),
+    ("5 stars",           Csat, Score(5)),
+    ("1 star",            Csat, Score(1)),
+    ("8 points",          Nps,  Score(8)),
+    ("8pts",              Nps,  Score(8)),
+    // ── scale: Chinese and English numerals ────────────────────────────────────────────────
+    ("五",                Csat, Score(5)),
+    ("五分",              Csat, Score(5)),
+    ("五星",              Csat, Score(5)),
+    ("一",                Csat, Score(1)),
+    ("二",                Csat, Score(2)),
+    ("两",                Csat, Score(2)),
+    ("两分",              Csat, Score(2)),
+    ("三",                Csat, Score(3)),
+    ("四星",              Csat, Score(4)),
+    ("零",                Nps,  Score(0)),
+    ("零分",              Nps,  Score(0)),
+    ("〇",                Nps,  Score(0)),
+    ("六",                Nps,  Score(6)),
+    ("七分",              Nps,  Score(7)),
+    ("八",                Nps,  Score(8)),
+    ("九分",              Nps,  Score(9)),
+    ("十",                Nps,  Score(10)),
+    ("十分",              Nps,  Score(10)),
+    ("十！",              Nps,  Score(10)),
+    ("five",              Csat, Score(5)),
+    ("Five stars",        Csat, Score(5)),
+    ("ten",               Nps,  Score(10)),
+    ("zero",              Nps,  Score(0)),
+    ("③",                 Csat, Score(3)),
+    // ── scale: denominators equal to the maximum ───────────────────────────────────────────
+    ("10/10",             Nps,  Score(10)),
+    ("8/10",              Nps,  Score(8)),
+    ("8 / 10",            Nps,  Score(8)),
+    ("８／１０",          Nps,  Score(8)),
+    ("4/5",               Csat, Score(4)),
+    ("8 out of 10",       Nps,  Score(8)),
+    ("8 OUT OF 10!",      Nps,  Score(8)),
+    ("8 of 10",           Nps,  Score(8)),
+    ("8  out of\n10",     Nps,  Score(8)),
+    ("8分（满分10分）",   Nps,  Score(8)),
+    ("8分(满分10)",       Nps,  Score(8)),
+    ("满分10分，8分",     Nps,  Score(8)),
+    ("4分/5分",           Csat, Score(4)),
+    ("满分",              Nps,  Score(10)),
+    ("满分！",            Csat, Score(5)),
+    ("满分10分",          Nps,  Score(10)),
+    ("10分满分",          Nps,  Score(10)),
+    // ── scale: stars (1–5 only) and emoji around numbers ───────────────────────────────────
+    ("⭐⭐⭐⭐",          Csat, Score(4)),
+    ("⭐️⭐️⭐️",          Csat, Score(3)),
+    ("★★★☆☆",             Csat, Score(3)),
+    ("🌟🌟🌟🌟🌟",        Csat, Score(5)),
+    ("👍⭐⭐⭐⭐⭐👍",    Csat, Score(5)),
+    ("5⭐",               Csat, Score(5)),
+    ("⭐⭐⭐⭐",          Nps,  Again),
+    ("☆☆☆☆☆",             Csat, Again),
+    ("⭐⭐⭐⭐⭐⭐",      Csat, Again),
+    ("👍5",               Csat, Score(5)),
+    ("5😊",               Csat, Score(5)),
+    ("😊 9 😊",           Nps,  Score(9)),
+    ("👍🏻10👍🏻",           Nps,  Score(10)),
+    ("5️⃣",                Csat, Score(5)),
+    ("❤️❤️ 4分 ❤️❤️",      Csat, Score(4)),
+    // ── scale: politeness around the number ────────────────────────────────────────────────
+    ("5分，谢谢",         Csat, Score(5)),
+    ("9, thank you!",     Nps,  Score(9)),
+    ("ok 7",              Nps,  Score(7)),
+    ("谢谢",              Csat, Again),
+    // ── scale: out of range → re-prompt ────────────────────────────────────────────────────
+    ("0",                 Csat, Again),
+    ("6",                 Csat, Again),
+    ("10",                Csat, Again),
+    ("十",                Csat, Again),
+    ("11",                Nps,  Again),
+    ("100",               Nps,  Again),
+    ("100分",             Nps,  Again),
+    ("45",                Nps,  Again),
+    ("十一",              Nps,  Again),
+    ("二十",              Nps,  Again),
+    ("99999999999999999999999", Nps, Again),
+    ("-5",                Nps,  Again),
+    ("-1",                Csat, Again),
+    ("+5",                Csat, Again),
+    ("零",                Csat, Again),
+    // ── scale: ambiguous → re-prompt ───────────────────────────────────────────────────────
+    ("4 or 5",            Csat, Again),
+    ("4或5",              Csat, Again),
+    ("3-4",               Csat, Again),
+    ("3~4",               Csat, Again),
+    ("3到4",              Csat, Again),
+    ("4,5",               Csat, Again),
+    ("4 5",               Csat, Again),
+    ("5 5",               Csat, Again),
+    ("4.5",               Csat, Again),
+    ("五六分",            Nps,  Again),
+    ("not 5",             Csat, Again),
+    ("不是5",             Csat, Again),
+    ("不5分",             Csat, Again),
+    ("maybe 8",           Nps,  Again),
+    ("8 or so",           Nps,  Again),
+    ("5分吧",             Csat, Again),
+    ("评分8",             Nps,  Again),
+    ("五星好评",          Csat, Again),
+    ("good",              Csat, Again),
+    ("满意",              Csat, Again),
+    ("非常满意",          Csat, Again),
+    ("一般",              Csat, Again),
+    ("very good",         Nps,  Again),
+    ("8/10",              Csat, Again),
+    ("4/5",               Nps,  Again),
+    ("10/100",            Nps,  Again),
+    ("满分5分",           Nps,  Again),
+    ("8分（满分100分）",  Nps,  Again),
+    ("5分满分",           Nps,  Again),
+    ("5⭐⭐⭐⭐⭐",       Csat, Again),
+    ("yes",               Csat, Again),
+    ("no",                Nps,  Again),
+    ("👍",                Csat, Again),
+    ("",                  Csat, Again),
+    ("  \n ",             Nps,  Again),
+    ("!!!",               Nps,  Again),
+    // ── yes/no ─────────────────────────────────────────────────────────────────────────────
+    ("1",                 Yn,   Yes),
+    ("１",                Yn,   Yes),
+    ("1.",                Yn,   Yes),
+    ("1️⃣",                Yn,   Yes),
+    ("2",                 Yn,   No),
+    ("２！",              Yn,   No),
+    ("是",                Yn,   Yes),
+    ("是的",              Yn,   Yes),
+    ("是的。",            Yn,   Yes),
+    ("对",                Yn,   Yes),
+    ("对的",              Yn,   Yes),
+    ("嗯",                Yn,   Yes),
+    ("嗯嗯",              Yn,   Yes),
+    ("已解决",            Yn,   Yes),
+    ("解决了",            Yn,   Yes),
+    ("解决了！",          Yn,   Yes),
+    ("已经解决了",        Yn,   Yes),
+    ("是的，已经解决了，谢谢", Yn, Yes),
+    ("Y",                 Yn,   Yes),
+    ("y",                 Yn,   Yes),
+    ("Ｙ",                Yn,   Yes),
+    ("yes",               Yn,   Yes),
+    ("YES!",              Yn,   Yes),
+    ("Ｙｅｓ",            Yn,   Yes),
+    ("yep",               Yn,   Yes),
+    ("yeah",              Yn,   Yes),
+    ("Yes, thank you",    Yn,   Yes),
+    ("ok, yes",           Yn,   Yes),
+    ("1 = yes",           Yn,   Yes),
+    ("👍 yes",            Yn,   Yes),
+    ("否",                Yn,   No),
+    ("不",                Yn,   No),
+    ("不是",              Yn,   No),
+    ("没有",              Yn,   No),
+    ("没有，谢谢",        Yn,   No),
+    ("未解决",            Yn,   No),
+    ("没解决",            Yn,   No),
+    ("还没解决",          Yn,   No),
+    ("N",                 Yn,   No),
+    ("n",                 Yn,   No),
+    ("Ｎ",                Yn,   No),
+    (" N! ",              Yn,   No),
+    ("no",                Yn,   No),
+    ("No.",               Yn,   No),
+    ("NO",                Yn,   No),
+    ("nope",              Yn,   No),
+    ("2 no",              Yn,   No),
+    // ── yes/no: not an answer → re-prompt ──────────────────────────────────────────────────
+    ("ok",                Yn,   Again),
+    ("OK!",               Yn,   Again),
+    ("好的",              Yn,   Again),
+    ("好",                Yn,   Again),
+    ("谢谢",              Yn,   Again),
+    ("收到",              Yn,   Again),
+    ("3",                 Yn,   Again),
+    ("0",                 Yn,   Again),
+    ("12",                Yn,   Again),
+    ("1 2",               Yn,   Again),
+    ("yes no",            Yn,   Again),
+    ("yes/no",            Yn,   Again),
+    ("是 否",             Yn,   Again),
+    ("不，解决了",        Yn,   Again),
+    ("是的解决了",        Yn,   Again),
+    ("不是很满意",        Yn,   Again),
+    ("maybe",             Yn,   Again),
+    ("一半",              Yn,   Again),
+    ("解决了一部分",      Yn,   Again),
+    ("not solved",        Yn,   Again),
+    ("👍",                Yn,   Again),
+    ("✅",                Yn,   Again),
+    ("❌",                Yn,   Again),
+    ("一",                Yn,   Again),
+    ("+1",                Yn,   Again),
+    ("",                  Yn,   Again),
+    (" \n\t ",            Yn,   Again),
+    // ── text: kept as written, trimmed, not folded ─────────────────────────────────────────
+    ("客服态度很好",      Txt,  Said("客服态度很好")),
+    ("  等了太久了！\n",  Txt,  Said("等了太久了！")),
+    ("\u{3000}ＡＢＣ很好\u{3000}", Txt, Said("ＡＢＣ很好")),
+    ("Great service 👍",  Txt,  Said("Great service 👍")),
+    ("line one\nline two", Txt, Said("line one\nline two")),
+    ("please stop calling me", Txt, Said("please stop calling me")),
+    ("不要再发短信了",    Txt,  Said("不要再发短信了")),
+    ("5",                 Txt,  Said("5")),
+    ("no",                Txt,  Said("no")),
+    ("👍",                Txt,  Said("👍")),
+    ("。",                Txt,  Said("。")),
+    ("T_T",               Txt,  Said("T_T")),
+    ("T T",               Txt,  Said("T T")),
+    ("N/A",               Txt,  Said("N/A")),
+    ("stop the hold music", Txt, Said("stop the hold music")),
+    ("\u{feff}ok\u{200b}", Txt, Said("ok")),
+    ("",                  Txt,  Again),
+    ("   ",               Txt,  Again),
+    ("\n\r\n",            Txt,  Again),
+    ("\u{3000}",          Txt,  Again),
+    // ── keywords win over every question ───────────────────────────────────────────────────
+    ("STOP",              Txt,  Stop),
+    ("stop",              Csat, Stop),
+    ("Stop.",             Yn,   Stop),
+    ("STOP!!",            Nps,  Stop),
+    (" ｓｔｏｐ ",        Txt,  Stop),
+    ("ＳＴＯＰ",          Csat, Stop),
+    ("TD",                Yn,   Stop),
+    ("td",                Csat, Stop),
+    ("ＴＤ",              Nps,  Stop),
+    ("T",                 Csat, Stop),
+    ("t",                 Yn,   Stop),
+    ("R",                 Nps,  Stop),
+    ("ｒ",                Txt,  Stop),
+    ("退订",              Yn,   Stop),
+    ("退订。",            Csat, Stop),
+    ("【退订】",          Txt,  Stop),
+    ("拒收",              Nps,  Stop),
+    ("拒收！",            Yn,   Stop),
+    ("STOPALL",           Txt,  Stop),
+    ("StopAll",           Csat, Stop),
+    ("UNSUBSCRIBE",       Yn,   Stop),
+    ("unsubscribe.",      Txt,  Stop),
+    ("CANCEL",            Nps,  Stop),
+    ("END",               Txt,  Stop),
+    ("end",               Csat, Stop),
+    ("QUIT",              Yn,   Stop),
+    ("REVOKE",            Txt,  Stop),
+    ("OPTOUT",            Nps,  Stop),
+    ("OptOut",            Txt,  Stop),
+    ("TD退订",            Txt,  Stop),
+    ("退订 TD",           Yn,   Stop),
+    ("回TD退订",          Txt,  Said("回TD退订")),
+    ("START",             Yn,   Start),
+    ("start",             Txt,  Start),
+    ("ＳＴＡＲＴ",        Csat, Start),
+    ("UNSTOP",            Nps,  Start),
+    ("订阅",              Txt,  Start),
+    ("HELP",              Csat, Help),
+    ("help?",             Txt,  Help),
+    ("ｈｅｌｐ",          Yn,   Help),
+    ("INFO",              Nps,  Help),
+    ("帮助",              Txt,  Help),
+    ("帮助？",            Csat, Help),
+    // ── N: "no" to a yes/no question, opt-out anywhere else ────────────────────────────────
+    ("N",                 Csat, Stop),
+    ("n",                 Nps,  Stop),
+    ("Ｎ",                Txt,  Stop),
+    ("N.",                Csat, Stop),
+    // ── a keyword inside a longer message is not a keyword ─────────────────────────────────
+    ("please stop",       Csat, Again),
+    ("stop 5",            Csat, Again),
+    ("5 stop",            Csat, Again),
+    ("不要退订",          Yn,   Again),
+    ("help me",           Txt,  Said("help me")),
+    ("I need help",       Yn,   Again),
+    ("the end",           Txt,  Said("the end")),
+];
+
+#[test]
+fn every_reply_in_the_table_parses_as_expected() {
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|&(text, kind, expect)| {
+            let got = parse(text, &kind.question());
+            (got != expect.reply())
+                .then(|| format!("{text:?} as {kind:?}: got {got:?}, want {expect:?}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_table_is_large_and_covers_every_question_kind() {
+    assert!(CASES.len() >= 100, "{} cases", CASES.len());
+    for kind in [Yn, Csat, Nps, Txt] {
+        assert!(
+            CASES
+                .iter()
+                .filter(|c| c.1.question() == kind.question())
+                .count()
+                >= 20
+        );
+    }
+}
+
+#[test]
+fn normalise_folds_width_and_case_and_trims_punctuation_and_emoji() {
+    let cases = [
+        (" ｓｔｏｐ ", "stop"),
+        ("ＳＴＯＰ！！", "stop"),
+        ("\u{3000}５分\u{3000}", "5分"),
+        ("“是的。”", "是的"),
+        ("【退订】", "退订"),
+        ("《5》…~～", "5"),
+        ("👍5😊", "5"),
+        ("8  out of\n10", "8 out of 10"),
+        ("8分（满分10分）", "8分(满分10分"),
+        ("-5", "-5"),
+        ("⭐⭐⭐😊", "⭐⭐⭐"),
+        ("5️⃣", "5"),
+        ("!!!", ""),
+        ("", ""),
+    ];
+    for (text, want) in cases {
+        assert_eq!(normalise(text), want, "normalise({text:?})");
+    }
+}
+
+#[test]
+fn normalise_is_idempotent() {
+    for &(text, _, _) in CASES {
+        let once = normalise(text);
+        assert_eq!(normalise(&once), once, "normalise({text:?})");
+    }
+}
+
+#[test]
+fn keyword_finds_only_a_keyword_alone() {
+    let cases = [
+        ("STOP", Some(Keyword::OptOut)),
+        (" ｓｔｏｐ ", Some(Keyword::OptOut)),
+        ("STOP!!", Some(Keyword::OptOut)),
+        ("N", Some(Keyword::OptOut)),
+        ("退订", Some(Keyword::OptOut)),
+        ("td退订", Some(Keyword::OptOut)),
+        ("start", Some(Keyword::OptIn)),
+        ("订阅", Some(Keyword::OptIn)),
+        ("Info", Some(Keyword::Help)),
+        ("please stop calling me", None),
+        ("stop start", None),
+        ("T_T", None),
+        ("t t", None),
+        ("no", None),
+        ("5", None),
+        ("", None),
+    ];
+    for (text, want) in cases {
+        assert_eq!(keyword(text), want, "keyword({text:?})");
+    }
+}
+
+#[test]
+fn other_scales_use_their_own_bounds() {
+    let one_to_seven = QuestionKind::Scale { min: 1, max: 7 };
+    assert_eq!(
+        parse("7/7", &one_to_seven),
+        Reply::Answer(AnswerValue::Scale(7))
+    );
+    assert_eq!(
+        parse("6", &one_to_seven),
+        Reply::Answer(AnswerValue::Scale(6))
+    );
+    assert_eq!(
+        parse("满分", &one_to_seven),
+        Reply::Answer(AnswerValue::Scale(7))
+    );
+    // Stars rate only on 1–5.
+    assert_eq!(parse("⭐⭐⭐", &one_to_seven), Reply::NotUnderstood);
+    assert_eq!(parse("8", &one_to_seven), Reply::NotUnderstood);
+}
