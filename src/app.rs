@@ -12,7 +12,7 @@ use crate::{
     config::Settings,
     dispatch::Dispatcher,
     health::Health,
-    http::{self, AppState},
+    http::{self, AppState, webhooks::WebhookAuth},
     ingest::Ingest,
     providers::Configured,
     store::db,
@@ -86,6 +86,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             pool: pool.clone(),
             health: health.clone(),
             uses_broker: settings.ingest.enabled,
+            webhooks: WebhookAuth::from_settings(&settings)?,
         };
         roles.spawn(http::serve(listener, state, shutdown.clone()));
     }

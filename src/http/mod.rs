@@ -1,6 +1,8 @@
-//! The HTTP server: health now; webhooks and the API join this router later.
+//! The HTTP server: health, provider callbacks (the API joins this router later).
 
+pub mod error;
 mod health;
+pub mod webhooks;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -17,12 +19,14 @@ pub struct AppState {
     pub health: Arc<Health>,
     /// Whether this replica consumes from RabbitMQ (so readiness depends on the broker).
     pub uses_broker: bool,
+    pub webhooks: Arc<webhooks::WebhookAuth>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(webhooks::routes())
         .with_state(state)
 }
 

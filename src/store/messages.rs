@@ -124,6 +124,7 @@ pub async fn accepted(
     status: &str,
 ) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
+    super::deliveries::lock(&mut tx, provider, provider_message_id).await?;
     let survey: Option<i64> = sqlx::query_scalar(&format!(
         "UPDATE messages SET status = $4, provider = $5, provider_message_id = $6, sent_at = now(),
                 lease_until = NULL, error_code = NULL, error_message = NULL, updated_at = now()
@@ -145,6 +146,7 @@ pub async fn accepted(
         .bind(survey)
         .execute(&mut *tx)
         .await?;
+        super::deliveries::fold_early(&mut tx, provider, provider_message_id).await?;
     }
     tx.commit().await?;
     Ok(survey.is_some())

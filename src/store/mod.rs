@@ -2,6 +2,7 @@
 
 pub mod calls;
 pub mod db;
+pub mod deliveries;
 pub mod messages;
 pub mod opt_outs;
 pub mod surveys;

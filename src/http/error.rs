@@ -1,0 +1,47 @@
+//! One error type for the HTTP layer: each variant knows its status, and nothing internal
+//! leaks into a response body.
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// Signature missing or wrong, or the endpoint has no secret to check it with.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not implemented: {0}")]
+    NotImplemented(&'static str),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for HttpError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        match &self {
+            Self::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "request failed");
+                (status, "internal error").into_response()
+            }
+            other => {
+                tracing::warn!(error = %other, "request refused");
+                (status, other.to_string()).into_response()
+            }
+        }
+    }
+}

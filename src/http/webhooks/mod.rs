@@ -1,0 +1,60 @@
+//! Provider callbacks. Every request is verified over its raw body before anything is read
+//! from it; one that fails gets 403 and changes nothing.
+
+mod sms;
+mod twilio;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, routing::post};
+use tower_http::timeout::TimeoutLayer;
+
+use super::AppState;
+use crate::{config::Settings, signing::standard_webhooks::Secret};
+
+/// Callbacks are small; anything larger is not from a provider.
+const BODY_LIMIT: usize = 64 * 1024;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the callbacks are checked with; absent secrets refuse every request.
+pub struct WebhookAuth {
+    pub public_url: String,
+    pub twilio_auth_token: Option<String>,
+    pub sms_secret: Option<Secret>,
+}
+
+impl WebhookAuth {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<Self>> {
+        let token = &settings.provider.twilio.auth_token;
+        let secret = &settings.provider.webhook.secret;
+        Ok(Arc::new(Self {
+            public_url: settings.http.public_url.trim_end_matches('/').to_owned(),
+            twilio_auth_token: (!token.is_empty()).then(|| token.clone()),
+            sms_secret: if secret.is_empty() {
+                None
+            } else {
+                Some(
+                    Secret::parse(secret)
+                        .map_err(|e| anyhow::anyhow!("provider.webhook.secret: {e}"))?,
+                )
+            },
+        }))
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            crate::providers::twilio::STATUS_CALLBACK_PATH,
+            post(twilio::status),
+        )
+        .route(
+            crate::providers::webhook::CALLBACK_PATH,
+            post(sms::callback),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            TIMEOUT,
+        ))
+}

@@ -1,0 +1,73 @@
+//! `POST /webhooks/twilio/status`: Twilio's delivery reports, checked with
+//! X-Twilio-Signature as Twilio's own validators compute it.
+
+use axum::{
+    body::Bytes,
+    extract::{OriginalUri, State},
+    http::{HeaderMap, StatusCode},
+};
+
+use crate::{
+    domain::delivery::DeliveryStatus,
+    http::{AppState, error::HttpError},
+    signing,
+    store::deliveries,
+};
+
+pub async fn status(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, HttpError> {
+    let params = verified(&state, &uri, &headers, &body)?;
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let sid =
+        get("MessageSid").ok_or_else(|| HttpError::BadRequest("MessageSid is missing".into()))?;
+    let raw = get("MessageStatus")
+        .ok_or_else(|| HttpError::BadRequest("MessageStatus is missing".into()))?;
+    // Statuses of inbound messages (`receiving`, `received`) say nothing about ours.
+    let Some(status) = DeliveryStatus::normalise(raw) else {
+        return Ok(StatusCode::OK);
+    };
+    let error_code = get("ErrorCode").filter(|c| !c.is_empty());
+    let applied = deliveries::report(&state.pool, "twilio", sid, status, error_code).await?;
+    tracing::info!(
+        provider_message_id = sid,
+        status = status.as_str(),
+        ?applied,
+        "delivery report"
+    );
+    Ok(StatusCode::OK)
+}
+
+/// The form parameters, once the signature over them and the public URL has checked out.
+fn verified(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, HttpError> {
+    let auth = &state.webhooks;
+    let token = auth.twilio_auth_token.as_deref().ok_or_else(|| {
+        HttpError::Forbidden("provider.twilio.auth_token is not configured".into())
+    })?;
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| HttpError::Forbidden("X-Twilio-Signature is missing".into()))?;
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    let url = format!("{}{}", auth.public_url, path_and_query);
+    let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    if !signing::twilio::validate(token, &url, &params, signature) {
+        return Err(HttpError::Forbidden(
+            "X-Twilio-Signature does not match".into(),
+        ));
+    }
+    Ok(params)
+}

@@ -1,0 +1,110 @@
+//! Delivery reports from provider callbacks: idempotent, never moving a status back, and
+//! safe to receive before the send's own response has recorded the provider's id.
+
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::delivery::DeliveryStatus;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The message moved forward to the reported status.
+    Updated,
+    /// The message is already at or past it (a duplicate or a late report).
+    Unchanged,
+    /// No message has this provider id yet: kept until the send records it.
+    Early,
+}
+
+/// Serialises a report and the send's own record for one provider message, so a report
+/// cannot fall between the send's check for early reports and its commit.
+pub async fn lock(
+    conn: &mut PgConnection,
+    provider: &str,
+    provider_message_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))")
+        .bind(provider)
+        .bind(provider_message_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn report(
+    pool: &PgPool,
+    provider: &str,
+    provider_message_id: &str,
+    status: DeliveryStatus,
+    error_code: Option<&str>,
+) -> sqlx::Result<Applied> {
+    let mut tx = pool.begin().await?;
+    lock(&mut tx, provider, provider_message_id).await?;
+    let (known, moved): (i64, i64) = sqlx::query_as(
+        "WITH target AS (
+             SELECT id, status FROM messages WHERE provider = $1 AND provider_message_id = $2
+         ), moved AS (
+             UPDATE messages m
+                SET status = $3, error_code = coalesce($4, m.error_code), updated_at = now(),
+                    delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE m.delivered_at END
+               FROM target t
+              WHERE m.id = t.id AND postcall_status_rank(t.status) < postcall_status_rank($3)
+          RETURNING m.id
+         )
+         SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM moved)",
+    )
+    .bind(provider)
+    .bind(provider_message_id)
+    .bind(status.as_str())
+    .bind(error_code)
+    .fetch_one(&mut *tx)
+    .await?;
+    let applied = match (known, moved) {
+        (_, 1..) => Applied::Updated,
+        (1.., 0) => Applied::Unchanged,
+        _ => {
+            sqlx::query(
+                "INSERT INTO early_delivery_reports (provider, provider_message_id, status, error_code)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(provider)
+            .bind(provider_message_id)
+            .bind(status.as_str())
+            .bind(error_code)
+            .execute(&mut *tx)
+            .await?;
+            Applied::Early
+        }
+    };
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Folds reports that arrived before the provider id was recorded into the message: the
+/// furthest status wins. Runs in the send's transaction, under `lock`.
+pub async fn fold_early(
+    conn: &mut PgConnection,
+    provider: &str,
+    provider_message_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "WITH early AS (
+             DELETE FROM early_delivery_reports
+              WHERE provider = $1 AND provider_message_id = $2
+          RETURNING status, error_code, received_at
+         ), furthest AS (
+             SELECT status, error_code, received_at FROM early
+              ORDER BY postcall_status_rank(status) DESC, received_at LIMIT 1
+         )
+         UPDATE messages m
+            SET status = f.status, error_code = coalesce(f.error_code, m.error_code),
+                delivered_at = CASE WHEN f.status = 'delivered' THEN f.received_at ELSE m.delivered_at END
+           FROM furthest f
+          WHERE m.provider = $1 AND m.provider_message_id = $2
+            AND postcall_status_rank(m.status) < postcall_status_rank(f.status)",
+    )
+    .bind(provider)
+    .bind(provider_message_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Delivery-status callbacks: verified before anything else, idempotent, never backwards,
+//! fine before the send's own response is recorded.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use chrono::Utc;
+use postcall::signing::{self, standard_webhooks};
+
+use crate::{
+    helpers::{Names, TestApp, insert_surveys},
+    provider_double::{
+        Provider, WEBHOOK_SECRET, twilio_created, twilio_env, webhook_accepted, webhook_env,
+    },
+};
+
+const PUBLIC: &str = "https://postcall.example.com";
+const TOKEN: &str = "tok3n-secret";
+
+async fn twilio_app(sid: &str) -> (TestApp, Provider) {
+    let provider = Provider::start(vec![twilio_created(sid)]).await;
+    let mut env = twilio_env(&provider.uri());
+    env.push(("POSTCALL__HTTP__PUBLIC_URL".into(), PUBLIC.into()));
+    let app = TestApp::spawn_env(Names::new(), &env).await;
+    (app, provider)
+}
+
+async fn post_twilio(app: &TestApp, params: &[(&str, &str)], signed_url: Option<&str>) -> u16 {
+    let owned: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/webhooks/twilio/status", app.http))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    if let Some(url) = signed_url {
+        request = request.header(
+            "x-twilio-signature",
+            signing::twilio::compute(TOKEN, url, &owned),
+        );
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+async fn status_of(app: &TestApp, provider_message_id: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM messages WHERE provider_message_id = $1")
+        .bind(provider_message_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+const URL: &str = "https://postcall.example.com/webhooks/twilio/status";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_statuses_move_forward_only_and_forgeries_change_nothing() {
+    let (app, _provider) = twilio_app("SMforward").await;
+    insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE provider_message_id = 'SMforward'",
+        1,
+    )
+    .await;
+
+    let report = |status: &'static str| {
+        [
+            ("MessageSid", "SMforward"),
+            ("MessageStatus", status),
+            ("AccountSid", "AC0123456789abcdef"),
+        ]
+    };
+    assert_eq!(post_twilio(&app, &report("sent"), Some(URL)).await, 200);
+    assert_eq!(status_of(&app, "SMforward").await, "sent");
+    // Twilio's validators accept the URL with the default port too.
+    let with_port = "https://postcall.example.com:443/webhooks/twilio/status";
+    assert_eq!(
+        post_twilio(&app, &report("delivered"), Some(with_port)).await,
+        200
+    );
+    assert_eq!(status_of(&app, "SMforward").await, "delivered");
+    // Late and duplicate reports are acknowledged and change nothing.
+    assert_eq!(post_twilio(&app, &report("sent"), Some(URL)).await, 200);
+    assert_eq!(
+        post_twilio(&app, &report("delivered"), Some(URL)).await,
+        200
+    );
+    assert_eq!(status_of(&app, "SMforward").await, "delivered");
+
+    // Forged, signed for another URL, signed with another token, unsigned: 403, no change.
+    assert_eq!(
+        post_twilio(
+            &app,
+            &report("failed"),
+            Some("https://evil.example.com/webhooks/twilio/status")
+        )
+        .await,
+        403
+    );
+    assert_eq!(post_twilio(&app, &report("failed"), None).await, 403);
+    let forged = signing::twilio::compute(
+        "wrong-token",
+        URL,
+        &[("MessageSid".into(), "SMforward".into())],
+    );
+    let status = reqwest::Client::new()
+        .post(format!("{}/webhooks/twilio/status", app.http))
+        .header("x-twilio-signature", forged)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("MessageSid=SMforward&MessageStatus=failed")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403);
+    assert_eq!(status_of(&app, "SMforward").await, "delivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_before_the_send_is_recorded_is_applied_when_it_is() {
+    let (app, _provider) = twilio_app("SMearly").await;
+    // Twilio reports delivery before postcall has recorded the send's response.
+    let early = [("MessageSid", "SMearly"), ("MessageStatus", "delivered")];
+    assert_eq!(post_twilio(&app, &early, Some(URL)).await, 200);
+    assert_eq!(
+        app.count("SELECT count(*) FROM early_delivery_reports")
+            .await,
+        1
+    );
+
+    insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE provider_message_id = 'SMearly'",
+        1,
+    )
+    .await;
+    assert_eq!(
+        status_of(&app, "SMearly").await,
+        "delivered",
+        "the send's own `queued` did not undo it"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM early_delivery_reports")
+            .await,
+        0
+    );
+}
+
+fn signed_request(
+    app: &TestApp,
+    id: &str,
+    timestamp: i64,
+    body: &str,
+    secret: &str,
+) -> reqwest::RequestBuilder {
+    let secret = standard_webhooks::Secret::parse(secret).unwrap();
+    reqwest::Client::new()
+        .post(format!("{}/webhooks/sms", app.http))
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            standard_webhooks::sign(&secret, id, timestamp, body.as_bytes()),
+        )
+        .body(body.to_owned())
+}
+
+fn status_body(status: &str) -> String {
+    serde_json::json!({"type": "message.status", "data": {"provider_message_id": "gw-1", "status": status, "error_code": null}})
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standard_webhooks_callbacks_are_verified_and_replays_ignored() {
+    let provider = Provider::start(vec![webhook_accepted("gw-1")]).await;
+    let app = TestApp::spawn_env(Names::new(), &webhook_env(&provider.uri())).await;
+    insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE provider_message_id = 'gw-1'",
+        1,
+    )
+    .await;
+    let now = Utc::now().timestamp();
+
+    let send =
+        |r: reqwest::RequestBuilder| async move { r.send().await.unwrap().status().as_u16() };
+    // Stale, from the future, wrong secret, unsigned: 403 and nothing changes.
+    assert_eq!(
+        send(signed_request(
+            &app,
+            "msg_stale",
+            now - 301,
+            &status_body("delivered"),
+            WEBHOOK_SECRET
+        ))
+        .await,
+        403
+    );
+    assert_eq!(
+        send(signed_request(
+            &app,
+            "msg_future",
+            now + 301,
+            &status_body("delivered"),
+            WEBHOOK_SECRET
+        ))
+        .await,
+        403
+    );
+    let other = format!("whsec_{}", STANDARD.encode(b"another-secret-entirely"));
+    assert_eq!(
+        send(signed_request(
+            &app,
+            "msg_forged",
+            now,
+            &status_body("delivered"),
+            &other
+        ))
+        .await,
+        403
+    );
+    let unsigned = reqwest::Client::new()
+        .post(format!("{}/webhooks/sms", app.http))
+        .body(status_body("delivered"));
+    assert_eq!(send(unsigned).await, 403);
+    assert_eq!(status_of(&app, "gw-1").await, "queued");
+
+    // Valid: applied. Replayed id with another body: acknowledged, ignored.
+    assert_eq!(
+        send(signed_request(
+            &app,
+            "msg_1",
+            now,
+            &status_body("delivered"),
+            WEBHOOK_SECRET
+        ))
+        .await,
+        204
+    );
+    assert_eq!(status_of(&app, "gw-1").await, "delivered");
+    assert_eq!(
+        send(signed_request(
+            &app,
+            "msg_1",
+            now,
+            &status_body("failed"),
+            WEBHOOK_SECRET
+        ))
+        .await,
+        204
+    );
+    assert_eq!(status_of(&app, "gw-1").await, "delivered");
+    // A signed request that is not a known callback is a client error.
+    let junk = r#"{"type":"message.exploded","data":{}}"#;
+    assert_eq!(
+        send(signed_request(&app, "msg_2", now, junk, WEBHOOK_SECRET)).await,
+        400
+    );
+}
