@@ -11,6 +11,7 @@ use crate::{
     backoff,
     config::Settings,
     dispatch::Dispatcher,
+    events::Publisher,
     health::Health,
     http::{self, AppState, webhooks::WebhookAuth},
     ingest::Ingest,
@@ -87,6 +88,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             health: health.clone(),
             uses_broker: settings.ingest.enabled,
             webhooks: WebhookAuth::from_settings(&settings)?,
+            survey: Arc::new(settings.survey_definition()?),
         };
         roles.spawn(http::serve(listener, state, shutdown.clone()));
     }
@@ -108,6 +110,15 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
         let dispatcher = Dispatcher::new(&settings, pool.clone(), provider, shutdown.clone())?;
         roles.spawn(async move {
             dispatcher.run().await;
+            Ok(())
+        });
+        let publisher = Publisher {
+            pool: pool.clone(),
+            amqp: settings.amqp.clone(),
+            shutdown: shutdown.clone(),
+        };
+        roles.spawn(async move {
+            publisher.run().await;
             Ok(())
         });
     }

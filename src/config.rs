@@ -161,6 +161,13 @@ pub struct Survey {
 #[serde(deny_unknown_fields)]
 pub struct WordingSettings {
     pub unsubscribe_hint: String,
+    pub reprompt_yes_no: String,
+    pub reprompt_scale: String,
+    pub reprompt_text: String,
+    pub thank_you: String,
+    pub opted_out: String,
+    pub opted_in: String,
+    pub help: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -520,6 +527,13 @@ impl Settings {
             .map(|(lang, w)| {
                 let wording = Wording {
                     unsubscribe_hint: w.unsubscribe_hint.clone(),
+                    reprompt_yes_no: w.reprompt_yes_no.clone(),
+                    reprompt_scale: w.reprompt_scale.clone(),
+                    reprompt_text: w.reprompt_text.clone(),
+                    thank_you: w.thank_you.clone(),
+                    opted_out: w.opted_out.clone(),
+                    opted_in: w.opted_in.clone(),
+                    help: w.help.replace("{hotline}", &s.hotline),
                 };
                 (lang.clone(), wording)
             })

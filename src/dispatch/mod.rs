@@ -37,6 +37,8 @@ pub struct Dispatcher<P> {
     pub batch_size: i64,
     pub lease: Duration,
     pub poll: Duration,
+    /// How long an opened survey waits for replies.
+    pub expire_after: Duration,
     /// Names this replica's leases, so only it records the outcome of what it claimed.
     pub replica: String,
     pub shutdown: CancellationToken,
@@ -64,6 +66,7 @@ impl<P: SmsProvider> Dispatcher<P> {
             batch_size: d.batch_size.into(),
             lease: Duration::from_secs(d.lease_seconds),
             poll: Duration::from_millis(d.poll_interval_ms),
+            expire_after: Duration::from_secs(u64::from(settings.survey.expire_after_hours) * 3600),
             replica: format!(
                 "{}-{}",
                 std::process::id(),
@@ -105,6 +108,10 @@ impl<P: SmsProvider> Dispatcher<P> {
         let rescued = messages::rescue_expired(&self.pool, self.retry.max_attempts as i32).await?;
         if rescued > 0 {
             tracing::warn!(rescued, "returned messages whose lease expired");
+        }
+        let expired = crate::inbound::expiry::sweep(&self.pool, self.batch_size).await?;
+        if expired > 0 {
+            tracing::info!(expired, "surveys expired without a reply");
         }
         let started = start::start_due(
             &self.pool,

@@ -18,7 +18,7 @@ use crate::{
 };
 
 impl<P: SmsProvider> Dispatcher<P> {
-    #[tracing::instrument(name = "send", skip_all, fields(message = %m.id, survey = m.survey_id, attempt = m.attempts))]
+    #[tracing::instrument(name = "send", skip_all, fields(message = %m.id, survey = ?m.survey_id, attempt = m.attempts))]
     pub(super) async fn send_one(&self, m: Claimed) {
         let lease = Lease {
             id: m.id,
@@ -34,7 +34,7 @@ impl<P: SmsProvider> Dispatcher<P> {
             Err(_) => vec![self.policy.default_timezone],
         };
         let situation = Situation {
-            opted_out: m.opted_out,
+            opted_out: m.opted_out && m.stops_at_opt_out(),
             survey_live: m.survey_live(),
             respects_quiet_hours: m.purpose == "question",
             quiet_hours: self.policy.quiet_hours.as_ref(),
@@ -88,6 +88,7 @@ impl<P: SmsProvider> Dispatcher<P> {
                         self.provider.name(),
                         &provider_message_id,
                         status.as_str(),
+                        self.expire_after,
                     )
                 })
                 .await;

@@ -64,7 +64,7 @@ pub async fn start_due(
         deferred: defer_ids.len(),
         cancelled: cancel.len(),
     };
-    let queued_ids: Vec<i64> = queue.iter().map(|m| m.survey_id).collect();
+    let queued_ids: Vec<i64> = queue.iter().filter_map(|m| m.survey_id).collect();
     messages::insert(&mut tx, &queue).await?;
     surveys::set_state(&mut tx, &queued_ids, "sending").await?;
     surveys::set_state(&mut tx, &cancel, "cancelled").await?;
@@ -82,7 +82,7 @@ fn first_question<'a>(
     let counted = segments::count(&body);
     messages::New {
         id: Uuid::new_v4(),
-        survey_id: due.id,
+        survey_id: Some(due.id),
         purpose: "question",
         question_id: Some(&survey.questions[0].id),
         to_phone: &due.customer_phone,

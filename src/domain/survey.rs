@@ -31,6 +31,15 @@ pub struct Question {
 pub struct Wording {
     /// How to stop further SMS (`回TD退订`); ends the first message.
     pub unsubscribe_hint: String,
+    pub reprompt_yes_no: String,
+    /// With `{min}` and `{max}` standing for the scale's bounds.
+    pub reprompt_scale: String,
+    pub reprompt_text: String,
+    pub thank_you: String,
+    pub opted_out: String,
+    pub opted_in: String,
+    /// The hotline number already filled in.
+    pub help: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +71,36 @@ impl SurveyDefinition {
             .get(self.language_for(language))
             .or_else(|| texts.get(&self.default_language))
             .map_or("", String::as_str)
+    }
+
+    /// The wording for `language`, or the default language's.
+    pub fn wording(&self, language: &str) -> &Wording {
+        self.wording
+            .get(self.language_for(language))
+            .or_else(|| self.wording.get(&self.default_language))
+            .expect("config guarantees wording in the default language")
+    }
+
+    /// What a re-prompt for question `index` says is expected.
+    pub fn reprompt(&self, index: usize, language: &str) -> String {
+        let w = self.wording(language);
+        match self.questions[index].kind {
+            QuestionKind::YesNo => w.reprompt_yes_no.clone(),
+            QuestionKind::Scale { min, max } => w
+                .reprompt_scale
+                .replace("{min}", &min.to_string())
+                .replace("{max}", &max.to_string()),
+            QuestionKind::Text => w.reprompt_text.clone(),
+        }
+    }
+
+    /// Every SMS to mainland China carries the sender's signature in front.
+    pub fn signed(&self, text: &str, mainland_china: bool) -> String {
+        if mainland_china {
+            format!("{}{text}", self.signature)
+        } else {
+            text.to_owned()
+        }
     }
 
     /// The first SMS: question 1 itself, no separate greeting. Numbers in mainland China
@@ -121,12 +160,14 @@ mod tests {
                     "zh-CN".to_owned(),
                     Wording {
                         unsubscribe_hint: "回TD退订".into(),
+                        ..Default::default()
                     },
                 ),
                 (
                     "en".to_owned(),
                     Wording {
                         unsubscribe_hint: "Reply TD to unsubscribe.".into(),
+                        ..Default::default()
                     },
                 ),
             ]),

@@ -13,8 +13,6 @@ pub enum HttpError {
     Forbidden(String),
     #[error("bad request: {0}")]
     BadRequest(String),
-    #[error("not implemented: {0}")]
-    NotImplemented(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -30,7 +28,6 @@ impl IntoResponse for HttpError {
         let status = match &self {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         match &self {

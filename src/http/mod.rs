@@ -20,6 +20,7 @@ pub struct AppState {
     /// Whether this replica consumes from RabbitMQ (so readiness depends on the broker).
     pub uses_broker: bool,
     pub webhooks: Arc<webhooks::WebhookAuth>,
+    pub survey: Arc<crate::domain::survey::SurveyDefinition>,
 }
 
 pub fn router(state: AppState) -> Router {

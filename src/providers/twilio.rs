@@ -14,6 +14,8 @@ pub const OPTED_OUT: i64 = 21610;
 pub const TOO_MANY_REQUESTS: i64 = 20429;
 
 pub const STATUS_CALLBACK_PATH: &str = "/webhooks/twilio/status";
+/// Where Twilio posts the customers' replies (set on the number in Twilio's console).
+pub const INBOUND_PATH: &str = "/webhooks/twilio/inbound";
 
 pub struct Twilio {
     client: reqwest::Client,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 pub struct New<'a> {
     pub id: Uuid,
-    pub survey_id: i64,
+    pub survey_id: Option<i64>,
     pub purpose: &'a str,
     pub question_id: Option<&'a str>,
     pub to_phone: &'a str,
@@ -21,7 +21,7 @@ pub struct New<'a> {
 pub async fn insert(conn: &mut PgConnection, messages: &[New<'_>]) -> sqlx::Result<()> {
     let col = |f: fn(&New<'_>) -> String| messages.iter().map(f).collect::<Vec<_>>();
     let ids: Vec<Uuid> = messages.iter().map(|m| m.id).collect();
-    let surveys: Vec<i64> = messages.iter().map(|m| m.survey_id).collect();
+    let surveys: Vec<Option<i64>> = messages.iter().map(|m| m.survey_id).collect();
     let questions: Vec<Option<&str>> = messages.iter().map(|m| m.question_id).collect();
     let segments: Vec<i32> = messages.iter().map(|m| m.segments).collect();
     sqlx::query(
@@ -48,25 +48,37 @@ pub async fn insert(conn: &mut PgConnection, messages: &[New<'_>]) -> sqlx::Resu
 #[derive(Debug, sqlx::FromRow)]
 pub struct Claimed {
     pub id: Uuid,
-    pub survey_id: i64,
+    pub survey_id: Option<i64>,
     pub purpose: String,
     pub to_phone: String,
     pub body: String,
     pub segments: i32,
     pub attempts: i32,
-    pub survey_state: String,
+    pub survey_state: Option<String>,
     pub customer_timezone: Option<String>,
     pub opted_out: bool,
 }
 
 impl Claimed {
-    /// The first question is sent while the survey is `sending`; later ones while `open`;
-    /// replies to the customer whatever the survey's state.
+    /// The first question goes while the survey is `sending`; a follow-up while it is
+    /// `open`; a thank-you once it completed. Confirmations and help answer the customer
+    /// whatever the survey's state.
     pub fn survey_live(&self) -> bool {
+        let state = self.survey_state.as_deref().unwrap_or_default();
         match self.purpose.as_str() {
-            "question" => matches!(self.survey_state.as_str(), "sending" | "open"),
+            "question" => matches!(state, "sending" | "open"),
+            "follow_up" => state == "open",
+            "thank_you" => state == "completed",
             _ => true,
         }
+    }
+
+    /// Survey texts stop at an opt-out; its confirmation, and help, are still owed.
+    pub fn stops_at_opt_out(&self) -> bool {
+        matches!(
+            self.purpose.as_str(),
+            "question" | "follow_up" | "thank_you"
+        )
     }
 }
 
@@ -95,7 +107,7 @@ pub async fn claim(
         )
         SELECT c.*, s.state AS survey_state, k.customer_timezone,
                EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = c.to_phone) AS opted_out
-          FROM claimed c JOIN surveys s ON s.id = c.survey_id JOIN calls k ON k.call_id = s.call_id
+          FROM claimed c LEFT JOIN surveys s ON s.id = c.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
         "#,
     )
     .bind(limit)
@@ -122,10 +134,11 @@ pub async fn accepted(
     provider: &str,
     provider_message_id: &str,
     status: &str,
+    expire_after: Duration,
 ) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     super::deliveries::lock(&mut tx, provider, provider_message_id).await?;
-    let survey: Option<i64> = sqlx::query_scalar(&format!(
+    let survey: Option<Option<i64>> = sqlx::query_scalar(&format!(
         "UPDATE messages SET status = $4, provider = $5, provider_message_id = $6, sent_at = now(),
                 lease_until = NULL, error_code = NULL, error_message = NULL, updated_at = now()
           WHERE {HELD} RETURNING survey_id"
@@ -139,11 +152,14 @@ pub async fn accepted(
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(survey) = survey {
+        // Only a first question (its survey still `sending`) opens the survey.
         sqlx::query(
-            "UPDATE surveys SET state = 'open', sent_at = now(), updated_at = now()
+            "UPDATE surveys SET state = 'open', sent_at = now(), updated_at = now(),
+                    expires_at = now() + make_interval(secs => $2)
               WHERE id = $1 AND state = 'sending'",
         )
         .bind(survey)
+        .bind(expire_after.as_secs_f64())
         .execute(&mut *tx)
         .await?;
         super::deliveries::fold_early(&mut tx, provider, provider_message_id).await?;
@@ -204,7 +220,7 @@ pub async fn finish(
     opt_out_phone: Option<&str>,
 ) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
-    let survey: Option<i64> = sqlx::query_scalar(&format!(
+    let survey: Option<Option<i64>> = sqlx::query_scalar(&format!(
         "UPDATE messages SET status = $4, error_code = $5, error_message = $6, lease_until = NULL,
                 updated_at = now()
           WHERE {HELD} RETURNING survey_id"

@@ -1,6 +1,7 @@
 //! PostgreSQL: the pool, migrations, and the SQL of each table family.
 
 pub mod calls;
+pub mod conversation;
 pub mod db;
 pub mod deliveries;
 pub mod messages;

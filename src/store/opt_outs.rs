@@ -29,3 +29,12 @@ pub async fn record(conn: &mut PgConnection, phone: &str, source: &str) -> sqlx:
     .await?;
     Ok(cancelled)
 }
+
+/// The phone opted back in (START): surveys may reach it again.
+pub async fn remove(conn: &mut PgConnection, phone: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM opt_outs WHERE customer_phone = $1")
+        .bind(phone)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

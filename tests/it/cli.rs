@@ -95,10 +95,15 @@ async fn migrate_creates_the_database_and_its_tables() {
         tables,
         [
             "_sqlx_migrations",
+            "answers",
             "calls",
+            "early_delivery_reports",
+            "inbound_messages",
             "messages",
             "opt_outs",
-            "surveys"
+            "outbox",
+            "surveys",
+            "webhook_receipts"
         ]
     );
     // A second run is a no-op.

@@ -46,6 +46,7 @@ pub struct Names {
     pub queue: String,
     pub dlx: String,
     pub dlq: String,
+    pub events: String,
 }
 
 impl Names {
@@ -57,6 +58,7 @@ impl Names {
             queue: format!("postcall.call-completed.test-{id}"),
             dlx: format!("postcall.dlx.test-{id}"),
             dlq: format!("postcall.call-completed.dead.test-{id}"),
+            events: format!("postcall.events.test-{id}"),
         }
     }
 
@@ -70,6 +72,7 @@ impl Names {
             ("POSTCALL__AMQP__QUEUE", &self.queue),
             ("POSTCALL__AMQP__DEAD_LETTER_EXCHANGE", &self.dlx),
             ("POSTCALL__AMQP__DEAD_LETTER_QUEUE", &self.dlq),
+            ("POSTCALL__AMQP__EVENTS_EXCHANGE", &self.events),
             ("POSTCALL__HTTP__BIND", "127.0.0.1:0"),
             ("POSTCALL__ELIGIBILITY__QUIET_HOURS__ENABLED", "false"),
             ("POSTCALL__INGEST__BATCH_LINGER_MS", "5"),
@@ -236,7 +239,7 @@ pub async fn delete_topology(channel: &Channel, names: &Names) {
             .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
             .await;
     }
-    for x in [&names.exchange, &names.dlx] {
+    for x in [&names.exchange, &names.dlx, &names.events] {
         let _ = channel
             .exchange_delete(x.as_str().into(), ExchangeDeleteOptions::default())
             .await;
@@ -244,8 +247,7 @@ pub async fn delete_topology(channel: &Channel, names: &Names) {
 }
 
 pub struct Publisher {
-    // Held so the channel stays open.
-    _connection: Connection,
+    pub connection: Connection,
     pub channel: Channel,
     exchange: String,
 }
@@ -261,7 +263,7 @@ impl Publisher {
             .await
             .unwrap();
         Self {
-            _connection: connection,
+            connection,
             channel,
             exchange: exchange.to_owned(),
         }

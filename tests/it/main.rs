@@ -5,6 +5,7 @@
 mod broker;
 mod callbacks;
 mod cli;
+mod conversation;
 mod dispatch;
 mod eligibility;
 mod health;

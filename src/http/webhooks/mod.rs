@@ -49,6 +49,10 @@ pub fn routes() -> Router<AppState> {
             post(twilio::status),
         )
         .route(
+            crate::providers::twilio::INBOUND_PATH,
+            post(twilio::inbound),
+        )
+        .route(
             crate::providers::webhook::CALLBACK_PATH,
             post(sms::callback),
         )

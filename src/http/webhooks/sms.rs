@@ -8,10 +8,11 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    domain::delivery::DeliveryStatus,
+    domain::{delivery::DeliveryStatus, phone},
     http::{AppState, error::HttpError},
+    inbound,
     signing::standard_webhooks::{self, Headers},
-    store::deliveries,
+    store::{conversation::Inbound, deliveries},
 };
 
 /// The spec's recommended window, both ways.
@@ -28,7 +29,15 @@ enum Callback {
         error_code: Option<String>,
     },
     #[serde(rename = "message.received")]
-    Received {},
+    Received {
+        provider_message_id: String,
+        from: String,
+        #[serde(default)]
+        to: Option<String>,
+        body: String,
+        #[serde(default)]
+        received_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 pub async fn callback(
@@ -66,10 +75,23 @@ pub async fn callback(
                 "delivery report"
             );
         }
-        Callback::Received {} => {
-            return Err(HttpError::NotImplemented(
-                "customer replies arrive with the conversation issue",
-            ));
+        Callback::Received {
+            provider_message_id,
+            from,
+            to,
+            body,
+            received_at,
+        } => {
+            let sms = Inbound {
+                provider: "webhook",
+                provider_message_id: &provider_message_id,
+                from: &from,
+                to: to.as_deref(),
+                body: &body,
+                received_at: received_at.unwrap_or_else(chrono::Utc::now),
+            };
+            let outcome = inbound::receive(&state.pool, &state.survey, &sms).await?;
+            tracing::info!(from = %phone::mask(&from), outcome = outcome.as_str(), "SMS received");
         }
     }
     remember(&state, &webhook_id).await?;

@@ -4,15 +4,49 @@
 use axum::{
     body::Bytes,
     extract::{OriginalUri, State},
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
+    response::IntoResponse,
 };
 
 use crate::{
-    domain::delivery::DeliveryStatus,
+    domain::{delivery::DeliveryStatus, phone},
     http::{AppState, error::HttpError},
-    signing,
-    store::deliveries,
+    inbound, signing,
+    store::{conversation::Inbound, deliveries},
 };
+
+/// Twilio expects TwiML back; an empty response sends nothing (the next question goes
+/// out through the REST API like any other SMS).
+const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+pub async fn inbound(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, HttpError> {
+    let params = verified(&state, &uri, &headers, &body)?;
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let required = |name: &'static str| {
+        get(name).ok_or_else(|| HttpError::BadRequest(format!("{name} is missing")))
+    };
+    let sms = Inbound {
+        provider: "twilio",
+        provider_message_id: required("MessageSid")?,
+        from: required("From")?,
+        to: get("To"),
+        body: get("Body").unwrap_or_default(),
+        received_at: chrono::Utc::now(),
+    };
+    let outcome = inbound::receive(&state.pool, &state.survey, &sms).await?;
+    tracing::info!(from = %phone::mask(sms.from), outcome = outcome.as_str(), "SMS received");
+    Ok(([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML))
+}
 
 pub async fn status(
     State(state): State<AppState>,

@@ -1,0 +1,129 @@
+//! The outbox publisher: events written with the change they announce are published to
+//! RabbitMQ (`amqp.events_exchange`) with publisher confirms, then marked published. A
+//! broker outage delays them; nothing is lost. A crash between the confirm and the mark
+//! publishes an event again with the same `message_id`, which consumers use to dedupe.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use lapin::{
+    BasicProperties, Channel, Confirmation, ExchangeKind,
+    options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions},
+    types::FieldTable,
+};
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{amqp, backoff, config};
+
+const BATCH: i64 = 100;
+const IDLE: Duration = Duration::from_millis(500);
+
+pub struct Publisher {
+    pub pool: PgPool,
+    pub amqp: config::Amqp,
+    pub shutdown: CancellationToken,
+}
+
+impl Publisher {
+    /// Runs until shutdown, reconnecting after any failure.
+    pub async fn run(self) {
+        let mut delays = backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+        while !self.shutdown.is_cancelled() {
+            if let Err(e) = self.session().await {
+                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                tracing::warn!(error = format!("{e:#}"), retry_in = ?delay, "event publisher failed");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = self.shutdown.cancelled() => {}
+                }
+            }
+        }
+    }
+
+    async fn session(&self) -> anyhow::Result<()> {
+        let connection = amqp::connect(&self.amqp, "postcall-events").await?;
+        let channel = connection
+            .create_channel()
+            .await
+            .context("opening a channel")?;
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
+        let exchange = self.amqp.events_exchange.as_str();
+        channel
+            .exchange_declare(
+                exchange.into(),
+                ExchangeKind::Topic,
+                durable,
+                FieldTable::default(),
+            )
+            .await
+            .with_context(|| format!("declaring exchange {exchange}"))?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .context("enabling publisher confirms")?;
+        while !self.shutdown.is_cancelled() {
+            if publish_batch(&self.pool, &channel, exchange).await? == 0 {
+                tokio::select! {
+                    _ = tokio::time::sleep(IDLE) => {}
+                    _ = self.shutdown.cancelled() => {}
+                }
+            }
+        }
+        let _ = connection.close(200, "postcall stopping".into()).await;
+        Ok(())
+    }
+}
+
+/// Publishes up to a batch of unpublished events in creation order; returns how many.
+pub async fn publish_batch(
+    pool: &PgPool,
+    channel: &Channel,
+    exchange: &str,
+) -> anyhow::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<(Uuid, String, Value)> = sqlx::query_as(
+        "SELECT id, routing_key, payload FROM outbox WHERE published_at IS NULL
+          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut confirms = Vec::with_capacity(rows.len());
+    for (id, key, payload) in &rows {
+        let properties = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_delivery_mode(2)
+            .with_message_id(id.to_string().into());
+        let body = serde_json::to_vec(payload)?;
+        let confirm = channel
+            .basic_publish(
+                exchange.into(),
+                key.as_str().into(),
+                BasicPublishOptions::default(),
+                &body,
+                properties,
+            )
+            .await
+            .context("publishing an event")?;
+        confirms.push(confirm);
+    }
+    for confirm in confirms {
+        match confirm.await.context("waiting for an event's confirm")? {
+            Confirmation::Ack(_) => {}
+            other => bail!("the broker did not take an event: {other:?}"),
+        }
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows.len())
+}

@@ -1,0 +1,320 @@
+//! The whole loop per provider: event in → question 1 at the provider → signed replies →
+//! the next questions → answers stored → survey.detractor and survey.completed on the broker.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::{
+    Consumer,
+    options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
+    types::FieldTable,
+};
+use postcall::signing::{self, standard_webhooks};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Names, TestApp, event, minutes_ago},
+    provider_double::{Provider, WEBHOOK_SECRET, twilio_env, webhook_accepted, webhook_env},
+};
+
+const PHONE: &str = "+8613912345678";
+
+/// A queue of our own bound to the events exchange, to see what postcall announces.
+async fn listen_for_events(app: &TestApp) -> Consumer {
+    let channel = &app.publisher.channel;
+    let queue = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    // The publisher declares the exchange when it connects; wait for it.
+    for _ in 0..100 {
+        let bound = app
+            .publisher
+            .connection
+            .create_channel()
+            .await
+            .unwrap()
+            .queue_bind(
+                queue.name().clone(),
+                app.names.events.as_str().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await;
+        if bound.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    channel
+        .basic_consume(
+            queue.name().clone(),
+            "".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap()
+}
+
+async fn next_event(events: &mut Consumer) -> (String, Value) {
+    let delivery = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10 s")
+        .unwrap()
+        .unwrap();
+    (
+        delivery.routing_key.to_string(),
+        serde_json::from_slice(&delivery.data).unwrap(),
+    )
+}
+
+fn sent_body(provider: &Provider, n: usize) -> String {
+    let request = &provider.requests()[n];
+    match serde_json::from_slice::<Value>(&request.body) {
+        Ok(json) => json["body"].as_str().unwrap().to_owned(),
+        Err(_) => form_urlencoded::parse(&request.body)
+            .find(|(k, _)| k == "Body")
+            .map(|(_, v)| v.into_owned())
+            .unwrap(),
+    }
+}
+
+async fn sms_reply(app: &TestApp, id: &str, text: &str) -> u16 {
+    let body = json!({"type": "message.received", "data": {
+        "provider_message_id": id, "from": PHONE, "to": "+8610690000", "body": text,
+        "received_at": chrono::Utc::now().to_rfc3339()}})
+    .to_string();
+    let secret = standard_webhooks::Secret::parse(WEBHOOK_SECRET).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let webhook_id = format!("msg_{id}");
+    reqwest::Client::new()
+        .post(format!("{}/webhooks/sms", app.http))
+        .header("webhook-id", &webhook_id)
+        .header("webhook-timestamp", now.to_string())
+        .header(
+            "webhook-signature",
+            standard_webhooks::sign(&secret, &webhook_id, now, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn start(extra: Vec<(String, String)>) -> TestApp {
+    let mut env = extra;
+    env.push(("POSTCALL__ELIGIBILITY__DELAY_SECONDS".into(), "0".into()));
+    env.push(("POSTCALL__DISPATCH__POLL_INTERVAL_MS".into(), "200".into()));
+    TestApp::spawn_env(Names::new(), &env).await
+}
+
+async fn answers(app: &TestApp) -> Vec<(String, Value, bool)> {
+    sqlx::query_as("SELECT question_id, value, late FROM answers ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_provider_end_to_end_with_a_detractor_and_a_gibberish_reply() {
+    let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
+    let app = start(webhook_env(&provider.uri())).await;
+    let mut events = listen_for_events(&app).await;
+    app.publish(&event("conv-1", PHONE, minutes_ago(1))).await;
+
+    assert_eq!(provider.wait_for(1).await, 1);
+    assert!(
+        sent_body(&provider, 0).contains("您的问题解决了吗"),
+        "{}",
+        sent_body(&provider, 0)
+    );
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+
+    assert_eq!(sms_reply(&app, "in-1", "是的").await, 204);
+    assert_eq!(provider.wait_for(2).await, 2);
+    assert!(
+        sent_body(&provider, 1).contains("满意吗"),
+        "{}",
+        sent_body(&provider, 1)
+    );
+
+    // Gibberish gets one re-prompt that says what is expected, then a valid answer counts.
+    assert_eq!(sms_reply(&app, "in-2", "asdfgh").await, 204);
+    assert_eq!(provider.wait_for(3).await, 3);
+    assert!(
+        sent_body(&provider, 2).contains("1到5"),
+        "{}",
+        sent_body(&provider, 2)
+    );
+    assert_eq!(sms_reply(&app, "in-3", "５分").await, 204);
+    assert_eq!(provider.wait_for(4).await, 4);
+    assert!(
+        sent_body(&provider, 3).contains("推荐"),
+        "{}",
+        sent_body(&provider, 3)
+    );
+
+    // A duplicate callback of the same reply changes nothing.
+    assert_eq!(sms_reply(&app, "in-3", "５分").await, 204);
+    assert_eq!(sms_reply(&app, "in-4", "3").await, 204);
+    assert_eq!(provider.wait_for(5).await, 5);
+    assert_eq!(sms_reply(&app, "in-5", "等太久了").await, 204);
+    assert_eq!(provider.wait_for(6).await, 6);
+    assert!(
+        sent_body(&provider, 5).contains("感谢"),
+        "{}",
+        sent_body(&provider, 5)
+    );
+
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
+        .await;
+    let stored = answers(&app).await;
+    let expected = [
+        ("resolved", json!(true)),
+        ("satisfaction", json!(5)),
+        ("recommend", json!(3)),
+        ("comment", json!("等太久了")),
+    ];
+    assert_eq!(stored.len(), 4, "{stored:?}");
+    for ((q, v, late), (eq, ev)) in stored.iter().zip(expected) {
+        assert_eq!((q.as_str(), v, *late), (eq, &ev, false));
+    }
+
+    let (key, detractor) = next_event(&mut events).await;
+    assert_eq!(key, "survey.detractor");
+    assert_eq!(detractor["reasons"], json!(["nps"]));
+    assert_eq!(detractor["call_id"], "conv-1");
+    assert_eq!(detractor["agent_id"], "agent-7");
+    assert_eq!(detractor["queue"], "payment");
+    assert_eq!(detractor["customer_phone"], PHONE);
+    let (key, completed) = next_event(&mut events).await;
+    assert_eq!(key, "survey.completed");
+    assert_eq!(completed["answers"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        completed["answers"][0],
+        json!({"question_id": "resolved", "value": true})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opt_out_mid_survey_confirms_once_and_sends_nothing_after() {
+    let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
+    let app = start(webhook_env(&provider.uri())).await;
+    let mut events = listen_for_events(&app).await;
+    app.publish(&event("conv-stop", PHONE, minutes_ago(1)))
+        .await;
+    assert_eq!(provider.wait_for(1).await, 1);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+    assert_eq!(sms_reply(&app, "in-1", "1").await, 204);
+    assert_eq!(provider.wait_for(2).await, 2);
+
+    assert_eq!(sms_reply(&app, "in-2", "退订").await, 204);
+    assert_eq!(provider.wait_for(3).await, 3);
+    assert!(
+        sent_body(&provider, 2).contains("已退订"),
+        "{}",
+        sent_body(&provider, 2)
+    );
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'opted_out'", 1)
+        .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM opt_outs WHERE customer_phone = '{PHONE}'"
+        ))
+        .await,
+        1
+    );
+    let (key, _) = next_event(&mut events).await;
+    assert_eq!(key, "survey.completed");
+
+    // Anything else the customer sends gets nothing back, and a new call is not surveyed.
+    assert_eq!(sms_reply(&app, "in-3", "5").await, 204);
+    app.publish(&event("conv-after-stop", PHONE, minutes_ago(1)))
+        .await;
+    app.wait_for_count(
+        "SELECT count(*) FROM calls WHERE call_id = 'conv-after-stop' AND decision = 'opted_out'",
+        1,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(provider.count(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey() {
+    let provider =
+        Provider::answering(|n| crate::provider_double::twilio_created(&format!("SM{n:032}")))
+            .await;
+    let mut env = twilio_env(&provider.uri());
+    env.push((
+        "POSTCALL__HTTP__PUBLIC_URL".into(),
+        "https://postcall.example.com".into(),
+    ));
+    let app = start(env).await;
+    app.publish(&event("conv-tw", PHONE, minutes_ago(1))).await;
+    assert_eq!(provider.wait_for(1).await, 1);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+
+    let params = [
+        ("MessageSid", "SMin1"),
+        ("From", PHONE),
+        ("To", "+15005550006"),
+        ("Body", "2"),
+    ];
+    let owned: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    let url = "https://postcall.example.com/webhooks/twilio/inbound";
+    let post = |signature: String| {
+        reqwest::Client::new()
+            .post(format!("{}/webhooks/twilio/inbound", app.http))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params)
+                    .finish(),
+            )
+            .send()
+    };
+    let forged = post(signing::twilio::compute("not-the-token", url, &owned))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        app.count("SELECT count(*) FROM inbound_messages").await,
+        0,
+        "a forged reply changed something"
+    );
+
+    let response = post(signing::twilio::compute("tok3n-secret", url, &owned))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/xml");
+    assert!(response.text().await.unwrap().contains("<Response/>"));
+    assert_eq!(provider.wait_for(2).await, 2);
+    assert!(sent_body(&provider, 1).contains("满意吗"));
+    assert_eq!(
+        answers(&app).await[0],
+        ("resolved".to_owned(), json!(false), false)
+    );
+}
