@@ -89,6 +89,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             uses_broker: settings.ingest.enabled,
             webhooks: WebhookAuth::from_settings(&settings)?,
             survey: Arc::new(settings.survey_definition()?),
+            api_token: Some(settings.api.token.clone()).filter(|t| !t.is_empty()),
         };
         roles.spawn(http::serve(listener, state, shutdown.clone()));
     }

@@ -13,6 +13,10 @@ pub enum HttpError {
     Forbidden(String),
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("not found")]
+    NotFound,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -28,6 +32,8 @@ impl IntoResponse for HttpError {
         let status = match &self {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         match &self {

@@ -1,5 +1,6 @@
 //! The HTTP server: health, provider callbacks (the API joins this router later).
 
+mod api;
 pub mod error;
 mod health;
 pub mod webhooks;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub uses_broker: bool,
     pub webhooks: Arc<webhooks::WebhookAuth>,
     pub survey: Arc<crate::domain::survey::SurveyDefinition>,
+    /// `api.token`, if set: /api routes then require it as a bearer token.
+    pub api_token: Option<String>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -28,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(webhooks::routes())
+        .merge(api::routes(state.clone()))
         .with_state(state)
 }
 

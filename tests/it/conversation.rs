@@ -318,3 +318,63 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
         ("resolved".to_owned(), json!(false), false)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_survey_expires_and_a_reply_after_that_is_late() {
+    let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
+    let app = start(webhook_env(&provider.uri())).await;
+    let mut events = listen_for_events(&app).await;
+    app.publish(&event("conv-expire", PHONE, minutes_ago(1)))
+        .await;
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+    assert_eq!(sms_reply(&app, "in-1", "1").await, 204);
+    assert_eq!(provider.wait_for(2).await, 2);
+
+    // A day passes without a reply.
+    sqlx::query("UPDATE surveys SET expires_at = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'expired'", 1)
+        .await;
+    let (key, completed) = next_event(&mut events).await;
+    assert_eq!(key, "survey.completed");
+    assert_eq!(
+        completed["answers"],
+        json!([{"question_id": "resolved", "value": true}]),
+        "answers given count"
+    );
+
+    assert_eq!(sms_reply(&app, "in-2", "4").await, 204);
+    let stored = answers(&app).await;
+    assert_eq!(
+        stored.last().unwrap(),
+        &("satisfaction".to_owned(), json!(4), true),
+        "stored, marked late"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(provider.count(), 2, "a late reply gets no answer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_without_a_survey_gets_an_answer_only_to_a_keyword() {
+    let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
+    let app = start(webhook_env(&provider.uri())).await;
+    assert_eq!(sms_reply(&app, "in-1", "hello?").await, 204);
+    assert_eq!(sms_reply(&app, "in-2", "帮助").await, 204);
+    assert_eq!(provider.wait_for(1).await, 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(provider.count(), 1);
+    let help = sent_body(&provider, 0);
+    assert!(
+        help.starts_with("【小蓝钱包】") && help.contains("95188"),
+        "{help}"
+    );
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM inbound_messages ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(outcomes, ["unsolicited", "keyword"]);
+}

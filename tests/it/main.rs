@@ -2,6 +2,7 @@
 //! gets its own database and its own exchange/queue names, so they run in parallel.
 //! A missing service fails the test loudly; nothing is skipped.
 
+mod api;
 mod broker;
 mod callbacks;
 mod cli;
