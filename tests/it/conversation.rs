@@ -267,6 +267,7 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
         "https://postcall.example.com".into(),
     ));
     let app = start(env).await;
+    let mut events = listen_for_events(&app).await;
     app.publish(&event("conv-tw", PHONE, minutes_ago(1))).await;
     assert_eq!(provider.wait_for(1).await, 1);
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
@@ -317,6 +318,51 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
         answers(&app).await[0],
         ("resolved".to_owned(), json!(false), false)
     );
+
+    // On to the end: each signed reply brings the next question, then the thank-you.
+    for (n, (sid, text)) in [("SMin2", "1"), ("SMin3", "10/10"), ("SMin4", "谢谢")]
+        .into_iter()
+        .enumerate()
+    {
+        let reply: Vec<(String, String)> = [("MessageSid", sid), ("From", PHONE), ("Body", text)]
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        let status = reqwest::Client::new()
+            .post(format!("{}/webhooks/twilio/inbound", app.http))
+            .header(
+                "x-twilio-signature",
+                signing::twilio::compute("tok3n-secret", url, &reply),
+            )
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&reply)
+                    .finish(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+        assert_eq!(provider.wait_for(n + 3).await, n + 3);
+    }
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
+        .await;
+    // One detractor event per reply that makes the customer one: "2" (not solved), then "1".
+    let (key, first) = next_event(&mut events).await;
+    assert_eq!(
+        (key.as_str(), &first["reasons"]),
+        ("survey.detractor", &json!(["fcr"]))
+    );
+    let (key, second) = next_event(&mut events).await;
+    assert_eq!(
+        (key.as_str(), &second["reasons"]),
+        ("survey.detractor", &json!(["csat"]))
+    );
+    let (key, completed) = next_event(&mut events).await;
+    assert_eq!(key, "survey.completed");
+    assert_eq!(completed["answers"].as_array().unwrap().len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
