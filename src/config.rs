@@ -153,21 +153,8 @@ pub struct Survey {
     pub expire_after_hours: u32,
     pub signature: String,
     pub hotline: String,
-    pub wording: BTreeMap<String, WordingSettings>,
+    pub wording: BTreeMap<String, Wording>,
     pub questions: Vec<QuestionSettings>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct WordingSettings {
-    pub unsubscribe_hint: String,
-    pub reprompt_yes_no: String,
-    pub reprompt_scale: String,
-    pub reprompt_text: String,
-    pub thank_you: String,
-    pub opted_out: String,
-    pub opted_in: String,
-    pub help: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -525,17 +512,8 @@ impl Settings {
             .wording
             .iter()
             .map(|(lang, w)| {
-                let wording = Wording {
-                    unsubscribe_hint: w.unsubscribe_hint.clone(),
-                    reprompt_yes_no: w.reprompt_yes_no.clone(),
-                    reprompt_scale: w.reprompt_scale.clone(),
-                    reprompt_text: w.reprompt_text.clone(),
-                    thank_you: w.thank_you.clone(),
-                    opted_out: w.opted_out.clone(),
-                    opted_in: w.opted_in.clone(),
-                    help: w.help.replace("{hotline}", &s.hotline),
-                };
-                (lang.clone(), wording)
+                let help = w.help.replace("{hotline}", &s.hotline);
+                (lang.clone(), Wording { help, ..w.clone() })
             })
             .collect();
         Ok(SurveyDefinition {

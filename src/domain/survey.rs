@@ -26,8 +26,9 @@ pub struct Question {
     pub text: BTreeMap<String, String>,
 }
 
-/// Texts that wrap the questions, per language.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Texts that wrap the questions, per language (`[survey.wording.<language>]` in config).
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Wording {
     /// How to stop further SMS (`回TD退订`); ends the first message.
     pub unsubscribe_hint: String,
@@ -38,7 +39,7 @@ pub struct Wording {
     pub thank_you: String,
     pub opted_out: String,
     pub opted_in: String,
-    /// The hotline number already filled in.
+    /// With `{hotline}` standing for `survey.hotline`.
     pub help: String,
 }
 

@@ -13,8 +13,16 @@ pub struct Answer {
     pub body: String,
 }
 
-/// Sends the request and reads the answer; a transport failure is already an outcome.
-pub async fn exchange(request: RequestBuilder) -> Result<Answer, SendOutcome> {
+/// Sends the request and judges the whole answer with `judge`; a transport failure is an
+/// outcome of its own.
+pub async fn exchange(request: RequestBuilder, judge: fn(Answer) -> SendOutcome) -> SendOutcome {
+    match read(request).await {
+        Ok(answer) => judge(answer),
+        Err(failed) => failed,
+    }
+}
+
+async fn read(request: RequestBuilder) -> Result<Answer, SendOutcome> {
     let response = request.send().await.map_err(|e| transport_error(&e))?;
     let status = response.status();
     let retry_after = retry_after(&response);

@@ -93,10 +93,7 @@ impl SmsProvider for Twilio {
             .post(&self.messages_url)
             .basic_auth(&self.account_sid, Some(&self.auth_token))
             .form(&self.form(message));
-        match http::exchange(request).await {
-            Ok(answer) => outcome(answer),
-            Err(failed) => failed,
-        }
+        http::exchange(request, outcome).await
     }
 }
 

@@ -72,10 +72,7 @@ impl SmsProvider for Webhook {
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
             .body(body);
-        match http::exchange(request).await {
-            Ok(answer) => outcome(answer),
-            Err(failed) => failed,
-        }
+        http::exchange(request, outcome).await
     }
 }
 

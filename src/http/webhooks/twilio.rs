@@ -26,21 +26,12 @@ pub async fn inbound(
     body: Bytes,
 ) -> Result<impl IntoResponse, HttpError> {
     let params = verified(&state, &uri, &headers, &body)?;
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let required = |name: &'static str| {
-        get(name).ok_or_else(|| HttpError::BadRequest(format!("{name} is missing")))
-    };
     let sms = Inbound {
         provider: "twilio",
-        provider_message_id: required("MessageSid")?,
-        from: required("From")?,
-        to: get("To"),
-        body: get("Body").unwrap_or_default(),
+        provider_message_id: required(&params, "MessageSid")?,
+        from: required(&params, "From")?,
+        to: param(&params, "To"),
+        body: param(&params, "Body").unwrap_or_default(),
         received_at: chrono::Utc::now(),
     };
     let outcome = inbound::receive(&state.pool, &state.survey, &sms).await?;
@@ -55,21 +46,13 @@ pub async fn status(
     body: Bytes,
 ) -> Result<StatusCode, HttpError> {
     let params = verified(&state, &uri, &headers, &body)?;
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let sid =
-        get("MessageSid").ok_or_else(|| HttpError::BadRequest("MessageSid is missing".into()))?;
-    let raw = get("MessageStatus")
-        .ok_or_else(|| HttpError::BadRequest("MessageStatus is missing".into()))?;
+    let sid = required(&params, "MessageSid")?;
+    let raw = required(&params, "MessageStatus")?;
     // Statuses of inbound messages (`receiving`, `received`) say nothing about ours.
     let Some(status) = DeliveryStatus::normalise(raw) else {
         return Ok(StatusCode::OK);
     };
-    let error_code = get("ErrorCode").filter(|c| !c.is_empty());
+    let error_code = param(&params, "ErrorCode").filter(|c| !c.is_empty());
     let applied = deliveries::report(&state.pool, "twilio", sid, status, error_code).await?;
     tracing::info!(
         provider_message_id = sid,
@@ -78,6 +61,17 @@ pub async fn status(
         "delivery report"
     );
     Ok(StatusCode::OK)
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, HttpError> {
+    param(params, name).ok_or_else(|| HttpError::BadRequest(format!("{name} is missing")))
 }
 
 /// The form parameters, once the signature over them and the public URL has checked out.
