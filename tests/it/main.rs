@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod ingest;
 mod outage;
+mod outbox;
 mod poison;
 mod provider_double;
 mod providers;
