@@ -19,6 +19,9 @@ pub struct New<'a> {
 }
 
 pub async fn insert(conn: &mut PgConnection, messages: &[New<'_>]) -> sqlx::Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
     let col = |f: fn(&New<'_>) -> String| messages.iter().map(f).collect::<Vec<_>>();
     let ids: Vec<Uuid> = messages.iter().map(|m| m.id).collect();
     let surveys: Vec<Option<i64>> = messages.iter().map(|m| m.survey_id).collect();

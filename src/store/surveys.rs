@@ -37,6 +37,9 @@ pub async fn lock_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<D
 }
 
 pub async fn set_state(conn: &mut PgConnection, ids: &[i64], state: &str) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query("UPDATE surveys SET state = $2, updated_at = now() WHERE id = ANY($1)")
         .bind(ids)
         .bind(state)
@@ -50,6 +53,9 @@ pub async fn defer(
     ids: &[i64],
     until: &[DateTime<Utc>],
 ) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "UPDATE surveys s SET send_at = d.until, updated_at = now()
            FROM unnest($1::bigint[], $2::timestamptz[]) AS d(id, until) WHERE s.id = d.id",
