@@ -94,7 +94,7 @@ impl<P: SmsProvider> Dispatcher<P> {
                 .await;
             }
             Record::RetryAt { at, code, message } => {
-                tracing::warn!(%at, code, error = message, "send failed; will retry");
+                tracing::warn!(%at, code, error = %phone::redact(&message), "send failed; will retry");
                 self.write(|| messages::retry_at(&self.pool, lease, at, code.as_deref(), &message))
                     .await;
             }
@@ -105,7 +105,7 @@ impl<P: SmsProvider> Dispatcher<P> {
             } => {
                 tracing::warn!(
                     code,
-                    error = message,
+                    error = %phone::redact(&message),
                     recipient_opted_out,
                     "send failed for good"
                 );

@@ -90,6 +90,34 @@ pub fn mask(raw: &str) -> String {
         .collect()
 }
 
+/// Masks every phone-like run of digits (7 or more, with an optional leading `+`) in free
+/// text — error messages that echo an event's or a provider's values — before it is logged.
+pub fn redact(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        if chars[i] == '+' {
+            i += 1;
+        }
+        let digits_from = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        if i - digits_from >= 7 {
+            out.push_str(&mask(&run));
+        } else if i == start {
+            out.push(chars[i]);
+            i += 1;
+        } else {
+            out.push_str(&run);
+        }
+    }
+    out
+}
+
 impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.masked())
@@ -163,6 +191,24 @@ mod tests {
         assert_eq!(p.to_string(), "+86138******00");
         assert_eq!(format!("{p:?}"), "PhoneNumber(+86138******00)");
         assert!(!format!("{p} {p:?}").contains("13800138000"));
+    }
+
+    #[test]
+    fn redact_masks_every_phone_like_run_and_leaves_the_rest() {
+        let text = "invalid type: integer `8613800138000`, expected a string; To +14155550123 (code 21610)";
+        let redacted = redact(text);
+        assert!(
+            !redacted.contains("8613800138000") && !redacted.contains("4155550123"),
+            "{redacted}"
+        );
+        assert!(
+            redacted.contains("code 21610") && redacted.contains("invalid type"),
+            "{redacted}"
+        );
+        assert_eq!(
+            redact("中文 + 1234567 ok"),
+            "中文 + 12345** ok".replace("12345**", &mask("1234567"))
+        );
     }
 
     #[test]

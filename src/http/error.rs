@@ -1,6 +1,7 @@
 //! One error type for the HTTP layer: each variant knows its status, and nothing internal
 //! leaks into a response body.
 
+use crate::domain::phone::redact;
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -38,11 +39,11 @@ impl IntoResponse for HttpError {
         };
         match &self {
             Self::Internal(e) => {
-                tracing::error!(error = format!("{e:#}"), "request failed");
+                tracing::error!(error = redact(&format!("{e:#}")), "request failed");
                 (status, "internal error").into_response()
             }
             other => {
-                tracing::warn!(error = %other, "request refused");
+                tracing::warn!(error = redact(&other.to_string()), "request refused");
                 (status, other.to_string()).into_response()
             }
         }

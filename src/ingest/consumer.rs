@@ -18,7 +18,7 @@ use super::{
     dead_letter,
     record::{self, Rules},
 };
-use crate::{amqp, backoff};
+use crate::{amqp, backoff, domain::phone};
 
 pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
     let amqp_settings = &ingest.settings.amqp;
@@ -137,7 +137,7 @@ async fn dead_letter_all(ingest: &Ingest, publish: &Channel, batch: &Batch) -> a
     let exchange = &ingest.settings.amqp.dead_letter_exchange;
     let mut confirms = Vec::with_capacity(batch.poison.len());
     for (delivery, reason) in &batch.poison {
-        tracing::warn!(reason = %reason, delivery_tag = delivery.delivery_tag, "poison event dead-lettered");
+        tracing::warn!(reason = %phone::redact(reason), delivery_tag = delivery.delivery_tag, "poison event dead-lettered");
         confirms.push(dead_letter::publish(publish, exchange, delivery, reason).await?);
     }
     for confirm in confirms {

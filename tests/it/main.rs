@@ -12,6 +12,7 @@ mod eligibility;
 mod health;
 mod helpers;
 mod ingest;
+mod logs;
 mod outage;
 mod outbox;
 mod poison;
