@@ -72,6 +72,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
 
 /// Connects, migrates, binds, and spawns the enabled roles.
 pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Running> {
+    crate::metrics::handle();
     let settings = Arc::new(settings);
     let policy = Arc::new(settings.policy()?);
     let pool = connect_database(&settings, &shutdown).await?;

@@ -11,6 +11,7 @@ pub mod health;
 pub mod http;
 pub mod inbound;
 pub mod ingest;
+pub mod metrics;
 pub mod providers;
 pub mod signing;
 pub mod store;

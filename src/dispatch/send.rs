@@ -13,6 +13,7 @@ use crate::{
         phone::{self, PhoneNumber},
         timezone,
     },
+    metrics,
     providers::{Outbound, SmsProvider},
     store::messages::{self, Claimed, Lease},
 };
@@ -43,6 +44,7 @@ impl<P: SmsProvider> Dispatcher<P> {
         match plan::gate(&situation, Utc::now()) {
             Gate::Cancel(reason) => {
                 tracing::info!(reason, "send cancelled");
+                metrics::sms(self.provider.name(), "cancelled");
                 self.write(|| {
                     messages::finish(&self.pool, &lease, "cancelled", None, reason, None)
                 })
@@ -50,6 +52,7 @@ impl<P: SmsProvider> Dispatcher<P> {
             }
             Gate::Defer(until) => {
                 tracing::info!(%until, "quiet hours: send deferred");
+                metrics::sms(self.provider.name(), "deferred");
                 self.write(|| messages::release(&self.pool, &lease, until))
                     .await;
             }
@@ -79,6 +82,8 @@ impl<P: SmsProvider> Dispatcher<P> {
                 provider_message_id,
                 status,
             } => {
+                metrics::sms(self.provider.name(), "accepted");
+                metrics::segments(self.provider.name(), m.segments.max(1) as u32);
                 tracing::info!(to = %phone::mask(&m.to_phone), provider = self.provider.name(),
                     provider_message_id, status = status.as_str(), segments = m.segments, "SMS accepted");
                 self.write(|| {
@@ -94,6 +99,7 @@ impl<P: SmsProvider> Dispatcher<P> {
                 .await;
             }
             Record::RetryAt { at, code, message } => {
+                metrics::sms(self.provider.name(), "retry");
                 tracing::warn!(%at, code, error = %phone::redact(&message), "send failed; will retry");
                 self.write(|| messages::retry_at(&self.pool, lease, at, code.as_deref(), &message))
                     .await;
@@ -103,6 +109,10 @@ impl<P: SmsProvider> Dispatcher<P> {
                 message,
                 recipient_opted_out,
             } => {
+                metrics::sms(self.provider.name(), "failed");
+                if recipient_opted_out {
+                    metrics::opt_out("carrier");
+                }
                 tracing::warn!(
                     code,
                     error = %phone::redact(&message),

@@ -3,6 +3,7 @@
 mod api;
 pub mod error;
 mod health;
+mod observe;
 pub mod webhooks;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -30,8 +31,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(observe::metrics))
         .merge(webhooks::routes())
         .merge(api::routes(state.clone()))
+        .layer(axum::middleware::from_fn(observe::record))
         .with_state(state)
 }
 

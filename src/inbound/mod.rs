@@ -16,6 +16,7 @@ use crate::{
         reply::AnswerValue,
         survey::SurveyDefinition,
     },
+    metrics,
     store::{
         conversation::{self as store, Current, Inbound, NewAnswer, Progress},
         messages, opt_outs,
@@ -75,7 +76,12 @@ pub async fn receive(
         None => (None, unsolicited(&mut tx, def, sms, mainland).await?),
     };
     store::set_inbound_outcome(&mut tx, inbound_id, survey_id, outcome.as_str()).await?;
+    let opted_out_now = opted_out(&mut tx, sms.from).await?;
     tx.commit().await?;
+    metrics::reply(outcome.as_str());
+    if opted_out_now {
+        metrics::opt_out("sms");
+    }
     Ok(outcome)
 }
 
@@ -150,6 +156,16 @@ async fn unsolicited(
     };
     messages::insert(tx, &[render::message(def, action.send, &to)]).await?;
     Ok(Outcome::Keyword)
+}
+
+/// Whether this transaction recorded the phone's opt-out (for the metric, after commit).
+async fn opted_out(tx: &mut PgConnection, phone: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM opt_outs WHERE customer_phone = $1 AND opted_out_at = now())",
+    )
+    .bind(phone)
+    .fetch_one(tx)
+    .await
 }
 
 async fn apply_keywords(tx: &mut PgConnection, step: &Step, phone: &str) -> sqlx::Result<()> {

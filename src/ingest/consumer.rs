@@ -18,7 +18,7 @@ use super::{
     dead_letter,
     record::{self, Rules},
 };
-use crate::{amqp, backoff, domain::phone};
+use crate::{amqp, backoff, domain::phone, metrics};
 
 pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
     let amqp_settings = &ingest.settings.amqp;
@@ -93,6 +93,10 @@ async fn commit_all(
         summary.poison += batch.poison.len();
         if !batch.valid.is_empty() {
             let outcome = record_until_committed(ingest, &batch, &rules).await?;
+            for (reason, n) in &outcome.by_reason {
+                metrics::decision(reason, *n);
+            }
+            metrics::duplicates(outcome.duplicates);
             tracing::debug!(?outcome, events = batch.valid.len(), "batch committed");
             summary.totals.add(&outcome);
         }
@@ -101,6 +105,7 @@ async fn commit_all(
             .basic_ack(batch.last_tag, BasicAckOptions { multiple: true })
             .await
             .context("acking a committed batch")?;
+        metrics::events_consumed(batch.valid.len(), batch.poison.len());
     }
     Ok(())
 }

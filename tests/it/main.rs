@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod ingest;
 mod logs;
+mod metrics;
 mod outage;
 mod outbox;
 mod poison;
