@@ -24,6 +24,16 @@ enum Command {
     Migrate,
     /// Validate the configuration, print it with secrets hidden, and exit.
     CheckConfig,
+    /// Move dead-lettered events back to the calls exchange (after a fix); prints each
+    /// event's call_id and the reason it was dead-lettered.
+    ReplayDeadLetters {
+        /// Only list them; leave the dead-letter queue as it is.
+        #[arg(long)]
+        dry_run: bool,
+        /// At most this many events.
+        #[arg(long, default_value_t = 10_000)]
+        limit: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +53,14 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("building the tokio runtime");
     let result = runtime.block_on(async {
         match command {
+            Command::ReplayDeadLetters { dry_run, limit } => {
+                let done = postcall::ingest::replay::replay(&settings.amqp, dry_run, limit).await?;
+                eprintln!(
+                    "postcall: {} replayed, {} listed (dry run)",
+                    done.moved, done.listed
+                );
+                Ok(())
+            }
             Command::Migrate => {
                 let pool = db::connect(&settings.database).await?;
                 db::migrate(&pool).await?;

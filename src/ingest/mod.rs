@@ -5,6 +5,7 @@ mod batch;
 mod consumer;
 pub mod dead_letter;
 pub mod record;
+pub mod replay;
 
 use std::{sync::Arc, time::Duration};
 

@@ -19,4 +19,5 @@ mod outbox;
 mod poison;
 mod provider_double;
 mod providers;
+mod replay;
 mod replicas;

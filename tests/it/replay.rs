@@ -1,0 +1,90 @@
+//! `postcall replay-dead-letters` moves dead-lettered events back after a fix.
+
+use std::process::Command;
+
+use lapin::{
+    options::BasicPublishOptions,
+    types::{AMQPValue, FieldTable},
+};
+
+use crate::helpers::{Names, TestApp, event, json_properties, minutes_ago, phone};
+
+fn replay(names: &Names, args: &[&str]) -> (String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_postcall"))
+        .arg("replay-dead-letters")
+        .args(args)
+        .env("POSTCALL__AMQP__EXCHANGE", &names.exchange)
+        .env("POSTCALL__AMQP__QUEUE", &names.queue)
+        .env("POSTCALL__AMQP__DEAD_LETTER_EXCHANGE", &names.dlx)
+        .env("POSTCALL__AMQP__DEAD_LETTER_QUEUE", &names.dlq)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_lists_and_a_replay_moves_events_back_to_be_ingested() {
+    let app = TestApp::spawn().await;
+    // An event dead-lettered by an earlier, since-fixed version of the worker.
+    let body = serde_json::to_vec(&event("replayed-call", &phone(42), minutes_ago(1))).unwrap();
+    let mut headers = FieldTable::default();
+    headers.insert(
+        "x-postcall-error".into(),
+        AMQPValue::LongString("`queue`: unknown queue (fixed since)".into()),
+    );
+    app.publisher
+        .channel
+        .basic_publish(
+            app.names.dlx.as_str().into(),
+            "call.completed".into(),
+            BasicPublishOptions::default(),
+            &body,
+            json_properties().with_headers(headers),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+
+    let (listed, summary) = tokio::task::spawn_blocking({
+        let names = app.names.clone();
+        move || replay(&names, &["--dry-run"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        listed.contains("replayed-call") && listed.contains("fixed since"),
+        "{listed}"
+    );
+    assert!(summary.contains("0 replayed, 1 listed"), "{summary}");
+    assert_eq!(
+        app.decision("replayed-call").await,
+        None,
+        "a dry run moves nothing"
+    );
+
+    let (_, summary) = tokio::task::spawn_blocking({
+        let names = app.names.clone();
+        move || replay(&names, &[])
+    })
+    .await
+    .unwrap();
+    assert!(summary.contains("1 replayed"), "{summary}");
+    app.wait_for_count(
+        "SELECT count(*) FROM calls WHERE call_id = 'replayed-call'",
+        1,
+    )
+    .await;
+    assert!(
+        app.dead_letters().await.is_empty(),
+        "the dead-letter queue is empty"
+    );
+}
