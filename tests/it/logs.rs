@@ -118,21 +118,23 @@ async fn wait_for_database(url: &str) -> sqlx::PgPool {
     panic!("postcall did not create and migrate its database within 10 s");
 }
 
+/// Waits for the worker's consumer: the queue's binding is declared before it consumes, so
+/// from then on a publish cannot be dropped as unroutable.
 async fn wait_for_queue(publisher: &Publisher, queue: &str) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         let channel = publisher.connection.create_channel().await.unwrap();
         let passive = lapin::options::QueueDeclareOptions {
             passive: true,
             ..Default::default()
         };
-        if channel
+        if let Ok(q) = channel
             .queue_declare(queue.into(), passive, Default::default())
             .await
-            .is_ok()
+            && q.consumer_count() > 0
         {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("postcall did not declare its queue within 10 s");
+    panic!("postcall did not consume from its queue within 30 s");
 }
