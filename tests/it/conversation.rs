@@ -4,69 +4,16 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use lapin::{
-    Consumer,
-    options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions},
-    types::FieldTable,
-};
+use lapin::Consumer;
 use postcall::signing::{self, standard_webhooks};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Names, TestApp, event, minutes_ago},
+    helpers::{Names, TestApp, event, listen_for_events, minutes_ago},
     provider_double::{Provider, WEBHOOK_SECRET, twilio_env, webhook_accepted, webhook_env},
 };
 
 const PHONE: &str = "+8613912345678";
-
-/// A queue of our own bound to the events exchange, to see what postcall announces.
-async fn listen_for_events(app: &TestApp) -> Consumer {
-    let channel = &app.publisher.channel;
-    let queue = channel
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    // The publisher declares the exchange when it connects; wait for it.
-    for _ in 0..100 {
-        let bound = app
-            .publisher
-            .connection
-            .create_channel()
-            .await
-            .unwrap()
-            .queue_bind(
-                queue.name().clone(),
-                app.names.events.as_str().into(),
-                "#".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await;
-        if bound.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    channel
-        .basic_consume(
-            queue.name().clone(),
-            "".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap()
-}
 
 async fn next_event(events: &mut Consumer) -> (String, Value) {
     let delivery = tokio::time::timeout(Duration::from_secs(10), events.next())

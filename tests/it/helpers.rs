@@ -433,3 +433,52 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// A queue of our own bound to the events exchange, to see what postcall announces.
+pub async fn listen_for_events(app: &TestApp) -> lapin::Consumer {
+    let channel = &app.publisher.channel;
+    let queue = channel
+        .queue_declare(
+            "".into(),
+            lapin::options::QueueDeclareOptions {
+                exclusive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    // The publisher declares the exchange when it connects; wait for it.
+    for _ in 0..100 {
+        let bound = app
+            .publisher
+            .connection
+            .create_channel()
+            .await
+            .unwrap()
+            .queue_bind(
+                queue.name().clone(),
+                app.names.events.as_str().into(),
+                "#".into(),
+                lapin::options::QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await;
+        if bound.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    channel
+        .basic_consume(
+            queue.name().clone(),
+            "".into(),
+            lapin::options::BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap()
+}

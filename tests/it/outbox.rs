@@ -3,14 +3,11 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use lapin::{
-    options::{BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
-    types::FieldTable,
-};
+use lapin::{options::ExchangeDeclareOptions, types::FieldTable};
 use postcall::events::Publisher;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Names, TestApp};
+use crate::helpers::{Names, TestApp, listen_for_events};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_wait_in_the_outbox_while_the_broker_is_unreachable() {
@@ -66,39 +63,7 @@ async fn events_wait_in_the_outbox_while_the_broker_is_unreachable() {
         )
         .await
         .unwrap();
-    let queue = channel
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            queue.name().clone(),
-            names.events.as_str().into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    let mut events = channel
-        .basic_consume(
-            queue.name().clone(),
-            "".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+    let mut events = listen_for_events(&app).await;
     let stop = CancellationToken::new();
     let publisher = Publisher {
         pool: app.pool.clone(),
