@@ -8,6 +8,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    aggregate::{self, Aggregator},
     backoff,
     config::Settings,
     dispatch::Dispatcher,
@@ -91,6 +92,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             webhooks: WebhookAuth::from_settings(&settings)?,
             survey: Arc::new(settings.survey_definition()?),
             api_token: Some(settings.api.token.clone()).filter(|t| !t.is_empty()),
+            scores_zone: settings.scores_zone()?,
         };
         roles.spawn(http::serve(listener, state, shutdown.clone()));
     }
@@ -124,10 +126,18 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             Ok(())
         });
     }
+    if settings.aggregation.enabled {
+        let aggregator = Aggregator::new(pool.clone(), &settings)?;
+        let (settings, shutdown) = (settings.clone(), shutdown.clone());
+        roles.spawn(
+            async move { aggregate::run_on_schedule(aggregator, &settings, shutdown).await },
+        );
+    }
     tracing::info!(
         ingest = settings.ingest.enabled,
         dispatch = settings.dispatch.enabled,
         http = settings.http.enabled,
+        aggregation = settings.aggregation.enabled,
         provider = %settings.provider.kind,
         "postcall running"
     );

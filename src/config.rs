@@ -412,6 +412,11 @@ impl Settings {
             .map_err(|e| invalid("http.bind", format!("not a socket address: {e}")))
     }
 
+    /// The zone score days are counted in.
+    pub fn scores_zone(&self) -> Result<Tz, ConfigError> {
+        zone("aggregation.timezone", &self.aggregation.timezone)
+    }
+
     /// The eligibility rules as the domain takes them.
     pub fn policy(&self) -> Result<Policy, ConfigError> {
         let e = &self.eligibility;
@@ -495,10 +500,13 @@ impl Settings {
             if let Some((lang, _)) = q.text.iter().find(|(_, t)| t.trim().is_empty()) {
                 return Err(invalid_at(at(&format!("text.{lang}")), "must not be empty"));
             }
+            let kind = question_kind(q).map_err(|why| invalid_at(at("kind"), why))?;
+            let metric = metric(&q.metric).map_err(|why| invalid_at(at("metric"), why))?;
+            metric_fits(metric, kind).map_err(|why| invalid_at(at("metric"), why))?;
             questions.push(Question {
                 id: q.id.clone(),
-                kind: question_kind(q).map_err(|why| invalid_at(at("kind"), why))?,
-                metric: metric(&q.metric).map_err(|why| invalid_at(at("metric"), why))?,
+                kind,
+                metric,
                 text: q.text.clone(),
             });
         }
@@ -543,6 +551,20 @@ fn metric(name: &str) -> Result<Option<Metric>, String> {
         "nps" => Ok(Some(Metric::Nps)),
         "none" => Ok(None),
         other => Err(format!("must be fcr, csat, nps or none, got {other:?}")),
+    }
+}
+
+/// Scores read each metric on its contract scale (DESIGN.md §5): satisfied is 4–5 of 1–5,
+/// promoters 9–10 of 0–10; on another scale those thresholds would mean nothing.
+fn metric_fits(metric: Option<Metric>, kind: QuestionKind) -> Result<(), String> {
+    match (metric, kind) {
+        (None, _)
+        | (Some(Metric::Fcr), QuestionKind::YesNo)
+        | (Some(Metric::Csat), QuestionKind::Scale { min: 1, max: 5 })
+        | (Some(Metric::Nps), QuestionKind::Scale { min: 0, max: 10 }) => Ok(()),
+        (Some(Metric::Fcr), _) => Err("fcr needs a yes_no question".into()),
+        (Some(Metric::Csat), _) => Err("csat needs a scale question from 1 to 5".into()),
+        (Some(Metric::Nps), _) => Err("nps needs a scale question from 0 to 10".into()),
     }
 }
 

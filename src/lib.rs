@@ -1,5 +1,6 @@
 //! postcall: post-call SMS satisfaction surveys. See README.md and DESIGN.md.
 
+pub mod aggregate;
 pub mod amqp;
 pub mod app;
 pub mod backoff;

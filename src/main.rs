@@ -24,6 +24,12 @@ enum Command {
     Migrate,
     /// Validate the configuration, print it with secrets hidden, and exit.
     CheckConfig,
+    /// Aggregate scores once, now, and print what was folded in.
+    Aggregate {
+        /// Recompute every score from the stored answers instead of folding in changes.
+        #[arg(long)]
+        rebuild: bool,
+    },
     /// Move dead-lettered events back to the calls exchange (after a fix); prints each
     /// event's call_id and the reason it was dead-lettered.
     ReplayDeadLetters {
@@ -59,6 +65,18 @@ fn main() -> ExitCode {
                     "postcall: {} replayed, {} listed (dry run)",
                     done.moved, done.listed
                 );
+                Ok(())
+            }
+            Command::Aggregate { rebuild } => {
+                let pool = db::connect(&settings.database).await?;
+                db::migrate(&pool).await?;
+                let aggregator = postcall::aggregate::Aggregator::new(pool, &settings)?;
+                let summary = if rebuild {
+                    aggregator.rebuild().await?
+                } else {
+                    aggregator.run_now().await?
+                };
+                println!("postcall: {summary}");
                 Ok(())
             }
             Command::Migrate => {

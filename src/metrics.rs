@@ -65,3 +65,18 @@ pub fn http_request(route: String, status: u16, elapsed: Duration) {
 pub fn dispatch_lag(seconds: f64) {
     gauge!("postcall_dispatch_lag_seconds").set(seconds);
 }
+
+/// One aggregation run that committed: its kind, duration and what it folded in.
+pub fn aggregation(kind: &'static str, summary: &crate::aggregate::Summary) {
+    counter!("postcall_aggregation_runs_total", "kind" => kind, "outcome" => "ok").increment(1);
+    histogram!("postcall_aggregation_duration_seconds", "kind" => kind)
+        .record(summary.elapsed.as_secs_f64());
+    counter!("postcall_aggregation_changes_total").increment(summary.folded.changes.max(0) as u64);
+    gauge!("postcall_aggregation_last_success_timestamp_seconds")
+        .set(chrono::Utc::now().timestamp() as f64);
+}
+
+pub fn aggregation_failed() {
+    counter!("postcall_aggregation_runs_total", "kind" => "scheduled", "outcome" => "error")
+        .increment(1);
+}

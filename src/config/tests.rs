@@ -339,6 +339,19 @@ fn a_malformed_question_names_its_place() {
             "kind = \"yes_no\"\nmetric = \"ces\"",
             "survey.questions[0].metric",
         ),
+        // Scores read each metric on its contract scale; another scale would be misread.
+        (
+            "kind = \"scale\"\nmin = 1\nmax = 10\nmetric = \"csat\"",
+            "survey.questions[0].metric",
+        ),
+        (
+            "kind = \"scale\"\nmin = 1\nmax = 10\nmetric = \"nps\"",
+            "survey.questions[0].metric",
+        ),
+        (
+            "kind = \"scale\"\nmin = 1\nmax = 5\nmetric = \"fcr\"",
+            "survey.questions[0].metric",
+        ),
     ] {
         let text = format!("[[survey.questions]]\nid = \"q\"\n{body}\ntext.\"zh-CN\" = \"问\"\n");
         let mut file = tempfile_with(&text);

@@ -1,6 +1,7 @@
 //! The HTTP server: health, provider callbacks (the API joins this router later).
 
 mod api;
+mod dashboard;
 pub mod error;
 mod health;
 mod observe;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub survey: Arc<crate::domain::survey::SurveyDefinition>,
     /// `api.token`, if set: /api routes then require it as a bearer token.
     pub api_token: Option<String>,
+    /// `aggregation.timezone`: what "today" means for the scores API's default range.
+    pub scores_zone: chrono_tz::Tz,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -34,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(observe::metrics))
         .merge(webhooks::routes())
         .merge(api::routes(state.clone()))
+        .merge(dashboard::routes())
         .layer(axum::middleware::from_fn(observe::record))
         .with_state(state)
 }

@@ -6,4 +6,5 @@ pub mod db;
 pub mod deliveries;
 pub mod messages;
 pub mod opt_outs;
+pub mod scores;
 pub mod surveys;

@@ -102,6 +102,10 @@ async fn migrate_creates_the_database_and_its_tables() {
             "messages",
             "opt_outs",
             "outbox",
+            "score_basis",
+            "score_cells",
+            "score_changes",
+            "score_runs",
             "surveys",
             "webhook_receipts"
         ]
@@ -112,4 +116,39 @@ async fn migrate_creates_the_database_and_its_tables() {
         &[("POSTCALL__DATABASE__URL", &names.database_url)],
     );
     assert!(again.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregate_builds_then_folds_in_and_rebuilds_on_request() {
+    let names = Names::new();
+    let _cleanup = Cleanup(names.clone());
+    let env = [("POSTCALL__DATABASE__URL", names.database_url.as_str())];
+    let run = |args: &[&str]| {
+        let out = postcall(args, &env);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // A new database: the first run builds the scores, the next folds in (nothing).
+    let first = run(&["aggregate"]);
+    assert!(
+        first.contains("rebuilt (no scores have been built yet)"),
+        "{first}"
+    );
+    let second = run(&["aggregate"]);
+    assert!(
+        second.contains("folded in 0 changes: 0 surveys counted into 0 cells"),
+        "{second}"
+    );
+    let rebuilt = run(&["aggregate", "--rebuild"]);
+    assert!(rebuilt.contains("rebuilt (requested)"), "{rebuilt}");
+    let mut conn = PgConnection::connect(&names.database_url).await.unwrap();
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT kind FROM score_runs ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(kinds, ["rebuild", "manual", "rebuild"]);
 }

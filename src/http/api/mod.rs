@@ -1,6 +1,7 @@
 //! `/api/v1`: read-only views for operators and reporting clients, behind a bearer token
 //! when `api.token` is set.
 
+mod scores;
 mod surveys;
 
 use axum::{
@@ -18,6 +19,7 @@ use super::{AppState, error::HttpError};
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/api/v1/scores", get(scores::show))
         .route("/api/v1/surveys/{call_id}", get(surveys::show))
         .layer(middleware::from_fn_with_state(state, require_token))
 }

@@ -1,0 +1,259 @@
+//! Score aggregation (DESIGN.md §5): on the cron schedule, one replica at a time (an advisory
+//! lock), folding in only the surveys that changed since the last run.
+
+mod basis;
+mod cells;
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sqlx::{PgPool, types::Json};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub use basis::Basis;
+pub use cells::Folded;
+
+use crate::config::{ConfigError, Settings};
+
+/// The advisory lock key all replicas take to aggregate ("postcall" in ASCII).
+const LOCK: i64 = 0x706f_7374_6361_6c6c;
+
+/// Runs are kept this long for "when were these scores computed?".
+const RUN_HISTORY_DAYS: i32 = 90;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A tick of `aggregation.schedule`.
+    Scheduled,
+    /// `postcall aggregate`.
+    Manual,
+    /// `postcall aggregate --rebuild`.
+    Rebuild,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Scheduled => "scheduled",
+            Kind::Manual => "manual",
+            Kind::Rebuild => "rebuild",
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub folded: Folded,
+    /// Why every cell was recomputed, when they were.
+    pub rebuilt: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Folded {
+            changes,
+            surveys,
+            cells,
+        } = self.folded;
+        match &self.rebuilt {
+            Some(why) => write!(f, "rebuilt ({why}): ")?,
+            None => write!(f, "folded in {changes} changes: ")?,
+        }
+        write!(
+            f,
+            "{surveys} surveys counted into {cells} cells in {:.0?}",
+            self.elapsed
+        )
+    }
+}
+
+/// The result of asking for a scheduled run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done(Summary),
+    /// Another replica holds the lock: it is aggregating right now.
+    Busy,
+    /// Another replica already aggregated this tick.
+    AlreadyDone,
+}
+
+pub struct Aggregator {
+    pool: PgPool,
+    basis: Basis,
+    replica: String,
+}
+
+impl Aggregator {
+    pub fn new(pool: PgPool, settings: &Settings) -> Result<Self, ConfigError> {
+        let survey = settings.survey_definition()?;
+        Ok(Self {
+            pool,
+            basis: Basis::new(&settings.aggregation.timezone, &survey),
+            replica: format!(
+                "{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+        })
+    }
+
+    /// Folds in what changed, now, waiting for a run in progress elsewhere to finish.
+    pub async fn run_now(&self) -> anyhow::Result<Summary> {
+        self.run(Kind::Manual, None).await.map(done)
+    }
+
+    /// Recomputes every cell from the stored surveys.
+    pub async fn rebuild(&self) -> anyhow::Result<Summary> {
+        self.run(Kind::Rebuild, None).await.map(done)
+    }
+
+    /// The run for one scheduled tick, unless another replica has it or had it.
+    pub async fn run_tick(&self, tick: DateTime<Utc>) -> anyhow::Result<Outcome> {
+        self.run(Kind::Scheduled, Some(tick)).await
+    }
+
+    async fn run(&self, kind: Kind, tick: Option<DateTime<Utc>>) -> anyhow::Result<Outcome> {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let mut tx = self.pool.begin().await?;
+        if tick.is_some() {
+            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                .bind(LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
+            if !locked {
+                return Ok(Outcome::Busy);
+            }
+            let had: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM score_runs WHERE scheduled_for = $1)",
+            )
+            .bind(tick)
+            .fetch_one(&mut *tx)
+            .await?;
+            if had {
+                return Ok(Outcome::AlreadyDone);
+            }
+        } else {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        let stored: Option<Json<Basis>> = sqlx::query_scalar("SELECT basis FROM score_basis")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let rebuilt = match kind {
+            Kind::Rebuild => Some("requested".to_owned()),
+            _ => self.basis.differs_from(stored.as_ref().map(|b| &b.0)),
+        };
+        let folded = match &rebuilt {
+            Some(why) => {
+                tracing::info!(why = %why, "rebuilding scores");
+                let folded = cells::rebuild(&mut tx, &self.basis).await?;
+                sqlx::query(
+                    "INSERT INTO score_basis (basis, built_at) VALUES ($1, now())
+                     ON CONFLICT (id) DO UPDATE SET basis = EXCLUDED.basis, built_at = now()",
+                )
+                .bind(Json(&self.basis))
+                .execute(&mut *tx)
+                .await?;
+                folded
+            }
+            None => cells::fold_changes(&mut tx, &self.basis).await?,
+        };
+        let recorded = if rebuilt.is_some() {
+            Kind::Rebuild
+        } else {
+            kind
+        };
+        sqlx::query(
+            "INSERT INTO score_runs
+                 (kind, scheduled_for, replica, started_at, changes, surveys, cells)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(recorded.as_str())
+        .bind(tick)
+        .bind(&self.replica)
+        .bind(started_at)
+        .bind(folded.changes)
+        .bind(folded.surveys)
+        .bind(folded.cells)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM score_runs WHERE finished_at < now() - make_interval(days => $1)")
+            .bind(RUN_HISTORY_DAYS)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+
+        let summary = Summary {
+            folded,
+            rebuilt,
+            elapsed: clock.elapsed(),
+        };
+        crate::metrics::aggregation(recorded.as_str(), &summary);
+        Ok(Outcome::Done(summary))
+    }
+}
+
+fn done(outcome: Outcome) -> Summary {
+    match outcome {
+        Outcome::Done(summary) => summary,
+        // Unscheduled runs wait for the lock and have no tick to have been done already.
+        Outcome::Busy | Outcome::AlreadyDone => unreachable!("an unscheduled run always runs"),
+    }
+}
+
+/// The aggregation role: runs at every tick of `aggregation.schedule`, read in
+/// `aggregation.timezone` (so "0 0 6 * * *" is 06:00 local), until shutdown. A failed run
+/// leaves its changes logged for the next tick.
+pub async fn run_on_schedule(
+    aggregator: Aggregator,
+    settings: &Settings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let schedule =
+        cron::Schedule::from_str(&settings.aggregation.schedule).context("aggregation.schedule")?;
+    let zone: Tz = settings
+        .aggregation
+        .timezone
+        .parse()
+        .map_err(|e| anyhow::anyhow!("aggregation.timezone: {e}"))?;
+    tracing::info!(schedule = %settings.aggregation.schedule, replica = %aggregator.replica, "aggregation running");
+    loop {
+        let Some(tick) = schedule.upcoming(zone).next() else {
+            tracing::warn!("aggregation.schedule has no future time; aggregation stops");
+            return Ok(());
+        };
+        let tick = tick.with_timezone(&Utc);
+        let wait = (tick - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.cancelled() => return Ok(()),
+        }
+        // Dropping a run on shutdown rolls its transaction back: nothing is half-folded.
+        let outcome = tokio::select! {
+            outcome = aggregator.run_tick(tick) => outcome,
+            _ = shutdown.cancelled() => return Ok(()),
+        };
+        match outcome {
+            Ok(Outcome::Done(summary)) => tracing::info!(%tick, "aggregated: {summary}"),
+            Ok(Outcome::Busy) => {
+                tracing::debug!(%tick, "another replica is aggregating; skipped")
+            }
+            Ok(Outcome::AlreadyDone) => {
+                tracing::debug!(%tick, "another replica aggregated this tick")
+            }
+            Err(e) => {
+                crate::metrics::aggregation_failed();
+                tracing::warn!(%tick, error = format!("{e:#}"), "aggregation failed; the next tick retries")
+            }
+        }
+    }
+}

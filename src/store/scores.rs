@@ -1,0 +1,144 @@
+//! Reading score cells: sums over a date range, grouped as the scores API asks.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgPool, Row};
+
+use crate::domain::scores::Tally;
+
+/// What a group can be keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Agent,
+    Queue,
+    Day,
+}
+
+impl Dimension {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "agent" => Some(Self::Agent),
+            "queue" => Some(Self::Queue),
+            "day" => Some(Self::Day),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Queue => "queue",
+            Self::Day => "day",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::Agent => "agent_id",
+            Self::Queue => "queue",
+            Self::Day => "day",
+        }
+    }
+}
+
+/// One group's key (only the grouped parts are set) and its summed counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub agent_id: Option<String>,
+    pub queue: Option<String>,
+    pub day: Option<NaiveDate>,
+    pub tally: Tally,
+}
+
+/// Sums the cells with `from ≤ day ≤ to` per group of `by`, ordered by the key in `by`'s
+/// order. No dimension: one group with the totals, even when there is nothing to sum.
+pub async fn sum(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    by: &[Dimension],
+) -> sqlx::Result<Vec<Group>> {
+    let pick = |d: Dimension, null: &str| {
+        if by.contains(&d) {
+            d.column().to_owned()
+        } else {
+            format!("NULL::{null} AS {}", d.column())
+        }
+    };
+    let keys: Vec<&str> = by.iter().map(|d| d.column()).collect();
+    let grouping = if keys.is_empty() {
+        String::new()
+    } else {
+        format!("GROUP BY {0} ORDER BY {0}", keys.join(", "))
+    };
+    let sql = format!(
+        "SELECT {agent}, {queue}, {day},
+                {sums}
+           FROM score_cells WHERE day BETWEEN $1 AND $2 {grouping}",
+        agent = pick(Dimension::Agent, "text"),
+        queue = pick(Dimension::Queue, "text"),
+        day = pick(Dimension::Day, "date"),
+        sums = COUNTS
+            .iter()
+            .map(|c| format!("coalesce(sum({c}), 0)::bigint AS {c}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let rows = sqlx::query(&sql)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(group).collect()
+}
+
+/// The summed columns of `score_cells`.
+const COUNTS: [&str; 15] = [
+    "sent",
+    "delivered",
+    "responses",
+    "csat_n",
+    "csat_satisfied",
+    "csat_sum",
+    "nps_n",
+    "promoters",
+    "passives",
+    "detractors",
+    "fcr_n",
+    "fcr_yes",
+    "wait_n",
+    "wait_ms_sum",
+    "sms_segments",
+];
+
+fn group(row: &sqlx::postgres::PgRow) -> sqlx::Result<Group> {
+    let n = |c: &str| row.try_get::<i64, _>(c).map(|v| v.max(0) as u64);
+    Ok(Group {
+        agent_id: row.try_get("agent_id")?,
+        queue: row.try_get("queue")?,
+        day: row.try_get("day")?,
+        tally: Tally {
+            sent: n("sent")?,
+            delivered: n("delivered")?,
+            responses: n("responses")?,
+            csat_n: n("csat_n")?,
+            csat_satisfied: n("csat_satisfied")?,
+            csat_sum: n("csat_sum")?,
+            nps_n: n("nps_n")?,
+            promoters: n("promoters")?,
+            passives: n("passives")?,
+            detractors: n("detractors")?,
+            fcr_n: n("fcr_n")?,
+            fcr_yes: n("fcr_yes")?,
+            wait_seconds_sum: row.try_get::<i64, _>("wait_ms_sum")? as f64 / 1000.0,
+            wait_n: n("wait_n")?,
+            sms_segments: n("sms_segments")?,
+        },
+    })
+}
+
+/// When the last aggregation run committed, if any has.
+pub async fn aggregated_at(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar("SELECT max(finished_at) FROM score_runs")
+        .fetch_one(pool)
+        .await
+}

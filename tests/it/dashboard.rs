@@ -1,0 +1,221 @@
+//! `GET /dashboard` in headless Chromium: the page draws what `/api/v1/scores` sums from seeded
+//! score cells, ranks agents by lower bound, speaks two languages and asks for the API token.
+
+mod browser;
+mod seed;
+
+use std::path::Path;
+
+use postcall::domain::scores::{Scores, scores};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use browser::{Driver, Page, Row};
+use seed::{Cell, seed, total};
+
+/// Seeded cells must stay as seeded: no scheduled run may rebuild them from the (empty) answers.
+const NO_AGGREGATION: (&str, &str) = ("POSTCALL__AGGREGATION__ENABLED", "false");
+const TOKEN: (&str, &str) = ("POSTCALL__API__TOKEN", "dash-s3cret");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_draws_the_seeded_days_agents_queues_and_totals() {
+    let driver = Driver::start().await;
+    let (_app, cells, page) = open_seeded_in_english(&driver).await;
+
+    // A point per seeded day; the empty day breaks the line in two rather than bridging it.
+    let mut days: Vec<String> = cells.iter().map(|c| c.day.to_string()).collect();
+    days.dedup();
+    assert_eq!(days.len(), 14);
+    for metric in ["csat", "nps", "fcr"] {
+        let chart = format!("#chart-{metric}");
+        let points = page.js(POINT_DAYS, json!(chart)).await;
+        assert_eq!(points, json!(days), "{metric} points");
+        let runs = page.count(&format!("{chart} path.line")).await;
+        assert_eq!(runs, 2, "{metric} lines");
+    }
+
+    let agents = page.rows("agent-table").await;
+    assert_eq!(keys(&agents), ["agent-anna", "agent-bo", "agent-chen"]);
+    for row in &agents {
+        assert_row(row, &scores(&total(&cells, |c| c.agent == row.key)));
+    }
+    let queues = page.rows("queue-table").await;
+    assert_eq!(keys(&queues), ["payment", "account"]);
+    for row in &queues {
+        assert_row(row, &scores(&total(&cells, |c| c.queue == row.key)));
+    }
+    let all = scores(&total(&cells, |_| true));
+    let card = |id: &str| format!("[data-card='{id}'] .card-value");
+    assert_eq!(page.text(&card("sent")).await, "622");
+    assert_eq!(page.text(&card("segments")).await, "1,586");
+    assert_eq!(page.text(&card("delivery")).await, pct(delivery(&all)));
+    assert_eq!(page.text(&card("response")).await, pct(all.response_rate));
+    assert_eq!(page.text(&card("csat")).await, pct(all.csat.score));
+    assert_eq!(page.text(&card("nps")).await, one(all.nps.score));
+    assert_eq!(page.text(&card("fcr")).await, pct(all.fcr.rate));
+
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard-screenshot.png");
+    page.screenshot(&shot).await;
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_sorts_by_lower_bound_switches_language_and_shows_api_errors() {
+    let driver = Driver::start().await;
+    let (_app, _, page) = open_seeded_in_english(&driver).await;
+
+    // chen's perfect CSAT rests on 4 answers: first by score, last by lower bound.
+    let sort_by = async |column: &str| {
+        let header = format!("#agent-table th[data-sort='{column}'] button");
+        page.click(&header).await;
+        page.row_keys("agent-table").await
+    };
+    let (anna, bo, chen) = ("agent-anna", "agent-bo", "agent-chen");
+    assert_eq!(page.row_keys("agent-table").await, [anna, bo, chen]);
+    assert_eq!(sort_by("csat").await, [chen, anna, bo]);
+    assert_eq!(sort_by("csat_low").await, [anna, bo, chen]);
+    assert_eq!(sort_by("csat_low").await, [chen, bo, anna]);
+    // chen gave no NPS answer: "—", and last whichever way the column sorts.
+    assert_eq!(sort_by("nps_low").await, [anna, bo, chen]);
+    assert_eq!(sort_by("nps_low").await, [bo, anna, chen]);
+
+    page.click("#lang-zh").await;
+    assert_eq!(page.text("#agents-title").await, "按坐席");
+    let header = page.text("#agent-table th[data-sort='csat_low']").await;
+    assert_eq!(header, "满意度下限");
+    page.click("#lang-en").await;
+    assert_eq!(page.text("#agents-title").await, "By agent");
+
+    // A reversed range: the API's 400 and its reason are shown, not swallowed.
+    page.js(SET_RANGE, json!(["2026-11-30", "2026-11-01"]))
+        .await;
+    page.click("#reload").await;
+    page.wait_for_state("error").await;
+    let error = page.text("#error").await;
+    assert!(
+        error.contains("HTTP 400") && error.contains("after"),
+        "{error}"
+    );
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_asks_for_the_api_token_and_keeps_it_for_the_tab() {
+    let driver = Driver::start().await;
+    let app = TestApp::spawn_with(&[NO_AGGREGATION, TOKEN]).await;
+    seed(&app.pool).await;
+    // A browser that prefers Chinese gets the page in Chinese without asking.
+    let url = format!("{}/dashboard", app.http);
+    let page = driver.open(&url, &["--accept-lang=zh-CN,zh"]).await;
+    page.wait_for_state("auth").await;
+    assert_eq!(page.text("#auth h2").await, "需要 API 令牌");
+    assert_eq!(page.count("#agent-table tbody tr").await, 0);
+
+    page.type_into("#token", "wrong").await;
+    page.click("#token-submit").await;
+    page.wait_for_state("auth").await;
+    assert!(
+        page.displayed("#auth-error").await,
+        "a rejected token is said so"
+    );
+
+    page.type_into("#token", TOKEN.1).await;
+    page.click("#token-submit").await;
+    page.wait_for_state("ready").await;
+    assert_eq!(page.count("#agent-table tbody tr").await, 3);
+    assert_eq!(page.count("#chart-csat circle.pt").await, 14);
+
+    // A reload in the same tab asks no second time.
+    page.0.refresh().await.unwrap();
+    page.wait_for_state("ready").await;
+    assert_eq!(page.count("#queue-table tbody tr").await, 2);
+    page.close().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_files_carry_their_types_and_a_strict_csp_and_need_no_token() {
+    let app = TestApp::spawn_with(&[NO_AGGREGATION, TOKEN]).await;
+    for (path, kind) in [
+        ("/dashboard", "text/html; charset=utf-8"),
+        ("/dashboard/dashboard.js", "text/javascript; charset=utf-8"),
+        ("/dashboard/dashboard.css", "text/css; charset=utf-8"),
+    ] {
+        let r = reqwest::get(format!("{}{path}", app.http)).await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let header = |name: &str| r.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(header("content-type"), kind, "{path}");
+        assert_eq!(header("cache-control"), "no-cache", "{path}");
+        let csp = header("content-security-policy");
+        assert!(csp.starts_with("default-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe") && !csp.contains('*'), "{csp}");
+    }
+    let page = reqwest::get(format!("{}/dashboard", app.http))
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    // That CSP would block an inline script: all of it must be in dashboard.js.
+    assert!(!html.contains("<script>") && html.contains(r#"src="dashboard/dashboard.js""#));
+}
+
+/// A worker on freshly seeded cells, and the dashboard open on it, in English, rendered.
+async fn open_seeded_in_english(driver: &Driver) -> (TestApp, Vec<Cell>, Page) {
+    let app = TestApp::spawn_with(&[NO_AGGREGATION]).await;
+    let cells = seed(&app.pool).await;
+    let page = driver.open(&format!("{}/dashboard", app.http), &[]).await;
+    page.click("#lang-en").await;
+    page.wait_for_state("ready").await;
+    (app, cells, page)
+}
+
+const POINT_DAYS: &str =
+    "return [...document.querySelectorAll(arguments[0] + ' circle.pt')].map(c => c.dataset.day)";
+
+const SET_RANGE: &str = "document.getElementById('from').value = arguments[0][0];
+                         document.getElementById('to').value = arguments[0][1];";
+
+/// Checks a table row against the scores of its seeded cells, formatted as the page does.
+fn assert_row(row: &Row, s: &Scores) {
+    let low = |ci: Option<[f64; 2]>| ci.map(|c| c[0]);
+    let expected = [
+        ("sent", s.sent.to_string()),
+        ("delivery", pct(delivery(s))),
+        ("response", pct(s.response_rate)),
+        ("csat", pct(s.csat.score)),
+        ("csat_low", pct(low(s.csat.ci95))),
+        ("nps", one(s.nps.score)),
+        ("nps_low", one(low(s.nps.ci95))),
+        ("fcr", pct(s.fcr.rate)),
+        ("fcr_low", pct(low(s.fcr.ci95))),
+        (
+            "wait",
+            s.avg_wait_seconds
+                .map_or(NONE.into(), |w| format!("{w:.1} s")),
+        ),
+        ("segments", s.sms_segments.to_string()),
+    ];
+    for (column, want) in expected {
+        assert_eq!(row.cells[column], want, "{} {column}", row.key);
+    }
+    for (column, n) in [("csat", s.csat.n), ("nps", s.nps.n), ("fcr", s.fcr.n)] {
+        assert_eq!(row.n[column], format!("n={n}"), "{} {column} n", row.key);
+    }
+}
+
+/// What the page shows for a score of no answers.
+const NONE: &str = "—";
+
+fn delivery(s: &Scores) -> Option<f64> {
+    (s.sent > 0).then(|| s.delivered as f64 / s.sent as f64)
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or(NONE.into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn one(v: Option<f64>) -> String {
+    v.map_or(NONE.into(), |v| format!("{v:.1}"))
+}
+
+fn keys(rows: &[Row]) -> Vec<&str> {
+    rows.iter().map(|r| r.key.as_str()).collect()
+}
