@@ -8,7 +8,6 @@ use std::{str::FromStr, time::Duration};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use sqlx::{PgPool, types::Json};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -220,11 +219,7 @@ pub async fn run_on_schedule(
 ) -> anyhow::Result<()> {
     let schedule =
         cron::Schedule::from_str(&settings.aggregation.schedule).context("aggregation.schedule")?;
-    let zone: Tz = settings
-        .aggregation
-        .timezone
-        .parse()
-        .map_err(|e| anyhow::anyhow!("aggregation.timezone: {e}"))?;
+    let zone = settings.scores_zone()?;
     tracing::info!(schedule = %settings.aggregation.schedule, replica = %aggregator.replica, "aggregation running");
     loop {
         let Some(tick) = schedule.upcoming(zone).next() else {

@@ -156,6 +156,33 @@ async fn webhook_provider_end_to_end_with_a_detractor_and_a_gibberish_reply() {
         completed["answers"][0],
         json!({"question_id": "resolved", "value": true})
     );
+
+    // What the worker wrote reaches the scores: one sent survey, its answers, its segments.
+    let settings = app.names.settings(&[]);
+    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings)
+        .unwrap()
+        .run_now()
+        .await
+        .unwrap();
+    let scores: Value = reqwest::get(format!("{}/api/v1/scores?group_by=agent", app.http))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let segments: i64 = app
+        .count("SELECT sum(segments) FROM messages WHERE status IN ('queued', 'sent', 'delivered')")
+        .await;
+    let agent = &scores["groups"][0];
+    assert_eq!(agent["key"], json!({"agent_id": "agent-7"}), "{scores}");
+    assert_eq!(
+        (&agent["sent"], &agent["responses"], &agent["sms_segments"]),
+        (&json!(1), &json!(1), &json!(segments))
+    );
+    assert_eq!(agent["csat"]["satisfied"], 1);
+    assert_eq!(agent["nps"]["detractors"], 1);
+    assert_eq!(agent["nps"]["score"], -100.0);
+    assert_eq!(agent["fcr"]["yes"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
