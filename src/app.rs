@@ -1,12 +1,13 @@
 //! `postcall run`: start the enabled roles on one runtime and stop them together.
 
+mod roles;
+
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use anyhow::Context;
 use sqlx::PgPool;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use self::roles::Roles;
 use crate::{
     aggregate::{self, Aggregator},
     backoff,
@@ -47,23 +48,20 @@ pub struct Running {
     /// Where the HTTP server listens, if it is enabled (tests bind port 0).
     pub http_addr: Option<SocketAddr>,
     pub pool: PgPool,
-    roles: JoinSet<anyhow::Result<()>>,
+    roles: Roles,
     shutdown: CancellationToken,
+    deadline: Duration,
 }
 
 impl Running {
-    /// Waits until shutdown is requested and every role has stopped; a role that stops on
-    /// its own before that is a failure that stops the others.
-    pub async fn wait(mut self) -> anyhow::Result<()> {
-        while let Some(done) = self.roles.join_next().await {
-            let result = done.context("a role panicked").and_then(|r| r);
-            if result.is_err() || !self.shutdown.is_cancelled() {
-                self.shutdown.cancel();
-                return result.and(Err(anyhow::anyhow!("a role stopped unexpectedly")));
-            }
-        }
-        self.pool.close().await;
-        Ok(())
+    /// Waits until shutdown is requested and every role has stopped (or the shutdown
+    /// deadline passed); a role that stops on its own before that is a failure that stops
+    /// the others.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let result = self.roles.run(&self.shutdown, self.deadline).await;
+        // Connections held by abandoned roles are dropped with them; don't wait on them.
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.pool.close()).await;
+        result
     }
 }
 
@@ -80,7 +78,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     db::migrate(&pool).await?;
     let health = Arc::new(Health::default());
 
-    let mut roles = JoinSet::new();
+    let mut roles = Roles::default();
     let mut http_addr = None;
     if settings.http.enabled {
         let listener = http::bind(settings.http_bind()?).await?;
@@ -94,7 +92,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             api_token: Some(settings.api.token.clone()).filter(|t| !t.is_empty()),
             scores_zone: settings.scores_zone()?,
         };
-        roles.spawn(http::serve(listener, state, shutdown.clone()));
+        roles.spawn("http", http::serve(listener, state, shutdown.clone()));
     }
     if settings.ingest.enabled {
         let ingest = Ingest {
@@ -104,7 +102,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             health: health.clone(),
             shutdown: shutdown.clone(),
         };
-        roles.spawn(async move {
+        roles.spawn("ingest", async move {
             ingest.run().await;
             Ok(())
         });
@@ -112,7 +110,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     if settings.dispatch.enabled {
         let provider = Arc::new(Configured::from_settings(&settings)?);
         let dispatcher = Dispatcher::new(&settings, pool.clone(), provider, shutdown.clone())?;
-        roles.spawn(async move {
+        roles.spawn("dispatch", async move {
             dispatcher.run().await;
             Ok(())
         });
@@ -121,7 +119,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             amqp: settings.amqp.clone(),
             shutdown: shutdown.clone(),
         };
-        roles.spawn(async move {
+        roles.spawn("events", async move {
             publisher.run().await;
             Ok(())
         });
@@ -129,9 +127,9 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     if settings.aggregation.enabled {
         let aggregator = Aggregator::new(pool.clone(), &settings)?;
         let (settings, shutdown) = (settings.clone(), shutdown.clone());
-        roles.spawn(
-            async move { aggregate::run_on_schedule(aggregator, &settings, shutdown).await },
-        );
+        roles.spawn("aggregation", async move {
+            aggregate::run_on_schedule(aggregator, &settings, shutdown).await
+        });
     }
     tracing::info!(
         ingest = settings.ingest.enabled,
@@ -149,6 +147,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
         pool,
         roles,
         shutdown,
+        deadline: Duration::from_secs(settings.shutdown.deadline_seconds),
     })
 }
 

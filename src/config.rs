@@ -36,6 +36,7 @@ pub struct Settings {
     pub api: Api,
     pub aggregation: Aggregation,
     pub log: Log,
+    pub shutdown: Shutdown,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -200,6 +201,12 @@ pub struct Log {
     pub filter: String,
 }
 
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shutdown {
+    pub deadline_seconds: u64,
+}
+
 /// A setting that cannot be used, with the dotted key it came from.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -355,6 +362,9 @@ impl Settings {
                 "dispatch.retry.max_delay_seconds",
                 "must be at least dispatch.retry.base_delay_seconds",
             ));
+        }
+        if self.shutdown.deadline_seconds == 0 {
+            return Err(invalid("shutdown.deadline_seconds", "must be at least 1"));
         }
         if self.survey.expire_after_hours == 0 {
             return Err(invalid("survey.expire_after_hours", "must be at least 1"));

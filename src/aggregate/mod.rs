@@ -223,7 +223,8 @@ pub async fn run_on_schedule(
     tracing::info!(schedule = %settings.aggregation.schedule, replica = %aggregator.replica, "aggregation running");
     loop {
         let Some(tick) = schedule.upcoming(zone).next() else {
-            tracing::warn!("aggregation.schedule has no future time; aggregation stops");
+            tracing::warn!("aggregation.schedule has no future time; nothing to aggregate");
+            shutdown.cancelled().await;
             return Ok(());
         };
         let tick = tick.with_timezone(&Utc);

@@ -2,13 +2,11 @@
 //! browser. Its files are compiled in, so a deployment is still one binary with no asset paths.
 
 use axum::{
-    Router,
     http::header::{self, HeaderName},
     response::IntoResponse,
-    routing::get,
 };
 
-use super::AppState;
+use super::Routes;
 
 const INDEX: &str = include_str!("../../assets/dashboard/index.html");
 const SCRIPT: &str = include_str!("../../assets/dashboard/dashboard.js");
@@ -20,20 +18,15 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The page holds no data (the scores come from the API behind its token), so it needs none.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/dashboard",
-            get(|| serve("text/html; charset=utf-8", INDEX)),
-        )
-        .route(
-            "/dashboard/dashboard.js",
-            get(|| serve("text/javascript; charset=utf-8", SCRIPT)),
-        )
-        .route(
-            "/dashboard/dashboard.css",
-            get(|| serve("text/css; charset=utf-8", STYLE)),
-        )
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/dashboard", || serve("text/html; charset=utf-8", INDEX))
+        .get("/dashboard/dashboard.js", || {
+            serve("text/javascript; charset=utf-8", SCRIPT)
+        })
+        .get("/dashboard/dashboard.css", || {
+            serve("text/css; charset=utf-8", STYLE)
+        })
 }
 
 async fn serve(content_type: &'static str, body: &'static str) -> impl IntoResponse {

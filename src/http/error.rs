@@ -42,6 +42,11 @@ impl IntoResponse for HttpError {
                 tracing::error!(error = redact(&format!("{e:#}")), "request failed");
                 (status, "internal error").into_response()
             }
+            Self::Unauthorized => {
+                tracing::warn!("request refused: no valid bearer token");
+                let challenge = [(axum::http::header::WWW_AUTHENTICATE, "Bearer")];
+                (status, challenge, self.to_string()).into_response()
+            }
             other => {
                 tracing::warn!(error = redact(&other.to_string()), "request refused");
                 (status, other.to_string()).into_response()

@@ -1,16 +1,20 @@
-//! The HTTP server: health, provider callbacks (the API joins this router later).
+//! The HTTP server: health, metrics, provider callbacks, the API and the dashboard.
 
 mod api;
 mod dashboard;
 pub mod error;
 mod health;
 mod observe;
+mod openapi;
+mod routes;
 pub mod webhooks;
+
+pub use routes::{Route, Routes};
 
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use axum::{Router, routing::get};
+use axum::Router;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -31,15 +35,23 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(observe::metrics))
+    routes(&state)
+        .into_router()
+        .layer(axum::middleware::from_fn(observe::record))
+        .with_state(state)
+}
+
+/// Every route served, recorded as registered: assets/openapi.json must list exactly these
+/// (tests/it/openapi.rs).
+pub fn routes(state: &AppState) -> Routes {
+    Routes::new()
+        .get("/healthz", health::healthz)
+        .get("/readyz", health::readyz)
+        .get("/metrics", observe::metrics)
         .merge(webhooks::routes())
         .merge(api::routes(state.clone()))
         .merge(dashboard::routes())
-        .layer(axum::middleware::from_fn(observe::record))
-        .with_state(state)
+        .merge(openapi::routes())
 }
 
 /// Binds first (so a taken port fails start-up loudly), then serves until shutdown.

@@ -30,7 +30,9 @@ async fn a_survey_is_shown_with_its_decision_messages_and_answers_behind_the_tok
         }
         r.send()
     };
-    assert_eq!(get("api-sent", None).await.unwrap().status(), 401);
+    let refused = get("api-sent", None).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["www-authenticate"], "Bearer");
     assert_eq!(get("api-sent", Some("wrong")).await.unwrap().status(), 401);
     assert_eq!(
         get("no-such-call", Some("s3cret")).await.unwrap().status(),

@@ -1,14 +1,14 @@
 //! Customers' phone numbers never appear whole in the worker's logs: a real `postcall run`
 //! handles a survey and two poison events that echo numbers, and its output is searched.
 
-use std::{
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{Cleanup, Names, Publisher, event, json_properties, minutes_ago};
+use crate::{
+    helpers::{Cleanup, Names, Publisher, event, json_properties, minutes_ago},
+    process::{signal, spawn_worker, wait_for_consumer, wait_for_database, wait_for_exit},
+};
 
 const SENT_TO: &str = "+8613911112222";
 const ECHOED: &str = "8613933334444";
@@ -17,26 +17,11 @@ const ECHOED: &str = "8613933334444";
 async fn no_log_line_holds_a_whole_phone_number() {
     let names = Names::new();
     let _cleanup = Cleanup(names.clone());
-    let child = Command::new(env!("CARGO_BIN_EXE_postcall"))
-        .arg("run")
-        .env("POSTCALL__DATABASE__URL", &names.database_url)
-        .env("POSTCALL__AMQP__EXCHANGE", &names.exchange)
-        .env("POSTCALL__AMQP__QUEUE", &names.queue)
-        .env("POSTCALL__AMQP__DEAD_LETTER_EXCHANGE", &names.dlx)
-        .env("POSTCALL__AMQP__DEAD_LETTER_QUEUE", &names.dlq)
-        .env("POSTCALL__AMQP__EVENTS_EXCHANGE", &names.events)
-        .env("POSTCALL__HTTP__BIND", "127.0.0.1:0")
-        .env("POSTCALL__ELIGIBILITY__QUIET_HOURS__ENABLED", "false")
-        .env("POSTCALL__ELIGIBILITY__DELAY_SECONDS", "0")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting postcall");
+    let child = spawn_worker(&names, &[]);
 
     let pool = wait_for_database(&names.database_url).await;
     let publisher = Publisher::connect(&names.exchange).await;
-    wait_for_queue(&publisher, &names.queue).await;
+    wait_for_consumer(&publisher, &names.queue).await;
     publisher
         .publish_json(&event("logged-call", SENT_TO, minutes_ago(1)))
         .await;
@@ -62,25 +47,14 @@ async fn no_log_line_holds_a_whole_phone_number() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let logs = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    signal(&child, "INT");
+    let (status, logs) = wait_for_exit(child, Duration::from_secs(30)).await;
     assert!(
         sent,
         "the survey was not sent within 30 s; the worker said:\n{logs}"
     );
     assert!(
-        output.status.success(),
+        status.success(),
         "postcall did not stop cleanly on SIGINT:\n{logs}"
     );
     assert!(
@@ -101,40 +75,4 @@ async fn no_log_line_holds_a_whole_phone_number() {
         logs.contains("86139******44"),
         "the poison reason echoed the number, masked: {logs}"
     );
-}
-
-async fn wait_for_database(url: &str) -> sqlx::PgPool {
-    for _ in 0..200 {
-        if let Ok(pool) = sqlx::PgPool::connect(url).await
-            && sqlx::query("SELECT 1 FROM messages LIMIT 1")
-                .execute(&pool)
-                .await
-                .is_ok()
-        {
-            return pool;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("postcall did not create and migrate its database within 10 s");
-}
-
-/// Waits for the worker's consumer: the queue's binding is declared before it consumes, so
-/// from then on a publish cannot be dropped as unroutable.
-async fn wait_for_queue(publisher: &Publisher, queue: &str) {
-    for _ in 0..600 {
-        let channel = publisher.connection.create_channel().await.unwrap();
-        let passive = lapin::options::QueueDeclareOptions {
-            passive: true,
-            ..Default::default()
-        };
-        if let Ok(q) = channel
-            .queue_declare(queue.into(), passive, Default::default())
-            .await
-            && q.consumer_count() > 0
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("postcall did not consume from its queue within 30 s");
 }

@@ -5,23 +5,21 @@ mod scores;
 mod surveys;
 
 use axum::{
-    Router,
     extract::{Request, State},
     http::header::AUTHORIZATION,
     middleware::{self, Next},
     response::Response,
-    routing::get,
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{AppState, error::HttpError};
+use super::{AppState, Routes, error::HttpError};
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/scores", get(scores::show))
-        .route("/api/v1/surveys/{call_id}", get(surveys::show))
-        .layer(middleware::from_fn_with_state(state, require_token))
+pub fn routes(state: AppState) -> Routes {
+    Routes::new()
+        .get("/api/v1/scores", scores::show)
+        .get("/api/v1/surveys/{call_id}", surveys::show)
+        .wrap(|router| router.layer(middleware::from_fn_with_state(state, require_token)))
 }
 
 async fn require_token(

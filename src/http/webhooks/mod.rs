@@ -6,10 +6,10 @@ mod twilio;
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, routing::post};
+use axum::{extract::DefaultBodyLimit, http::StatusCode};
 use tower_http::timeout::TimeoutLayer;
 
-use super::AppState;
+use super::Routes;
 use crate::{config::Settings, signing::standard_webhooks::Secret};
 
 /// Callbacks are small; anything larger is not from a provider.
@@ -42,23 +42,20 @@ impl WebhookAuth {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(
             crate::providers::twilio::STATUS_CALLBACK_PATH,
-            post(twilio::status),
+            twilio::status,
         )
-        .route(
-            crate::providers::twilio::INBOUND_PATH,
-            post(twilio::inbound),
-        )
-        .route(
-            crate::providers::webhook::CALLBACK_PATH,
-            post(sms::callback),
-        )
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            TIMEOUT,
-        ))
+        .post(crate::providers::twilio::INBOUND_PATH, twilio::inbound)
+        .post(crate::providers::webhook::CALLBACK_PATH, sms::callback)
+        .wrap(|router| {
+            router
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    TIMEOUT,
+                ))
+        })
 }
