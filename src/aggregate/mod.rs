@@ -116,6 +116,7 @@ impl Aggregator {
         self.run(Kind::Scheduled, Some(tick)).await
     }
 
+    #[tracing::instrument(name = "aggregate", skip(self), fields(kind = kind.as_str()))]
     async fn run(&self, kind: Kind, tick: Option<DateTime<Utc>>) -> anyhow::Result<Outcome> {
         let started_at = Utc::now();
         let clock = Instant::now();

@@ -19,7 +19,8 @@ use crate::{
 };
 
 impl<P: SmsProvider> Dispatcher<P> {
-    #[tracing::instrument(name = "send", skip_all, fields(message = %m.id, survey = ?m.survey_id, attempt = m.attempts))]
+    #[tracing::instrument(name = "send", skip_all, fields(
+        call_id = m.call_id.as_deref().unwrap_or("-"), message = %m.id, attempt = m.attempts))]
     pub(super) async fn send_one(&self, m: Claimed) {
         let lease = Lease {
             id: m.id,

@@ -55,6 +55,8 @@ impl Outcome {
     }
 }
 
+#[tracing::instrument(name = "reply", skip_all, fields(
+    provider = sms.provider, id = sms.provider_message_id, call_id = tracing::field::Empty))]
 pub async fn receive(
     pool: &PgPool,
     def: &SurveyDefinition,
@@ -70,6 +72,7 @@ pub async fn receive(
         .unwrap_or(false);
     let (survey_id, outcome) = match store::current_for(&mut tx, sms.from).await? {
         Some(current) => {
+            tracing::Span::current().record("call_id", current.call_id.as_str());
             let outcome = converse(&mut tx, def, &current, sms, inbound_id, mainland).await?;
             (Some(current.id), outcome)
         }

@@ -11,6 +11,7 @@ use lapin::{
 };
 use tokio::sync::mpsc;
 use tokio_util::task::AbortOnDropHandle;
+use tracing::Instrument;
 
 use super::{
     Ingest,
@@ -89,24 +90,45 @@ async fn commit_all(
     };
     let mut summary = Summary::default();
     while let Some(batch) = batches.recv().await {
-        dead_letter_all(ingest, publish, &batch).await?;
-        summary.poison += batch.poison.len();
-        if !batch.valid.is_empty() {
-            let outcome = record_until_committed(ingest, &batch, &rules).await?;
-            for (reason, n) in &outcome.by_reason {
-                metrics::decision(reason, *n);
-            }
-            metrics::duplicates(outcome.duplicates);
-            tracing::debug!(?outcome, events = batch.valid.len(), "batch committed");
-            summary.totals.add(&outcome);
-        }
-        summary.log_every(Duration::from_secs(10));
-        consume
-            .basic_ack(batch.last_tag, BasicAckOptions { multiple: true })
-            .await
-            .context("acking a committed batch")?;
-        metrics::events_consumed(batch.valid.len(), batch.poison.len());
+        // The unit of work is a batch: its calls' ids are in the rows it commits.
+        let span = tracing::info_span!(
+            "batch",
+            events = batch.valid.len() + batch.poison.len(),
+            last_tag = batch.last_tag
+        );
+        commit_one(ingest, &batch, &rules, consume, publish, &mut summary)
+            .instrument(span)
+            .await?;
     }
+    Ok(())
+}
+
+/// Dead-letters a batch's poison, commits its valid events, then acks all of it at once.
+async fn commit_one(
+    ingest: &Ingest,
+    batch: &Batch,
+    rules: &Rules<'_>,
+    consume: &Channel,
+    publish: &Channel,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    dead_letter_all(ingest, publish, batch).await?;
+    summary.poison += batch.poison.len();
+    if !batch.valid.is_empty() {
+        let outcome = record_until_committed(ingest, batch, rules).await?;
+        for (reason, n) in &outcome.by_reason {
+            metrics::decision(reason, *n);
+        }
+        metrics::duplicates(outcome.duplicates);
+        tracing::debug!(?outcome, events = batch.valid.len(), "batch committed");
+        summary.totals.add(&outcome);
+    }
+    summary.log_every(Duration::from_secs(10));
+    consume
+        .basic_ack(batch.last_tag, BasicAckOptions { multiple: true })
+        .await
+        .context("acking a committed batch")?;
+    metrics::events_consumed(batch.valid.len(), batch.poison.len());
     Ok(())
 }
 
@@ -142,7 +164,9 @@ async fn dead_letter_all(ingest: &Ingest, publish: &Channel, batch: &Batch) -> a
     let exchange = &ingest.settings.amqp.dead_letter_exchange;
     let mut confirms = Vec::with_capacity(batch.poison.len());
     for (delivery, reason) in &batch.poison {
-        tracing::warn!(reason = %phone::redact(reason), delivery_tag = delivery.delivery_tag, "poison event dead-lettered");
+        let call_id = dead_letter::call_id_of(&delivery.data);
+        tracing::warn!(call_id = call_id.as_deref().unwrap_or("-"), reason = %phone::redact(reason),
+            delivery_tag = delivery.delivery_tag, "poison event dead-lettered");
         confirms.push(dead_letter::publish(publish, exchange, delivery, reason).await?);
     }
     for confirm in confirms {

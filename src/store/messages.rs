@@ -52,6 +52,8 @@ pub async fn insert(conn: &mut PgConnection, messages: &[New<'_>]) -> sqlx::Resu
 pub struct Claimed {
     pub id: Uuid,
     pub survey_id: Option<i64>,
+    /// The survey's call, for logs (system replies to a phone have none).
+    pub call_id: Option<String>,
     pub purpose: String,
     pub to_phone: String,
     pub body: String,
@@ -108,7 +110,7 @@ pub async fn claim(
               FROM due WHERE m.id = due.id
             RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments, m.attempts
         )
-        SELECT c.*, s.state AS survey_state, k.customer_timezone,
+        SELECT c.*, s.call_id, s.state AS survey_state, k.customer_timezone,
                EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = c.to_phone) AS opted_out
           FROM claimed c LEFT JOIN surveys s ON s.id = c.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
         "#,

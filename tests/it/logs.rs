@@ -76,3 +76,60 @@ async fn no_log_line_holds_a_whole_phone_number() {
         "the poison reason echoed the number, masked: {logs}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line_with_the_call_id_of_each_unit_of_work() {
+    let names = Names::new();
+    let _cleanup = Cleanup(names.clone());
+    let child = spawn_worker(&names, &[("POSTCALL__LOG__FORMAT", "json")]);
+    let pool = wait_for_database(&names.database_url).await;
+    let publisher = Publisher::connect(&names.exchange).await;
+    wait_for_consumer(&publisher, &names.queue).await;
+    publisher
+        .publish_json(&event("json-call", SENT_TO, minutes_ago(1)))
+        .await;
+    let mut poison = event("json-poison", SENT_TO, minutes_ago(1));
+    poison["ended_at"] = json!("yesterday");
+    publisher.publish_json(&poison).await;
+    for _ in 0..600 {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
+        if n == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signal(&child, "INT");
+    let (status, logs) = wait_for_exit(child, Duration::from_secs(30)).await;
+    assert!(status.success(), "{logs}");
+
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"].is_string() && l["fields"].is_object())
+    );
+    let sms = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "SMS (console provider)")
+        .unwrap_or_else(|| panic!("no SMS line in:\n{logs}"));
+    assert_eq!(sms["span"]["name"], "send", "{sms}");
+    assert_eq!(sms["span"]["call_id"], "json-call", "{sms}");
+    let dead = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "poison event dead-lettered")
+        .unwrap_or_else(|| panic!("no dead-letter line in:\n{logs}"));
+    assert_eq!(dead["fields"]["call_id"], "json-poison", "{dead}");
+    assert_eq!(dead["span"]["name"], "batch", "{dead}");
+    assert!(
+        !logs.contains(&SENT_TO[1..]),
+        "a whole phone number:\n{logs}"
+    );
+}

@@ -8,7 +8,7 @@ use crate::{
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_metrics_cover_ingest_dispatch_and_http() {
+async fn the_metrics_cover_ingest_dispatch_http_and_aggregation() {
     let provider = Provider::answering(|n| webhook_accepted(&format!("m-{n}"))).await;
     let app = TestApp::spawn_env(Names::new(), &webhook_env(&provider.uri())).await;
     app.publish(&event("metrics-call", &phone(7), minutes_ago(1)))
@@ -19,6 +19,11 @@ async fn the_metrics_cover_ingest_dispatch_and_http() {
     app.wait_for_count("SELECT count(*) FROM messages WHERE status = 'queued'", 1)
         .await;
     reqwest::get(format!("{}/healthz", app.http)).await.unwrap();
+    postcall::aggregate::Aggregator::new(app.pool.clone(), &app.names.settings(&[]))
+        .unwrap()
+        .run_now()
+        .await
+        .unwrap();
 
     let response = reqwest::get(format!("{}/metrics", app.http)).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -35,6 +40,8 @@ async fn the_metrics_cover_ingest_dispatch_and_http() {
         "postcall_sms_segments_total{provider=\"webhook\"}",
         "postcall_dispatch_lag_seconds",
         "postcall_http_request_duration_seconds_bucket",
+        "postcall_aggregation_duration_seconds_bucket",
+        "postcall_aggregation_last_success_timestamp_seconds",
     ] {
         assert!(text.contains(series), "{series} missing from:\n{text}");
     }
