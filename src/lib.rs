@@ -5,6 +5,7 @@ pub mod amqp;
 pub mod app;
 pub mod backoff;
 pub mod config;
+pub mod demo;
 pub mod dispatch;
 pub mod domain;
 pub mod events;

@@ -40,11 +40,29 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         limit: usize,
     },
+    /// A walk-through: an hour of calls through the real worker against the local services
+    /// and the console provider, simulated customers' replies, the score table; in a
+    /// database and broker names of its own, removed at the end.
+    Demo {
+        /// How many calls to publish.
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u16).range(1..=20_000))]
+        calls: u16,
+        /// Seed for the calls and the replies: the same seed gives the same table.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Keep the demo database afterwards (the next demo replaces it).
+        #[arg(long)]
+        keep: bool,
+        /// Suffix of the demo's database and broker names (`postcall_demo`, `calls.demo`).
+        #[arg(long, env = "POSTCALL_DEMO_NAMESPACE", default_value = "demo",
+              value_parser = postcall::demo::check_namespace)]
+        namespace: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref()) {
+    let mut settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("postcall: refusing to start: {e}");
@@ -54,6 +72,9 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Run);
     if let Command::CheckConfig = command {
         return check_config(&settings);
+    }
+    if let Command::Demo { .. } = command {
+        postcall::demo::quiet_logs(&mut settings.log);
     }
     telemetry::init(&settings.log);
     let runtime = tokio::runtime::Runtime::new().expect("building the tokio runtime");
@@ -78,6 +99,20 @@ fn main() -> ExitCode {
                 };
                 println!("postcall: {summary}");
                 Ok(())
+            }
+            Command::Demo {
+                calls,
+                seed,
+                keep,
+                namespace,
+            } => {
+                let options = postcall::demo::Options {
+                    calls: calls.into(),
+                    seed,
+                    keep,
+                    namespace,
+                };
+                postcall::demo::run(settings, options).await
             }
             Command::Migrate => {
                 let pool = db::connect(&settings.database).await?;

@@ -8,6 +8,7 @@ mod callbacks;
 mod cli;
 mod conversation;
 mod dashboard;
+mod demo;
 mod dispatch;
 mod eligibility;
 mod health;
