@@ -228,11 +228,6 @@
 
   // ---- dates: plain YYYY-MM-DD strings, stepped in UTC so no DST shift moves a day ----
 
-  function isoLocal(d) {
-    const p = (x) => String(x).padStart(2, "0");
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-  }
-
   function daysBetween(from, to) {
     const out = [];
     const end = Date.parse(to + "T00:00:00Z");
@@ -284,7 +279,11 @@
 
   async function load() {
     const seq = ++state.loadSeq;
-    const range = { from: $("from").value, to: $("to").value };
+    // Empty inputs (the first load) leave the range to the server: the last 30 days ending
+    // today in aggregation.timezone, which the browser's own date may not match.
+    const range = Object.fromEntries(
+      Object.entries({ from: $("from").value, to: $("to").value }).filter(([, v]) => v)
+    );
     setStatus("loading", t("loading"));
     $("error").hidden = true;
     try {
@@ -297,6 +296,8 @@
       // A slower, older request must not overwrite the range asked for since.
       if (seq !== state.loadSeq) return;
       state.data = { days, agents, queues, totals, at: new Date() };
+      $("from").value = totals.from;
+      $("to").value = totals.to;
       $("auth").hidden = true;
       render();
       setStatus("ready", "");
@@ -582,11 +583,6 @@
   // ---- start ----
 
   function start() {
-    const today = new Date();
-    const from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 29);
-    $("from").value = isoLocal(from);
-    $("to").value = isoLocal(today);
-
     for (const b of document.querySelectorAll("[data-lang]")) {
       b.addEventListener("click", () => {
         localStorage.setItem(LANG_KEY, b.dataset.lang);

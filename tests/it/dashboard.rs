@@ -34,6 +34,18 @@ async fn the_dashboard_draws_the_seeded_days_agents_queues_and_totals() {
         assert_eq!(runs, 2, "{metric} lines");
     }
 
+    // The first load's range is the server's: 30 days ending today in aggregation.timezone.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let value = "return document.querySelector(arguments[0]).value";
+    assert_eq!(page.js(value, json!("#to")).await, json!(today.to_string()));
+    let from = today - chrono::Days::new(29);
+    assert_eq!(
+        page.js(value, json!("#from")).await,
+        json!(from.to_string())
+    );
+
     let agents = page.rows("agent-table").await;
     assert_eq!(keys(&agents), ["agent-anna", "agent-bo", "agent-chen"]);
     for row in &agents {
