@@ -281,7 +281,7 @@ async fn apply(pool: &PgPool, s: &Survey, step: &Step) {
             exec(
                 "INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body,
                                        encoding, segments, status)
-                 SELECT $2, id, 'question', 'next', customer_phone, 'qn', 'ucs2', $3, 'sending'
+                 SELECT $2, id, 'follow_up', 'next', customer_phone, 'qn', 'ucs2', $3, 'sending'
                    FROM surveys WHERE call_id = $1",
             )
             .bind(&s.call_id)

@@ -374,3 +374,40 @@ fn assert_close(got: &Value, want: &Value, tolerance: f64, what: &str) {
         _ => assert_eq!(got, want, "{what}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_off_its_scale_is_ignored_and_does_not_stop_aggregation() {
+    let app = TestApp::spawn_with(&MANUAL).await;
+    let mut model = Model::month(1, november(1), 1, 9);
+    let survey = &mut model.surveys[0];
+    survey.steps = vec![
+        (0, crate::score_model::Step::Create),
+        (0, crate::score_model::Step::Accept),
+    ];
+    model.apply(&app.pool, 0).await;
+    // What the parser never stores, but a hand-edited row or a future bug could.
+    for (question, value) in [
+        ("satisfaction", "4.5"),
+        ("recommend", "1e400"),
+        ("resolved", "\"yes\""),
+    ] {
+        sqlx::query(
+            "INSERT INTO answers (survey_id, question_id, value, raw, received_at)
+             SELECT id, $1, $2::jsonb, $2, now() FROM surveys",
+        )
+        .bind(question)
+        .bind(value)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let run = aggregator(&app, &[]).run_now().await.expect("the run commits");
+    assert!(run.folded.changes >= 3, "{run}");
+    let snapshot = cells(&app.pool).await;
+    assert_eq!(snapshot.len(), 1);
+    let cell = &snapshot[0];
+    assert_eq!((&cell["sent"], &cell["responses"]), (&json!(1), &json!(1)));
+    for column in ["csat_n", "nps_n", "fcr_n"] {
+        assert_eq!(cell[column], 0, "{column}: {cell}");
+    }
+}
