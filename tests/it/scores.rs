@@ -401,7 +401,10 @@ async fn an_answer_off_its_scale_is_ignored_and_does_not_stop_aggregation() {
         .await
         .unwrap();
     }
-    let run = aggregator(&app, &[]).run_now().await.expect("the run commits");
+    let run = aggregator(&app, &[])
+        .run_now()
+        .await
+        .expect("the run commits");
     assert!(run.folded.changes >= 3, "{run}");
     let snapshot = cells(&app.pool).await;
     assert_eq!(snapshot.len(), 1);
