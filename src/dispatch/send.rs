@@ -1,4 +1,5 @@
-//! One claimed message: re-check, wait for the rate limit, send, record.
+//! One claimed message: check, wait for the rate limit, check again with fresh state, send,
+//! record.
 
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use crate::{
 impl<P: SmsProvider> Dispatcher<P> {
     #[tracing::instrument(name = "send", skip_all, fields(
         call_id = m.call_id.as_deref().unwrap_or("-"), message = %m.id, attempt = m.attempts))]
-    pub(super) async fn send_one(&self, m: Claimed) {
+    pub(super) async fn send_one(&self, mut m: Claimed) {
         let lease = Lease {
             id: m.id,
             replica: &self.replica,
@@ -35,14 +36,28 @@ impl<P: SmsProvider> Dispatcher<P> {
             ),
             Err(_) => vec![self.policy.default_timezone],
         };
-        let situation = Situation {
-            opted_out: m.opted_out && m.stops_at_opt_out(),
-            survey_live: m.survey_live(),
-            respects_quiet_hours: m.purpose == "question",
-            quiet_hours: self.policy.quiet_hours.as_ref(),
-            zones: &zones,
-        };
-        match plan::gate(&situation, Utc::now()) {
+        // Checked first with what the claim read. A message that may go then waits for the
+        // rate limit, which under a backlog takes seconds: long enough for an opt-out, a
+        // closed survey or the start of quiet hours. So it is checked again, with what the
+        // database says now, just before it goes.
+        if self.gate(&m, &zones) == Gate::Send {
+            if !self.wait_for_rate(&m, &lease).await {
+                return;
+            }
+            match messages::recheck(&self.pool, m.id).await {
+                Ok(now) => {
+                    m.opted_out = now.opted_out;
+                    m.survey_state = now.survey_state;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not re-check before sending; handed back");
+                    self.write(|| messages::release(&self.pool, &lease, Utc::now()))
+                        .await;
+                    return;
+                }
+            }
+        }
+        match self.gate(&m, &zones) {
             Gate::Cancel(reason) => {
                 tracing::info!(reason, "send cancelled");
                 metrics::sms(self.provider.name(), "cancelled");
@@ -61,15 +76,30 @@ impl<P: SmsProvider> Dispatcher<P> {
         }
     }
 
-    async fn send_now(&self, m: &Claimed, lease: &Lease<'_>) {
+    fn gate(&self, m: &Claimed, zones: &[chrono_tz::Tz]) -> Gate {
+        let situation = Situation {
+            opted_out: m.opted_out && m.stops_at_opt_out(),
+            survey_live: m.survey_live(),
+            respects_quiet_hours: m.purpose == "question",
+            quiet_hours: self.policy.quiet_hours.as_ref(),
+            zones,
+        };
+        plan::gate(&situation, Utc::now())
+    }
+
+    /// Waits for the rate limit; false if shutdown came first (the message is handed back).
+    async fn wait_for_rate(&self, m: &Claimed, lease: &Lease<'_>) -> bool {
         tokio::select! {
-            _ = self.limiter.acquire(m.segments.max(1) as u32) => {}
+            _ = self.limiter.acquire(m.segments.max(1) as u32) => true,
             _ = self.shutdown.cancelled() => {
                 // Not sent: hand it back now rather than leave it to the lease rescuer.
                 self.write(|| messages::release(&self.pool, lease, Utc::now())).await;
-                return;
+                false
             }
         }
+    }
+
+    async fn send_now(&self, m: &Claimed, lease: &Lease<'_>) {
         let outbound = Outbound {
             id: m.id,
             to: &m.to_phone,

@@ -122,6 +122,26 @@ pub async fn claim(
     .await
 }
 
+/// What may have changed since a message was claimed.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Current {
+    pub opted_out: bool,
+    pub survey_state: Option<String>,
+}
+
+/// Re-reads, just before sending, whether the phone opted out and the survey's state.
+pub async fn recheck(pool: &PgPool, id: Uuid) -> sqlx::Result<Current> {
+    sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = m.to_phone) AS opted_out,
+                s.state AS survey_state
+           FROM messages m LEFT JOIN surveys s ON s.id = m.survey_id
+          WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+}
+
 /// The lease this replica holds on a claimed message; updates that do not match it (the
 /// lease expired and the message was claimed again) change nothing.
 pub struct Lease<'a> {
@@ -143,10 +163,10 @@ pub async fn accepted(
 ) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     super::deliveries::lock(&mut tx, provider, provider_message_id).await?;
-    let survey: Option<Option<i64>> = sqlx::query_scalar(&format!(
+    let recorded: Option<(Option<i64>, bool)> = sqlx::query_as(&format!(
         "UPDATE messages SET status = $4, provider = $5, provider_message_id = $6, sent_at = now(),
                 lease_until = NULL, error_code = NULL, error_message = NULL, updated_at = now()
-          WHERE {HELD} RETURNING survey_id"
+          WHERE {HELD} RETURNING survey_id, purpose = 'question'"
     ))
     .bind(lease.id)
     .bind(lease.replica)
@@ -156,21 +176,29 @@ pub async fn accepted(
     .bind(provider_message_id)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some(survey) = survey {
-        // Only a first question (its survey still `sending`) opens the survey.
-        sqlx::query(
-            "UPDATE surveys SET state = 'open', sent_at = now(), updated_at = now(),
-                    expires_at = now() + make_interval(secs => $2)
-              WHERE id = $1 AND state = 'sending'",
-        )
-        .bind(survey)
-        .bind(expire_after.as_secs_f64())
-        .execute(&mut *tx)
-        .await?;
+    if let Some((survey, first_question)) = recorded {
+        // A survey is sent, and its reply deadline starts, when its first question is
+        // accepted. The customer's reply can be recorded before that (an answer within
+        // milliseconds, or a provider whose callback beats its own response): the
+        // conversation has then moved the survey on already, with no deadline. So this
+        // keys on `sent_at`, not on the state still being `sending` — which left such a
+        // survey out of every score and open for ever (found by scripts/faults, replicas).
+        if first_question {
+            sqlx::query(
+                "UPDATE surveys SET state = CASE WHEN state = 'sending' THEN 'open' ELSE state END,
+                        sent_at = now(), updated_at = now(),
+                        expires_at = now() + make_interval(secs => $2)
+                  WHERE id = $1 AND sent_at IS NULL",
+            )
+            .bind(survey)
+            .bind(expire_after.as_secs_f64())
+            .execute(&mut *tx)
+            .await?;
+        }
         super::deliveries::fold_early(&mut tx, provider, provider_message_id).await?;
     }
     tx.commit().await?;
-    Ok(survey.is_some())
+    Ok(recorded.is_some())
 }
 
 /// Returns the message to the queue for another attempt at `at`.

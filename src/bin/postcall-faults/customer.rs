@@ -1,0 +1,117 @@
+//! Customers texting back, as the webhook provider delivers it: a `message.received`
+//! callback to the worker's `POST /webhooks/sms`, Standard Webhooks-signed — or, for the
+//! abuse scenario, signed wrongly, stale, or not at all.
+
+use std::time::Duration;
+
+use postcall::signing::standard_webhooks::{self, Secret};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::provider::SECRET;
+
+/// The number customers text, as the provider reports it.
+pub const SHORT_CODE: &str = "+8610690000";
+
+/// Part of the first question's text (zh-CN), to spot it in the provider's record.
+pub const FIRST_QUESTION: &str = "解决了吗";
+
+pub struct Customers {
+    client: reqwest::Client,
+    secret: Secret,
+}
+
+/// A callback ready to send: body and the three signature headers.
+#[derive(Clone)]
+pub struct Callback {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: Vec<u8>,
+}
+
+impl Customers {
+    pub fn new() -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("building an HTTP client"),
+            secret: Secret::parse(SECRET).expect("the suite's secret parses"),
+        }
+    }
+
+    /// A `message.received` body from `from` saying `text`, with a fresh provider id.
+    pub fn received(from: &str, text: &str) -> Vec<u8> {
+        json!({
+            "type": "message.received",
+            "data": {
+                "provider_message_id": format!("in-{}", uuid::Uuid::new_v4().simple()),
+                "from": from,
+                "to": SHORT_CODE,
+                "body": text,
+                "received_at": chrono::Utc::now().to_rfc3339(),
+            }
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    /// `body` signed now with the shared secret under a fresh webhook id.
+    pub fn sign(&self, body: Vec<u8>) -> Callback {
+        self.sign_as(&self.secret, body, chrono::Utc::now().timestamp())
+    }
+
+    /// `body` signed with `secret` at `timestamp`.
+    pub fn sign_as(&self, secret: &Secret, body: Vec<u8>, timestamp: i64) -> Callback {
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        Callback {
+            signature: standard_webhooks::sign(secret, &id, timestamp, &body),
+            timestamp: timestamp.to_string(),
+            id,
+            body,
+        }
+    }
+
+    /// Posts `callback` to the worker at `base` (`http://host:port`); the answer's status.
+    pub async fn post(&self, base: &str, callback: &Callback) -> anyhow::Result<StatusCode> {
+        self.post_with(
+            base,
+            &[
+                ("webhook-id", callback.id.as_str()),
+                ("webhook-timestamp", callback.timestamp.as_str()),
+                ("webhook-signature", callback.signature.as_str()),
+            ],
+            callback.body.clone(),
+        )
+        .await
+    }
+
+    /// Posts `body` with exactly `headers` (besides the content type).
+    pub async fn post_with(
+        &self,
+        base: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> anyhow::Result<StatusCode> {
+        let mut request = self
+            .client
+            .post(format!("{base}/webhooks/sms"))
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Ok(request.send().await?.status())
+    }
+
+    /// A customer's reply, properly signed; the worker's answer.
+    pub async fn reply(&self, base: &str, from: &str, text: &str) -> anyhow::Result<StatusCode> {
+        let callback = self.sign(Self::received(from, text));
+        self.post(base, &callback).await
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}

@@ -1,0 +1,154 @@
+//! The call platform: `call.completed` events published with confirms, paced, and
+//! republished after a broker outage until confirmed (at least once; the worker dedupes on
+//! `call_id`). Publishes are mandatory, so an event the broker cannot route — the queue not
+//! yet declared — comes back and is published again rather than silently dropped.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use chrono::{DateTime, Utc};
+use lapin::{
+    BasicProperties, Channel, Connection, ConnectionProperties,
+    options::{BasicPublishOptions, ConfirmSelectOptions},
+};
+use serde_json::{Value, json};
+
+const CHUNK: usize = 50;
+
+pub struct Publisher {
+    url: String,
+    link: Option<(Connection, Channel)>,
+    /// How many times a chunk had to be published again after a broker failure.
+    pub retried_chunks: u32,
+}
+
+impl Publisher {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            link: None,
+            retried_chunks: 0,
+        }
+    }
+
+    /// Publishes every event, about `per_second` a second, retrying through outages for up
+    /// to `patience` per chunk.
+    pub async fn publish(
+        &mut self,
+        events: &[Value],
+        per_second: f64,
+        patience: Duration,
+    ) -> anyhow::Result<()> {
+        let started = Instant::now();
+        for (i, chunk) in events.chunks(CHUNK).enumerate() {
+            let due = started + Duration::from_secs_f64((i * CHUNK) as f64 / per_second);
+            tokio::time::sleep_until(due.into()).await;
+            self.publish_chunk(chunk, patience).await?;
+        }
+        Ok(())
+    }
+
+    async fn publish_chunk(&mut self, chunk: &[Value], patience: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + patience;
+        loop {
+            match self.try_chunk(chunk).await {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    self.link = None;
+                    self.retried_chunks += 1;
+                    if Instant::now() >= deadline {
+                        return Err(e.context(format!("publishing for {patience:?}")));
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    }
+
+    async fn try_chunk(&mut self, chunk: &[Value]) -> anyhow::Result<()> {
+        let channel = self.channel().await?;
+        let mut confirms = Vec::with_capacity(chunk.len());
+        for event in chunk {
+            let confirm = channel
+                .basic_publish(
+                    "calls".into(),
+                    "call.completed".into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
+                    &serde_json::to_vec(event)?,
+                    BasicProperties::default()
+                        .with_content_type("application/json".into())
+                        .with_delivery_mode(2),
+                )
+                .await?;
+            confirms.push(confirm);
+        }
+        for confirm in confirms {
+            let confirmation = tokio::time::timeout(Duration::from_secs(10), confirm)
+                .await
+                .map_err(|_| anyhow!("no confirm within 10 s"))??;
+            anyhow::ensure!(confirmation.is_ack(), "the broker nacked a publish");
+            anyhow::ensure!(
+                confirmation.take_message().is_none(),
+                "the broker returned an unroutable publish"
+            );
+        }
+        Ok(())
+    }
+
+    async fn channel(&mut self) -> anyhow::Result<Channel> {
+        if let Some((connection, channel)) = &self.link
+            && connection.status().connected()
+            && channel.status().connected()
+        {
+            return Ok(channel.clone());
+        }
+        let connection = tokio::time::timeout(
+            Duration::from_secs(5),
+            Connection::connect(&self.url, ConnectionProperties::default()),
+        )
+        .await
+        .map_err(|_| anyhow!("connecting to RabbitMQ timed out"))?
+        .context("connecting to RabbitMQ")?;
+        let channel = connection.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        self.link = Some((connection, channel.clone()));
+        Ok(channel)
+    }
+
+    pub async fn close(mut self) {
+        if let Some((connection, _)) = self.link.take() {
+            let _ = connection.close(200, "done".into()).await;
+        }
+    }
+}
+
+/// A call that ended at `ended`, answered, 5 minutes of talk: eligible for a survey.
+pub fn event(call_id: &str, phone: &str, ended: DateTime<Utc>, zone: Option<&str>) -> Value {
+    let answered = ended - chrono::TimeDelta::minutes(5);
+    let mut event = json!({
+        "event_id": uuid::Uuid::new_v4().to_string(),
+        "call_id": call_id,
+        "customer_phone": phone,
+        "agent_id": format!("agent-{}", call_id.len() % 7),
+        "queue": "payment",
+        "started_at": (answered - chrono::TimeDelta::seconds(40)).to_rfc3339(),
+        "answered_at": answered.to_rfc3339(),
+        "ended_at": ended.to_rfc3339(),
+        "disposition": "completed",
+        "language": "zh-CN",
+    });
+    if let Some(zone) = zone {
+        event["customer_timezone"] = json!(zone);
+    }
+    event
+}
+
+/// A distinct valid mainland mobile number per `n` (and per scenario, by `prefix` 0–9).
+pub fn phone(prefix: u32, n: u32) -> String {
+    format!("+86139{prefix}{n:07}")
+}
