@@ -43,6 +43,13 @@ pub async fn connect_database(
     }
 }
 
+/// Names one role instance in leases and run records: this process and a random suffix,
+/// so two roles (or two processes that reuse a pid) never share a name.
+pub fn replica_name() -> String {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", std::process::id(), &suffix[..8])
+}
+
 /// The roles of a started worker.
 pub struct Running {
     /// Where the HTTP server listens, if it is enabled (tests bind port 0).

@@ -93,11 +93,7 @@ impl Aggregator {
         Ok(Self {
             pool,
             basis: Basis::new(&settings.aggregation.timezone, &survey),
-            replica: format!(
-                "{}-{}",
-                std::process::id(),
-                &uuid::Uuid::new_v4().simple().to_string()[..8]
-            ),
+            replica: crate::app::replica_name(),
         })
     }
 

@@ -67,11 +67,7 @@ impl<P: SmsProvider> Dispatcher<P> {
             lease: Duration::from_secs(d.lease_seconds),
             poll: Duration::from_millis(d.poll_interval_ms),
             expire_after: Duration::from_secs(u64::from(settings.survey.expire_after_hours) * 3600),
-            replica: format!(
-                "{}-{}",
-                std::process::id(),
-                &uuid::Uuid::new_v4().simple().to_string()[..8]
-            ),
+            replica: crate::app::replica_name(),
             shutdown,
         })
     }

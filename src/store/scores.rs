@@ -31,7 +31,8 @@ impl Dimension {
         }
     }
 
-    fn column(self) -> &'static str {
+    /// The column, and the key field in the API's JSON and CSV.
+    pub fn column(self) -> &'static str {
         match self {
             Self::Agent => "agent_id",
             Self::Queue => "queue",

@@ -166,12 +166,11 @@ impl Request {
 /// a null is an empty field.
 fn csv_response(body: &Body, by: &[Dimension]) -> Result<Response, HttpError> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    let key_columns = by.iter().map(|d| match d {
-        Dimension::Agent => "agent_id",
-        Dimension::Queue => "queue",
-        Dimension::Day => "day",
-    });
-    let header: Vec<&str> = key_columns.chain(FIGURE_COLUMNS).collect();
+    let header: Vec<&str> = by
+        .iter()
+        .map(|d| d.column())
+        .chain(FIGURE_COLUMNS)
+        .collect();
     out.write_record(&header).map_err(internal)?;
     for g in &body.groups {
         let mut record: Vec<String> = by
