@@ -11,6 +11,7 @@ mod dashboard;
 mod demo;
 mod dispatch;
 mod eligibility;
+mod generated;
 mod health;
 mod helpers;
 mod ingest;

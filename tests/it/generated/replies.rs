@@ -1,0 +1,103 @@
+//! The reply parser (`domain::reply`) on any text — CJK, emoji, control characters,
+//! invisible marks, huge — for every kind of question: never a panic, and the outcome is
+//! one the conversation can act on: a keyword (the same one `keyword` sees), an answer of
+//! the question's own kind and range, or not understood.
+
+use postcall::domain::{
+    reply::{self, AnswerValue, Reply},
+    survey::QuestionKind,
+};
+use proptest::prelude::*;
+
+use super::mutate::{config, nasty_text};
+
+fn kind() -> impl Strategy<Value = QuestionKind> {
+    prop_oneof![
+        Just(QuestionKind::YesNo),
+        Just(QuestionKind::Scale { min: 1, max: 5 }),
+        Just(QuestionKind::Scale { min: 0, max: 10 }),
+        Just(QuestionKind::Text),
+        // Whatever a configuration holds, also degenerate and extreme ranges.
+        (any::<i32>(), any::<i32>()).prop_map(|(a, b)| QuestionKind::Scale {
+            min: a.min(b),
+            max: a.max(b)
+        }),
+    ]
+}
+
+/// A reply people might send: a real answer or keyword, wrapped in noise.
+fn reply_like() -> impl Strategy<Value = String> {
+    let core = prop::sample::select(vec![
+        "5",
+        "５",
+        "五",
+        "5分",
+        "5星",
+        "10",
+        "十",
+        "10/10",
+        "8 out of 10",
+        "是",
+        "否",
+        "1",
+        "2",
+        "Y",
+        "N",
+        "yes",
+        "no",
+        "已解决",
+        "未解决",
+        "TD",
+        "退订",
+        "STOP",
+        "start",
+        "help",
+        "帮助",
+        "⭐⭐⭐⭐",
+        "-5",
+        "3-4",
+        "0",
+        "11",
+    ]);
+    (nasty_text(), core, nasty_text()).prop_map(|(a, c, b)| format!("{a}{c}{b}"))
+}
+
+fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
+    let keyword = reply::keyword(text);
+    match reply::parse(text, &kind) {
+        Reply::Keyword(k) => prop_assert_eq!(keyword, Some(k)),
+        Reply::Answer(AnswerValue::YesNo(_)) => prop_assert_eq!(kind, QuestionKind::YesNo),
+        Reply::Answer(AnswerValue::Scale(v)) => match kind {
+            QuestionKind::Scale { min, max } => {
+                prop_assert!((min..=max).contains(&v), "{v} outside {min}..={max}")
+            }
+            other => prop_assert!(false, "a scale answer to {other:?}"),
+        },
+        Reply::Answer(AnswerValue::Text(t)) => {
+            prop_assert_eq!(kind, QuestionKind::Text);
+            prop_assert!(!t.trim().is_empty() && text.contains(t.as_str()));
+        }
+        Reply::NotUnderstood => {}
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(1_000))]
+
+    #[test]
+    fn any_text_parses_to_a_defined_outcome(text in nasty_text(), kind in kind()) {
+        check(&text, kind)?;
+    }
+
+    #[test]
+    fn a_reply_in_noise_parses_to_a_defined_outcome(text in reply_like(), kind in kind()) {
+        check(&text, kind)?;
+    }
+
+    #[test]
+    fn normalising_twice_changes_nothing(text in nasty_text()) {
+        let once = reply::normalise(&text);
+        prop_assert_eq!(reply::normalise(&once), once);
+    }
+}
