@@ -111,6 +111,28 @@ impl Customers {
         self.post(base, &callback).await
     }
 
+    /// [`Customers::reply`], sent again while the worker cannot take it (no answer, or a
+    /// 5xx: it is restarting, or its database is down), as a provider retries a callback.
+    /// The first answer that is not a 5xx, or the last one after `patience`.
+    pub async fn reply_until_taken(
+        &self,
+        base: &str,
+        from: &str,
+        text: &str,
+        patience: Duration,
+    ) -> anyhow::Result<StatusCode> {
+        let callback = self.sign(Self::received(from, text));
+        let started = std::time::Instant::now();
+        loop {
+            let answer = self.post(base, &callback).await;
+            match answer {
+                Ok(status) if !status.is_server_error() => return Ok(status),
+                _ if started.elapsed() >= patience => return answer,
+                _ => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+    }
+
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }

@@ -7,6 +7,7 @@
 //! then `N passed, M failed`; the exit code is 0 only when every scenario passed.
 
 mod customer;
+mod garble;
 mod lab;
 mod pg;
 mod process;

@@ -39,8 +39,22 @@ impl Publisher {
         per_second: f64,
         patience: Duration,
     ) -> anyhow::Result<()> {
+        let bodies: Vec<Vec<u8>> = events
+            .iter()
+            .map(serde_json::to_vec)
+            .collect::<Result<_, _>>()?;
+        self.publish_bodies(&bodies, per_second, patience).await
+    }
+
+    /// As [`Publisher::publish`], bodies as they are: any bytes, JSON or not.
+    pub async fn publish_bodies(
+        &mut self,
+        bodies: &[Vec<u8>],
+        per_second: f64,
+        patience: Duration,
+    ) -> anyhow::Result<()> {
         let started = Instant::now();
-        for (i, chunk) in events.chunks(CHUNK).enumerate() {
+        for (i, chunk) in bodies.chunks(CHUNK).enumerate() {
             let due = started + Duration::from_secs_f64((i * CHUNK) as f64 / per_second);
             tokio::time::sleep_until(due.into()).await;
             self.publish_chunk(chunk, patience).await?;
@@ -48,7 +62,7 @@ impl Publisher {
         Ok(())
     }
 
-    async fn publish_chunk(&mut self, chunk: &[Value], patience: Duration) -> anyhow::Result<()> {
+    async fn publish_chunk(&mut self, chunk: &[Vec<u8>], patience: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + patience;
         loop {
             match self.try_chunk(chunk).await {
@@ -65,10 +79,10 @@ impl Publisher {
         }
     }
 
-    async fn try_chunk(&mut self, chunk: &[Value]) -> anyhow::Result<()> {
+    async fn try_chunk(&mut self, chunk: &[Vec<u8>]) -> anyhow::Result<()> {
         let channel = self.channel().await?;
         let mut confirms = Vec::with_capacity(chunk.len());
-        for event in chunk {
+        for body in chunk {
             let confirm = channel
                 .basic_publish(
                     "calls".into(),
@@ -77,7 +91,7 @@ impl Publisher {
                         mandatory: true,
                         ..Default::default()
                     },
-                    &serde_json::to_vec(event)?,
+                    body,
                     BasicProperties::default()
                         .with_content_type("application/json".into())
                         .with_delivery_mode(2),

@@ -147,3 +147,23 @@ pub async fn duplicate_questions(site: &Site, provider: &Provider) -> anyhow::Re
     }
     Ok(ids.values().filter(|keys| keys.len() > 1).count())
 }
+
+/// Everything a callback could change, as one comparable line.
+pub async fn snapshot(site: &Site) -> String {
+    sqlx::query_scalar(
+        r#"SELECT concat_ws(' ',
+             'inbound=' || (SELECT count(*) FROM inbound_messages),
+             'answers=' || (SELECT count(*) FROM answers),
+             'opt_outs=' || (SELECT count(*) FROM opt_outs),
+             'outbox=' || (SELECT count(*) FROM outbox),
+             'early=' || (SELECT count(*) FROM early_delivery_reports),
+             'messages=' || (SELECT string_agg(status || ':' || n, ',' ORDER BY status)
+                               FROM (SELECT status, count(*) n FROM messages GROUP BY 1) m),
+             'surveys=' || (SELECT string_agg(state || ':' || q || ':' || n, ',' ORDER BY state, q)
+                              FROM (SELECT state, question_index q, count(*) n
+                                      FROM surveys GROUP BY 1, 2) s))"#,
+    )
+    .fetch_one(&site.pool)
+    .await
+    .unwrap_or_else(|e| format!("snapshot failed: {e}"))
+}

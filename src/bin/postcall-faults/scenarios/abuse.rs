@@ -11,14 +11,14 @@ use postcall::signing::standard_webhooks::Secret;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use super::{calls, publish, start_worker, stop_workers};
 use crate::{
     customer::{Callback, Customers},
     lab::{Lab, Site},
     provider::Provider,
-    publisher::{Publisher, event, phone},
+    publisher::phone,
     report::Report,
-    tally,
-    worker::Worker,
+    tally::{self, snapshot},
 };
 
 const CUSTOMERS: u32 = 3;
@@ -26,24 +26,12 @@ const CUSTOMERS: u32 = 3;
 pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     let site = lab.site("abuse").await?;
     let provider = Provider::start().await?;
-    let mut w = Worker::start(&site, "worker", &provider.env())?;
-    report.watch(&w.log);
-    let client = reqwest::Client::new();
-    w.ready(&client, Duration::from_secs(60)).await?;
+    let mut w = start_worker(&site, &provider, &[], report).await?;
 
     // Three customers in an open survey, waiting to answer.
     let phones: Vec<String> = (0..CUSTOMERS).map(|i| phone(2, i)).collect();
-    let ended = chrono::Utc::now() - chrono::TimeDelta::minutes(2);
-    let events: Vec<_> = phones
-        .iter()
-        .enumerate()
-        .map(|(i, p)| event(&format!("abuse-{i}"), p, ended, None))
-        .collect();
-    let mut publisher = Publisher::new(&site.amqp_url);
-    publisher
-        .publish(&events, 100.0, Duration::from_secs(30))
-        .await?;
-    publisher.close().await;
+    let (_, events) = calls("abuse", 2, CUSTOMERS, |_| None);
+    publish(&site, &events, 100.0, Duration::from_secs(30)).await?;
     let opened = tally::wait_for(Duration::from_secs(60), || async {
         site.count("SELECT count(*) FROM surveys WHERE state = 'open'")
             .await
@@ -125,11 +113,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
             control.is_success() && applied != after,
             format!("the genuine callback ({control}) changed nothing: {applied}"),
         );
-    let stopped = w.terminate(Duration::from_secs(40)).await;
-    report.check(
-        stopped.is_some_and(|s| s.success()),
-        format!("SIGTERM at the end: {stopped:?}"),
-    );
+    stop_workers(std::slice::from_mut(&mut w), report).await;
     Ok(())
 }
 
@@ -263,24 +247,4 @@ async fn settle(site: &Site) {
         tally::in_flight(site).await == 0
     })
     .await;
-}
-
-/// Everything a callback could change, as one comparable line.
-async fn snapshot(site: &Site) -> String {
-    sqlx::query_scalar(
-        r#"SELECT concat_ws(' ',
-             'inbound=' || (SELECT count(*) FROM inbound_messages),
-             'answers=' || (SELECT count(*) FROM answers),
-             'opt_outs=' || (SELECT count(*) FROM opt_outs),
-             'outbox=' || (SELECT count(*) FROM outbox),
-             'early=' || (SELECT count(*) FROM early_delivery_reports),
-             'messages=' || (SELECT string_agg(status || ':' || n, ',' ORDER BY status)
-                               FROM (SELECT status, count(*) n FROM messages GROUP BY 1) m),
-             'surveys=' || (SELECT string_agg(state || ':' || q || ':' || n, ',' ORDER BY state, q)
-                              FROM (SELECT state, question_index q, count(*) n
-                                      FROM surveys GROUP BY 1, 2) s))"#,
-    )
-    .fetch_one(&site.pool)
-    .await
-    .unwrap_or_else(|e| format!("snapshot failed: {e}"))
 }

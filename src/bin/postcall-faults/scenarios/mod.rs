@@ -2,6 +2,7 @@
 //! host), starts its own workers and provider, and fills in its report.
 
 mod abuse;
+mod generated;
 mod kill9;
 mod outage;
 mod provider_faults;
@@ -11,10 +12,15 @@ mod replicas;
 use std::{panic::AssertUnwindSafe, time::Duration, time::Instant};
 
 use futures_util::{FutureExt, future::LocalBoxFuture};
+use serde_json::Value;
 
 use crate::{
-    lab::Lab,
+    lab::{Lab, Site},
+    provider::Provider,
+    publisher::{Publisher, event, phone},
     report::{Outcome, Report},
+    tally,
+    worker::{self, Worker},
 };
 
 type Run = for<'a> fn(&'a Lab, &'a mut Report) -> LocalBoxFuture<'a, anyhow::Result<()>>;
@@ -35,6 +41,11 @@ pub const ALL: &[Scenario] = &[
         name: "abuse",
         about: "forged, unsigned, stale, replayed and oversized callbacks change nothing",
         run: |lab, report| Box::pin(abuse::run(lab, report)),
+    },
+    Scenario {
+        name: "generated",
+        about: "10,000 generated event bodies and 10,000 generated callbacks: dead-lettered or refused",
+        run: |lab, report| Box::pin(generated::run(lab, report)),
     },
     Scenario {
         name: "provider-faults",
@@ -58,7 +69,7 @@ pub const ALL: &[Scenario] = &[
     },
     Scenario {
         name: "quiet-optout",
-        about: "quiet hours and opt-outs under load, a kill -9 and provider faults",
+        about: "quiet hours and opt-outs under load, a kill -9, provider faults, both restarts",
         run: |lab, report| Box::pin(quiet::run(lab, report)),
     },
 ];
@@ -84,4 +95,111 @@ pub async fn run(scenario: &Scenario, lab: &Lab) -> Outcome {
         )),
     };
     report.finish(started.elapsed().as_secs(), error)
+}
+
+/// The rate limiter far above any scenario's flow: they are paced by their own event rates.
+pub const UNLIMITED: [(&str, &str); 2] = [
+    ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "500"),
+    (
+        "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
+        "2000",
+    ),
+];
+
+/// Starts `names` as workers of `site` sending through `provider`, with `extra` settings;
+/// their logs go into the report; returns once every one answers `/readyz`.
+pub async fn start_workers(
+    site: &Site,
+    provider: &Provider,
+    names: &[&str],
+    extra: &[(&str, &str)],
+    report: &mut Report,
+) -> anyhow::Result<Vec<Worker>> {
+    let mut env = provider.env();
+    env.extend(worker::env(extra));
+    let mut workers = Vec::new();
+    for name in names {
+        let w = Worker::start(site, name, &env)?;
+        report.watch(&w.log);
+        workers.push(w);
+    }
+    let client = reqwest::Client::new();
+    for w in &mut workers {
+        w.ready(&client, Duration::from_secs(60)).await?;
+    }
+    Ok(workers)
+}
+
+/// One worker, as [`start_workers`].
+pub async fn start_worker(
+    site: &Site,
+    provider: &Provider,
+    extra: &[(&str, &str)],
+    report: &mut Report,
+) -> anyhow::Result<Worker> {
+    let mut workers = start_workers(site, provider, &["worker"], extra, report).await?;
+    Ok(workers.remove(0))
+}
+
+/// `n` eligible calls named `{name}-{i}`, ended two minutes ago, one phone each (phone
+/// prefix `prefix`, so that scenarios never share a customer), in `zone(i)` if any.
+pub fn calls(
+    name: &str,
+    prefix: u32,
+    n: u32,
+    zone: impl Fn(u32) -> Option<&'static str>,
+) -> (Vec<String>, Vec<Value>) {
+    let ended = chrono::Utc::now() - chrono::TimeDelta::minutes(2);
+    (0..n)
+        .map(|i| {
+            let call = format!("{name}-{i}");
+            let event = event(&call, &phone(prefix, i), ended, zone(i));
+            (call, event)
+        })
+        .unzip()
+}
+
+/// Publishes `events` to `site` at about `per_second`, through outages for up to
+/// `patience` a chunk; how many chunks had to be published again.
+pub async fn publish(
+    site: &Site,
+    events: &[Value],
+    per_second: f64,
+    patience: Duration,
+) -> anyhow::Result<u32> {
+    let mut publisher = Publisher::new(&site.amqp_url);
+    let published = publisher.publish(events, per_second, patience).await;
+    let retried = publisher.retried_chunks;
+    publisher.close().await;
+    published.map(|()| retried)
+}
+
+/// Waits until `phones` customers got an SMS, then until nothing is left in flight; how
+/// long each took (None: not within its limit).
+pub async fn drain(
+    site: &Site,
+    provider: &Provider,
+    phones: usize,
+) -> (Option<Duration>, Option<Duration>) {
+    let reached = tally::wait_for(Duration::from_secs(120), || async {
+        tally::phones_reached(provider) >= phones
+    })
+    .await;
+    let settled = tally::wait_for(Duration::from_secs(60), || async {
+        tally::in_flight(site).await == 0
+    })
+    .await;
+    (reached, settled)
+}
+
+/// SIGTERMs every worker; each must exit cleanly within the shutdown deadline.
+pub async fn stop_workers(workers: &mut [Worker], report: &mut Report) {
+    let mut stopped = Vec::new();
+    for w in workers {
+        stopped.push(w.terminate(Duration::from_secs(40)).await);
+    }
+    report.check(
+        stopped.iter().all(|s| s.is_some_and(|s| s.success())),
+        format!("SIGTERM at the end: {stopped:?}"),
+    );
 }

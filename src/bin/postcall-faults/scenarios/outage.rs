@@ -9,13 +9,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use super::{UNLIMITED, calls, drain, publish, start_worker, stop_workers};
 use crate::{
     lab::Lab,
     provider::Provider,
-    publisher::{Publisher, event, phone},
     report::Report,
     tally::{self, FirstSms},
-    worker::{self, Worker},
 };
 
 const EVENTS: u32 = 3_000;
@@ -34,7 +33,7 @@ fn down_for() -> Duration {
 const RECOVERY: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Service {
+pub enum Service {
     RabbitMq,
     Postgres,
 }
@@ -51,9 +50,9 @@ pub async fn postgres(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
 type Probes = Arc<Mutex<Vec<(Instant, Option<u16>)>>>;
 
 /// The service's down and up instants.
-struct Outage {
-    down: Instant,
-    up: Instant,
+pub struct Outage {
+    pub down: Instant,
+    pub up: Instant,
 }
 
 async fn outage(lab: &Lab, report: &mut Report, service: Service) -> anyhow::Result<()> {
@@ -63,24 +62,9 @@ async fn outage(lab: &Lab, report: &mut Report, service: Service) -> anyhow::Res
     };
     let site = lab.site(name).await?;
     let provider = Provider::start().await?;
-    let mut env = provider.env();
-    env.extend(worker::env(&[
-        ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "500"),
-        (
-            "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
-            "2000",
-        ),
-    ]));
-    let mut w = Worker::start(&site, "worker", &env)?;
-    report.watch(&w.log);
+    let mut w = start_worker(&site, &provider, &UNLIMITED, report).await?;
     let client = reqwest::Client::new();
-    w.ready(&client, Duration::from_secs(60)).await?;
-
-    let calls: Vec<String> = (0..EVENTS).map(|i| format!("{name}-{i}")).collect();
-    let ended = chrono::Utc::now() - chrono::TimeDelta::minutes(2);
-    let events: Vec<_> = (0..EVENTS)
-        .map(|i| event(&calls[i as usize], &phone(prefix, i), ended, None))
-        .collect();
+    let (calls, events) = calls(name, prefix, EVENTS, |_| None);
 
     let probes: Probes = Arc::default();
     let probing = {
@@ -99,24 +83,14 @@ async fn outage(lab: &Lab, report: &mut Report, service: Service) -> anyhow::Res
             }
         })
     };
-    let mut publisher = Publisher::new(&site.amqp_url);
-    let publishing = publisher.publish(&events, PER_SECOND, Duration::from_secs(120));
+    let publishing = publish(&site, &events, PER_SECOND, Duration::from_secs(120));
     let breaking = async {
         tokio::time::sleep(DOWN_AFTER).await;
-        let down = Instant::now();
-        stop(lab, service).await?;
-        tokio::time::sleep(down_for()).await;
-        start(lab, service).await?;
-        anyhow::Ok(Outage {
-            down,
-            up: Instant::now(),
-        })
+        restart(lab, service, down_for()).await
     };
-    let (published, outage) = tokio::join!(publishing, breaking);
+    let (republished, outage) = tokio::join!(publishing, breaking);
     let outage = outage?;
-    published?;
-    let republished = publisher.retried_chunks;
-    publisher.close().await;
+    let republished = republished?;
 
     let recovered = tally::wait_for(RECOVERY + Duration::from_secs(30), || async {
         probes
@@ -134,15 +108,8 @@ async fn outage(lab: &Lab, report: &mut Report, service: Service) -> anyhow::Res
             .expect("seen above");
         first.0.duration_since(outage.up)
     });
-    let drained = tally::wait_for(Duration::from_secs(120), || async {
-        tally::phones_reached(&provider) >= EVENTS as usize
-    })
-    .await
-    .map(|_| outage.up.elapsed());
-    let settled = tally::wait_for(Duration::from_secs(60), || async {
-        tally::in_flight(&site).await == 0
-    })
-    .await;
+    let (drained, settled) = drain(&site, &provider, EVENTS as usize).await;
+    let drained = drained.map(|_| outage.up.elapsed());
     probing.abort();
     let unready = probes
         .lock()
@@ -152,7 +119,7 @@ async fn outage(lab: &Lab, report: &mut Report, service: Service) -> anyhow::Res
         .count();
     let first = FirstSms::count(&site, &provider, &calls).await?;
     let alive = w.alive();
-    let stopped = w.terminate(Duration::from_secs(40)).await;
+    stop_workers(std::slice::from_mut(&mut w), report).await;
     let secs =
         |d: Option<Duration>| d.map_or("never".into(), |d| format!("{:.1}s", d.as_secs_f64()));
 
@@ -177,12 +144,20 @@ async fn outage(lab: &Lab, report: &mut Report, service: Service) -> anyhow::Res
         .check(
             drained.is_some() && settled.is_some(),
             format!("did not drain: {}", tally::states(&site).await),
-        )
-        .check(
-            stopped.is_some_and(|s| s.success()),
-            format!("SIGTERM at the end: {stopped:?}"),
         );
     Ok(())
+}
+
+/// Stops `service`, waits `down`, starts it again.
+pub async fn restart(lab: &Lab, service: Service, down: Duration) -> anyhow::Result<Outage> {
+    let started = Instant::now();
+    stop(lab, service).await?;
+    tokio::time::sleep(down).await;
+    start(lab, service).await?;
+    Ok(Outage {
+        down: started,
+        up: Instant::now(),
+    })
 }
 
 async fn stop(lab: &Lab, service: Service) -> anyhow::Result<()> {

@@ -7,13 +7,12 @@
 
 use std::{collections::HashMap, time::Duration};
 
+use super::{UNLIMITED, calls, publish, start_worker, stop_workers};
 use crate::{
     lab::Lab,
     provider::{Fault, Provider, Receipt},
-    publisher::{Publisher, event, phone},
     report::Report,
     tally::{self, FirstSms},
-    worker::{self, Worker},
 };
 
 const PER_KIND: u32 = 25;
@@ -96,38 +95,25 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     let site = lab.site("provider_faults").await?;
     let provider = Provider::start().await?;
     provider.plan(|r| Kind::of(r.to).fault(r.attempt));
-    let mut env = provider.env();
-    env.extend(worker::env(&[
+    let attempts = MAX_ATTEMPTS.to_string();
+    let settings = [
         ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "2"),
         ("POSTCALL__DISPATCH__LEASE_SECONDS", "15"),
         ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1"),
         ("POSTCALL__DISPATCH__RETRY__MAX_DELAY_SECONDS", "4"),
-        (
-            "POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS",
-            &MAX_ATTEMPTS.to_string(),
-        ),
-        ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "500"),
-        (
-            "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
-            "2000",
-        ),
-    ]));
-    let mut w = Worker::start(&site, "worker", &env)?;
-    report.watch(&w.log);
-    let client = reqwest::Client::new();
-    w.ready(&client, Duration::from_secs(60)).await?;
+        ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", attempts.as_str()),
+    ];
+    let mut w = start_worker(
+        &site,
+        &provider,
+        &[&settings[..], &UNLIMITED].concat(),
+        report,
+    )
+    .await?;
 
     let n = PER_KIND * KINDS.len() as u32;
-    let calls: Vec<String> = (0..n).map(|i| format!("faults-{i}")).collect();
-    let ended = chrono::Utc::now() - chrono::TimeDelta::minutes(2);
-    let events: Vec<_> = (0..n)
-        .map(|i| event(&calls[i as usize], &phone(3, i), ended, None))
-        .collect();
-    let mut publisher = Publisher::new(&site.amqp_url);
-    publisher
-        .publish(&events, 300.0, Duration::from_secs(60))
-        .await?;
-    publisher.close().await;
+    let (calls, events) = calls("faults", 3, n, |_| None);
+    publish(&site, &events, 300.0, Duration::from_secs(60)).await?;
 
     let settled = tally::wait_for(Duration::from_secs(150), || async {
         site.count("SELECT count(*) FROM surveys").await == i64::from(n)
@@ -165,7 +151,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     let first = FirstSms::count(&site, &provider, &expected_sent).await?;
     let receipts = provider.receipts();
     let early = early_retries(&receipts);
-    let stopped = w.terminate(Duration::from_secs(40)).await;
+    stop_workers(std::slice::from_mut(&mut w), report).await;
 
     report
         .show("surveys", ends.len())
@@ -187,10 +173,6 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .check(
             ends.len() == n as usize && settled.is_some(),
             format!("did not settle: {}", tally::states(&site).await),
-        )
-        .check(
-            stopped.is_some_and(|s| s.success()),
-            format!("SIGTERM at the end: {stopped:?}"),
         );
     Ok(())
 }

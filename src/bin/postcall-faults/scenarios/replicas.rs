@@ -10,47 +10,32 @@ use std::{collections::HashSet, time::Duration};
 
 use futures_util::StreamExt;
 
+use super::{calls, drain, publish, start_workers, stop_workers};
 use crate::{
     customer::{Customers, FIRST_QUESTION},
     lab::Lab,
     provider::{Early, Provider},
-    publisher::{Publisher, event, phone},
+    publisher::phone,
     report::Report,
     tally::{self, FirstSms},
-    worker::{self, Worker},
 };
 
 const EVENTS: u32 = 3_000;
-const REPLICAS: usize = 3;
 
 pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     let site = lab.site("replicas").await?;
     let provider = Provider::start().await?;
-    let mut env = provider.env();
-    env.extend(worker::env(&[
+    let settings = [
         ("POSTCALL__AGGREGATION__SCHEDULE", "* * * * * *"),
         ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "200"),
         (
             "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
             "1000",
         ),
-    ]));
-    let mut workers = Vec::new();
-    for i in 0..REPLICAS {
-        let w = Worker::start(&site, &format!("replica{}", i + 1), &env)?;
-        report.watch(&w.log);
-        workers.push(w);
-    }
-    let client = reqwest::Client::new();
-    for w in &mut workers {
-        w.ready(&client, Duration::from_secs(60)).await?;
-    }
-
-    let calls: Vec<String> = (0..EVENTS).map(|i| format!("replicas-{i}")).collect();
-    let ended = chrono::Utc::now() - chrono::TimeDelta::minutes(2);
-    let events: Vec<_> = (0..EVENTS)
-        .map(|i| event(&calls[i as usize], &phone(6, i), ended, None))
-        .collect();
+    ];
+    let names = ["replica1", "replica2", "replica3"];
+    let mut workers = start_workers(&site, &provider, &names, &settings, report).await?;
+    let (calls, events) = calls("replicas", 6, EVENTS, |_| None);
     let bases: Vec<String> = workers.iter().map(|w| w.base.clone()).collect();
     provider.call_back_early(Early {
         bases: bases.clone(),
@@ -61,19 +46,14 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .map(|i| phone(6, i))
         .filter(|p| p.ends_with(['1', '4', '7']))
         .collect();
-    let mut publisher = Publisher::new(&site.amqp_url);
-    let publishing = publisher.publish(&events, 200.0, Duration::from_secs(60));
+    let publishing = publish(&site, &events, 200.0, Duration::from_secs(60));
     let replying = reply_as_asked(&provider, &bases, &answering);
     let (published, replied) = tokio::join!(publishing, replying);
     published?;
     let (early, early_refused) = provider.early_made();
     let replied = replied? + early / 2;
-    publisher.close().await;
 
-    let drained = tally::wait_for(Duration::from_secs(120), || async {
-        tally::phones_reached(&provider) >= EVENTS as usize && tally::in_flight(&site).await == 0
-    })
-    .await;
+    let (reached, settled) = drain(&site, &provider, EVENTS as usize).await;
     // A tick after the last change has folded everything in.
     let folded = tally::wait_for(Duration::from_secs(30), || async {
         site.count("SELECT count(*) FROM score_changes").await == 0
@@ -108,10 +88,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     .fetch_all(&site.pool)
     .await?;
     let sent_by: Vec<String> = sent_by.iter().map(|(n,)| n.to_string()).collect();
-    let mut stopped = Vec::new();
-    for w in &mut workers {
-        stopped.push(w.terminate(Duration::from_secs(40)).await);
-    }
+    stop_workers(&mut workers, report).await;
 
     report
         .show("events", EVENTS)
@@ -135,12 +112,8 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .check(mismatch.is_empty(), mismatch.join(", "))
         .check(runs >= 5, format!("only {runs} aggregation ticks"))
         .check(
-            drained.is_some() && folded.is_some(),
+            reached.is_some() && settled.is_some() && folded.is_some(),
             format!("did not drain: {}", tally::states(&site).await),
-        )
-        .check(
-            stopped.iter().all(|s| s.is_some_and(|s| s.success())),
-            format!("SIGTERM at the end: {stopped:?}"),
         );
     Ok(())
 }
