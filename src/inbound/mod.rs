@@ -3,15 +3,16 @@
 //! written in the same transaction.
 
 pub mod expiry;
+mod quick;
 mod render;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::{
     domain::{
-        conversation::{self, Answer, DetractorReason, Event, Status, Step, SurveyState},
+        conversation::{self, DetractorReason, Event, Status, Step, SurveyState},
         phone::PhoneNumber,
         reply::AnswerValue,
         survey::SurveyDefinition,
@@ -62,77 +63,131 @@ pub async fn receive(
     def: &SurveyDefinition,
     sms: &Inbound<'_>,
 ) -> sqlx::Result<Outcome> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let outcome = match quick::receive(&mut conn, def, sms).await? {
+        Some(outcome) => outcome,
+        None => locked(&mut conn, def, sms).await?,
+    };
+    metrics::reply(outcome.as_str());
+    Ok(outcome)
+}
+
+/// The general path, in one transaction with the survey locked: keywords, events, a reply
+/// from a phone without a survey, and any reply whose survey changed while it was decided.
+async fn locked(
+    conn: &mut PgConnection,
+    def: &SurveyDefinition,
+    sms: &Inbound<'_>,
+) -> sqlx::Result<Outcome> {
+    let mut tx = conn.begin().await?;
     let Some(inbound_id) = store::insert_inbound(&mut tx, sms).await? else {
         return Ok(Outcome::Duplicate);
     };
-    let mainland = PhoneNumber::parse(sms.from)
-        .ok()
-        .and_then(|p| p.region().map(|r| r == "CN"))
-        .unwrap_or(false);
-    let (survey_id, outcome) = match store::current_for(&mut tx, sms.from).await? {
+    let mainland = mainland_china(sms.from);
+    let (survey_id, outcome, opted_out_now) = match store::current_for(&mut tx, sms.from).await? {
         Some(current) => {
             tracing::Span::current().record("call_id", current.call_id.as_str());
-            let outcome = converse(&mut tx, def, &current, sms, inbound_id, mainland).await?;
-            (Some(current.id), outcome)
+            let reply = Reply {
+                current: &current,
+                sms,
+                inbound_id,
+                mainland,
+            };
+            let (outcome, opted_out) = converse(&mut tx, def, &reply).await?;
+            (Some(current.id), outcome, opted_out)
         }
-        None => (None, unsolicited(&mut tx, def, sms, mainland).await?),
+        None => {
+            let (outcome, opted_out) = unsolicited(&mut tx, def, sms, mainland).await?;
+            (None, outcome, opted_out)
+        }
     };
     store::set_inbound_outcome(&mut tx, inbound_id, survey_id, outcome.as_str()).await?;
-    let opted_out_now = opted_out(&mut tx, sms.from).await?;
     tx.commit().await?;
-    metrics::reply(outcome.as_str());
     if opted_out_now {
         metrics::opt_out("sms");
     }
     Ok(outcome)
 }
 
+/// Mainland-China SMS carry the sender's signature and the unsubscribe hint.
+fn mainland_china(phone: &str) -> bool {
+    PhoneNumber::parse(phone)
+        .ok()
+        .and_then(|p| p.region().map(|r| r == "CN"))
+        .unwrap_or(false)
+}
+
+struct Reply<'a> {
+    current: &'a Current,
+    sms: &'a Inbound<'a>,
+    inbound_id: i64,
+    mainland: bool,
+}
+
+/// Returns the outcome and whether this reply opted the phone out.
 async fn converse(
     tx: &mut PgConnection,
     def: &SurveyDefinition,
-    current: &Current,
-    sms: &Inbound<'_>,
-    inbound_id: i64,
-    mainland: bool,
-) -> sqlx::Result<Outcome> {
-    let state = load_state(tx, current).await?;
+    reply: &Reply<'_>,
+) -> sqlx::Result<(Outcome, bool)> {
+    let (current, sms) = (reply.current, reply.sms);
+    let state = state_of(current);
     let step = conversation::advance(def, &state, sms.body, sms.received_at);
     let outcome = outcome_of(&state, &step);
-    if let Some(answer) = &step.answer {
-        let new = NewAnswer {
-            survey_id: current.id,
-            question_id: &answer.question_id,
-            value: value(&answer.value),
-            raw: sms.body,
-            received_at: sms.received_at,
-            late: step.late,
-            inbound_id,
-        };
+    if let Some(new) = answer_of(current, sms, &step, reply.inbound_id) {
         store::insert_answer(tx, &new).await?;
     }
-    apply_keywords(tx, &step, sms.from).await?;
-    let progress = Progress {
+    let opted_out = apply_keywords(tx, &step, sms.from).await?;
+    store::save(tx, current.id, &progress_of(&step)).await?;
+    let outgoing = outgoing(def, current, sms.from, &step, reply.mainland);
+    messages::insert(tx, &outgoing).await?;
+    publish(tx, current.id, &step.events).await?;
+    Ok((outcome, opted_out))
+}
+
+fn answer_of<'a>(
+    current: &Current,
+    sms: &Inbound<'a>,
+    step: &'a Step,
+    inbound_id: i64,
+) -> Option<NewAnswer<'a>> {
+    step.answer.as_ref().map(|answer| NewAnswer {
+        survey_id: current.id,
+        question_id: &answer.question_id,
+        value: value(&answer.value),
+        raw: sms.body,
+        received_at: sms.received_at,
+        late: step.late,
+        inbound_id,
+    })
+}
+
+fn progress_of(step: &Step) -> Progress<'static> {
+    Progress {
         state: state_name(step.state.status),
         question_index: step.state.question as i32,
         reprompted: step.state.reprompted,
         expires_at: step.state.expires_at,
-    };
-    store::save(tx, current.id, &progress).await?;
+    }
+}
+
+fn outgoing<'a>(
+    def: &'a SurveyDefinition,
+    current: &'a Current,
+    phone: &'a str,
+    step: &Step,
+    mainland: bool,
+) -> Vec<messages::New<'a>> {
     let to = render::Recipient {
         survey_id: Some(current.id),
-        phone: sms.from,
+        phone,
         language: &current.language,
         mainland_china: mainland,
     };
-    let outgoing: Vec<_> = step
-        .send
+    step.send
         .iter()
         .map(|o| render::message(def, *o, &to))
-        .collect();
-    messages::insert(tx, &outgoing).await?;
-    publish(tx, current.id, &step.events).await?;
-    Ok(outcome)
+        .collect()
 }
 
 /// A phone with no survey: only a keyword gets an answer.
@@ -141,12 +196,13 @@ async fn unsolicited(
     def: &SurveyDefinition,
     sms: &Inbound<'_>,
     mainland: bool,
-) -> sqlx::Result<Outcome> {
+) -> sqlx::Result<(Outcome, bool)> {
     let Some(action) = conversation::unsolicited(sms.body) else {
-        return Ok(Outcome::Unsolicited);
+        return Ok((Outcome::Unsolicited, false));
     };
+    let mut opted_out = false;
     if action.opt_out {
-        opt_outs::record(tx, sms.from, "sms").await?;
+        opted_out = opt_outs::record(tx, sms.from, "sms").await?.recorded;
     }
     if action.opt_in {
         opt_outs::remove(tx, sms.from).await?;
@@ -158,51 +214,40 @@ async fn unsolicited(
         mainland_china: mainland,
     };
     messages::insert(tx, &[render::message(def, action.send, &to)]).await?;
-    Ok(Outcome::Keyword)
+    Ok((Outcome::Keyword, opted_out))
 }
 
-/// Whether this transaction recorded the phone's opt-out (for the metric, after commit).
-async fn opted_out(tx: &mut PgConnection, phone: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM opt_outs WHERE customer_phone = $1 AND opted_out_at = now())",
-    )
-    .bind(phone)
-    .fetch_one(tx)
-    .await
-}
-
-async fn apply_keywords(tx: &mut PgConnection, step: &Step, phone: &str) -> sqlx::Result<()> {
+/// Returns whether the phone's opt-out was recorded now (not already on file).
+async fn apply_keywords(tx: &mut PgConnection, step: &Step, phone: &str) -> sqlx::Result<bool> {
+    let mut opted_out = false;
     if step.opt_out {
         // Cancels every other survey in flight and unsent message for the phone; this
         // survey's own state is saved as opted_out right after.
-        opt_outs::record(tx, phone, "sms").await?;
+        opted_out = opt_outs::record(tx, phone, "sms").await?.recorded;
     }
     if step.opt_in {
         opt_outs::remove(tx, phone).await?;
     }
-    Ok(())
+    Ok(opted_out)
 }
 
-async fn load_state(tx: &mut PgConnection, current: &Current) -> sqlx::Result<SurveyState> {
-    let answers = store::answers(tx, current.id)
-        .await?
-        .into_iter()
-        .filter_map(|(question_id, v)| answer_value(&v).map(|value| Answer { question_id, value }))
-        .collect();
+/// The survey as the conversation sees it. Earlier answers are not loaded: no rule reads
+/// them (events build their payload from the database).
+fn state_of(current: &Current) -> SurveyState {
     let status = match current.state.as_str() {
         "completed" => Status::Completed,
         "expired" => Status::Expired,
         "opted_out" => Status::OptedOut,
         _ => Status::Open,
     };
-    Ok(SurveyState {
+    SurveyState {
         status,
         question: current.question_index.max(0) as usize,
         reprompted: current.reprompted,
-        answers,
+        answers: Vec::new(),
         // A survey still `sending` has no deadline yet: it cannot have expired.
         expires_at: current.expires_at.unwrap_or(DateTime::<Utc>::MAX_UTC),
-    })
+    }
 }
 
 /// Writes the step's events to the outbox, with the payload of DESIGN.md §5.
@@ -265,14 +310,5 @@ pub fn value(answer: &AnswerValue) -> Value {
         AnswerValue::YesNo(b) => json!(b),
         AnswerValue::Scale(n) => json!(n),
         AnswerValue::Text(t) => json!(t),
-    }
-}
-
-fn answer_value(v: &Value) -> Option<AnswerValue> {
-    match v {
-        Value::Bool(b) => Some(AnswerValue::YesNo(*b)),
-        Value::Number(n) => n.as_i64().map(|n| AnswerValue::Scale(n as i32)),
-        Value::String(s) => Some(AnswerValue::Text(s.clone())),
-        _ => None,
     }
 }

@@ -1,5 +1,8 @@
 //! SQL of the survey conversation: the phone's current survey, its answers, inbound SMS and
-//! the event outbox. Everything runs in the caller's transaction.
+//! the event outbox. Everything runs in the caller's transaction, except [`turn`]: the
+//! common reply in two statements.
+
+pub mod turn;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -17,13 +20,16 @@ pub struct Current {
     pub reprompted: bool,
     pub expires_at: Option<DateTime<Utc>>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// Moved by every write to the survey: the version [`turn::write`] is guarded by.
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// The survey a reply from `phone` belongs to: the one in flight, else the most recent one
 /// that ended (the reply is late); none if the phone never had a survey that was sent.
 pub async fn current_for(conn: &mut PgConnection, phone: &str) -> sqlx::Result<Option<Current>> {
     sqlx::query_as(
-        "SELECT id, call_id, state, language, question_index, reprompted, expires_at, sent_at
+        "SELECT id, call_id, state, language, question_index, reprompted, expires_at, sent_at,
+                updated_at
            FROM surveys
           WHERE customer_phone = $1 AND state IN ('sending', 'open', 'completed', 'expired', 'opted_out')
           ORDER BY (state IN ('sending', 'open')) DESC, created_at DESC

@@ -2,16 +2,27 @@
 
 use sqlx::PgConnection;
 
+/// What recording an opt-out did.
+#[derive(Debug, Clone, Copy)]
+pub struct OptOut {
+    /// The phone was not opted out before (for the opt-out metric).
+    pub recorded: bool,
+    /// Surveys in flight it cancelled.
+    pub cancelled: u64,
+}
+
 /// Records the opt-out and closes every survey in flight for the phone, cancelling their
-/// unsent messages, in the caller's transaction. Returns the surveys it cancelled.
-pub async fn record(conn: &mut PgConnection, phone: &str, source: &str) -> sqlx::Result<u64> {
-    sqlx::query(
+/// unsent messages, in the caller's transaction.
+pub async fn record(conn: &mut PgConnection, phone: &str, source: &str) -> sqlx::Result<OptOut> {
+    let recorded = sqlx::query(
         "INSERT INTO opt_outs (customer_phone, source) VALUES ($1, $2) ON CONFLICT (customer_phone) DO NOTHING",
     )
     .bind(phone)
     .bind(source)
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected()
+        == 1;
     let cancelled = sqlx::query(
         "UPDATE surveys SET state = 'cancelled', updated_at = now()
           WHERE customer_phone = $1 AND state IN ('scheduled', 'sending', 'open')",
@@ -27,7 +38,10 @@ pub async fn record(conn: &mut PgConnection, phone: &str, source: &str) -> sqlx:
     .bind(phone)
     .execute(&mut *conn)
     .await?;
-    Ok(cancelled)
+    Ok(OptOut {
+        recorded,
+        cancelled,
+    })
 }
 
 /// The phone opted back in (START): surveys may reach it again.
