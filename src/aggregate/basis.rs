@@ -1,12 +1,20 @@
-//! What the score cells are computed with: the day boundary's time zone and which questions
-//! feed which metric. Cells built on another basis are rebuilt, never mixed.
+//! What the score cells are computed with: the day boundary's time zone, which questions
+//! feed which metric, and the tables the aggregation keeps. Cells built on another basis are
+//! rebuilt, never mixed.
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::survey::{Metric, SurveyDefinition};
 
+/// The tables an incremental run relies on. 2: `score_surveys` holds every sent survey's
+/// figures (a basis stored before it has no `model`, read as 1, and is rebuilt once, which
+/// fills the table).
+const MODEL: u32 = 2;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Basis {
+    #[serde(default = "first_model")]
+    pub model: u32,
     /// IANA zone of the local day an answer counts on (`aggregation.timezone`).
     pub timezone: String,
     /// Question ids per metric.
@@ -26,6 +34,7 @@ impl Basis {
                 .collect()
         };
         Self {
+            model: MODEL,
             timezone: timezone.to_owned(),
             csat: ids(Metric::Csat),
             nps: ids(Metric::Nps),
@@ -37,6 +46,10 @@ impl Basis {
     pub fn differs_from(&self, stored: Option<&Basis>) -> Option<String> {
         match stored {
             None => Some("no scores have been built yet".into()),
+            Some(s) if s.model != self.model => Some(format!(
+                "the aggregation's tables changed (model {} to {})",
+                s.model, self.model
+            )),
             Some(s) if s.timezone != self.timezone => Some(format!(
                 "aggregation.timezone changed from {} to {}",
                 s.timezone, self.timezone
@@ -47,12 +60,17 @@ impl Basis {
     }
 }
 
+fn first_model() -> u32 {
+    1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn basis(tz: &str, csat: &str) -> Basis {
         Basis {
+            model: MODEL,
             timezone: tz.into(),
             csat: vec![csat.into()],
             nps: vec!["nps".into()],
@@ -85,5 +103,18 @@ mod tests {
             .differs_from(Some(&basis("Asia/Shanghai", "satisfaction")))
             .expect("a different mapping");
         assert!(why.contains("mapping"), "{why}");
+    }
+
+    #[test]
+    fn cells_built_before_score_surveys_are_rebuilt() {
+        let stored: Basis = serde_json::from_str(
+            r#"{"timezone": "Asia/Shanghai", "csat": ["csat"], "nps": ["nps"], "fcr": ["fcr"]}"#,
+        )
+        .expect("a basis stored before `model`");
+        assert_eq!(stored.model, 1);
+        let why = basis("Asia/Shanghai", "csat")
+            .differs_from(Some(&stored))
+            .expect("an older model rebuilds");
+        assert!(why.contains("model 1 to 2"), "{why}");
     }
 }

@@ -1,8 +1,11 @@
 //! Score aggregation (DESIGN.md §5): on the cron schedule, one replica at a time (an advisory
-//! lock), folding in only the surveys that changed since the last run.
+//! lock), folding in only the surveys that changed since the last run: their rows of
+//! `score_surveys` are recomputed, then their cells of `score_cells` summed again.
 
 mod basis;
 mod cells;
+mod incremental;
+mod rebuild;
 
 use std::{str::FromStr, time::Duration};
 
@@ -151,7 +154,7 @@ impl Aggregator {
         let folded = match &rebuilt {
             Some(why) => {
                 tracing::info!(why = %why, "rebuilding scores");
-                let folded = cells::rebuild(&mut tx, &self.basis).await?;
+                let folded = rebuild::rebuild(&mut tx, &self.basis).await?;
                 sqlx::query(
                     "INSERT INTO score_basis (basis, built_at) VALUES ($1, now())
                      ON CONFLICT (id) DO UPDATE SET basis = EXCLUDED.basis, built_at = now()",
@@ -161,7 +164,7 @@ impl Aggregator {
                 .await?;
                 folded
             }
-            None => cells::fold_changes(&mut tx, &self.basis).await?,
+            None => incremental::fold_changes(&mut tx, &self.basis).await?,
         };
         let recorded = if rebuilt.is_some() {
             Kind::Rebuild

@@ -33,6 +33,14 @@ async fn cells(pool: &PgPool) -> Vec<Value> {
         .unwrap()
 }
 
+/// Every sent survey's counted figures, as the incremental runs keep them.
+async fn survey_rows(pool: &PgPool) -> Vec<Value> {
+    sqlx::query_scalar("SELECT to_jsonb(s) FROM score_surveys s ORDER BY survey_id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
 fn aggregator(app: &TestApp, overrides: &[(&str, &str)]) -> Aggregator {
     let settings = app.names.settings(overrides);
     Aggregator::new(app.pool.clone(), &settings).unwrap()
@@ -60,10 +68,17 @@ async fn incremental_runs_after_each_batch_equal_one_rebuild() {
     assert_eq!((idle.folded.changes, idle.folded.cells), (0, 0), "{idle}");
 
     let incremental = cells(&app.pool).await;
+    let incremental_surveys = survey_rows(&app.pool).await;
     let rebuilt = agg.rebuild().await.unwrap();
     assert!(rebuilt.rebuilt.is_some());
     assert_eq!(incremental.len(), rebuilt.folded.cells as usize);
     assert_eq!(incremental, cells(&app.pool).await, "incremental ≠ rebuild");
+    assert_eq!(
+        incremental_surveys,
+        survey_rows(&app.pool).await,
+        "the per-survey rows the incremental runs kept ≠ a rebuild's"
+    );
+    assert_eq!(incremental_surveys.len(), rebuilt.folded.surveys as usize);
 
     // And both equal the counts made here from the model, cell by cell.
     let expected = model.expected();
@@ -413,4 +428,39 @@ async fn an_answer_off_its_scale_is_ignored_and_does_not_stop_aggregation() {
     for column in ["csat_n", "nps_n", "fcr_n"] {
         assert_eq!(cell[column], 0, "{column}: {cell}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cells_built_before_the_per_survey_table_are_rebuilt_once() {
+    let app = TestApp::spawn_with(&MANUAL).await;
+    let agg = aggregator(&app, &[]);
+    let model = Model::month(120, november(1), 2, 13);
+    model.apply(&app.pool, 0).await;
+    agg.run_now().await.unwrap();
+    let built = cells(&app.pool).await;
+    // As a database aggregated before migration 0006 is: a basis without `model`, cells
+    // current, score_surveys empty, changes pending.
+    sqlx::query("UPDATE score_basis SET basis = basis - 'model'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("TRUNCATE score_surveys")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    model.apply(&app.pool, 1).await;
+
+    let run = agg.run_now().await.unwrap();
+    let why = run.rebuilt.expect("cells of the older model are rebuilt");
+    assert!(why.contains("model"), "{why}");
+    assert_ne!(built, cells(&app.pool).await, "stage 1 is counted");
+    assert_eq!(
+        survey_rows(&app.pool).await.len(),
+        model
+            .expected()
+            .values()
+            .map(|t| t.sent as usize)
+            .sum::<usize>()
+    );
+    assert_eq!(agg.run_now().await.unwrap().rebuilt, None, "rebuilt once");
 }

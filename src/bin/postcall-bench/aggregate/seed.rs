@@ -6,6 +6,9 @@
 //! answers from it: bulk for the history, step by step for a new batch, whose messages move
 //! through `pending → queued → delivered` with UPDATEs so that postcall's triggers log them
 //! exactly as they log production traffic.
+//!
+//! Seeding 10 M answers takes minutes, so the database is kept between invocations: a row in
+//! `bench.seeded` records what it was seeded with, written only once the seed completed.
 
 use std::time::Instant;
 
@@ -555,4 +558,58 @@ pub async fn batch(pool: &PgPool, s: &Survey, first: i64, answers: i64) -> anyho
     t.run("closing surveys", sqlx::query(CLOSE_SURVEYS), conn)
         .await?;
     Ok(last + 1)
+}
+
+/// Bumped when the generator changes what it writes: a kept database from an older
+/// generator is seeded again.
+const GENERATOR: i32 = 1;
+
+/// What a kept database holds, from `bench.seeded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seeded {
+    /// Answers asked for at seeding (`--size`); batches since then add to the stored count.
+    pub answers: i64,
+    /// The next free call index: batches append after it.
+    pub next: i64,
+}
+
+/// The record of a completed seed, if this database has one from this generator.
+pub async fn seeded(pool: &PgPool) -> anyhow::Result<Option<Seeded>> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('bench.seeded') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    if !exists {
+        return Ok(None);
+    }
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT answers, next_call FROM bench.seeded WHERE generator = $1")
+            .bind(GENERATOR)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(answers, next)| Seeded { answers, next }))
+}
+
+/// Records a completed seed (the last step of seeding, so an interrupted one is redone).
+pub async fn mark_seeded(pool: &PgPool, seeded: Seeded) -> anyhow::Result<()> {
+    pool.execute(
+        "CREATE TABLE bench.seeded (answers bigint NOT NULL, next_call bigint NOT NULL,
+                                    generator int NOT NULL, seeded_at timestamptz NOT NULL)",
+    )
+    .await?;
+    sqlx::query("INSERT INTO bench.seeded VALUES ($1, $2, $3, now())")
+        .bind(seeded.answers)
+        .bind(seeded.next)
+        .bind(GENERATOR)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Moves the next free call index on after a batch, so the next invocation appends.
+pub async fn advance(pool: &PgPool, next: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE bench.seeded SET next_call = $1")
+        .bind(next)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
