@@ -93,11 +93,98 @@ struct Wire {
     customer_timezone: Option<String>,
 }
 
-/// Parses a message body into a JSON value and then into an event.
+/// Parses a message body into an event.
+///
+/// Ingest runs this on every delivery, so a plain body is decoded straight into the wire
+/// struct, without building a `serde_json::Value` tree first. serde_json skips unknown
+/// fields more leniently than it builds a `Value` (no depth limit, no number range, escapes
+/// unchecked), and the derive refuses duplicate keys that a `Value` accepts (last one
+/// wins); so the fast path is taken only when [`plain`] vouches for the body, and anything
+/// else goes the `Value` way, [`from_json`]. Every verdict and every poison reason is the
+/// `Value` route's.
 pub fn parse(body: &[u8]) -> Result<CallCompleted, PoisonReason> {
+    if let Some(nul) = plain(body)
+        && let Ok(wire) = serde_json::from_slice::<Wire>(body)
+    {
+        return if nul {
+            Err(nul_poison())
+        } else {
+            validate(wire)
+        };
+    }
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| PoisonReason(format!("invalid event JSON: {e}")))?;
     from_json(&value)
+}
+
+/// Whether a body that serde_json's derive accepts would also make a `Value`, and whether
+/// it holds a NUL (`Some(true)`). `None` — "take the slow path" — for anything unusual: a
+/// string escape other than the simple ones or a `\u` outside the BMP's non-surrogates, a
+/// raw control character in a string, a number with an exponent or over 300 characters
+/// (it might not fit an f64), nesting deeper than 100 (a `Value` stops at 128), or bytes
+/// that are not UTF-8. Events as publishers send them pass.
+fn plain(body: &[u8]) -> Option<bool> {
+    std::str::from_utf8(body).ok()?;
+    let mut nul = false;
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    match *body.get(i)? {
+                        b'"' => break,
+                        b'\\' => match *body.get(i + 1)? {
+                            b'u' => {
+                                let hex = body.get(i + 2..i + 6)?;
+                                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                    return None;
+                                }
+                                let code =
+                                    u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                                if (0xD800..=0xDFFF).contains(&code) {
+                                    return None;
+                                }
+                                nul |= code == 0;
+                                i += 6;
+                            }
+                            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                            _ => return None,
+                        },
+                        0x00..=0x1f => return None,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > 100 {
+                    return None;
+                }
+                i += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < body.len()
+                    && matches!(body[i], b'-' | b'+' | b'.' | b'0'..=b'9' | b'e' | b'E')
+                {
+                    i += 1;
+                }
+                let number = &body[start..i];
+                if number.len() > 300 || number.iter().any(|b| matches!(b, b'e' | b'E')) {
+                    return None;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Some(nul)
 }
 
 /// Validates an already-parsed body. The body is stored as it came, so a NUL character
@@ -105,12 +192,18 @@ pub fn parse(body: &[u8]) -> Result<CallCompleted, PoisonReason> {
 /// than a batch insert that fails forever.
 pub fn from_json(value: &serde_json::Value) -> Result<CallCompleted, PoisonReason> {
     if contains_nul(value) {
-        return Err(PoisonReason(
-            "event contains a NUL character (\\u0000), which cannot be stored".into(),
-        ));
+        return Err(nul_poison());
     }
     let wire =
         Wire::deserialize(value).map_err(|e| PoisonReason(format!("invalid event JSON: {e}")))?;
+    validate(wire)
+}
+
+fn nul_poison() -> PoisonReason {
+    PoisonReason("event contains a NUL character (\\u0000), which cannot be stored".into())
+}
+
+fn validate(wire: Wire) -> Result<CallCompleted, PoisonReason> {
     let poison = |field: &str, why: String| PoisonReason(format!("`{field}`: {why}"));
 
     let event_id = wire
@@ -359,6 +452,58 @@ mod tests {
         let err =
             parse_value(&with("answered_at", json!("2026-11-24T10:06:00+08:00"))).unwrap_err();
         assert!(err.0.contains("`answered_at`"), "{err}");
+    }
+
+    /// The route `parse` took before its fast path: a `Value` first, always.
+    fn through_value(body: &[u8]) -> Result<CallCompleted, PoisonReason> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| PoisonReason(format!("invalid event JSON: {e}")))?;
+        from_json(&value)
+    }
+
+    #[test]
+    fn the_fast_path_decides_exactly_as_the_value_route() {
+        let plain = serde_json::to_string(&valid()).unwrap();
+        let field = |extra: &str| plain.replacen('{', &format!("{{{extra},"), 1);
+        let deep = format!("{}1{}", "[".repeat(130), "]".repeat(130));
+        let bodies: Vec<String> = vec![
+            plain.clone(),
+            field(r#""n": 1e400"#),
+            field(r#""n": -1.5e3"#),
+            field(&format!(r#""n": {}"#, "9".repeat(400))),
+            field(r#""n": 12345678901234567890123"#),
+            field(&format!(r#""deep": {deep}"#)),
+            field(r#""s": "\x""#),
+            field(r#""s": "\ud800""#),
+            field(r#""s": "\ud83d\ude00 ok""#),
+            field(r#""s": "\u0000""#),
+            field(r#""s": "\\u0000""#),
+            field(r#""s": "tab\there \"quoted\" \u4e2d""#),
+            field("\"s\": \"raw\u{1}control\""),
+            field(r#""call_id": "first-of-two""#),
+            field(r#""\u0000key": true"#),
+            field(r#""answered_at": null, "language": null"#),
+            plain.replace("call-0001", r"call\u002d0001"),
+            plain.replace("+8613800138000", r"+86138\u00300138000"),
+            plain.replace("\"completed\"", "\"Completed\""),
+            plain.replace("\"call-0001\"", "42"),
+            format!("{plain} trailing"),
+            format!("  {plain}\n"),
+            plain[..plain.len() - 1].to_owned(),
+        ];
+        for body in &bodies {
+            assert_eq!(
+                parse(body.as_bytes()),
+                through_value(body.as_bytes()),
+                "{body}"
+            );
+        }
+        assert!(parse(plain.as_bytes()).is_ok());
+        let mut invalid_utf8 = field(r#""s": "XY""#).into_bytes();
+        let at = invalid_utf8.iter().position(|&b| b == b'X').unwrap();
+        invalid_utf8[at] = 0xff;
+        assert_eq!(parse(&invalid_utf8), through_value(&invalid_utf8));
+        assert!(parse(&invalid_utf8).is_err());
     }
 
     #[test]

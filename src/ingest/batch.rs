@@ -27,13 +27,20 @@ impl Batch {
         self.valid.len() + self.poison.len()
     }
 
-    fn push(&mut self, delivery: Delivery) {
+    /// Parsed once, into the event; the body is kept as the bytes that came, for the jsonb
+    /// column (no `Value` tree, no re-encoding).
+    fn push(&mut self, mut delivery: Delivery) {
         self.last_tag = self.last_tag.max(delivery.delivery_tag);
-        let parsed = serde_json::from_slice::<serde_json::Value>(&delivery.data)
-            .map_err(|e| event::PoisonReason(format!("invalid event JSON: {e}")))
-            .and_then(|body| event::from_json(&body).map(|event| Valid { event, body }));
-        match parsed {
-            Ok(valid) => self.valid.push(valid),
+        match event::parse(&delivery.data) {
+            Ok(event) => match String::from_utf8(std::mem::take(&mut delivery.data)) {
+                Ok(body) => self.valid.push(Valid { event, body }),
+                // Unreachable: serde_json accepts UTF-8 only. Kept whole for the dead letters.
+                Err(e) => {
+                    delivery.data = e.into_bytes();
+                    let reason = "invalid event JSON: not UTF-8".to_owned();
+                    self.poison.push((delivery, reason));
+                }
+            },
             Err(reason) => self.poison.push((delivery, reason.0)),
         }
     }

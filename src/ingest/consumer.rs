@@ -1,9 +1,13 @@
 //! One ingest session: a connection, the topology, a consumer, and the pipeline that turns
 //! batches of deliveries into committed rows and then acks them.
 
-use std::time::Duration;
+use std::{
+    collections::{HashSet, VecDeque},
+    time::Duration,
+};
 
 use anyhow::Context;
+use futures_util::{StreamExt, stream::FuturesOrdered};
 use lapin::{
     Channel,
     options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions},
@@ -78,6 +82,18 @@ pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
     result
 }
 
+/// Batches that may commit at once. Two keep PostgreSQL busy while the other batch's
+/// round trips and the acks travel; more only queue behind each other in PostgreSQL.
+const IN_FLIGHT: usize = 2;
+
+/// Commits batches up to [`IN_FLIGHT`] at a time, each on its own pooled connection, and
+/// acks them strictly in delivery order, each only once it and every batch before it have
+/// committed (an ack-multiple covers everything before its tag).
+///
+/// A batch sharing a phone or a call_id with one still in flight waits until nothing is in
+/// flight: its eligibility (the phone's open survey, frequency cap) must see the earlier
+/// batch committed, exactly as one-at-a-time commits would, and two transactions never wait
+/// on each other's rows. Batches of different phones cannot affect each other's decisions.
 async fn commit_all(
     ingest: &Ingest,
     mut batches: mpsc::Receiver<Batch>,
@@ -89,38 +105,96 @@ async fn commit_all(
         default_language: &ingest.settings.eligibility.default_language,
     };
     let mut summary = Summary::default();
-    while let Some(batch) = batches.recv().await {
-        // The unit of work is a batch: its calls' ids are in the rows it commits.
-        let span = tracing::info_span!(
-            "batch",
-            events = batch.valid.len() + batch.poison.len(),
-            last_tag = batch.last_tag
-        );
-        commit_one(ingest, &batch, &rules, consume, publish, &mut summary)
-            .instrument(span)
-            .await?;
+    let mut in_flight = FuturesOrdered::new();
+    let mut keys_in_flight: VecDeque<HashSet<String>> = VecDeque::new();
+    let mut held: Option<(Batch, HashSet<String>)> = None;
+    let mut open = true;
+    loop {
+        if let Some((_, keys)) = &held
+            && (in_flight.is_empty() || !keys_in_flight.iter().any(|k| !k.is_disjoint(keys)))
+        {
+            let (batch, keys) = held.take().expect("checked above");
+            keys_in_flight.push_back(keys);
+            in_flight.push_back(commit_one(ingest, batch, &rules, publish));
+        }
+        if !open && held.is_none() && in_flight.is_empty() {
+            return Ok(());
+        }
+        tokio::select! {
+            done = in_flight.next(), if !in_flight.is_empty() => {
+                let (batch, outcome) = done.expect("not empty");
+                keys_in_flight.pop_front();
+                let outcome = outcome?;
+                acked(consume, &batch, outcome, &mut summary).await?;
+            }
+            next = batches.recv(), if open && held.is_none() && in_flight.len() < IN_FLIGHT => {
+                match next {
+                    Some(batch) => {
+                        let keys = keys_of(&batch);
+                        held = Some((batch, keys));
+                    }
+                    None => open = false,
+                }
+            }
+        }
     }
-    Ok(())
 }
 
-/// Dead-letters a batch's poison, commits its valid events, then acks all of it at once.
+/// The phones and call_ids of a batch's valid events: what two batches must not share to
+/// commit at once.
+fn keys_of(batch: &Batch) -> HashSet<String> {
+    batch
+        .valid
+        .iter()
+        .flat_map(|v| {
+            [
+                format!("p{}", v.event.customer_phone.as_e164()),
+                format!("c{}", v.event.call_id),
+            ]
+        })
+        .collect()
+}
+
+/// Dead-letters a batch's poison and commits its valid events; the ack is the caller's.
 async fn commit_one(
     ingest: &Ingest,
-    batch: &Batch,
+    batch: Batch,
     rules: &Rules<'_>,
-    consume: &Channel,
     publish: &Channel,
+) -> (Batch, anyhow::Result<Option<record::Outcome>>) {
+    // The unit of work is a batch: its calls' ids are in the rows it commits.
+    let span = tracing::info_span!(
+        "batch",
+        events = batch.valid.len() + batch.poison.len(),
+        last_tag = batch.last_tag
+    );
+    let result = async {
+        dead_letter_all(ingest, publish, &batch).await?;
+        if batch.valid.is_empty() {
+            return Ok(None);
+        }
+        let outcome = record_until_committed(ingest, &batch, rules).await?;
+        tracing::debug!(?outcome, events = batch.valid.len(), "batch committed");
+        Ok(Some(outcome))
+    }
+    .instrument(span)
+    .await;
+    (batch, result)
+}
+
+/// Acks a committed batch (and, by ack-multiple, every delivery before it).
+async fn acked(
+    consume: &Channel,
+    batch: &Batch,
+    outcome: Option<record::Outcome>,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    dead_letter_all(ingest, publish, batch).await?;
     summary.poison += batch.poison.len();
-    if !batch.valid.is_empty() {
-        let outcome = record_until_committed(ingest, batch, rules).await?;
+    if let Some(outcome) = outcome {
         for (reason, n) in &outcome.by_reason {
             metrics::decision(reason, *n);
         }
         metrics::duplicates(outcome.duplicates);
-        tracing::debug!(?outcome, events = batch.valid.len(), "batch committed");
         summary.totals.add(&outcome);
     }
     summary.log_every(Duration::from_secs(10));

@@ -1,10 +1,10 @@
-//! SQL of the `calls`, `surveys` and `opt_outs` tables as ingest uses them: one round trip
-//! per statement for a whole batch (`UNNEST` of column arrays), never one per event.
+//! SQL of the `calls`, `surveys` and `opt_outs` tables as ingest uses them: two round trips
+//! per batch (read the phones' history, write everything), never one per event.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, types::Json};
+use sqlx::PgConnection;
 
 use crate::domain::{
     eligibility::{Decision, History},
@@ -46,17 +46,21 @@ pub async fn histories(
 /// One event with the decision taken for it, ready to be written.
 pub struct Decided<'a> {
     pub event: &'a CallCompleted,
-    pub body: &'a serde_json::Value,
+    /// The body as received: valid JSON, stored as jsonb.
+    pub body: &'a str,
     pub decision: Decision,
     pub language: &'a str,
 }
 
-/// Inserts the calls that are not yet known and returns the call_ids actually inserted;
-/// a call_id already present (a redelivery, a republish) is left exactly as it was.
-pub async fn insert_calls(
+/// Writes a batch in one statement (`postcall_record_calls`, migration 8): inserts the calls
+/// not yet known and schedules the surveys of those decided `Schedule`. Returns each call
+/// actually inserted with the decision recorded for it: as decided, or `open_survey` where
+/// the phone's single in-flight slot went to another replica's concurrent batch. A call_id
+/// already present (a redelivery, a republish) is left exactly as it was and not returned.
+pub async fn record(
     conn: &mut PgConnection,
     batch: &[Decided<'_>],
-) -> sqlx::Result<HashSet<String>> {
+) -> sqlx::Result<Vec<(String, String)>> {
     let call_ids: Vec<&str> = column(batch, |d| d.event.call_id.as_str());
     let event_ids = column(batch, |d| d.event.event_id);
     let phones: Vec<&str> = column(batch, |d| d.event.customer_phone.as_e164());
@@ -71,19 +75,27 @@ pub async fn insert_calls(
     let waits = column(batch, |d| d.event.wait().map(seconds));
     let talks = column(batch, |d| seconds(d.event.talk()));
     let decisions: Vec<&str> = column(batch, |d| d.decision.reason().as_str());
-    let bodies = column(batch, |d| Json(d.body));
+    let bodies: Vec<&str> = column(batch, |d| d.body);
+    fn scheduled<'a>(d: &Decided<'a>) -> Option<(&'a str, &'static str, DateTime<Utc>)> {
+        match &d.decision {
+            Decision::Schedule { send_at, timezone } => {
+                Some((d.language, timezone.name(), *send_at))
+            }
+            Decision::Skip(_) => None,
+        }
+    }
+    let survey_languages: Vec<Option<&str>> = column(batch, |d| scheduled(d).map(|s| s.0));
+    let survey_zones: Vec<Option<&str>> = column(batch, |d| scheduled(d).map(|s| s.1));
+    let send_ats: Vec<Option<DateTime<Utc>>> = column(batch, |d| scheduled(d).map(|s| s.2));
 
-    let inserted: Vec<String> = sqlx::query_scalar(
+    sqlx::query_as(
         r#"
-        INSERT INTO calls (call_id, event_id, customer_phone, agent_id, queue, started_at,
-                           answered_at, ended_at, disposition, language, customer_timezone,
-                           wait_seconds, talk_seconds, decision, event)
-        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[],
-                             $6::timestamptz[], $7::timestamptz[], $8::timestamptz[],
-                             $9::text[], $10::text[], $11::text[], $12::float8[],
-                             $13::float8[], $14::text[], $15::jsonb[])
-        ON CONFLICT (call_id) DO NOTHING
-        RETURNING call_id
+        SELECT recorded_call_id, recorded_decision
+          FROM postcall_record_calls($1::text[], $2::uuid[], $3::text[], $4::text[],
+                 $5::text[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[],
+                 $9::text[], $10::text[], $11::text[], $12::float8[], $13::float8[],
+                 $14::text[], $15::text[]::jsonb[], $16::text[], $17::text[],
+                 $18::timestamptz[])
         "#,
     )
     .bind(call_ids)
@@ -101,67 +113,11 @@ pub async fn insert_calls(
     .bind(talks)
     .bind(decisions)
     .bind(bodies)
-    .fetch_all(conn)
-    .await?;
-    Ok(inserted.into_iter().collect())
-}
-
-/// Schedules the surveys; returns the call_ids whose survey lost the race for the phone's
-/// single in-flight slot to another replica's concurrent batch.
-pub async fn insert_surveys(
-    conn: &mut PgConnection,
-    scheduled: &[&Decided<'_>],
-) -> sqlx::Result<Vec<String>> {
-    let mut call_ids = Vec::with_capacity(scheduled.len());
-    let mut phones = Vec::with_capacity(scheduled.len());
-    let mut languages = Vec::with_capacity(scheduled.len());
-    let mut zones = Vec::with_capacity(scheduled.len());
-    let mut send_ats = Vec::with_capacity(scheduled.len());
-    for d in scheduled {
-        if let Decision::Schedule { send_at, timezone } = &d.decision {
-            call_ids.push(d.event.call_id.as_str());
-            phones.push(d.event.customer_phone.as_e164());
-            languages.push(d.language);
-            zones.push(timezone.name());
-            send_ats.push(*send_at);
-        }
-    }
-    let inserted: HashSet<String> = sqlx::query_scalar(
-        r#"
-        INSERT INTO surveys (call_id, customer_phone, language, timezone, send_at)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-        ON CONFLICT (customer_phone) WHERE state IN ('scheduled', 'sending', 'open') DO NOTHING
-        RETURNING call_id
-        "#,
-    )
-    .bind(&call_ids)
-    .bind(phones)
-    .bind(languages)
-    .bind(zones)
+    .bind(survey_languages)
+    .bind(survey_zones)
     .bind(send_ats)
     .fetch_all(conn)
-    .await?
-    .into_iter()
-    .collect();
-    Ok(call_ids
-        .into_iter()
-        .filter(|id| !inserted.contains(*id))
-        .map(str::to_owned)
-        .collect())
-}
-
-/// Re-records calls whose survey could not be scheduled after all.
-pub async fn set_decision(
-    conn: &mut PgConnection,
-    call_ids: &[String],
-    reason: &str,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE calls SET decision = $2 WHERE call_id = ANY($1)")
-        .bind(call_ids)
-        .bind(reason)
-        .execute(conn)
-        .await?;
-    Ok(())
+    .await
 }
 
 fn column<'b, 'a: 'b, T>(batch: &'b [Decided<'a>], f: impl Fn(&'b Decided<'a>) -> T) -> Vec<T> {

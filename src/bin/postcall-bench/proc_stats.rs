@@ -107,6 +107,10 @@ impl Window {
         }
     }
 
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
     /// Items per second over the window, with the CPU used meanwhile.
     pub fn finish(self, items: usize) -> Rate {
         let elapsed = self.started.elapsed();
