@@ -39,20 +39,25 @@ fn sent_body(provider: &Provider, n: usize) -> String {
 }
 
 async fn sms_reply(app: &TestApp, id: &str, text: &str) -> u16 {
+    sms_reply_as(app, &format!("msg_{id}"), id, text).await
+}
+
+/// A reply in a webhook delivery of its own: a provider retrying a message may re-send it
+/// under a new webhook id, past the replay check, straight to the conversation.
+async fn sms_reply_as(app: &TestApp, webhook_id: &str, id: &str, text: &str) -> u16 {
     let body = json!({"type": "message.received", "data": {
         "provider_message_id": id, "from": PHONE, "to": "+8610690000", "body": text,
         "received_at": chrono::Utc::now().to_rfc3339()}})
     .to_string();
     let secret = standard_webhooks::Secret::parse(WEBHOOK_SECRET).unwrap();
     let now = chrono::Utc::now().timestamp();
-    let webhook_id = format!("msg_{id}");
     reqwest::Client::new()
         .post(format!("{}/webhooks/sms", app.http))
-        .header("webhook-id", &webhook_id)
+        .header("webhook-id", webhook_id)
         .header("webhook-timestamp", now.to_string())
         .header(
             "webhook-signature",
-            standard_webhooks::sign(&secret, &webhook_id, now, body.as_bytes()),
+            standard_webhooks::sign(&secret, webhook_id, now, body.as_bytes()),
         )
         .body(body)
         .send()
@@ -183,6 +188,48 @@ async fn webhook_provider_end_to_end_with_a_detractor_and_a_gibberish_reply() {
     assert_eq!(agent["nps"]["detractors"], 1);
     assert_eq!(agent["nps"]["score"], -100.0);
     assert_eq!(agent["fcr"]["yes"], 1);
+}
+
+/// Replies are decided without a lock and written only if the survey is still as read:
+/// racing replies must each count once and move the survey one question each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_replies_count_once_each_and_move_the_survey_in_turn() {
+    let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
+    let app = start(webhook_env(&provider.uri())).await;
+    app.publish(&event("conv-race", PHONE, minutes_ago(1)))
+        .await;
+    assert_eq!(provider.wait_for(1).await, 1);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+
+    // The same message five times at once, each in a delivery of its own.
+    let copies = (0..5).map(|n| {
+        let app = &app;
+        async move { sms_reply_as(app, &format!("msg_copy{n}"), "in-same", "1").await }
+    });
+    let statuses = futures_util::future::join_all(copies).await;
+    assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
+    assert_eq!(app.count("SELECT count(*) FROM inbound_messages").await, 1);
+    assert_eq!(
+        answers(&app).await,
+        vec![("resolved".to_owned(), json!(true), false)]
+    );
+
+    // Two different replies at once: each a valid answer to question 2 or 3, whichever
+    // order they are taken in, so both must count, one question each.
+    let (a, b) = tokio::join!(sms_reply(&app, "in-x", "4"), sms_reply(&app, "in-y", "5"));
+    assert_eq!((a, b), (204, 204));
+    let recorded: Vec<String> = answers(&app).await.into_iter().map(|a| a.0).collect();
+    assert_eq!(recorded, ["resolved", "satisfaction", "recommend"]);
+    assert_eq!(
+        app.count("SELECT count(*) FROM surveys WHERE state = 'open' AND question_index = 3")
+            .await,
+        1
+    );
+    // Question 1, then one next question per answer.
+    assert_eq!(provider.wait_for(4).await, 4);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(provider.count(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

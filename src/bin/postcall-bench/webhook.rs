@@ -1,7 +1,0 @@
-//! The `webhook` stage (being built: see issue 7).
-
-use crate::{Args, report::Line};
-
-pub async fn run(_args: &Args) -> anyhow::Result<Line> {
-    anyhow::bail!("the webhook stage is not built yet")
-}
