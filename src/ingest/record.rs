@@ -69,9 +69,9 @@ pub async fn record(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut histories = calls::histories(&mut *conn, &phones).await?;
+    let mut histories = calls::histories(&mut conn, &phones).await?;
     let decided = decide_all(batch, &mut histories, rules, now);
-    let recorded = calls::record(&mut *conn, &decided).await?;
+    let recorded = calls::record(&mut conn, &decided).await?;
     Ok(outcome(batch.len(), &recorded))
 }
 
