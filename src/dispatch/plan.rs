@@ -48,6 +48,26 @@ pub fn gate(situation: &Situation<'_>, now: DateTime<Utc>) -> Gate {
     Gate::Send
 }
 
+/// What the claim read about opt-outs and the survey is trusted for this long; a message
+/// that waited longer for the rate limit is re-read before it goes. The fault suite counts
+/// an SMS more than a second after an opt-out's commit as a violation.
+pub const FRESH_FOR: Duration = Duration::from_millis(500);
+
+/// How long a claimed message should wait for the rate limit at most: claims run this far
+/// ahead of the limit and no further, so that re-reads before sending stay rare.
+const CLAIM_AHEAD: Duration = Duration::from_millis(250);
+
+pub fn is_stale(waited: Duration) -> bool {
+    waited > FRESH_FOR
+}
+
+/// How many claimed messages may wait for the rate limit at once: what it lets through in
+/// `CLAIM_AHEAD`, at least one, at most `capacity` (every message in flight).
+pub fn claim_ahead(messages_per_second: u32, capacity: usize) -> usize {
+    let per_window = (f64::from(messages_per_second) * CLAIM_AHEAD.as_secs_f64()).ceil();
+    (per_window as usize).clamp(1, capacity.max(1))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     pub base: Duration,

@@ -1,13 +1,20 @@
-//! One claimed message: check, wait for the rate limit, check again with fresh state, send,
-//! record.
+//! One claimed message: check, wait for the rate limit, check again with fresh state if
+//! the wait was long, send; an accepted send goes to the recorder, any other outcome is
+//! recorded here.
 
-use std::time::Duration;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use chrono::Utc;
+use tokio::sync::mpsc;
 
 use super::{
     Dispatcher,
+    claim::Ticket,
     plan::{self, Gate, Record, Situation},
+    record::Sent,
 };
 use crate::{
     domain::{
@@ -19,10 +26,17 @@ use crate::{
     store::messages::{self, Claimed, Lease},
 };
 
-impl<P: SmsProvider> Dispatcher<P> {
+impl<P: SmsProvider + 'static> Dispatcher<P> {
+    /// `read_at`: when the claim read the opt-out and the survey's state.
     #[tracing::instrument(name = "send", skip_all, fields(
         call_id = m.call_id.as_deref().unwrap_or("-"), message = %m.id, attempt = m.attempts))]
-    pub(super) async fn send_one(&self, mut m: Claimed) {
+    pub(super) async fn send_one(
+        self: Arc<Self>,
+        mut m: Claimed,
+        read_at: Instant,
+        mut ticket: Ticket,
+        recorder: mpsc::UnboundedSender<Sent>,
+    ) {
         let lease = Lease {
             id: m.id,
             replica: &self.replica,
@@ -37,23 +51,26 @@ impl<P: SmsProvider> Dispatcher<P> {
             Err(_) => vec![self.policy.default_timezone],
         };
         // Checked first with what the claim read. A message that may go then waits for the
-        // rate limit, which under a backlog takes seconds: long enough for an opt-out, a
-        // closed survey or the start of quiet hours. So it is checked again, with what the
-        // database says now, just before it goes.
+        // rate limit, which under a backlog can take long enough for an opt-out, a closed
+        // survey or the start of quiet hours. Quiet hours are judged by the clock just before
+        // it goes; the rest is read again from the database if the wait made it stale.
         if self.gate(&m, &zones) == Gate::Send {
             if !self.wait_for_rate(&m, &lease).await {
                 return;
             }
-            match messages::recheck(&self.pool, m.id).await {
-                Ok(now) => {
-                    m.opted_out = now.opted_out;
-                    m.survey_state = now.survey_state;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not re-check before sending; handed back");
-                    self.write(|| messages::release(&self.pool, &lease, Utc::now()))
-                        .await;
-                    return;
+            ticket.ahead = None;
+            if plan::is_stale(read_at.elapsed()) {
+                match messages::recheck(&self.pool, m.id).await {
+                    Ok(now) => {
+                        m.opted_out = now.opted_out;
+                        m.survey_state = now.survey_state;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not re-check before sending; handed back");
+                        self.write(|| messages::release(&self.pool, &lease, Utc::now()))
+                            .await;
+                        return;
+                    }
                 }
             }
         }
@@ -72,7 +89,7 @@ impl<P: SmsProvider> Dispatcher<P> {
                 self.write(|| messages::release(&self.pool, &lease, until))
                     .await;
             }
-            Gate::Send => self.send_now(&m, &lease).await,
+            Gate::Send => self.send_now(&m, &lease, ticket, &recorder).await,
         }
     }
 
@@ -99,7 +116,13 @@ impl<P: SmsProvider> Dispatcher<P> {
         }
     }
 
-    async fn send_now(&self, m: &Claimed, lease: &Lease<'_>) {
+    async fn send_now(
+        &self,
+        m: &Claimed,
+        lease: &Lease<'_>,
+        ticket: Ticket,
+        recorder: &mpsc::UnboundedSender<Sent>,
+    ) {
         let outbound = Outbound {
             id: m.id,
             to: &m.to_phone,
@@ -117,17 +140,16 @@ impl<P: SmsProvider> Dispatcher<P> {
                 metrics::segments(self.provider.name(), m.segments.max(1) as u32);
                 tracing::info!(to = %phone::mask(&m.to_phone), provider = self.provider.name(),
                     provider_message_id, status = status.as_str(), segments = m.segments, "SMS accepted");
-                self.write(|| {
-                    messages::accepted(
-                        &self.pool,
-                        lease,
-                        self.provider.name(),
-                        &provider_message_id,
-                        status.as_str(),
-                        self.expire_after,
-                    )
-                })
-                .await;
+                // The recorder outlives every send task, so this cannot fail while one runs.
+                let _ = recorder.send(Sent {
+                    send: messages::Accepted {
+                        id: m.id,
+                        attempts: lease.attempts,
+                        provider_message_id,
+                        status: status.as_str(),
+                    },
+                    slot: ticket.slot,
+                });
             }
             Record::RetryAt { at, code, message } => {
                 metrics::sms(self.provider.name(), "retry");

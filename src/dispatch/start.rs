@@ -1,5 +1,11 @@
-//! Due surveys become their first SMS: locked, re-checked (opt-out, quiet hours), and
-//! queued in the outbox in one transaction.
+//! One claim: due messages first (retries, follow-ups, confirmations: conversations under
+//! way), then due surveys, which become their first SMS: locked, checked (opt-out, quiet
+//! hours), and their first question stored in the outbox already claimed by this replica,
+//! all in one transaction. A first question goes out at once, so it skips the outbox's
+//! queue: a statement and a row version fewer per survey than queueing it and claiming it
+//! back.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -10,27 +16,58 @@ use crate::{
     domain::{
         eligibility::Policy, phone::PhoneNumber, segments, survey::SurveyDefinition, timezone,
     },
-    store::{messages, surveys},
+    store::{
+        messages::{self, Claimed},
+        surveys,
+    },
 };
 
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Started {
-    pub queued: usize,
+    /// Messages claimed for sending, under this replica's lease: queued ones, then first
+    /// questions.
+    pub claimed: Vec<Claimed>,
+    /// Due surveys deferred (quiet hours) or cancelled (opted out, unusable phone).
     pub deferred: usize,
     pub cancelled: usize,
 }
 
-pub async fn start_due(
+impl Started {
+    /// Messages and surveys dealt with, whichever way.
+    pub fn handled(&self) -> usize {
+        self.claimed.len() + self.deferred + self.cancelled
+    }
+}
+
+/// Who claims the first questions, and for how long.
+pub struct Claimant<'a> {
+    pub replica: &'a str,
+    pub lease: Duration,
+}
+
+/// Claims up to `limit` messages: queued ones first, then due surveys' first questions.
+pub async fn claim_due(
     pool: &PgPool,
     survey: &SurveyDefinition,
     policy: &Policy,
     limit: i64,
     now: DateTime<Utc>,
+    claimant: &Claimant<'_>,
 ) -> sqlx::Result<Started> {
-    let mut tx = pool.begin().await?;
-    let due = surveys::lock_due(&mut tx, limit).await?;
+    let mut tx = messages::begin_claim(pool).await?;
+    let mut claimed = messages::claim(&mut tx, limit, claimant.lease, claimant.replica).await?;
+    let room = limit - claimed.len() as i64;
+    let due = if room > 0 {
+        surveys::lock_due(&mut tx, room).await?
+    } else {
+        vec![]
+    };
     if due.is_empty() {
-        return Ok(Started::default());
+        tx.commit().await?;
+        return Ok(Started {
+            claimed,
+            ..Started::default()
+        });
     }
     let (mut queue, mut cancel, mut defer_ids, mut defer_until) = (vec![], vec![], vec![], vec![]);
     for d in &due {
@@ -51,7 +88,11 @@ pub async fn start_due(
             zones: &zones,
         };
         match plan::gate(&situation, now) {
-            Gate::Send => queue.push(first_question(survey, d, &phone)),
+            Gate::Send => {
+                let message = first_question(survey, d, &phone);
+                claimed.push(as_claimed(&message, d));
+                queue.push(message);
+            }
             Gate::Defer(until) => {
                 defer_ids.push(d.id);
                 defer_until.push(until);
@@ -59,18 +100,17 @@ pub async fn start_due(
             Gate::Cancel(_) => cancel.push(d.id),
         }
     }
-    let started = Started {
-        queued: queue.len(),
-        deferred: defer_ids.len(),
-        cancelled: cancel.len(),
-    };
     let queued_ids: Vec<i64> = queue.iter().filter_map(|m| m.survey_id).collect();
-    messages::insert(&mut tx, &queue).await?;
+    messages::insert_claimed(&mut tx, &queue, claimant.replica, claimant.lease).await?;
     surveys::set_state(&mut tx, &queued_ids, "sending").await?;
     surveys::set_state(&mut tx, &cancel, "cancelled").await?;
     surveys::defer(&mut tx, &defer_ids, &defer_until).await?;
     tx.commit().await?;
-    Ok(started)
+    Ok(Started {
+        claimed,
+        deferred: defer_ids.len(),
+        cancelled: cancel.len(),
+    })
 }
 
 fn first_question<'a>(
@@ -89,5 +129,22 @@ fn first_question<'a>(
         body,
         encoding: counted.encoding.as_str(),
         segments: counted.count as i32,
+    }
+}
+
+/// The message as a claim would have returned it: first attempt, survey `sending`.
+fn as_claimed(message: &messages::New<'_>, due: &surveys::Due) -> Claimed {
+    Claimed {
+        id: message.id,
+        survey_id: message.survey_id,
+        call_id: Some(due.call_id.clone()),
+        purpose: message.purpose.to_owned(),
+        to_phone: message.to_phone.to_owned(),
+        body: message.body.clone(),
+        segments: message.segments,
+        attempts: 1,
+        survey_state: Some("sending".to_owned()),
+        customer_timezone: due.customer_timezone.clone(),
+        opted_out: due.opted_out,
     }
 }

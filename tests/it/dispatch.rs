@@ -290,3 +290,80 @@ async fn the_rate_limit_spaces_sends() {
         assert!(within <= 10, "{within} sends within one second");
     }
 }
+
+const UNLIMITED: [(&str, &str); 2] = [
+    (
+        "POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND",
+        "100000",
+    ),
+    (
+        "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
+        "100000",
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_request_holds_only_its_own_slot() {
+    let provider = Provider::answering(|n| {
+        let accepted = webhook_accepted(&format!("prov-{n}"));
+        if n == 0 {
+            accepted.set_delay(Duration::from_secs(6))
+        } else {
+            accepted
+        }
+    })
+    .await;
+    let mut overrides = UNLIMITED.to_vec();
+    overrides.push(("POSTCALL__DISPATCH__BATCH_SIZE", "4"));
+    let app = TestApp::spawn_env(Names::new(), &env(&provider.uri(), &overrides)).await;
+    let began = std::time::Instant::now();
+    insert_surveys(&app.pool, 20, Utc::now(), "Etc/UTC").await;
+
+    // Four slots, one held by the hanging request: the other 19 go through the other three.
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 19)
+        .await;
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "the others waited for the hanging request: {:?}",
+        began.elapsed()
+    );
+    assert_eq!(provider.count(), 20);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 20)
+        .await;
+    assert_eq!(provider.count(), 20, "sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opt_out_while_a_message_waits_for_the_rate_limit_stops_it() {
+    let provider = Provider::answering(|n| webhook_accepted(&format!("prov-{n}"))).await;
+    let settings = env(
+        &provider.uri(),
+        &[("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "1")],
+    );
+    let app = TestApp::spawn_env(Names::new(), &settings).await;
+    insert_surveys(&app.pool, 2, Utc::now(), "Etc/UTC").await;
+
+    // The second is claimed as the first goes, then waits about a second for the limit.
+    assert_eq!(provider.wait_for(1).await, 1);
+    let first: serde_json::Value = serde_json::from_slice(&provider.requests()[0].body).unwrap();
+    let second = if first["to"] == "+8613900000001" {
+        "+8613900000002"
+    } else {
+        "+8613900000001"
+    };
+    sqlx::query("INSERT INTO opt_outs (customer_phone, source) VALUES ($1, 'sms')")
+        .bind(second)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'cancelled'", 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(provider.count(), 1, "sent after the opt-out");
+    let status: String = sqlx::query_scalar("SELECT status FROM messages WHERE to_phone = $1")
+        .bind(second)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "cancelled");
+}

@@ -156,3 +156,18 @@ fn accepted_and_failed_pass_through() {
         }
     ));
 }
+
+#[test]
+fn claims_run_a_quarter_second_ahead_of_the_rate_limit() {
+    assert_eq!(claim_ahead(20, 50), 5);
+    assert_eq!(claim_ahead(500, 50), 50, "never more than in flight");
+    assert_eq!(claim_ahead(500, 200), 125);
+    assert_eq!(claim_ahead(1, 50), 1);
+    assert_eq!(claim_ahead(0, 50), 1, "at least one");
+}
+
+#[test]
+fn a_long_wait_makes_the_claim_stale() {
+    assert!(!is_stale(Duration::from_millis(100)));
+    assert!(is_stale(Duration::from_millis(501)));
+}

@@ -1,7 +1,0 @@
-//! The `dispatch` stage (being built: see issue 7).
-
-use crate::{Args, report::Line};
-
-pub async fn run(_args: &Args) -> anyhow::Result<Line> {
-    anyhow::bail!("the dispatch stage is not built yet")
-}

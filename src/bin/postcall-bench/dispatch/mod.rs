@@ -1,0 +1,199 @@
+//! The `dispatch` stage: claim → send to a local HTTP provider → record, over a backlog of
+//! due surveys, against raw reqwest POSTs to the same provider at the same concurrency; then
+//! a configured rate limit, held over at least ten seconds.
+//!
+//! - baseline: `baseline.rs`, the ceiling HTTP allows on this machine;
+//! - rate: the real dispatcher (`postcall::app::start`, dispatch only, rate limits out of
+//!   the way) draining N due surveys (`drain.rs`); every survey must end open, every message
+//!   queued after one attempt, every id must reach the provider exactly once (`provider.rs`
+//!   fails the run on a duplicate);
+//! - rate_held: the same with `dispatch.rate_limit.messages_per_second` set (500/s, or
+//!   `BENCH_DISPATCH_RATE`), sends per second at the provider over the whole drain (first
+//!   request to last, so a burst at the start counts) ÷ the configured rate.
+//!
+//! Baseline and dispatcher alternate run by run. `POSTCALL__*` variables tune the
+//! dispatcher (the rate limits excepted); `BENCH_LOG` turns its logs on.
+
+mod backlog;
+mod baseline;
+mod drain;
+mod provider;
+
+use std::time::{Duration, Instant};
+
+use crate::{
+    Args,
+    proc_stats::Rate,
+    report::Line,
+    services::Names,
+    stats::{self, describe},
+};
+
+const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// Where postcall tells the provider to report delivery; nothing listens, it is only sent.
+const STATUS_CALLBACK: &str = "http://127.0.0.1:8080/webhooks/sms";
+/// High enough that the rate limiter never binds: the throughput runs measure the pipeline.
+const UNLIMITED: &str = "1000000";
+
+fn phone(i: usize) -> String {
+    format!("+86139{i:08}")
+}
+
+/// Shipped defaults (with `POSTCALL__*` tuning), only the dispatch role on, quiet hours off,
+/// the webhook provider at `provider_url`, rate limits out of the way unless `overrides`
+/// set them.
+fn settings(
+    names: &Names,
+    provider_url: &str,
+    overrides: &[(&str, &str)],
+) -> anyhow::Result<postcall::config::Settings> {
+    let mut stage = vec![
+        ("POSTCALL__INGEST__ENABLED", "false"),
+        ("POSTCALL__HTTP__ENABLED", "false"),
+        ("POSTCALL__AGGREGATION__ENABLED", "false"),
+        ("POSTCALL__DISPATCH__ENABLED", "true"),
+        ("POSTCALL__ELIGIBILITY__QUIET_HOURS__ENABLED", "false"),
+        (
+            "POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND",
+            UNLIMITED,
+        ),
+        (
+            "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
+            UNLIMITED,
+        ),
+        ("POSTCALL__PROVIDER__KIND", "webhook"),
+        ("POSTCALL__PROVIDER__WEBHOOK__URL", provider_url),
+        ("POSTCALL__PROVIDER__WEBHOOK__SECRET", WEBHOOK_SECRET),
+    ];
+    stage.extend_from_slice(overrides);
+    names.settings(&stage)
+}
+
+struct Plan {
+    runs: usize,
+    size: usize,
+    concurrency: usize,
+    body: String,
+    limited_rate: u32,
+    limited_seconds: f64,
+}
+
+impl Plan {
+    fn new(args: &Args) -> anyhow::Result<Self> {
+        let defaults = settings(&Names::new("dispatch"), "http://unused", &[])?;
+        let limited_rate = std::env::var("BENCH_DISPATCH_RATE")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(if args.quick { 200 } else { 500 });
+        Ok(Self {
+            runs: args.runs(),
+            size: args.size(100_000, 300),
+            concurrency: defaults.dispatch.batch_size as usize,
+            // The first SMS of a zh-CN survey to a mainland number, as the dispatcher sends
+            // it: the same bytes on the wire on both sides.
+            body: defaults.survey_definition()?.first_message("zh-CN", true),
+            limited_rate,
+            limited_seconds: if args.quick { 1.5 } else { 12.0 },
+        })
+    }
+}
+
+pub async fn run(args: &Args) -> anyhow::Result<Line> {
+    let plan = Plan::new(args)?;
+    eprintln!(
+        "dispatch: {} due surveys per run, {} runs, concurrency (dispatch.batch_size) {}",
+        plan.size, plan.runs, plan.concurrency
+    );
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    for run in 1..=plan.runs {
+        let b = baseline::run(plan.size, plan.concurrency, &plan.body).await?;
+        let d = drain::run(plan.size, &[]).await?;
+        eprintln!(
+            "run {run}/{}: http {:.0}/s, dispatch {:.0}/s (ratio {:.3}) in {:.1}s; dispatch {}; \
+             per SMS {:.3} commits, {:.2} KiB WAL (cluster), {:.3} WAL fsyncs (cluster); {:.0} µs \
+             bench CPU, {:.0} µs CPU in this database's PostgreSQL backends",
+            plan.runs,
+            b.per_second,
+            d.rate.per_second,
+            d.rate.per_second / b.per_second,
+            d.rate.elapsed.as_secs_f64(),
+            d.rate.cpu,
+            d.db.commits,
+            d.db.wal_kib,
+            d.db.fsyncs,
+            d.rate.cpu.bench / d.rate.per_second * 1e6,
+            d.own_pg_cores / d.rate.per_second * 1e6,
+        );
+        base.push(b);
+        ours.push(d.rate);
+    }
+    let held = rate_held(&plan).await?;
+    Ok(summarise(&ours, &base, held))
+}
+
+/// Achieved ÷ configured rate with `messages_per_second` set.
+async fn rate_held(plan: &Plan) -> anyhow::Result<f64> {
+    let rate = plan.limited_rate.to_string();
+    let n = (f64::from(plan.limited_rate) * plan.limited_seconds).ceil() as usize;
+    let drained = drain::run(
+        n,
+        &[("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", &rate)],
+    )
+    .await?;
+    let arrivals = &drained.arrivals;
+    let span = *arrivals.last().expect("n > 0") - arrivals[0];
+    let achieved = (n - 1) as f64 / span.as_secs_f64();
+    let held = achieved / f64::from(plan.limited_rate);
+    eprintln!(
+        "rate limit {}/s: {n} sends in {:.2}s = {achieved:.1}/s ({held:.4} of configured); \
+         busiest second {} sends; {}",
+        plan.limited_rate,
+        span.as_secs_f64(),
+        busiest_second(arrivals),
+        drained.rate.cpu,
+    );
+    Ok(held)
+}
+
+/// The most sends that arrived within any one second.
+fn busiest_second(arrivals: &[Instant]) -> usize {
+    let mut most = 0;
+    let mut start = 0;
+    for (end, at) in arrivals.iter().enumerate() {
+        while *at - arrivals[start] >= Duration::from_secs(1) {
+            start += 1;
+        }
+        most = most.max(end - start + 1);
+    }
+    most
+}
+
+fn summarise(ours: &[Rate], base: &[Rate], held: f64) -> Line {
+    let per_second = |r: &[Rate]| r.iter().map(|r| r.per_second).collect::<Vec<_>>();
+    let (ours_rate, base_rate) = (per_second(ours), per_second(base));
+    let ratios: Vec<f64> = ours_rate
+        .iter()
+        .zip(&base_rate)
+        .map(|(o, b)| o / b)
+        .collect();
+    let cores = |f: fn(&Rate) -> f64| describe(&ours.iter().map(f).collect::<Vec<_>>(), 2);
+    eprintln!(
+        "dispatch {}/s; http {}/s; ratio {}",
+        describe(&ours_rate, 0),
+        describe(&base_rate, 0),
+        describe(&ratios, 3)
+    );
+    eprintln!(
+        "dispatch cores: bench {}, postgres {}, machine {}",
+        cores(|r| r.cpu.bench),
+        cores(|r| r.cpu.postgres),
+        cores(|r| r.cpu.machine)
+    );
+    Line {
+        rate: Some(stats::median(&ours_rate)),
+        baseline: Some(stats::median(&base_rate)),
+        ratio: Some(stats::ratio(&ours_rate, &base_rate)),
+        ..Line::new("dispatch")
+    }
+    .with("rate_held", format!("{held:.3}"))
+}

@@ -1,0 +1,166 @@
+//! Claims: due messages are taken whenever a send slot is free, as many as are free, in
+//! one statement, and each is handed to a task of its own. A slot is held from the claim
+//! until the outcome is recorded, so one slow or hanging request holds only its own.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use tokio::{
+    sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc},
+    task::JoinSet,
+};
+
+use chrono::Utc;
+
+use super::{Dispatcher, plan, record::Sent, start};
+use crate::{backoff, providers::SmsProvider};
+
+/// A claimed message's places: `slot` until its outcome is recorded, `ahead` until the
+/// rate limit lets it go (so claims run only a little ahead of the limit).
+pub(super) struct Ticket {
+    pub slot: OwnedSemaphorePermit,
+    pub ahead: Option<OwnedSemaphorePermit>,
+}
+
+struct Capacity {
+    slots: Arc<Semaphore>,
+    ahead: Arc<Semaphore>,
+    most: usize,
+}
+
+impl<P: SmsProvider + 'static> Dispatcher<P> {
+    pub(super) async fn claim_all(
+        self: Arc<Self>,
+        wake: &Notify,
+        recorder: mpsc::UnboundedSender<Sent>,
+    ) {
+        let most = usize::try_from(self.batch_size).unwrap_or(1).max(1);
+        let capacity = Capacity {
+            slots: Arc::new(Semaphore::new(most)),
+            ahead: Arc::new(Semaphore::new(plan::claim_ahead(
+                self.limiter.messages_per_second(),
+                most,
+            ))),
+            most,
+        };
+        let mut sends = JoinSet::new();
+        let mut delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
+        while let Some(tickets) = self.tickets(&capacity).await {
+            while sends.try_join_next().is_some() {}
+            match self.claim(tickets, &mut sends, &recorder).await {
+                Ok(true) => {
+                    delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
+                }
+                Ok(false) => {
+                    delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
+                    self.idle(wake).await;
+                }
+                Err(e) => {
+                    let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                    tracing::warn!(error = %e, retry_in = ?delay, "claiming messages failed");
+                    self.pause(delay).await;
+                }
+            }
+        }
+        // Shutdown: each send finishes or hands its message back.
+        while sends.join_next().await.is_some() {}
+    }
+
+    /// Claims due messages and starts due surveys, one per ticket at most, and sends each.
+    /// True if every ticket found work, so there may be more.
+    async fn claim(
+        self: &Arc<Self>,
+        tickets: Vec<Ticket>,
+        sends: &mut JoinSet<()>,
+        recorder: &mpsc::UnboundedSender<Sent>,
+    ) -> sqlx::Result<bool> {
+        let asked = tickets.len();
+        // What a claim reads is as of its start.
+        let read_at = Instant::now();
+        let claimant = start::Claimant {
+            replica: &self.replica,
+            lease: self.lease,
+        };
+        let started = start::claim_due(
+            &self.pool,
+            &self.survey,
+            &self.policy,
+            asked as i64,
+            Utc::now(),
+            &claimant,
+        )
+        .await?;
+        if started.deferred + started.cancelled > 0 {
+            tracing::info!(
+                deferred = started.deferred,
+                cancelled = started.cancelled,
+                "due surveys not sent"
+            );
+        }
+        let more = started.handled() == asked;
+        // Tickets left over go back as they drop.
+        for (m, ticket) in started.claimed.into_iter().zip(tickets) {
+            sends.spawn(self.clone().send_one(m, read_at, ticket, recorder.clone()));
+        }
+        Ok(more)
+    }
+
+    /// Waits for a free slot, then takes every free one (up to a claim's most); None at
+    /// shutdown.
+    async fn tickets(&self, capacity: &Capacity) -> Option<Vec<Ticket>> {
+        let slot = self.permit(&capacity.slots).await?;
+        let ahead = self.permit(&capacity.ahead).await?;
+        let mut tickets = vec![Ticket {
+            slot,
+            ahead: Some(ahead),
+        }];
+        let more = capacity
+            .slots
+            .available_permits()
+            .min(capacity.ahead.available_permits())
+            .min(capacity.most - 1);
+        if more > 0 {
+            // Only this loop takes permits, so what was available still is.
+            let mut slots = capacity
+                .slots
+                .clone()
+                .try_acquire_many_owned(more as u32)
+                .ok()?;
+            let mut ahead = capacity
+                .ahead
+                .clone()
+                .try_acquire_many_owned(more as u32)
+                .ok()?;
+            for _ in 1..more {
+                tickets.push(Ticket {
+                    slot: slots.split(1)?,
+                    ahead: ahead.split(1),
+                });
+            }
+            tickets.push(Ticket {
+                slot: slots,
+                ahead: Some(ahead),
+            });
+        }
+        Some(tickets)
+    }
+
+    async fn permit(&self, semaphore: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
+        tokio::select! {
+            biased;
+            _ = self.shutdown.cancelled() => None,
+            permit = semaphore.clone().acquire_owned() => permit.ok(),
+        }
+    }
+
+    /// Nothing more is due: waits for the feed's word, the poll, or shutdown.
+    async fn idle(&self, wake: &Notify) {
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(self.poll) => {}
+            _ = self.shutdown.cancelled() => {}
+        }
+    }
+}
