@@ -11,12 +11,11 @@ use postcall::signing::standard_webhooks::Secret;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{calls, publish, start_worker, stop_workers};
+use super::{open_surveys, start_worker, stop_workers};
 use crate::{
     customer::{Callback, Customers},
     lab::{Lab, Site},
     provider::Provider,
-    publisher::phone,
     report::Report,
     tally::{self, snapshot},
 };
@@ -29,20 +28,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     let mut w = start_worker(&site, &provider, &[], report).await?;
 
     // Three customers in an open survey, waiting to answer.
-    let phones: Vec<String> = (0..CUSTOMERS).map(|i| phone(2, i)).collect();
-    let (_, events) = calls("abuse", 2, CUSTOMERS, |_| None);
-    publish(&site, &events, 100.0, Duration::from_secs(30)).await?;
-    let opened = tally::wait_for(Duration::from_secs(60), || async {
-        site.count("SELECT count(*) FROM surveys WHERE state = 'open'")
-            .await
-            == i64::from(CUSTOMERS)
-    })
-    .await;
-    anyhow::ensure!(
-        opened.is_some(),
-        "surveys did not open: {}",
-        tally::states(&site).await
-    );
+    let phones = open_surveys(&site, "abuse", 2, CUSTOMERS).await?;
     let sent_id: String = sqlx::query_scalar(
         "SELECT provider_message_id FROM messages WHERE to_phone = $1 AND provider_message_id IS NOT NULL",
     )

@@ -27,7 +27,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 
-use super::{UNLIMITED, calls, publish, start_worker, stop_workers};
+use super::{open_surveys, start_worker, stop_workers};
 use crate::{
     customer::Customers,
     garble::{self, Garbled},
@@ -52,9 +52,14 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     report.show("seed", seed);
     let site = lab.site("generated").await?;
     let provider = Provider::start().await?;
-    let mut w = start_worker(&site, &provider, &UNLIMITED, report).await?;
+    let mut w = start_worker(&site, &provider, &[], report).await?;
 
-    let (phones, sent) = open_surveys(&site).await?;
+    let phones = open_surveys(&site, "generated-open", 0, OPEN).await?;
+    let sent: Vec<String> = sqlx::query_scalar(
+        "SELECT provider_message_id FROM messages WHERE provider_message_id IS NOT NULL",
+    )
+    .fetch_all(&site.pool)
+    .await?;
     let callbacks: Vec<Attempt> = (0..CALLBACKS)
         .map(|_| attempt(&mut rng, &phones, &sent))
         .collect();
@@ -165,31 +170,6 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
             ),
         );
     Ok(())
-}
-
-/// Twenty customers in an open survey; their phones and the provider ids of their first
-/// questions.
-async fn open_surveys(site: &Site) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let phones: Vec<String> = (0..OPEN).map(|i| phone(0, i)).collect();
-    let (_, events) = calls("generated-open", 0, OPEN, |_| None);
-    publish(site, &events, 100.0, Duration::from_secs(30)).await?;
-    let opened = tally::wait_for(Duration::from_secs(60), || async {
-        site.count("SELECT count(*) FROM surveys WHERE state = 'open'")
-            .await
-            == i64::from(OPEN)
-    })
-    .await;
-    anyhow::ensure!(
-        opened.is_some(),
-        "surveys did not open: {}",
-        tally::states(site).await
-    );
-    let sent = sqlx::query_scalar(
-        "SELECT provider_message_id FROM messages WHERE provider_message_id IS NOT NULL",
-    )
-    .fetch_all(&site.pool)
-    .await?;
-    Ok((phones, sent))
 }
 
 /// One generated request: where it goes, its headers and body, what it is, and whether the

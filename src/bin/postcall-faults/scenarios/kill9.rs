@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use super::{UNLIMITED, calls, drain, publish, start_worker, stop_workers};
+use super::{calls, drain, publish, start_worker, stop_workers};
 use crate::{
     lab::Lab,
     provider::Provider,
@@ -30,13 +30,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "3"),
         ("POSTCALL__DISPATCH__BATCH_SIZE", batch.as_str()),
     ];
-    let mut w = start_worker(
-        &site,
-        &provider,
-        &[&settings[..], &UNLIMITED].concat(),
-        report,
-    )
-    .await?;
+    let mut w = start_worker(&site, &provider, &settings, report).await?;
 
     let (calls, events) = calls("kill9", 1, EVENTS, |_| None);
     let publishing = publish(&site, &events, 400.0, Duration::from_secs(60));

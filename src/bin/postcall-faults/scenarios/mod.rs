@@ -98,7 +98,7 @@ pub async fn run(scenario: &Scenario, lab: &Lab) -> Outcome {
 }
 
 /// The rate limiter far above any scenario's flow: they are paced by their own event rates.
-pub const UNLIMITED: [(&str, &str); 2] = [
+const UNLIMITED: [(&str, &str); 2] = [
     ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "500"),
     (
         "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
@@ -106,8 +106,9 @@ pub const UNLIMITED: [(&str, &str); 2] = [
     ),
 ];
 
-/// Starts `names` as workers of `site` sending through `provider`, with `extra` settings;
-/// their logs go into the report; returns once every one answers `/readyz`.
+/// Starts `names` as workers of `site` sending through `provider`, with `extra` settings
+/// (the rate limiter out of the way unless they say otherwise); their logs go into the
+/// report; returns once every one answers `/readyz`.
 pub async fn start_workers(
     site: &Site,
     provider: &Provider,
@@ -116,6 +117,8 @@ pub async fn start_workers(
     report: &mut Report,
 ) -> anyhow::Result<Vec<Worker>> {
     let mut env = provider.env();
+    // A later setting of the same key wins.
+    env.extend(worker::env(&UNLIMITED));
     env.extend(worker::env(extra));
     let mut workers = Vec::new();
     for name in names {
@@ -157,6 +160,29 @@ pub fn calls(
             (call, event)
         })
         .unzip()
+}
+
+/// `n` customers (phone prefix `prefix`) in an open survey, waiting to answer: their phones.
+pub async fn open_surveys(
+    site: &Site,
+    name: &str,
+    prefix: u32,
+    n: u32,
+) -> anyhow::Result<Vec<String>> {
+    let (_, events) = calls(name, prefix, n, |_| None);
+    publish(site, &events, 100.0, Duration::from_secs(30)).await?;
+    let opened = tally::wait_for(Duration::from_secs(60), || async {
+        site.count("SELECT count(*) FROM surveys WHERE state = 'open'")
+            .await
+            == i64::from(n)
+    })
+    .await;
+    anyhow::ensure!(
+        opened.is_some(),
+        "surveys did not open: {}",
+        tally::states(site).await
+    );
+    Ok((0..n).map(|i| phone(prefix, i)).collect())
 }
 
 /// Publishes `events` to `site` at about `per_second`, through outages for up to

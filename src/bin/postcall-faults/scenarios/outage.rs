@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{UNLIMITED, calls, drain, publish, start_worker, stop_workers};
+use super::{calls, drain, publish, start_worker, stop_workers};
 use crate::{
     lab::Lab,
     provider::Provider,
@@ -62,7 +62,7 @@ async fn outage(lab: &Lab, report: &mut Report, service: Service) -> anyhow::Res
     };
     let site = lab.site(name).await?;
     let provider = Provider::start().await?;
-    let mut w = start_worker(&site, &provider, &UNLIMITED, report).await?;
+    let mut w = start_worker(&site, &provider, &[], report).await?;
     let client = reqwest::Client::new();
     let (calls, events) = calls(name, prefix, EVENTS, |_| None);
 

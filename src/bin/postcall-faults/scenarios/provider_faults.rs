@@ -7,7 +7,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use super::{UNLIMITED, calls, publish, start_worker, stop_workers};
+use super::{calls, publish, start_worker, stop_workers};
 use crate::{
     lab::Lab,
     provider::{Fault, Provider, Receipt},
@@ -103,13 +103,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         ("POSTCALL__DISPATCH__RETRY__MAX_DELAY_SECONDS", "4"),
         ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", attempts.as_str()),
     ];
-    let mut w = start_worker(
-        &site,
-        &provider,
-        &[&settings[..], &UNLIMITED].concat(),
-        report,
-    )
-    .await?;
+    let mut w = start_worker(&site, &provider, &settings, report).await?;
 
     let n = PER_KIND * KINDS.len() as u32;
     let (calls, events) = calls("faults", 3, n, |_| None);
