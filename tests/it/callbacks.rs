@@ -228,6 +228,27 @@ async fn standard_webhooks_callbacks_are_verified_and_replays_ignored() {
     assert_eq!(send(unsigned).await, 403);
     assert_eq!(status_of(&app, "gw-1").await, "queued");
 
+    // Signed but holding a NUL, which PostgreSQL text cannot store: 400, nothing changes
+    // (it was a 500 the provider would retry for good).
+    let nul_status = serde_json::json!({"type": "message.status", "data":
+        {"provider_message_id": "gw-1", "status": "failed", "error_code": "3\u{0}0"}})
+    .to_string();
+    let nul_reply = serde_json::json!({"type": "message.received", "data":
+        {"provider_message_id": "in-nul", "from": "+8613900000001", "body": "1\u{0}"}})
+    .to_string();
+    for (id, body) in [("msg_nul_1", nul_status), ("msg_nul_2", nul_reply)] {
+        assert_eq!(
+            send(signed_request(&app, id, now, &body, WEBHOOK_SECRET)).await,
+            400
+        );
+    }
+    assert_eq!(status_of(&app, "gw-1").await, "queued");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_messages")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+
     // Valid: applied. Replayed id with another body: acknowledged, ignored.
     assert_eq!(
         send(signed_request(

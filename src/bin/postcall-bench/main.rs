@@ -13,9 +13,6 @@
 //! duplicated message is a failure, not a slow run); missed targets are reported, not fatal.
 //! See BENCHMARKS.md for the figures and what limits them.
 
-// Removed once every stage uses the shared harness (issue 7 in progress).
-#![allow(dead_code)]
-
 mod aggregate;
 mod dispatch;
 mod ingest;

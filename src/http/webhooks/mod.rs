@@ -59,3 +59,15 @@ pub fn routes() -> Routes {
                 ))
         })
 }
+
+/// PostgreSQL text cannot hold U+0000: a callback carrying one in a field that would be
+/// stored is refused as malformed (400, nothing changed) rather than failing the insert
+/// with a 500 that the provider would retry for good.
+fn refuse_nul(field: &str, value: &str) -> Result<(), crate::http::error::HttpError> {
+    if value.contains('\0') {
+        return Err(crate::http::error::HttpError::BadRequest(format!(
+            "{field} contains a NUL character"
+        )));
+    }
+    Ok(())
+}

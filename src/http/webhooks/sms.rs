@@ -40,6 +40,38 @@ enum Callback {
     },
 }
 
+impl Callback {
+    fn refuse_nul(&self) -> Result<(), HttpError> {
+        let fields: Vec<(&str, Option<&str>)> = match self {
+            Callback::Status {
+                provider_message_id,
+                status,
+                error_code,
+            } => vec![
+                ("provider_message_id", Some(provider_message_id)),
+                ("status", Some(status)),
+                ("error_code", error_code.as_deref()),
+            ],
+            Callback::Received {
+                provider_message_id,
+                from,
+                to,
+                body,
+                ..
+            } => vec![
+                ("provider_message_id", Some(provider_message_id)),
+                ("from", Some(from)),
+                ("to", to.as_deref()),
+                ("body", Some(body)),
+            ],
+        };
+        fields
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name, v)))
+            .try_for_each(|(name, value)| super::refuse_nul(name, value))
+    }
+}
+
 pub async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -52,6 +84,7 @@ pub async fn callback(
     }
     let callback: Callback = serde_json::from_slice(&body)
         .map_err(|e| HttpError::BadRequest(format!("not a known callback: {e}")))?;
+    callback.refuse_nul()?;
     match callback {
         Callback::Status {
             provider_message_id,

@@ -97,5 +97,8 @@ fn verified(
             "X-Twilio-Signature does not match".into(),
         ));
     }
+    for (name, value) in &params {
+        super::refuse_nul(name, value)?;
+    }
     Ok(params)
 }

@@ -372,10 +372,6 @@ fn insert_follow_ups(s: &Survey, fin: bool) -> Query<'_> {
 pub struct Timings(pub Vec<(&'static str, f64)>);
 
 impl Timings {
-    pub fn total(&self) -> f64 {
-        self.0.iter().map(|(_, s)| s).sum()
-    }
-
     async fn run(
         &mut self,
         step: &'static str,

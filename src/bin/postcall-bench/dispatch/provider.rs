@@ -50,10 +50,6 @@ impl Sink {
         self.requests.load(Ordering::SeqCst)
     }
 
-    pub fn duplicates(&self) -> u64 {
-        self.seen.lock().expect("sink lock").duplicates
-    }
-
     pub fn saw(&self, id: &str) -> bool {
         self.seen.lock().expect("sink lock").ids.contains(id)
     }

@@ -1,0 +1,88 @@
+//! `postcall-bench` builds and runs: one tiny iteration of every stage (`--quick`), each
+//! printing its one result line. It measures nothing here; it proves the bench still works.
+
+use std::{collections::HashMap, process::Command};
+
+/// Runs one stage and returns its line's `key=value` fields.
+fn quick(stage: &str) -> HashMap<String, String> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postcall-bench"));
+    cmd.args([stage, "--quick"]);
+    // A developer's tuning must not change what the test sees.
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("POSTCALL__")) {
+        cmd.env_remove(k);
+    }
+    let out = cmd.output().expect("running postcall-bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "postcall-bench {stage} --quick failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one result line on stdout, got:\n{stdout}");
+    let mut words = lines[0].split_whitespace();
+    assert_eq!(words.next(), Some(stage), "the line starts with the stage");
+    words
+        .map(|w| {
+            let (k, v) = w
+                .split_once('=')
+                .unwrap_or_else(|| panic!("`{w}` is not key=value in {}", lines[0]));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// The figure of `key`, its unit (`/s`, `s`, `ms`) stripped; positive and finite.
+fn figure(fields: &HashMap<String, String>, key: &str) -> f64 {
+    let raw = fields
+        .get(key)
+        .unwrap_or_else(|| panic!("no {key}= in {fields:?}"));
+    let number = raw.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '/');
+    let value: f64 = number
+        .parse()
+        .unwrap_or_else(|_| panic!("{key}={raw} is not a number"));
+    assert!(value.is_finite() && value > 0.0, "{key}={raw}");
+    value
+}
+
+fn rate_against_baseline(stage: &str) -> HashMap<String, String> {
+    let fields = quick(stage);
+    let rate = figure(&fields, "rate");
+    let baseline = figure(&fields, "baseline");
+    let ratio = figure(&fields, "ratio");
+    // One run: the ratio is exactly that run's rate over its baseline (rounded in print).
+    assert!(
+        (ratio - rate / baseline).abs() <= 0.01 + 0.01 * ratio,
+        "ratio={ratio} but rate/baseline={}",
+        rate / baseline
+    );
+    fields
+}
+
+#[test]
+fn ingest_stage_runs() {
+    rate_against_baseline("ingest");
+}
+
+#[test]
+fn dispatch_stage_runs() {
+    rate_against_baseline("dispatch");
+}
+
+#[test]
+fn webhook_stage_runs() {
+    let fields = rate_against_baseline("webhook");
+    figure(&fields, "p99");
+}
+
+#[test]
+fn aggregate_stage_runs() {
+    rate_against_baseline("aggregate");
+}
+
+#[test]
+fn memory_stage_runs() {
+    let fields = quick("memory");
+    let rss = figure(&fields, "rss");
+    assert!(rss < 4096.0, "rss={rss} MiB is not a plausible MiB figure");
+}
