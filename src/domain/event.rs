@@ -103,18 +103,28 @@ struct Wire {
 /// else goes the `Value` way, [`from_json`]. Every verdict and every poison reason is the
 /// `Value` route's.
 pub fn parse(body: &[u8]) -> Result<CallCompleted, PoisonReason> {
+    decode(body).map(|(event, _)| event)
+}
+
+/// [`parse`], and the text to store for the event: `None` when the body as sent can be
+/// stored (the fast path vouched for it), else the decoded `Value` re-encoded. A body that
+/// took the slow path may hold what jsonb refuses though its `Value` does not — a duplicate
+/// key whose first value holds `\u0000` (the `Value` keeps the last) — and storing it as
+/// sent would fail its batch for good.
+pub fn decode(body: &[u8]) -> Result<(CallCompleted, Option<String>), PoisonReason> {
     if let Some(nul) = plain(body)
         && let Ok(wire) = serde_json::from_slice::<Wire>(body)
     {
         return if nul {
             Err(nul_poison())
         } else {
-            validate(wire)
+            validate(wire).map(|event| (event, None))
         };
     }
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| PoisonReason(format!("invalid event JSON: {e}")))?;
-    from_json(&value)
+    let event = from_json(&value)?;
+    Ok((event, Some(value.to_string())))
 }
 
 /// Whether a body that serde_json's derive accepts would also make a `Value`, and whether
@@ -504,6 +514,24 @@ mod tests {
         invalid_utf8[at] = 0xff;
         assert_eq!(parse(&invalid_utf8), through_value(&invalid_utf8));
         assert!(parse(&invalid_utf8).is_err());
+    }
+
+    /// Whatever `decode` says to store is text jsonb accepts: never a `\u0000` escape, even
+    /// when the body as sent held one the `Value` dropped (a duplicate key, first value NUL).
+    #[test]
+    fn what_decode_stores_never_holds_a_nul() {
+        let plain = serde_json::to_string(&valid()).unwrap();
+        let (_, stored) = decode(plain.as_bytes()).unwrap();
+        assert_eq!(stored, None, "a plain body is stored as sent");
+        let shadowed = plain.replacen('{', r#"{"queue": "\u0000","#, 1);
+        let (event, stored) = decode(shadowed.as_bytes()).expect("the last queue wins");
+        assert_eq!(event.queue, valid()["queue"].as_str().unwrap());
+        let stored = stored.expect("re-encoded, not stored as sent");
+        assert!(!stored.contains("\\u0000"), "{stored}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&stored).unwrap(),
+            serde_json::from_str::<Value>(&shadowed).unwrap()
+        );
     }
 
     #[test]

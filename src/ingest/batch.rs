@@ -28,11 +28,15 @@ impl Batch {
     }
 
     /// Parsed once, into the event; the body is kept as the bytes that came, for the jsonb
-    /// column (no `Value` tree, no re-encoding).
+    /// column (no `Value` tree, no re-encoding), unless only its re-encoding can be stored.
     fn push(&mut self, mut delivery: Delivery) {
         self.last_tag = self.last_tag.max(delivery.delivery_tag);
-        match event::parse(&delivery.data) {
-            Ok(event) => match String::from_utf8(std::mem::take(&mut delivery.data)) {
+        match event::decode(&delivery.data) {
+            Ok((event, Some(reencoded))) => self.valid.push(Valid {
+                event,
+                body: reencoded,
+            }),
+            Ok((event, None)) => match String::from_utf8(std::mem::take(&mut delivery.data)) {
                 Ok(body) => self.valid.push(Valid { event, body }),
                 // Unreachable: serde_json accepts UTF-8 only. Kept whole for the dead letters.
                 Err(e) => {
