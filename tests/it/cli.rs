@@ -106,6 +106,7 @@ async fn migrate_creates_the_database_and_its_tables() {
             "score_cells",
             "score_changes",
             "score_runs",
+            "score_surveys",
             "surveys",
             "webhook_receipts"
         ]
