@@ -12,7 +12,6 @@ use lapin::{
     options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions},
     types::FieldTable,
 };
-use serde::Deserialize;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{STAGE_TIMEOUT, check, events};
@@ -32,20 +31,6 @@ const INSERT: &str = r#"
                   $8::text[]::timestamptz[], $9::text[], $10::text[],
                   $11::text[]::jsonb[]) AS t(c, e, p, a, q, s, an, en, d, l, b)
 "#;
-
-#[derive(Deserialize)]
-struct Row<'a> {
-    call_id: &'a str,
-    event_id: uuid::Uuid,
-    customer_phone: &'a str,
-    agent_id: &'a str,
-    queue: &'a str,
-    started_at: &'a str,
-    answered_at: &'a str,
-    ended_at: &'a str,
-    disposition: &'a str,
-    language: &'a str,
-}
 
 pub async fn run(names: &Names, bodies: &[Vec<u8>]) -> anyhow::Result<Rate> {
     let settings = names.settings(&[])?;
@@ -139,9 +124,9 @@ async fn ack(channel: &Channel, tag: u64) -> anyhow::Result<()> {
 async fn insert(pool: &PgPool, batch: &[lapin::message::Delivery]) -> anyhow::Result<()> {
     let rows = batch
         .iter()
-        .map(|d| Ok((serde_json::from_slice::<Row>(&d.data)?, &d.data)))
+        .map(|d| Ok((serde_json::from_slice::<events::Body>(&d.data)?, &d.data)))
         .collect::<serde_json::Result<Vec<_>>>()?;
-    let col = |f: for<'r> fn(&'r Row<'r>) -> &'r str| {
+    let col = |f: for<'r> fn(&'r events::Body<'r>) -> &'r str| {
         rows.iter().map(|(r, _)| f(r)).collect::<Vec<&str>>()
     };
     let bodies: Vec<&str> = rows
