@@ -30,7 +30,7 @@ impl Driver {
             assert!(
                 Path::new(binary).exists(),
                 "{binary} is missing: the dashboard tests need Debian's chromium and \
-                 chromium-driver (apt-get install chromium chromium-driver; .ci/run does this)"
+                 chromium-driver: run scripts/test, which installs them"
             );
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
