@@ -158,19 +158,25 @@ pub fn wilson(successes: u64, n: u64) -> Option<[f64; 2]> {
     Some([low.clamp(0.0, 1.0), high.clamp(0.0, 1.0)])
 }
 
-/// 95 % interval for NPS: 100·((p − d) ± 1.96·√((p + d − (p − d)²) ÷ n)), with p and d the
-/// promoter and detractor shares, clamped to [−100, 100]; `None` for n = 0.
+/// 95 % adjusted-Wald interval for NPS; `None` for n = 0.
+///
+/// The plain Wald interval has zero width when every answer is a promoter (or every one a
+/// detractor), so one promoter read as [100, 100] and ranked above hundreds of answers. Adding
+/// ¾ of a promoter and ¾ of a detractor (and so 3 answers, with 1½ passives) before computing
+/// it keeps a small sample wide: n′ = n + 3, p′ = (promoters + ¾) ÷ n′, d′ = (detractors + ¾) ÷ n′,
+/// interval 100·((p′ − d′) ± 1.96·√((p′ + d′ − (p′ − d′)²) ÷ n′)), clamped to [−100, 100].
+/// The score itself stays the unadjusted 100·(promoters − detractors) ÷ n.
 pub fn nps_interval(promoters: u64, detractors: u64, n: u64) -> Option<[f64; 2]> {
     if n == 0 {
         return None;
     }
-    let nf = n as f64;
-    let p = promoters as f64 / nf;
-    let d = detractors as f64 / nf;
+    let n_adjusted = n as f64 + 3.0;
+    let p = (promoters as f64 + 0.75) / n_adjusted;
+    let d = (detractors as f64 + 0.75) / n_adjusted;
     let diff = p - d;
     // Variance of a single answer scored +1 / 0 / −1; never negative but for rounding.
     let variance = (p + d - diff * diff).max(0.0);
-    let half = Z * (variance / nf).sqrt();
+    let half = Z * (variance / n_adjusted).sqrt();
     Some([
         (100.0 * (diff - half)).clamp(-100.0, 100.0),
         (100.0 * (diff + half)).clamp(-100.0, 100.0),

@@ -68,15 +68,52 @@ fn wilson_stays_inside_unit_interval() {
     }
 }
 
+// Adjusted Wald for NPS: n′ = n + 3, p′ = (P + ¾) ÷ n′, d′ = (D + ¾) ÷ n′;
+// 100 · ((p′ − d′) ± 1.96 · √((p′ + d′ − (p′ − d′)²) ÷ n′)), clamped to [−100, 100].
+
 #[test]
 fn nps_interval_none_for_empty_group() {
     assert_eq!(nps_interval(0, 0, 0), None);
 }
 
 #[test]
+fn nps_one_promoter_is_not_certainty() {
+    // n′ = 4, p′ = 1.75/4 = 0.4375, d′ = 0.75/4 = 0.1875, p′ − d′ = 0.25;
+    // variance = 0.625 − 0.0625 = 0.5625; half = 1.96 · √(0.5625/4) = 1.96 · 0.375 = 0.735
+    // → [−48.5, 98.5]; the plain Wald interval said [100, 100]
+    close_pair(nps_interval(1, 0, 1), [-48.5, 98.5]);
+    let s = scores(&Tally {
+        nps_n: 1,
+        promoters: 1,
+        ..Tally::default()
+    });
+    close(s.nps.score.unwrap(), 100.0);
+    // One detractor is its mirror image.
+    close_pair(nps_interval(0, 1, 1), [-98.5, 48.5]);
+}
+
+#[test]
+fn nps_six_promoters_two_detractors_of_ten() {
+    // n′ = 13, p′ = 6.75/13 = 0.519231, d′ = 2.75/13 = 0.211538, p′ − d′ = 0.307692;
+    // variance = 0.730769 − 0.094675 = 0.636095; half = 1.96 · √(0.636095/13) = 0.433556
+    // → [−12.5864, 74.1248]; score = 100 · 4/10 = 40
+    close_pair(nps_interval(6, 2, 10), [-12.586377, 74.124838]);
+    let s = scores(&Tally {
+        nps_n: 10,
+        promoters: 6,
+        passives: 2,
+        detractors: 2,
+        ..Tally::default()
+    });
+    close(s.nps.score.unwrap(), 40.0);
+}
+
+#[test]
 fn nps_all_promoters() {
-    // p = 1, d = 0: variance = 1 + 0 − 1² = 0 → [100, 100]; score = 100 · 10 / 10 = 100
-    close_pair(nps_interval(10, 0, 10), [100.0, 100.0]);
+    // n′ = 13, p′ = 10.75/13 = 0.826923, d′ = 0.75/13 = 0.057692, p′ − d′ = 0.769231;
+    // variance = 0.884615 − 0.591716 = 0.292899; half = 1.96 · √(0.292899/13) = 0.294201
+    // → [47.5030, 106.34] → high clamped to 100; score = 100
+    close_pair(nps_interval(10, 0, 10), [47.503011, 100.0]);
     let s = scores(&Tally {
         nps_n: 10,
         promoters: 10,
@@ -87,8 +124,8 @@ fn nps_all_promoters() {
 
 #[test]
 fn nps_all_detractors() {
-    // p = 0, d = 1: variance = 0 + 1 − (−1)² = 0 → [−100, −100]; score = 100 · −10 / 10 = −100
-    close_pair(nps_interval(0, 10, 10), [-100.0, -100.0]);
+    // The mirror image of all promoters → [−100 (clamped), −47.5030]; score = −100
+    close_pair(nps_interval(0, 10, 10), [-100.0, -47.503011]);
     let s = scores(&Tally {
         nps_n: 10,
         detractors: 10,
@@ -99,11 +136,10 @@ fn nps_all_detractors() {
 
 #[test]
 fn nps_mixed_case() {
-    // 10 promoters, 5 passives, 5 detractors of 20: p = 0.5, d = 0.25, p − d = 0.25;
-    // variance = 0.75 − 0.0625 = 0.6875; half = 1.96 · √(0.6875 / 20) = 1.96 · 0.185405
-    //          = 0.363394
-    // → 100 · (0.25 ∓ 0.363394) = [−11.3394, 61.3394]; score = 100 · 5 / 20 = 25
-    close_pair(nps_interval(10, 5, 20), [-11.3394, 61.3394]);
+    // 10 promoters, 5 passives, 5 detractors of 20: n′ = 23, p′ = 10.75/23 = 0.467391,
+    // d′ = 5.75/23 = 0.25, p′ − d′ = 0.217391; variance = 0.717391 − 0.047259 = 0.670132;
+    // half = 1.96 · √(0.670132/23) = 0.334559 → [−11.7167, 55.1950]; score = 100 · 5/20 = 25
+    close_pair(nps_interval(10, 5, 20), [-11.716748, 55.195009]);
     let s = scores(&Tally {
         nps_n: 20,
         promoters: 10,
@@ -115,11 +151,23 @@ fn nps_mixed_case() {
 }
 
 #[test]
-fn nps_interval_is_clamped() {
-    // 1 promoter, 1 passive of 2: p = 0.5, d = 0; variance = 0.5 − 0.25 = 0.25;
-    // half = 1.96 · √(0.25 / 2) = 1.96 · 0.353553 = 0.692965
-    // → 100 · (0.5 ∓ 0.692965) = [−19.2965, 119.2965] → high clamped to 100
-    close_pair(nps_interval(1, 0, 2), [-19.2965, 100.0]);
+fn nps_interval_narrows_with_answers_and_stays_in_range() {
+    let width = |p, n| {
+        let [lo, hi] = nps_interval(p, 0, n).unwrap();
+        assert!((-100.0..=100.0).contains(&lo) && (-100.0..=100.0).contains(&hi));
+        hi - lo
+    };
+    // All promoters: more answers, more certainty, but never a zero-width interval.
+    assert!(width(1, 1) > width(10, 10) && width(10, 10) > width(1000, 1000));
+    assert!(width(1000, 1000) > 0.0);
+    for n in 1..=30 {
+        for p in 0..=n {
+            for d in 0..=(n - p) {
+                let [lo, hi] = nps_interval(p, d, n).unwrap();
+                assert!(-100.0 <= lo && lo < hi && hi <= 100.0, "{p}/{d}/{n}: [{lo}, {hi}]");
+            }
+        }
+    }
 }
 
 #[test]
