@@ -97,6 +97,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             webhooks: WebhookAuth::from_settings(&settings)?,
             survey: Arc::new(settings.survey_definition()?),
             api_token: Some(settings.api.token.clone()).filter(|t| !t.is_empty()),
+            max_groups: settings.api.max_groups,
             scores_zone: settings.scores_zone()?,
         };
         roles.spawn("http", http::serve(listener, state, shutdown.clone()));

@@ -184,6 +184,9 @@ pub struct Http {
 pub struct Api {
     #[serde(serialize_with = "hidden")]
     pub token: String,
+    /// The most groups one `/api/v1/scores` answer may hold; a request for more is refused
+    /// before any is built.
+    pub max_groups: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -408,6 +411,9 @@ impl Settings {
                 "eligibility.default_language",
                 "must be a BCP 47 tag such as zh-CN or en",
             ));
+        }
+        if self.api.max_groups == 0 {
+            return Err(invalid("api.max_groups", "must be at least 1"));
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", "must be text or json"));

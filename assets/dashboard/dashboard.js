@@ -64,6 +64,7 @@
       tokenRejected: "That token was rejected. Check it and try again.",
       error: "Could not load the scores",
       networkError: "the server could not be reached",
+      reversedRange: "the first day ({from}) is after the last ({to})",
       seconds: "{x} s",
       updated: "Loaded {t}",
       computed: "scores computed {t}",
@@ -123,6 +124,7 @@
       tokenRejected: "令牌无效，请检查后重试。",
       error: "无法加载评分",
       networkError: "无法连接服务器",
+      reversedRange: "开始日期（{from}）晚于结束日期（{to}）",
       seconds: "{x} 秒",
       updated: "加载于 {t}",
       computed: "评分计算于 {t}",
@@ -284,6 +286,13 @@
     const range = Object.fromEntries(
       Object.entries({ from: $("from").value, to: $("to").value }).filter(([, v]) => v)
     );
+    // The API answers a reversed range with nothing in it, as a script wants; a person here
+    // more likely swapped the two dates, so say so instead of showing an empty report.
+    const day = /^\d{4}-\d{2}-\d{2}$/;
+    if (day.test(range.from) && day.test(range.to) && range.from > range.to) {
+      showError(new Error(t("reversedRange", range)));
+      return;
+    }
     setStatus("loading", t("loading"));
     $("error").hidden = true;
     try {

@@ -362,3 +362,12 @@ fn a_malformed_question_names_its_place() {
         assert!(err.contains(key), "{body}: {err}");
     }
 }
+
+#[test]
+fn a_scores_answer_needs_room_for_one_group() {
+    let err = error_of(&[("POSTCALL__API__MAX_GROUPS", "0")]);
+    assert!(err.contains("api.max_groups"), "{err}");
+    let settings = load_env(&[("POSTCALL__API__MAX_GROUPS", "25")]).unwrap();
+    assert_eq!(settings.api.max_groups, 25);
+    assert_eq!(load_env(&[]).unwrap().api.max_groups, 10_000);
+}

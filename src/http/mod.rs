@@ -30,6 +30,8 @@ pub struct AppState {
     pub survey: Arc<crate::domain::survey::SurveyDefinition>,
     /// `api.token`, if set: /api routes then require it as a bearer token.
     pub api_token: Option<String>,
+    /// `api.max_groups`: the most groups one scores answer may hold.
+    pub max_groups: u64,
     /// `aggregation.timezone`: what "today" means for the scores API's default range.
     pub scores_zone: chrono_tz::Tz,
 }

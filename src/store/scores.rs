@@ -1,7 +1,7 @@
 //! Reading score cells: sums over a date range, grouped as the scores API asks.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgPool, Row};
+use sqlx::{PgExecutor, Row};
 
 use crate::domain::scores::Tally;
 
@@ -50,10 +50,35 @@ pub struct Group {
     pub tally: Tally,
 }
 
+/// How many groups `sum` would return, counted without summing anything, so a caller can
+/// refuse a request before the groups are built. No dimension: the one group of totals.
+pub async fn count<'e>(
+    db: impl PgExecutor<'e>,
+    from: NaiveDate,
+    to: NaiveDate,
+    by: &[Dimension],
+) -> sqlx::Result<u64> {
+    if by.is_empty() {
+        return Ok(1);
+    }
+    let keys: Vec<&str> = by.iter().map(|d| d.column()).collect();
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT FROM score_cells WHERE day BETWEEN $1 AND $2
+                                GROUP BY {}) g",
+        keys.join(", ")
+    );
+    let n: i64 = sqlx::query_scalar(&sql)
+        .bind(from)
+        .bind(to)
+        .fetch_one(db)
+        .await?;
+    Ok(n.max(0) as u64)
+}
+
 /// Sums the cells with `from ≤ day ≤ to` per group of `by`, ordered by the key in `by`'s
 /// order. No dimension: one group with the totals, even when there is nothing to sum.
-pub async fn sum(
-    pool: &PgPool,
+pub async fn sum<'e>(
+    db: impl PgExecutor<'e>,
     from: NaiveDate,
     to: NaiveDate,
     by: &[Dimension],
@@ -84,11 +109,7 @@ pub async fn sum(
             .collect::<Vec<_>>()
             .join(", "),
     );
-    let rows = sqlx::query(&sql)
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(&sql).bind(from).bind(to).fetch_all(db).await?;
     rows.iter().map(group).collect()
 }
 
@@ -138,8 +159,8 @@ fn group(row: &sqlx::postgres::PgRow) -> sqlx::Result<Group> {
 }
 
 /// When the last aggregation run committed, if any has.
-pub async fn aggregated_at(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
+pub async fn aggregated_at<'e>(db: impl PgExecutor<'e>) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar("SELECT max(finished_at) FROM score_runs")
-        .fetch_one(pool)
+        .fetch_one(db)
         .await
 }

@@ -98,14 +98,24 @@ async fn the_dashboard_sorts_by_lower_bound_switches_language_and_shows_api_erro
     page.click("#lang-en").await;
     assert_eq!(page.text("#agents-title").await, "By agent");
 
-    // A reversed range: the API's 400 and its reason are shown, not swallowed.
+    // A reversed range is empty to the API; the page says the dates look swapped.
     page.js(SET_RANGE, json!(["2026-11-30", "2026-11-01"]))
         .await;
     page.click("#reload").await;
     page.wait_for_state("error").await;
     let error = page.text("#error").await;
     assert!(
-        error.contains("HTTP 400") && error.contains("after"),
+        error.contains("2026-11-30") && error.contains("after") && !error.contains("HTTP"),
+        "{error}"
+    );
+    // A date the API refuses: its 400 and its reason are shown, not swallowed.
+    page.js(SET_RANGE, json!(["10000-01-01", "2026-11-01"]))
+        .await;
+    page.click("#reload").await;
+    page.wait_for_state("error").await;
+    let error = page.text("#error").await;
+    assert!(
+        error.contains("HTTP 400") && error.contains("0001-01-01 to 9999-12-31"),
         "{error}"
     );
     page.close().await;

@@ -27,6 +27,8 @@ mod provider_double;
 mod providers;
 mod replay;
 mod replicas;
+mod schemathesis;
 mod score_model;
 mod scores;
+mod scores_api;
 mod shutdown;

@@ -76,6 +76,7 @@ async fn the_document_lists_exactly_the_routes_the_router_registers() {
         webhooks: WebhookAuth::from_settings(&settings).unwrap(),
         survey: Arc::new(settings.survey_definition().unwrap()),
         api_token: None,
+        max_groups: settings.api.max_groups,
         scores_zone: settings.scores_zone().unwrap(),
     };
     let routes = postcall::http::routes(&state);

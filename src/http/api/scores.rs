@@ -1,10 +1,12 @@
-//! `GET /api/v1/scores` (DESIGN.md §5): the aggregated scores of a date range, grouped by
-//! agent, queue and/or day, as JSON or CSV.
+//! `GET /api/v1/scores`: the aggregated scores of a date range, grouped by agent, queue
+//! and/or day, as JSON or CSV.
+
+mod csv_file;
 
 use axum::{
     Json,
     extract::{Query, State},
-    http::{HeaderName, HeaderValue, header},
+    http::{HeaderName, HeaderValue},
     response::{IntoResponse, Response},
 };
 use chrono::{NaiveDate, TimeDelta, Utc};
@@ -16,10 +18,11 @@ use crate::{
     store::scores::{self as store, Dimension},
 };
 
-/// A range longer than this is a typo, not a report (a year of data is the expected use).
-const MAX_DAYS: i64 = 3660;
 /// Without `from`, the range is the last 30 days up to `to`.
 const DEFAULT_DAYS: i64 = 30;
+/// The first day a query may name. RFC 3339's four-digit year allows 0000, but many date
+/// libraries (Python's, so most OpenAPI tools' `format: date`) have no year 0.
+const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date");
 
 #[derive(Debug, Deserialize)]
 pub struct Params {
@@ -60,7 +63,9 @@ enum Format {
     Csv,
 }
 
-/// A validated request.
+/// A validated request. `from` after `to` is an empty range, answered with no groups (or
+/// totals of zero), not refused: a client asking for "the 1st to yesterday" on the 1st gets
+/// an empty report rather than an error it must special-case.
 #[derive(Debug, PartialEq)]
 struct Request {
     from: NaiveDate,
@@ -75,8 +80,22 @@ pub async fn show(
 ) -> Result<Response, HttpError> {
     let today = Utc::now().with_timezone(&state.scores_zone).date_naive();
     let request = Request::parse(params, today).map_err(HttpError::BadRequest)?;
-    let groups = store::sum(&state.pool, request.from, request.to, &request.by).await?;
-    let aggregated_at = store::aggregated_at(&state.pool).await?;
+    // One snapshot for the count, the groups and the run time: an aggregation committing in
+    // between cannot push the groups past the count that was checked. The count is a
+    // grouping without sums, several times cheaper than the answer it refuses.
+    let mut tx = state
+        .pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await?;
+    let count = store::count(&mut *tx, request.from, request.to, &request.by).await?;
+    if count > state.max_groups {
+        return Err(HttpError::BadRequest(
+            request.too_many(count, state.max_groups),
+        ));
+    }
+    let groups = store::sum(&mut *tx, request.from, request.to, &request.by).await?;
+    let aggregated_at = store::aggregated_at(&mut *tx).await?;
+    tx.commit().await?;
     let body = Body {
         from: request.from,
         to: request.to,
@@ -95,7 +114,7 @@ pub async fn show(
     };
     let mut response = match request.format {
         Format::Json => Json(&body).into_response(),
-        Format::Csv => csv_response(&body, &request.by)?,
+        Format::Csv => csv_file::response(&body, &request.by)?,
     };
     // When the figures were computed: they lag the answers by up to one schedule interval.
     if let Some(at) = aggregated_at
@@ -110,37 +129,16 @@ pub async fn show(
 
 impl Request {
     fn parse(params: Params, today: NaiveDate) -> Result<Self, String> {
-        let date = |name: &str, value: Option<&str>| -> Result<Option<NaiveDate>, String> {
-            value
-                .map(|v| {
-                    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                        .ok()
-                        .filter(|_| v.len() == 10)
-                        .ok_or_else(|| format!("{name}: expected a date as YYYY-MM-DD, got {v:?}"))
-                })
-                .transpose()
-        };
         let to = date("to", params.to.as_deref())?.unwrap_or(today);
-        let from =
-            date("from", params.from.as_deref())?.unwrap_or(to - TimeDelta::days(DEFAULT_DAYS - 1));
-        if from > to {
-            return Err(format!("from ({from}) is after to ({to})"));
-        }
-        if (to - from).num_days() >= MAX_DAYS {
-            return Err(format!("from … to spans more than {MAX_DAYS} days"));
-        }
+        let from = date("from", params.from.as_deref())?
+            .unwrap_or_else(|| (to - TimeDelta::days(DEFAULT_DAYS - 1)).max(FIRST_DAY));
         let mut by = Vec::new();
-        for name in params
-            .group_by
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        // Exactly as documented: names joined by single commas, no spaces; empty is none.
+        let group_by = params.group_by.as_deref().unwrap_or_default();
+        for name in group_by.split(',').filter(|_| !group_by.is_empty()) {
             let d = Dimension::parse(name).ok_or_else(|| {
                 format!(
-                    "group_by: unknown group {name:?}; use agent, queue and/or day, comma-joined"
+                    "group_by: unknown group {name:?}; use agent, queue and/or day, joined by commas without spaces"
                 )
             })?;
             if by.contains(&d) {
@@ -160,103 +158,37 @@ impl Request {
             format,
         })
     }
-}
 
-/// The same groups as CSV: the key's columns, then every figure, intervals as two columns;
-/// a null is an empty field.
-fn csv_response(body: &Body, by: &[Dimension]) -> Result<Response, HttpError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let header: Vec<&str> = by
-        .iter()
-        .map(|d| d.column())
-        .chain(FIGURE_COLUMNS)
-        .collect();
-    out.write_record(&header).map_err(internal)?;
-    for g in &body.groups {
-        let mut record: Vec<String> = by
-            .iter()
-            .map(|d| match d {
-                Dimension::Agent => g.key.agent_id.clone().unwrap_or_default(),
-                Dimension::Queue => g.key.queue.clone().unwrap_or_default(),
-                Dimension::Day => g.key.day.map(|d| d.to_string()).unwrap_or_default(),
-            })
-            .collect();
-        record.extend(figures(&g.scores));
-        out.write_record(&record).map_err(internal)?;
+    /// Why a request for `count` groups is refused, and how to ask for fewer.
+    fn too_many(&self, count: u64, max: u64) -> String {
+        let by: Vec<&str> = self.by.iter().map(|d| d.name()).collect();
+        format!(
+            "group_by={} from {} to {} gives {count} groups, more than the {max} one answer may \
+             hold (api.max_groups): ask for a shorter range or fewer group_by dimensions",
+            by.join(","),
+            self.from,
+            self.to
+        )
     }
-    let bytes = out.into_inner().map_err(|e| internal(e.into_error()))?;
-    let filename = format!(
-        "attachment; filename=\"scores_{}_{}.csv\"",
-        body.from, body.to
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, filename),
-        ],
-        bytes,
-    )
-        .into_response())
 }
 
-const FIGURE_COLUMNS: [&str; 24] = [
-    "sent",
-    "delivered",
-    "responses",
-    "response_rate",
-    "csat_n",
-    "csat_satisfied",
-    "csat_score",
-    "csat_mean",
-    "csat_ci95_low",
-    "csat_ci95_high",
-    "nps_n",
-    "nps_promoters",
-    "nps_passives",
-    "nps_detractors",
-    "nps_score",
-    "nps_ci95_low",
-    "nps_ci95_high",
-    "fcr_n",
-    "fcr_yes",
-    "fcr_rate",
-    "fcr_ci95_low",
-    "fcr_ci95_high",
-    "avg_wait_seconds",
-    "sms_segments",
-];
-
-fn figures(s: &Scores) -> [String; 24] {
-    let n = |v: u64| v.to_string();
-    let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let low = |ci: Option<[f64; 2]>| f(ci.map(|c| c[0]));
-    let high = |ci: Option<[f64; 2]>| f(ci.map(|c| c[1]));
-    [
-        n(s.sent),
-        n(s.delivered),
-        n(s.responses),
-        f(s.response_rate),
-        n(s.csat.n),
-        n(s.csat.satisfied),
-        f(s.csat.score),
-        f(s.csat.mean),
-        low(s.csat.ci95),
-        high(s.csat.ci95),
-        n(s.nps.n),
-        n(s.nps.promoters),
-        n(s.nps.passives),
-        n(s.nps.detractors),
-        f(s.nps.score),
-        low(s.nps.ci95),
-        high(s.nps.ci95),
-        n(s.fcr.n),
-        n(s.fcr.yes),
-        f(s.fcr.rate),
-        low(s.fcr.ci95),
-        high(s.fcr.ci95),
-        f(s.avg_wait_seconds),
-        n(s.sms_segments),
-    ]
+/// A query date: `YYYY-MM-DD` exactly, a real day from 0001-01-01 to 9999-12-31. chrono alone
+/// would also take a sign, a year of other than four digits, or single-digit fields.
+fn date(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, String> {
+    let Some(v) = value else { return Ok(None) };
+    let shaped = v.len() == 10
+        && v.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        .flatten()
+        .filter(|d| *d >= FIRST_DAY)
+        .map(Some)
+        .ok_or_else(|| {
+            format!("{name}: expected a date as YYYY-MM-DD (0001-01-01 to 9999-12-31), got {v:?}")
+        })
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> HttpError {
