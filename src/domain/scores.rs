@@ -101,6 +101,8 @@ pub struct Scores {
     pub fcr: FcrScores,
     pub avg_wait_seconds: Option<f64>,
     pub sms_segments: u64,
+    /// sms_segments ÷ responses: what one useful answer costs in SMS segments.
+    pub segments_per_response: Option<f64>,
 }
 
 /// `num ÷ den`, or `None` when there is nothing to divide by.
@@ -138,6 +140,7 @@ pub fn scores(t: &Tally) -> Scores {
         },
         avg_wait_seconds: ratio(t.wait_seconds_sum, t.wait_n),
         sms_segments: t.sms_segments,
+        segments_per_response: ratio(t.sms_segments as f64, t.responses),
     }
 }
 

@@ -164,7 +164,10 @@ fn nps_interval_narrows_with_answers_and_stays_in_range() {
         for p in 0..=n {
             for d in 0..=(n - p) {
                 let [lo, hi] = nps_interval(p, d, n).unwrap();
-                assert!(-100.0 <= lo && lo < hi && hi <= 100.0, "{p}/{d}/{n}: [{lo}, {hi}]");
+                assert!(
+                    -100.0 <= lo && lo < hi && hi <= 100.0,
+                    "{p}/{d}/{n}: [{lo}, {hi}]"
+                );
             }
         }
     }
@@ -208,6 +211,8 @@ fn response_rate_fcr_and_wait() {
     close_pair(s.fcr.ci95, [0.356144, 0.547556]);
     close(s.avg_wait_seconds.unwrap(), 150.0);
     assert_eq!((s.sent, s.delivered, s.sms_segments), (120, 110, 250));
+    // 250 segments for 30 responses: 8.3333 segments per useful answer.
+    close(s.segments_per_response.unwrap(), 250.0 / 30.0);
 }
 
 #[test]
@@ -239,7 +244,8 @@ fn empty_group_serialises_nulls() {
                     "score": null, "ci95": null},
             "fcr": {"n": 0, "yes": 0, "rate": null, "ci95": null},
             "avg_wait_seconds": null,
-            "sms_segments": 3
+            "sms_segments": 3,
+            "segments_per_response": null
         })
     );
     let none_sent = serde_json::to_value(scores(&Tally::default())).unwrap();

@@ -67,7 +67,7 @@ fn text_cell(value: &str) -> String {
     format!("\"{inert}{}\"", value.replace('"', "\"\""))
 }
 
-const FIGURE_COLUMNS: [&str; 24] = [
+const FIGURE_COLUMNS: [&str; 25] = [
     "sent",
     "delivered",
     "responses",
@@ -92,11 +92,12 @@ const FIGURE_COLUMNS: [&str; 24] = [
     "fcr_ci95_high",
     "avg_wait_seconds",
     "sms_segments",
+    "segments_per_response",
 ];
 
 /// The figures as bare numbers (a negative NPS stays `-12.5`, a number to a spreadsheet);
 /// a null is an empty field.
-fn figures(s: &Scores) -> [String; 24] {
+fn figures(s: &Scores) -> [String; 25] {
     let n = |v: u64| v.to_string();
     let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let low = |ci: Option<[f64; 2]>| f(ci.map(|c| c[0]));
@@ -126,6 +127,7 @@ fn figures(s: &Scores) -> [String; 24] {
         high(s.fcr.ci95),
         f(s.avg_wait_seconds),
         n(s.sms_segments),
+        f(s.segments_per_response),
     ]
 }
 

@@ -114,10 +114,16 @@ async fn csv_has_a_header_and_empty_fields_for_nulls() {
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("agent_id,sent,delivered,responses,response_rate,csat_n"));
-    assert_eq!(header.split(',').count(), 25);
+    assert_eq!(header.split(',').count(), 26);
+    assert!(
+        header.ends_with(",sms_segments,segments_per_response"),
+        "{header}"
+    );
     let row = lines.next().unwrap();
     // The comma in the agent id is quoted; csat has n = 0 so its score is empty, not 0.
     assert!(row.starts_with("\"a,1\",2,0,1,0.5,0,0,,,,,0,"), "{row}");
+    // No segments for one response: 0 per response (with none it would be empty).
+    assert!(row.ends_with(",0,0"), "{row}");
     assert_eq!(lines.next(), None);
 }
 
