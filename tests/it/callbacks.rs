@@ -13,7 +13,7 @@ use crate::{
 };
 
 const PUBLIC: &str = "https://postcall.example.com";
-const TOKEN: &str = "tok3n-secret";
+const TOKEN: &str = "7d29eb4aefd49dec04f9b6c572366fa2";
 
 async fn twilio_app(sid: &str) -> (TestApp, Provider) {
     let provider = Provider::start(vec![twilio_created(sid)]).await;

@@ -9,6 +9,7 @@ use axum::{
 };
 
 use crate::{
+    config::ExposeSecret,
     domain::{delivery::DeliveryStatus, phone},
     http::{AppState, error::HttpError},
     inbound, signing,
@@ -82,7 +83,7 @@ fn verified(
     body: &[u8],
 ) -> Result<Vec<(String, String)>, HttpError> {
     let auth = &state.webhooks;
-    let token = auth.twilio_auth_token.as_deref().ok_or_else(|| {
+    let token = auth.twilio_auth_token.as_ref().ok_or_else(|| {
         HttpError::Forbidden("provider.twilio.auth_token is not configured".into())
     })?;
     let signature = headers
@@ -92,7 +93,7 @@ fn verified(
     let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
     let url = format!("{}{}", auth.public_url, path_and_query);
     let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    if !signing::twilio::validate(token, &url, &params, signature) {
+    if !signing::twilio::validate(token.expose_secret(), &url, &params, signature) {
         return Err(HttpError::Forbidden(
             "X-Twilio-Signature does not match".into(),
         ));
