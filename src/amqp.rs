@@ -16,10 +16,13 @@ use crate::config::{self, ExposeSecret};
 pub async fn connect(settings: &config::Amqp, name: &str) -> anyhow::Result<Connection> {
     let properties = ConnectionProperties::default().with_connection_name(name.into());
     let limit = Duration::from_secs(settings.connect_timeout_seconds);
-    tokio::time::timeout(limit, Connection::connect(settings.url.expose_secret(), properties))
-        .await
-        .map_err(|_| anyhow!("connecting to RabbitMQ timed out after {limit:?}"))?
-        .context("connecting to RabbitMQ")
+    tokio::time::timeout(
+        limit,
+        Connection::connect(settings.url.expose_secret(), properties),
+    )
+    .await
+    .map_err(|_| anyhow!("connecting to RabbitMQ timed out after {limit:?}"))?
+    .context("connecting to RabbitMQ")
 }
 
 /// Declares the exchanges and queues ingest needs. Idempotent: declaring what exists with

@@ -96,7 +96,8 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             uses_broker: settings.ingest.enabled,
             webhooks: WebhookAuth::from_settings(&settings)?,
             survey: Arc::new(settings.survey_definition()?),
-            api_token: Some(settings.api.token.expose_secret().to_owned()).filter(|t| !t.is_empty()),
+            api_token: Some(settings.api.token.expose_secret().to_owned())
+                .filter(|t| !t.is_empty()),
             scores_zone: settings.scores_zone()?,
         };
         roles.spawn("http", http::serve(listener, state, shutdown.clone()));

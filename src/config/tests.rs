@@ -26,7 +26,10 @@ fn defaults_reach_the_local_services() {
         s.database.url.expose_secret(),
         "postgres://postgres@127.0.0.1:5432/postcall"
     );
-    assert_eq!(s.amqp.url.expose_secret(), "amqp://guest:guest@127.0.0.1:5672/%2f");
+    assert_eq!(
+        s.amqp.url.expose_secret(),
+        "amqp://guest:guest@127.0.0.1:5672/%2f"
+    );
     assert_eq!(s.http.bind, "127.0.0.1:8080");
     assert_eq!(s.amqp.queue, "postcall.call-completed");
     assert_eq!(s.amqp.dead_letter_queue, "postcall.call-completed.dead");
@@ -55,7 +58,10 @@ fn the_contract_keys_are_settable_from_the_environment() {
             "http://127.0.0.1:9999",
         ),
         ("POSTCALL__PROVIDER__TWILIO__ACCOUNT_SID", "AC123"),
-        ("POSTCALL__PROVIDER__TWILIO__AUTH_TOKEN", "40213976581234098765432109876543"),
+        (
+            "POSTCALL__PROVIDER__TWILIO__AUTH_TOKEN",
+            "40213976581234098765432109876543",
+        ),
         ("POSTCALL__PROVIDER__TWILIO__FROM", "+15005550006"),
         (
             "POSTCALL__PROVIDER__WEBHOOK__URL",
@@ -90,7 +96,8 @@ fn the_contract_keys_are_settable_from_the_environment() {
     assert_eq!(s.database.url.expose_secret(), "postgres://db.example/pc");
     assert_eq!(s.amqp.url.expose_secret(), "amqp://mq.example/%2f");
     assert_eq!(
-        s.provider.twilio.auth_token.expose_secret(), "40213976581234098765432109876543",
+        s.provider.twilio.auth_token.expose_secret(),
+        "40213976581234098765432109876543",
         "a numeric-looking secret stays a string"
     );
     assert_eq!(s.provider.twilio.base_url, "http://127.0.0.1:9999");
@@ -103,7 +110,10 @@ fn the_contract_keys_are_settable_from_the_environment() {
     assert!(!s.eligibility.quiet_hours.enabled);
     assert_eq!(s.dispatch.retry.max_attempts, 4);
     assert_eq!(s.survey.expire_after_hours, 48);
-    assert_eq!(s.api.token.expose_secret(), "sFm3g9zns1owsN9Gcmjxo4T3_zNgiVcB");
+    assert_eq!(
+        s.api.token.expose_secret(),
+        "sFm3g9zns1owsN9Gcmjxo4T3_zNgiVcB"
+    );
     let p = s.policy().unwrap();
     assert_eq!(p.sample_rate, 0.25);
     assert_eq!(p.min_talk, TimeDelta::seconds(45));

@@ -58,7 +58,10 @@ pub fn print_next(
             );
         }
     }
-    println!("  database    {}", namespace::psql(settings.database.url.expose_secret()));
+    println!(
+        "  database    {}",
+        namespace::psql(settings.database.url.expose_secret())
+    );
 }
 
 /// How to serve a kept database again without consuming or sending anything.

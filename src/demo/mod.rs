@@ -68,9 +68,11 @@ pub async fn run(user: Settings, options: Options) -> anyhow::Result<()> {
     let taken = moved.then_some(wanted);
     guide::introduce(&settings, &options);
 
-    bounded(namespace::recreate_database(settings.database.url.expose_secret()))
-        .await
-        .context("setting up the demo database (is PostgreSQL running?)")?;
+    bounded(namespace::recreate_database(
+        settings.database.url.expose_secret(),
+    ))
+    .await
+    .context("setting up the demo database (is PostgreSQL running?)")?;
     let interrupted = CancellationToken::new();
     app::cancel_on_signal(interrupted.clone());
     let outcome = with_broker_names(&settings, &options, taken, &interrupted).await;

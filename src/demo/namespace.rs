@@ -286,7 +286,10 @@ mod tests {
             demo.database.url.expose_secret(),
             "postgres://app:s3cret@db.internal:6543/postcall_demo_x1?sslmode=require"
         );
-        assert_eq!(demo.amqp.url.expose_secret(), "amqp://u:p@mq.internal:5672/vh");
+        assert_eq!(
+            demo.amqp.url.expose_secret(),
+            "amqp://u:p@mq.internal:5672/vh"
+        );
         assert_eq!(demo.amqp.queue, "postcall.call-completed.demo-x1");
         assert_eq!(demo.provider.kind, "console");
         assert_eq!(demo.eligibility.min_talk_seconds, 20);

@@ -37,7 +37,8 @@ impl Webhook {
             .timeout(timeout)
             .build()
             .context("building the webhook provider's HTTP client")?;
-        let secret = Secret::parse(settings.secret.expose_secret()).context("provider.webhook.secret")?;
+        let secret =
+            Secret::parse(settings.secret.expose_secret()).context("provider.webhook.secret")?;
         Ok(Self {
             client,
             url: settings.url.clone(),

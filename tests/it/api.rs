@@ -35,7 +35,10 @@ async fn a_survey_is_shown_with_its_decision_messages_and_answers_behind_the_tok
     assert_eq!(refused.headers()["www-authenticate"], "Bearer");
     assert_eq!(get("api-sent", Some("wrong")).await.unwrap().status(), 401);
     assert_eq!(
-        get("no-such-call", Some("s3cret-8oFvSqC3wMwweWUpTx4CXr6Y")).await.unwrap().status(),
+        get("no-such-call", Some("s3cret-8oFvSqC3wMwweWUpTx4CXr6Y"))
+            .await
+            .unwrap()
+            .status(),
         404
     );
 

@@ -34,6 +34,9 @@ fn webhook(secret: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Environment overrides, the key the error must name, and the words saying why.
+type Refusal = (Vec<(&'static str, String)>, &'static str, &'static str);
+
 fn load_owned(pairs: &[(&'static str, String)]) -> Result<Settings, ConfigError> {
     let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     load(&borrowed)
@@ -59,7 +62,13 @@ fn no_secret_reaches_debug_or_serialized_settings() {
     let toml = toml::to_string(&s).unwrap();
     let json = serde_json::to_string(&s).unwrap();
     for shown in [&debug, &toml, &json] {
-        for secret in ["s3cret-pw", "amqp-pw-9", API_TOKEN, TWILIO_TOKEN, WEBHOOK_KEY] {
+        for secret in [
+            "s3cret-pw",
+            "amqp-pw-9",
+            API_TOKEN,
+            TWILIO_TOKEN,
+            WEBHOOK_KEY,
+        ] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert!(
@@ -108,7 +117,7 @@ fn mask_url_hides_passwords_and_keeps_the_rest_readable() {
 
 #[test]
 fn weak_and_published_secrets_refuse_to_start_naming_the_key() {
-    let mut cases: Vec<(Vec<(&'static str, String)>, &str, &str)> = vec![
+    let cases: Vec<Refusal> = vec![
         // The Standard Webhooks test vectors: anyone can sign with them.
         (
             webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
@@ -145,12 +154,12 @@ fn weak_and_published_secrets_refuse_to_start_naming_the_key() {
             "provider.twilio.auth_token",
             "placeholder",
         ),
+        (
+            vec![("POSTCALL__API__TOKEN", "s3cret".into())],
+            "api.token",
+            "too short",
+        ),
     ];
-    cases.push((
-        vec![("POSTCALL__API__TOKEN", "s3cret".into())],
-        "api.token",
-        "too short",
-    ));
     for (env, key, why) in cases {
         let err = load_owned(&env).unwrap_err().to_string();
         assert!(err.contains(key) && err.contains(why), "{env:?}: {err}");
