@@ -74,3 +74,21 @@ fn refuse_nul(field: &str, value: &str) -> Result<(), crate::http::error::HttpEr
     }
     Ok(())
 }
+
+/// Longest accepted id (`webhook-id`, `provider_message_id`, Twilio's `MessageSid`, which
+/// is 34 characters) and phone number or sender (`from`, `to`), in characters. Each is
+/// stored in a unique or indexed column, and an index entry holds at most about 2.7 kB: a
+/// longer value would pass the signature check and then fail its insert with a 500 that the
+/// provider retries for good, so it is refused as malformed (400, nothing changed).
+pub const MAX_ID_CHARS: usize = 256;
+pub const MAX_ADDRESS_CHARS: usize = 64;
+
+fn refuse_long(field: &str, value: &str, max: usize) -> Result<(), crate::http::error::HttpError> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(crate::http::error::HttpError::BadRequest(format!(
+            "{field} is {chars} characters long, over the {max} accepted"
+        )));
+    }
+    Ok(())
+}
