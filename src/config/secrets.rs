@@ -186,7 +186,7 @@ fn strong_webhook_key(secret: &SecretString) -> Result<(), ConfigError> {
         return Err(invalid(
             KEY,
             format!(
-                "decodes to {} bytes; use at least {MIN_SECRET_LEN} random bytes \
+                "decodes to a {}-byte key; use at least {MIN_SECRET_LEN} random bytes \
                  (`whsec_$(openssl rand -base64 32)`)",
                 key.key_len()
             ),

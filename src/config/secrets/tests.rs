@@ -130,11 +130,15 @@ fn weak_and_published_secrets_refuse_to_start_naming_the_key() {
             "published",
         ),
         // One byte, and 23.
-        (webhook("whsec_AQ=="), "provider.webhook.secret", "1 bytes"),
+        (
+            webhook("whsec_AQ=="),
+            "provider.webhook.secret",
+            "1-byte key",
+        ),
         (
             webhook(&format!("whsec_{}", base64_of(&[7; 23]))),
             "provider.webhook.secret",
-            "23 bytes",
+            "23-byte key",
         ),
         (webhook("whsec_%%%"), "provider.webhook.secret", "base64"),
         (twilio("x"), "provider.twilio.auth_token", "too short"),
