@@ -9,17 +9,20 @@ use lapin::{
     types::{AMQPValue, FieldTable, ShortString},
 };
 
-use crate::config;
+use crate::config::{self, ExposeSecret};
 
 /// Connects, giving up after `connect_timeout_seconds`: lapin may otherwise hang when the
 /// broker is absent at first connect (DESIGN.md §7).
 pub async fn connect(settings: &config::Amqp, name: &str) -> anyhow::Result<Connection> {
     let properties = ConnectionProperties::default().with_connection_name(name.into());
     let limit = Duration::from_secs(settings.connect_timeout_seconds);
-    tokio::time::timeout(limit, Connection::connect(&settings.url, properties))
-        .await
-        .map_err(|_| anyhow!("connecting to RabbitMQ timed out after {limit:?}"))?
-        .context("connecting to RabbitMQ")
+    tokio::time::timeout(
+        limit,
+        Connection::connect(settings.url.expose_secret(), properties),
+    )
+    .await
+    .map_err(|_| anyhow!("connecting to RabbitMQ timed out after {limit:?}"))?
+    .context("connecting to RabbitMQ")
 }
 
 /// Declares the exchanges and queues ingest needs. Idempotent: declaring what exists with

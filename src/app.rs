@@ -11,7 +11,7 @@ use self::roles::Roles;
 use crate::{
     aggregate::{self, Aggregator},
     backoff,
-    config::Settings,
+    config::{ExposeSecret, Settings},
     dispatch::Dispatcher,
     events::Publisher,
     health::Health,
@@ -96,7 +96,8 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             uses_broker: settings.ingest.enabled,
             webhooks: WebhookAuth::from_settings(&settings)?,
             survey: Arc::new(settings.survey_definition()?),
-            api_token: Some(settings.api.token.clone()).filter(|t| !t.is_empty()),
+            api_token: Some(settings.api.token.expose_secret().to_owned())
+                .filter(|t| !t.is_empty()),
             max_groups: settings.api.max_groups,
             scores_zone: settings.scores_zone()?,
         };

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
+pub use self::secrets::{ExposeSecret, SecretString, SecretUrl, mask_url};
 use crate::domain::{
     eligibility::Policy,
     event::Disposition,
@@ -42,7 +43,7 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
-    pub url: String,
+    pub url: SecretUrl,
     pub max_connections: u32,
     pub connect_timeout_seconds: u64,
 }
@@ -50,7 +51,7 @@ pub struct Database {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Amqp {
-    pub url: String,
+    pub url: SecretUrl,
     pub connect_timeout_seconds: u64,
     pub exchange: String,
     pub routing_key: String,
@@ -134,8 +135,8 @@ pub struct Provider {
 pub struct Twilio {
     pub base_url: String,
     pub account_sid: String,
-    #[serde(serialize_with = "hidden")]
-    pub auth_token: String,
+    #[serde(serialize_with = "secrets::hidden")]
+    pub auth_token: SecretString,
     pub from: String,
     pub messaging_service_sid: String,
 }
@@ -144,8 +145,8 @@ pub struct Twilio {
 #[serde(deny_unknown_fields)]
 pub struct WebhookProvider {
     pub url: String,
-    #[serde(serialize_with = "hidden")]
-    pub secret: String,
+    #[serde(serialize_with = "secrets::hidden")]
+    pub secret: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -182,8 +183,8 @@ pub struct Http {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Api {
-    #[serde(serialize_with = "hidden")]
-    pub token: String,
+    #[serde(serialize_with = "secrets::hidden")]
+    pub token: SecretString,
     /// The most groups one `/api/v1/scores` answer may hold; a request for more is refused
     /// before any is built.
     pub max_groups: u64,
@@ -246,10 +247,6 @@ fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
     })
 }
 
-fn hidden<S: serde::Serializer>(value: &str, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(if value.is_empty() { "" } else { "<hidden>" })
-}
-
 impl Settings {
     /// Loads the layers from the process environment and validates the result.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
@@ -282,8 +279,8 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.policy()?;
         self.http_bind()?;
-        non_empty("database.url", &self.database.url)?;
-        non_empty("amqp.url", &self.amqp.url)?;
+        non_empty("database.url", self.database.url.expose_secret())?;
+        non_empty("amqp.url", self.amqp.url.expose_secret())?;
         for (key, name) in [
             ("amqp.exchange", &self.amqp.exchange),
             ("amqp.routing_key", &self.amqp.routing_key),
@@ -296,6 +293,7 @@ impl Settings {
         }
         self.validate_ingest()?;
         self.validate_provider()?;
+        self.validate_secrets()?;
         self.validate_misc()
     }
 
@@ -329,7 +327,10 @@ impl Settings {
             "twilio" => {
                 non_empty("provider.twilio.base_url", &p.twilio.base_url)?;
                 non_empty("provider.twilio.account_sid", &p.twilio.account_sid)?;
-                non_empty("provider.twilio.auth_token", &p.twilio.auth_token)?;
+                non_empty(
+                    "provider.twilio.auth_token",
+                    p.twilio.auth_token.expose_secret(),
+                )?;
                 if p.twilio.from.is_empty() && p.twilio.messaging_service_sid.is_empty() {
                     return Err(invalid(
                         "provider.twilio.from",
@@ -340,7 +341,7 @@ impl Settings {
             }
             "webhook" => {
                 non_empty("provider.webhook.url", &p.webhook.url)?;
-                if !p.webhook.secret.starts_with("whsec_") {
+                if !p.webhook.secret.expose_secret().starts_with("whsec_") {
                     return Err(invalid(
                         "provider.webhook.secret",
                         "must be a Standard Webhooks secret, `whsec_<base64>`",
@@ -601,5 +602,6 @@ fn clock(key: &'static str, hhmm: &str) -> Result<NaiveTime, ConfigError> {
         .map_err(|_| invalid(key, format!("expected HH:MM, got {hhmm:?}")))
 }
 
+mod secrets;
 #[cfg(test)]
 mod tests;

@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     let mut settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("postcall: refusing to start: {e}");
+            eprintln!("postcall: refusing to start: {}", printable(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -130,11 +130,18 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "postcall failed");
-            eprintln!("postcall: {e:#}");
+            let shown = printable(&format!("{e:#}"));
+            tracing::error!(error = shown, "postcall failed");
+            eprintln!("postcall: {shown}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error as it may be printed: it can echo a broker's, a database's or an event's text,
+/// with a phone number or control characters in it.
+fn printable(text: &str) -> String {
+    telemetry::escape_controls(&postcall::domain::phone::redact(text)).into_owned()
 }
 
 fn check_config(settings: &Settings) -> ExitCode {

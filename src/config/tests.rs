@@ -23,10 +23,13 @@ fn error_of(pairs: &[(&str, &str)]) -> String {
 fn defaults_reach_the_local_services() {
     let s = load_env(&[]).unwrap();
     assert_eq!(
-        s.database.url,
+        s.database.url.expose_secret(),
         "postgres://postgres@127.0.0.1:5432/postcall"
     );
-    assert_eq!(s.amqp.url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+    assert_eq!(
+        s.amqp.url.expose_secret(),
+        "amqp://guest:guest@127.0.0.1:5672/%2f"
+    );
     assert_eq!(s.http.bind, "127.0.0.1:8080");
     assert_eq!(s.amqp.queue, "postcall.call-completed");
     assert_eq!(s.amqp.dead_letter_queue, "postcall.call-completed.dead");
@@ -55,7 +58,10 @@ fn the_contract_keys_are_settable_from_the_environment() {
             "http://127.0.0.1:9999",
         ),
         ("POSTCALL__PROVIDER__TWILIO__ACCOUNT_SID", "AC123"),
-        ("POSTCALL__PROVIDER__TWILIO__AUTH_TOKEN", "12345"),
+        (
+            "POSTCALL__PROVIDER__TWILIO__AUTH_TOKEN",
+            "40213976581234098765432109876543",
+        ),
         ("POSTCALL__PROVIDER__TWILIO__FROM", "+15005550006"),
         (
             "POSTCALL__PROVIDER__WEBHOOK__URL",
@@ -63,7 +69,7 @@ fn the_contract_keys_are_settable_from_the_environment() {
         ),
         (
             "POSTCALL__PROVIDER__WEBHOOK__SECRET",
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "whsec_/3dJe4BJS8RqEHYTdh1eykqKDreAVwUCNNiysM1ShmY=",
         ),
         ("POSTCALL__HTTP__BIND", "0.0.0.0:9090"),
         ("POSTCALL__HTTP__PUBLIC_URL", "https://postcall.example.com"),
@@ -84,13 +90,14 @@ fn the_contract_keys_are_settable_from_the_environment() {
         ("POSTCALL__SURVEY__EXPIRE_AFTER_HOURS", "48"),
         ("POSTCALL__AGGREGATION__SCHEDULE", "0 0 * * * *"),
         ("POSTCALL__AGGREGATION__TIMEZONE", "Europe/Berlin"),
-        ("POSTCALL__API__TOKEN", "secret-token"),
+        ("POSTCALL__API__TOKEN", "sFm3g9zns1owsN9Gcmjxo4T3_zNgiVcB"),
     ])
     .unwrap();
-    assert_eq!(s.database.url, "postgres://db.example/pc");
-    assert_eq!(s.amqp.url, "amqp://mq.example/%2f");
+    assert_eq!(s.database.url.expose_secret(), "postgres://db.example/pc");
+    assert_eq!(s.amqp.url.expose_secret(), "amqp://mq.example/%2f");
     assert_eq!(
-        s.provider.twilio.auth_token, "12345",
+        s.provider.twilio.auth_token.expose_secret(),
+        "40213976581234098765432109876543",
         "a numeric-looking secret stays a string"
     );
     assert_eq!(s.provider.twilio.base_url, "http://127.0.0.1:9999");
@@ -103,7 +110,10 @@ fn the_contract_keys_are_settable_from_the_environment() {
     assert!(!s.eligibility.quiet_hours.enabled);
     assert_eq!(s.dispatch.retry.max_attempts, 4);
     assert_eq!(s.survey.expire_after_hours, 48);
-    assert_eq!(s.api.token, "secret-token");
+    assert_eq!(
+        s.api.token.expose_secret(),
+        "sFm3g9zns1owsN9Gcmjxo4T3_zNgiVcB"
+    );
     let p = s.policy().unwrap();
     assert_eq!(p.sample_rate, 0.25);
     assert_eq!(p.min_talk, TimeDelta::seconds(45));
@@ -234,7 +244,7 @@ fn unknown_keys_are_refused() {
 
 #[test]
 fn secrets_are_hidden_when_printed() {
-    let s = load_env(&[("POSTCALL__API__TOKEN", "t0ps3cret")]).unwrap();
+    let s = load_env(&[("POSTCALL__API__TOKEN", "t0ps3cret-HDFhXMS-l6l4H7ZLCR3pl")]).unwrap();
     let shown = toml::to_string(&s).unwrap();
     assert!(!shown.contains("t0ps3cret"), "{shown}");
     assert!(shown.contains("<hidden>"));

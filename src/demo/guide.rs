@@ -9,7 +9,7 @@ use super::{
     namespace,
     summary::Summary,
 };
-use crate::config::Settings;
+use crate::config::{ExposeSecret, Settings};
 
 /// What the demo is about to do, and the one setting it turns off that a person must know.
 pub fn introduce(settings: &Settings, options: &Options) {
@@ -18,7 +18,7 @@ pub fn introduce(settings: &Settings, options: &Options) {
         "  {} calls (seed {}) into database {} and exchange {}",
         options.calls,
         options.seed,
-        namespace::database_name(&settings.database.url),
+        namespace::database_name(settings.database.url.expose_secret()),
         settings.amqp.exchange
     );
     println!("  quiet hours are OFF for the demo: its calls ended in the last hour, and at night");
@@ -34,7 +34,7 @@ pub fn print_next(
 ) {
     println!();
     println!("What to open next");
-    let auth = if settings.api.token.is_empty() {
+    let auth = if settings.api.token.expose_secret().is_empty() {
         ""
     } else {
         " -H \"Authorization: Bearer $POSTCALL__API__TOKEN\""
@@ -58,7 +58,10 @@ pub fn print_next(
             );
         }
     }
-    println!("  database    {}", namespace::psql(&settings.database.url));
+    println!(
+        "  database    {}",
+        namespace::psql(settings.database.url.expose_secret())
+    );
 }
 
 /// How to serve a kept database again without consuming or sending anything.

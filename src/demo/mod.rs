@@ -26,7 +26,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::{namespace::Namespace, progress::Progress};
-use crate::{app, config, config::Settings};
+use crate::{
+    app, config,
+    config::{ExposeSecret, Settings},
+};
 
 /// The command line's choices.
 #[derive(Debug, Clone)]
@@ -65,13 +68,15 @@ pub async fn run(user: Settings, options: Options) -> anyhow::Result<()> {
     let taken = moved.then_some(wanted);
     guide::introduce(&settings, &options);
 
-    bounded(namespace::recreate_database(&settings.database.url))
-        .await
-        .context("setting up the demo database (is PostgreSQL running?)")?;
+    bounded(namespace::recreate_database(
+        settings.database.url.expose_secret(),
+    ))
+    .await
+    .context("setting up the demo database (is PostgreSQL running?)")?;
     let interrupted = CancellationToken::new();
     app::cancel_on_signal(interrupted.clone());
     let outcome = with_broker_names(&settings, &options, taken, &interrupted).await;
-    let cleaned = finish_database(&settings.database.url, options.keep).await;
+    let cleaned = finish_database(settings.database.url.expose_secret(), options.keep).await;
     also(outcome, cleaned)
 }
 

@@ -12,7 +12,10 @@ use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use reqwest::Url;
 use sqlx::{ConnectOptions, Connection, PgConnection, postgres::PgConnectOptions};
 
-use crate::{amqp, config::Settings};
+use crate::{
+    amqp,
+    config::{ExposeSecret, Settings},
+};
 
 /// A suffix for the demo's names: `demo` gives database `postcall_demo` and queue
 /// `postcall.call-completed.demo`.
@@ -53,7 +56,7 @@ pub fn check(raw: &str) -> Result<String, String> {
 /// and environment), everything else from the defaults, then what the demo needs.
 pub fn settings(user: &Settings, ns: &Namespace) -> anyhow::Result<Settings> {
     let mut demo = Settings::load_from(None, Some(HashMap::new()))?;
-    demo.database.url = with_database(&user.database.url, &ns.database())?;
+    demo.database.url = with_database(user.database.url.expose_secret(), &ns.database())?.into();
     demo.database.connect_timeout_seconds = user.database.connect_timeout_seconds;
     demo.amqp.url = user.amqp.url.clone();
     demo.amqp.connect_timeout_seconds = user.amqp.connect_timeout_seconds;
@@ -236,7 +239,7 @@ mod tests {
         let ns = Namespace::parse("demo").unwrap();
         let demo = settings(&user, &ns).unwrap();
         assert_eq!(
-            demo.database.url,
+            demo.database.url.expose_secret(),
             "postgres://postgres@127.0.0.1:5432/postcall_demo"
         );
         assert_eq!(demo.amqp.exchange, "calls.demo");
@@ -267,7 +270,7 @@ mod tests {
             ),
             (
                 "POSTCALL__PROVIDER__WEBHOOK__SECRET",
-                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "whsec_Jx4zxFZWz8KUsr7V4nzayGgk8n2p/+2vQa0w5EUMf9Y=",
             ),
             ("POSTCALL__ELIGIBILITY__MIN_TALK_SECONDS", "300"),
             ("POSTCALL__HTTP__ENABLED", "false"),
@@ -280,10 +283,13 @@ mod tests {
         let user = Settings::load_from(None, Some(env)).unwrap();
         let demo = settings(&user, &Namespace::parse("demo-x1").unwrap()).unwrap();
         assert_eq!(
-            demo.database.url,
+            demo.database.url.expose_secret(),
             "postgres://app:s3cret@db.internal:6543/postcall_demo_x1?sslmode=require"
         );
-        assert_eq!(demo.amqp.url, "amqp://u:p@mq.internal:5672/vh");
+        assert_eq!(
+            demo.amqp.url.expose_secret(),
+            "amqp://u:p@mq.internal:5672/vh"
+        );
         assert_eq!(demo.amqp.queue, "postcall.call-completed.demo-x1");
         assert_eq!(demo.provider.kind, "console");
         assert_eq!(demo.eligibility.min_talk_seconds, 20);
@@ -291,11 +297,11 @@ mod tests {
         assert!(demo.http.enabled && demo.ingest.enabled && demo.dispatch.enabled);
         assert_eq!(demo.http.bind, "0.0.0.0:9090");
         assert_eq!(
-            redacted(&demo.database.url),
+            redacted(demo.database.url.expose_secret()),
             "postgres://app:PASSWORD@db.internal:6543/postcall_demo_x1?sslmode=require"
         );
         assert_eq!(
-            psql(&demo.database.url),
+            psql(demo.database.url.expose_secret()),
             "psql -h db.internal -p 6543 -U app postcall_demo_x1"
         );
     }

@@ -11,7 +11,7 @@ use lapin::{
 };
 
 use super::dead_letter::ERROR_HEADER;
-use crate::{amqp, config, domain::phone};
+use crate::{amqp, config, domain::phone, telemetry};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Replayed {
@@ -71,7 +71,13 @@ fn describe(message: &BasicGetMessage) {
         .ok()
         .and_then(|v| v.get("call_id").and_then(|c| c.as_str()).map(str::to_owned))
         .unwrap_or_else(|| "(unreadable)".into());
-    println!("{call_id}\t{}", phone::redact(&reason));
+    println!("{}\t{}", printable(&call_id), printable(&reason));
+}
+
+/// An outside value as the operator's terminal may show it: a call_id may hold a phone
+/// number and either may hold control characters.
+fn printable(value: &str) -> String {
+    telemetry::escape_controls(&phone::redact(value)).into_owned()
 }
 
 async fn republish(

@@ -6,7 +6,10 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use super::{Outbound, SendOutcome, SmsProvider, http};
-use crate::{config, domain::delivery::DeliveryStatus};
+use crate::{
+    config::{self, ExposeSecret, SecretString},
+    domain::delivery::DeliveryStatus,
+};
 
 /// The recipient replied STOP to the carrier: Twilio refuses to send until they opt in.
 pub const OPTED_OUT: i64 = 21610;
@@ -21,7 +24,7 @@ pub struct Twilio {
     client: reqwest::Client,
     messages_url: String,
     account_sid: String,
-    auth_token: String,
+    auth_token: SecretString,
     from: String,
     messaging_service_sid: String,
     status_callback: String,
@@ -91,7 +94,7 @@ impl SmsProvider for Twilio {
         let request = self
             .client
             .post(&self.messages_url)
-            .basic_auth(&self.account_sid, Some(&self.auth_token))
+            .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
             .form(&self.form(message));
         http::exchange(request, outcome).await
     }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Outbound, SendOutcome, SmsProvider, http};
 use crate::{
-    config,
+    config::{self, ExposeSecret},
     domain::delivery::DeliveryStatus,
     signing::standard_webhooks::{self, Secret},
 };
@@ -37,7 +37,8 @@ impl Webhook {
             .timeout(timeout)
             .build()
             .context("building the webhook provider's HTTP client")?;
-        let secret = Secret::parse(&settings.secret).context("provider.webhook.secret")?;
+        let secret =
+            Secret::parse(settings.secret.expose_secret()).context("provider.webhook.secret")?;
         Ok(Self {
             client,
             url: settings.url.clone(),

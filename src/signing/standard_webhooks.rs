@@ -14,8 +14,9 @@ type HmacSha256 = Hmac<Sha256>;
 const PREFIX: &str = "whsec_";
 const VERSION: &str = "v1";
 
-/// The decoded signing key.
-#[derive(Clone)]
+/// The decoded signing key. Equality is for refusing known keys in config; signatures are
+/// compared in constant time by `verify`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
 
 /// Why a configured secret was refused. Never carries the secret or a piece of it.
@@ -42,6 +43,11 @@ impl Secret {
             return Err(SecretError::Empty);
         }
         Ok(Secret(key))
+    }
+
+    /// The key's length in bytes, decoded.
+    pub fn key_len(&self) -> usize {
+        self.0.len()
     }
 
     fn mac(&self, id: &str, timestamp: i64, body: &[u8]) -> HmacSha256 {

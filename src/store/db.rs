@@ -9,15 +9,16 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
-use crate::config;
+use crate::config::{self, ExposeSecret};
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// A pool for the configured database, created first if it does not exist. Fails at
 /// once if the server is unreachable: callers decide whether to retry.
 pub async fn connect(settings: &config::Database) -> anyhow::Result<PgPool> {
-    ensure_database(&settings.url).await?;
-    let options: PgConnectOptions = settings.url.parse().context("parsing database.url")?;
+    let url = settings.url.expose_secret();
+    ensure_database(url).await?;
+    let options: PgConnectOptions = url.parse().context("parsing database.url")?;
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(settings.connect_timeout_seconds))

@@ -9,7 +9,7 @@ async fn a_survey_is_shown_with_its_decision_messages_and_answers_behind_the_tok
     let app = TestApp::spawn_named(
         Names::new(),
         &[
-            ("POSTCALL__API__TOKEN", "s3cret"),
+            ("POSTCALL__API__TOKEN", "s3cret-8oFvSqC3wMwweWUpTx4CXr6Y"),
             ("POSTCALL__ELIGIBILITY__DELAY_SECONDS", "0"),
         ],
     )
@@ -35,11 +35,14 @@ async fn a_survey_is_shown_with_its_decision_messages_and_answers_behind_the_tok
     assert_eq!(refused.headers()["www-authenticate"], "Bearer");
     assert_eq!(get("api-sent", Some("wrong")).await.unwrap().status(), 401);
     assert_eq!(
-        get("no-such-call", Some("s3cret")).await.unwrap().status(),
+        get("no-such-call", Some("s3cret-8oFvSqC3wMwweWUpTx4CXr6Y"))
+            .await
+            .unwrap()
+            .status(),
         404
     );
 
-    let sent: Value = get("api-sent", Some("s3cret"))
+    let sent: Value = get("api-sent", Some("s3cret-8oFvSqC3wMwweWUpTx4CXr6Y"))
         .await
         .unwrap()
         .json()
@@ -62,7 +65,7 @@ async fn a_survey_is_shown_with_its_decision_messages_and_answers_behind_the_tok
     );
     assert_eq!(sent["answers"], serde_json::json!([]));
 
-    let skipped: Value = get("api-skipped", Some("s3cret"))
+    let skipped: Value = get("api-skipped", Some("s3cret-8oFvSqC3wMwweWUpTx4CXr6Y"))
         .await
         .unwrap()
         .json()

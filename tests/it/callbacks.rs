@@ -13,7 +13,7 @@ use crate::{
 };
 
 const PUBLIC: &str = "https://postcall.example.com";
-const TOKEN: &str = "tok3n-secret";
+const TOKEN: &str = "7d29eb4aefd49dec04f9b6c572366fa2";
 
 async fn twilio_app(sid: &str) -> (TestApp, Provider) {
     let provider = Provider::start(vec![twilio_created(sid)]).await;
@@ -280,4 +280,211 @@ async fn standard_webhooks_callbacks_are_verified_and_replays_ignored() {
         send(signed_request(&app, "msg_2", now, junk, WEBHOOK_SECRET)).await,
         400
     );
+}
+
+/// Every table's rows, digested: what a refused callback must leave as it was.
+async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut digests = Vec::new();
+    for table in tables {
+        let digest: String = sqlx::query_scalar(&format!(
+            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
+        ))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        digests.push((table, digest));
+    }
+    digests
+}
+
+/// Random, so PostgreSQL cannot compress it below the index entry limit.
+fn random_id(len: usize) -> String {
+    use rand::{Rng, distr::Alphanumeric};
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+const NO_AGGREGATION: (&str, &str) = ("POSTCALL__AGGREGATION__ENABLED", "false");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_callbacks_with_over_long_ids_answer_400_and_change_nothing() {
+    let provider = Provider::start(vec![webhook_accepted("gw-1")]).await;
+    let mut env = webhook_env(&provider.uri());
+    env.push((NO_AGGREGATION.0.into(), NO_AGGREGATION.1.into()));
+    let app = TestApp::spawn_env(Names::new(), &env).await;
+    insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE provider_message_id = 'gw-1'",
+        1,
+    )
+    .await;
+    let before = snapshot(&app).await;
+    let now = Utc::now().timestamp();
+    let long = random_id(3 * 1024);
+    let status = |id: &str| {
+        serde_json::json!({"type": "message.status", "data":
+            {"provider_message_id": id, "status": "delivered"}})
+        .to_string()
+    };
+    let reply = |id: &str, from: &str| {
+        serde_json::json!({"type": "message.received", "data":
+            {"provider_message_id": id, "from": from, "body": "5"}})
+        .to_string()
+    };
+    for (what, webhook_id, body) in [
+        ("a 3 KB webhook-id", long.as_str(), status("gw-1")),
+        ("a 3 KB provider_message_id", "msg_long_1", status(&long)),
+        (
+            "a 3 KB provider_message_id",
+            "msg_long_2",
+            reply(&long, "+8613900000001"),
+        ),
+        ("a 3 KB from", "msg_long_3", reply("in-1", &long)),
+    ] {
+        let response = signed_request(&app, webhook_id, now, &body, WEBHOOK_SECRET)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{what}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains("over the"), "{what}: {text}");
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a refused callback changed a row"
+    );
+    // At the bound, an id is taken.
+    let at_bound = random_id(256);
+    let response = signed_request(&app, &at_bound, now, &status("gw-1"), WEBHOOK_SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(status_of(&app, "gw-1").await, "delivered");
+}
+
+async fn post_twilio_to(app: &TestApp, path: &str, params: &[(&str, &str)]) -> (u16, String) {
+    let owned: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", app.http))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "x-twilio-signature",
+            signing::twilio::compute(TOKEN, &format!("{PUBLIC}{path}"), &owned),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_twilio_callbacks_with_a_long_sid_or_a_repeated_parameter_answer_400() {
+    let provider = Provider::start(vec![twilio_created("SMshort")]).await;
+    let mut env = twilio_env(&provider.uri());
+    env.push(("POSTCALL__HTTP__PUBLIC_URL".into(), PUBLIC.into()));
+    env.push((NO_AGGREGATION.0.into(), NO_AGGREGATION.1.into()));
+    let app = TestApp::spawn_env(Names::new(), &env).await;
+    insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE provider_message_id = 'SMshort'",
+        1,
+    )
+    .await;
+    let before = snapshot(&app).await;
+    let long = random_id(3 * 1024);
+    let status = "/webhooks/twilio/status";
+    let inbound = "/webhooks/twilio/inbound";
+    let from = "+8613900000001";
+    for (path, params, named) in [
+        (
+            status,
+            vec![
+                ("MessageSid", long.as_str()),
+                ("MessageStatus", "delivered"),
+            ],
+            "MessageSid",
+        ),
+        (
+            inbound,
+            vec![("MessageSid", long.as_str()), ("From", from), ("Body", "5")],
+            "MessageSid",
+        ),
+        (
+            inbound,
+            vec![
+                ("MessageSid", "SMin1"),
+                ("From", long.as_str()),
+                ("Body", "5"),
+            ],
+            "From",
+        ),
+        // Signed over both values; the handler would have read only the first.
+        (
+            inbound,
+            vec![
+                ("MessageSid", "SMin2"),
+                ("From", from),
+                ("Body", "5"),
+                ("Body", "TD"),
+            ],
+            "Body is repeated",
+        ),
+        (
+            inbound,
+            vec![
+                ("MessageSid", "SMin3"),
+                ("From", "+8613900000009"),
+                ("From", from),
+                ("Body", "1"),
+            ],
+            "From is repeated",
+        ),
+        (
+            status,
+            vec![
+                ("MessageSid", "SMshort"),
+                ("MessageStatus", "failed"),
+                ("MessageStatus", "delivered"),
+            ],
+            "MessageStatus is repeated",
+        ),
+    ] {
+        let (code, text) = post_twilio_to(&app, path, &params).await;
+        assert_eq!(code, 400, "{path} {named}: {text}");
+        assert!(text.contains(named), "{path}: {text}");
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a refused callback changed a row"
+    );
+    let (code, _) = post_twilio_to(
+        &app,
+        status,
+        &[("MessageSid", "SMshort"), ("MessageStatus", "delivered")],
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(status_of(&app, "SMshort").await, "delivered");
 }

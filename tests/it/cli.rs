@@ -21,7 +21,7 @@ fn postcall(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
 fn check_config_accepts_the_defaults_and_hides_secrets() {
     let out = postcall(
         &["check-config"],
-        &[("POSTCALL__API__TOKEN", "s3cr3t-token")],
+        &[("POSTCALL__API__TOKEN", "s3cr3t-token-M7nU-h2PpY3S-ggK")],
     );
     assert!(
         out.status.success(),
@@ -31,6 +31,37 @@ fn check_config_accepts_the_defaults_and_hides_secrets() {
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains("postcall.call-completed"));
     assert!(!shown.contains("s3cr3t-token"));
+}
+
+#[test]
+fn check_config_masks_the_passwords_in_connection_urls() {
+    let out = postcall(
+        &["check-config"],
+        &[
+            (
+                "POSTCALL__DATABASE__URL",
+                "postgres://postgres:s3cret-pw@127.0.0.1:5432/postcall",
+            ),
+            (
+                "POSTCALL__AMQP__URL",
+                "amqp://guest:amqp-s3cret@127.0.0.1:5672/%2f?auth_mechanism=plain",
+            ),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for secret in ["s3cret-pw", "amqp-s3cret"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} printed:\n{stdout}\n{stderr}"
+        );
+    }
+    assert!(
+        stdout.contains("postgres://postgres:****@127.0.0.1:5432/postcall")
+            && stdout.contains("amqp://guest:****@127.0.0.1:5672/%2f?auth_mechanism=plain"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -327,9 +327,13 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
         "a forged reply changed something"
     );
 
-    let response = post(signing::twilio::compute("tok3n-secret", url, &owned))
-        .await
-        .unwrap();
+    let response = post(signing::twilio::compute(
+        "7d29eb4aefd49dec04f9b6c572366fa2",
+        url,
+        &owned,
+    ))
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/xml");
     assert!(response.text().await.unwrap().contains("<Response/>"));
@@ -353,7 +357,7 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
             .post(format!("{}/webhooks/twilio/inbound", app.http))
             .header(
                 "x-twilio-signature",
-                signing::twilio::compute("tok3n-secret", url, &reply),
+                signing::twilio::compute("7d29eb4aefd49dec04f9b6c572366fa2", url, &reply),
             )
             .header("content-type", "application/x-www-form-urlencoded")
             .body(

@@ -15,7 +15,7 @@ use seed::{Cell, seed, total};
 
 /// Seeded cells must stay as seeded: no scheduled run may rebuild them from the (empty) answers.
 const NO_AGGREGATION: (&str, &str) = ("POSTCALL__AGGREGATION__ENABLED", "false");
-const TOKEN: (&str, &str) = ("POSTCALL__API__TOKEN", "dash-s3cret");
+const TOKEN: (&str, &str) = ("POSTCALL__API__TOKEN", "dash-s3cret-pesWeb9myyp23ERXLtSb");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_draws_the_seeded_days_agents_queues_and_totals() {

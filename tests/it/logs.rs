@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::{
     helpers::{Cleanup, Names, Publisher, event, json_properties, minutes_ago},
-    process::{signal, spawn_worker, wait_for_consumer, wait_for_database, wait_for_exit},
+    process::{
+        queue_counts, signal, spawn_worker, wait_for_consumer, wait_for_database, wait_for_exit,
+    },
 };
 
 const SENT_TO: &str = "+8613911112222";
@@ -131,5 +133,46 @@ async fn json_logs_are_one_object_per_line_with_the_call_id_of_each_unit_of_work
     assert!(
         !logs.contains(&SENT_TO[1..]),
         "a whole phone number:\n{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_cannot_forge_a_log_line_or_colour_the_terminal() {
+    let names = Names::new();
+    let _cleanup = Cleanup(names.clone());
+    let child = spawn_worker(&names, &[]);
+    wait_for_database(&names.database_url).await;
+    let publisher = Publisher::connect(&names.exchange).await;
+    wait_for_consumer(&publisher, &names.queue).await;
+    let mut forging = event("forging-\u{1b}[31m-call", SENT_TO, minutes_ago(1));
+    forging["disposition"] = json!("completed\u{1b}[31m\nERROR forged by the call platform");
+    publisher.publish_json(&forging).await;
+    let mut dead_lettered = false;
+    for _ in 0..600 {
+        if let Some((1.., _)) = queue_counts(&publisher, &names.dlq).await {
+            dead_lettered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    signal(&child, "INT");
+    let (status, logs) = wait_for_exit(child, Duration::from_secs(30)).await;
+    assert!(dead_lettered && status.success(), "{logs}");
+    let poison = logs
+        .lines()
+        .find(|l| l.contains("poison event dead-lettered"))
+        .unwrap_or_else(|| panic!("no dead-letter line in:\n{logs}"));
+    assert!(
+        poison.contains(r"completed\u{1b}[31m\nERROR forged by the call platform"),
+        "the value is on its own line, escaped: {poison}"
+    );
+    assert!(
+        !logs.lines().any(|l| l.starts_with("ERROR forged")),
+        "a forged line:\n{logs}"
+    );
+    assert!(
+        !logs.contains('\u{1b}'),
+        "an escape sequence reached the output: {logs:?}"
     );
 }

@@ -22,8 +22,8 @@ use crate::{
 };
 
 const DOCUMENT: &str = include_str!("../../assets/openapi.json");
-const API_TOKEN: &str = "0pen-api-t0ken";
-const TWILIO_TOKEN: &str = "tw1lio-t0ken";
+const API_TOKEN: &str = "0pen-api-t0ken-HDFhXMS-l6l4H7ZLCR";
+const TWILIO_TOKEN: &str = "a93eaa37d876edb79b7c67c6299d2708";
 const PUBLIC_URL: &str = "https://postcall.example.com";
 /// The operation keys of an OpenAPI path item.
 const METHODS: [&str; 8] = [

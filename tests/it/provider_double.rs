@@ -102,7 +102,7 @@ pub fn webhook_accepted(id: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(serde_json::json!({ "provider_message_id": id }))
 }
 
-pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const WEBHOOK_SECRET: &str = "whsec_mqz+WG5H0HMvZIIG1h7RC2OlRj8MsspfT1RN03slAHc=";
 
 /// Settings overrides for the webhook provider at `uri`.
 pub fn webhook_env(uri: &str) -> Vec<(String, String)> {
@@ -129,7 +129,7 @@ pub fn twilio_env(uri: &str) -> Vec<(String, String)> {
         ),
         (
             "POSTCALL__PROVIDER__TWILIO__AUTH_TOKEN".into(),
-            "tok3n-secret".into(),
+            "7d29eb4aefd49dec04f9b6c572366fa2".into(),
         ),
         (
             "POSTCALL__PROVIDER__TWILIO__FROM".into(),

@@ -38,7 +38,7 @@ async fn twilio_gets_the_documented_request_with_basic_auth() {
     );
     let expected_auth = format!(
         "Basic {}",
-        STANDARD.encode("AC0123456789abcdef:tok3n-secret")
+        STANDARD.encode("AC0123456789abcdef:7d29eb4aefd49dec04f9b6c572366fa2")
     );
     assert_eq!(
         request

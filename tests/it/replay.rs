@@ -88,3 +88,45 @@ async fn a_dry_run_lists_and_a_replay_moves_events_back_to_be_ingested() {
         "the dead-letter queue is empty"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_prints_ids_and_reasons_masked_and_escaped() {
+    let app = TestApp::spawn().await;
+    // A call platform that puts the caller's number, spaced, and a colour code in its id.
+    let call_id = "cb-+86 139 1234 5678-\u{1b}[31mred";
+    let body = serde_json::to_vec(&event(call_id, &phone(43), minutes_ago(1))).unwrap();
+    let mut headers = FieldTable::default();
+    headers.insert(
+        "x-postcall-error".into(),
+        AMQPValue::LongString("`disposition`: unknown `completed\nERROR forged`".into()),
+    );
+    app.publisher
+        .channel
+        .basic_publish(
+            app.names.dlx.as_str().into(),
+            "call.completed".into(),
+            BasicPublishOptions::default(),
+            &body,
+            json_properties().with_headers(headers),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+
+    let (listed, _) = tokio::task::spawn_blocking({
+        let names = app.names.clone();
+        move || replay(&names, &["--dry-run"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(listed.lines().count(), 1, "one line per event: {listed:?}");
+    assert!(
+        !listed.contains('\u{1b}') && !listed.contains("1234 5678"),
+        "{listed:?}"
+    );
+    assert_eq!(
+        listed,
+        "cb-+86 139 **** **78-\\u{1b}[31mred\t`disposition`: unknown `completed\\nERROR forged`\n"
+    );
+}

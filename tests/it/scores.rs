@@ -207,7 +207,7 @@ async fn replicas_on_a_schedule_aggregate_each_tick_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_matches_a_direct_count_of_a_generated_month() {
     let mut overrides = MANUAL.to_vec();
-    overrides.push(("POSTCALL__API__TOKEN", "t0ken"));
+    overrides.push(("POSTCALL__API__TOKEN", "t0ken-M7nU-h2PpY3S-ggKKem8yQC-1d"));
     let app = TestApp::spawn_with(&overrides).await;
     let model = Model::month(1_500, november(1), 1, 42);
     model.apply(&app.pool, 0).await;
@@ -217,7 +217,7 @@ async fn the_api_matches_a_direct_count_of_a_generated_month() {
     let get = |query: &str| {
         client
             .get(format!("{}/api/v1/scores?{query}", app.http))
-            .bearer_auth("t0ken")
+            .bearer_auth("t0ken-M7nU-h2PpY3S-ggKKem8yQC-1d")
             .send()
     };
     let unauthenticated = client

@@ -10,7 +10,10 @@ use axum::{extract::DefaultBodyLimit, http::StatusCode};
 use tower_http::timeout::TimeoutLayer;
 
 use super::Routes;
-use crate::{config::Settings, signing::standard_webhooks::Secret};
+use crate::{
+    config::{ExposeSecret, SecretString, Settings},
+    signing::standard_webhooks::Secret,
+};
 
 /// Callbacks are small; anything larger is not from a provider.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -19,17 +22,17 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// What the callbacks are checked with; absent secrets refuse every request.
 pub struct WebhookAuth {
     pub public_url: String,
-    pub twilio_auth_token: Option<String>,
+    pub twilio_auth_token: Option<SecretString>,
     pub sms_secret: Option<Secret>,
 }
 
 impl WebhookAuth {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<Self>> {
         let token = &settings.provider.twilio.auth_token;
-        let secret = &settings.provider.webhook.secret;
+        let secret = settings.provider.webhook.secret.expose_secret();
         Ok(Arc::new(Self {
             public_url: settings.http.public_url.trim_end_matches('/').to_owned(),
-            twilio_auth_token: (!token.is_empty()).then(|| token.clone()),
+            twilio_auth_token: (!token.expose_secret().is_empty()).then(|| token.clone()),
             sms_secret: if secret.is_empty() {
                 None
             } else {
@@ -67,6 +70,24 @@ fn refuse_nul(field: &str, value: &str) -> Result<(), crate::http::error::HttpEr
     if value.contains('\0') {
         return Err(crate::http::error::HttpError::BadRequest(format!(
             "{field} contains a NUL character"
+        )));
+    }
+    Ok(())
+}
+
+/// Longest accepted id (`webhook-id`, `provider_message_id`, Twilio's `MessageSid`, which
+/// is 34 characters) and phone number or sender (`from`, `to`), in characters. Each is
+/// stored in a unique or indexed column, and an index entry holds at most about 2.7 kB: a
+/// longer value would pass the signature check and then fail its insert with a 500 that the
+/// provider retries for good, so it is refused as malformed (400, nothing changed).
+pub const MAX_ID_CHARS: usize = 256;
+pub const MAX_ADDRESS_CHARS: usize = 64;
+
+fn refuse_long(field: &str, value: &str, max: usize) -> Result<(), crate::http::error::HttpError> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(crate::http::error::HttpError::BadRequest(format!(
+            "{field} is {chars} characters long, over the {max} accepted"
         )));
     }
     Ok(())

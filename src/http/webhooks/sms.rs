@@ -41,16 +41,21 @@ enum Callback {
 }
 
 impl Callback {
-    fn refuse_nul(&self) -> Result<(), HttpError> {
-        let fields: Vec<(&str, Option<&str>)> = match self {
+    /// The fields that are stored, with the most characters each may hold.
+    fn stored(&self) -> Vec<(&'static str, Option<&str>, Option<usize>)> {
+        match self {
             Callback::Status {
                 provider_message_id,
                 status,
                 error_code,
             } => vec![
-                ("provider_message_id", Some(provider_message_id)),
-                ("status", Some(status)),
-                ("error_code", error_code.as_deref()),
+                (
+                    "provider_message_id",
+                    Some(provider_message_id),
+                    Some(super::MAX_ID_CHARS),
+                ),
+                ("status", Some(status), None),
+                ("error_code", error_code.as_deref(), None),
             ],
             Callback::Received {
                 provider_message_id,
@@ -59,16 +64,28 @@ impl Callback {
                 body,
                 ..
             } => vec![
-                ("provider_message_id", Some(provider_message_id)),
-                ("from", Some(from)),
-                ("to", to.as_deref()),
-                ("body", Some(body)),
+                (
+                    "provider_message_id",
+                    Some(provider_message_id),
+                    Some(super::MAX_ID_CHARS),
+                ),
+                ("from", Some(from), Some(super::MAX_ADDRESS_CHARS)),
+                ("to", to.as_deref(), Some(super::MAX_ADDRESS_CHARS)),
+                ("body", Some(body), None),
             ],
-        };
-        fields
-            .into_iter()
-            .filter_map(|(name, value)| value.map(|v| (name, v)))
-            .try_for_each(|(name, value)| super::refuse_nul(name, value))
+        }
+    }
+
+    /// Refuses what no column could store: a NUL anywhere, an over-long id or address.
+    fn refuse_unstorable(&self) -> Result<(), HttpError> {
+        for (name, value, max) in self.stored() {
+            let Some(value) = value else { continue };
+            super::refuse_nul(name, value)?;
+            if let Some(max) = max {
+                super::refuse_long(name, value, max)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -78,13 +95,14 @@ pub async fn callback(
     body: Bytes,
 ) -> Result<StatusCode, HttpError> {
     let webhook_id = verify(&state, &headers, &body)?;
+    super::refuse_long("webhook-id", &webhook_id, super::MAX_ID_CHARS)?;
     if seen(&state, &webhook_id).await? {
         tracing::info!(webhook_id, "replayed webhook ignored");
         return Ok(StatusCode::NO_CONTENT);
     }
     let callback: Callback = serde_json::from_slice(&body)
         .map_err(|e| HttpError::BadRequest(format!("not a known callback: {e}")))?;
-    callback.refuse_nul()?;
+    callback.refuse_unstorable()?;
     match callback {
         Callback::Status {
             provider_message_id,

@@ -9,6 +9,7 @@ use axum::{
 };
 
 use crate::{
+    config::ExposeSecret,
     domain::{delivery::DeliveryStatus, phone},
     http::{AppState, error::HttpError},
     inbound, signing,
@@ -28,10 +29,12 @@ pub async fn inbound(
     let params = verified(&state, &uri, &headers, &body)?;
     let sms = Inbound {
         provider: "twilio",
-        provider_message_id: required(&params, "MessageSid")?,
-        from: required(&params, "From")?,
-        to: param(&params, "To"),
-        body: param(&params, "Body").unwrap_or_default(),
+        provider_message_id: sid(&params)?,
+        from: address(required(&params, "From")?, "From")?,
+        to: param(&params, "To")?
+            .map(|to| address(to, "To"))
+            .transpose()?,
+        body: param(&params, "Body")?.unwrap_or_default(),
         received_at: chrono::Utc::now(),
     };
     let outcome = inbound::receive(&state.pool, &state.survey, &sms).await?;
@@ -46,13 +49,13 @@ pub async fn status(
     body: Bytes,
 ) -> Result<StatusCode, HttpError> {
     let params = verified(&state, &uri, &headers, &body)?;
-    let sid = required(&params, "MessageSid")?;
+    let sid = sid(&params)?;
     let raw = required(&params, "MessageStatus")?;
     // Statuses of inbound messages (`receiving`, `received`) say nothing about ours.
     let Some(status) = DeliveryStatus::normalise(raw) else {
         return Ok(StatusCode::OK);
     };
-    let error_code = param(&params, "ErrorCode").filter(|c| !c.is_empty());
+    let error_code = param(&params, "ErrorCode")?.filter(|c| !c.is_empty());
     let applied = deliveries::report(&state.pool, "twilio", sid, status, error_code).await?;
     tracing::info!(
         provider_message_id = sid,
@@ -63,15 +66,34 @@ pub async fn status(
     Ok(StatusCode::OK)
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
+/// The value of a parameter sent at most once. The signature covers every value of a
+/// repeated parameter (sorted), but a handler reads one: which one would be a guess, so a
+/// repeated parameter that is read is refused as malformed.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, HttpError> {
+    let mut values = params
         .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str());
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(HttpError::BadRequest(format!("{name} is repeated")));
+    }
+    Ok(first)
 }
 
 fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, HttpError> {
-    param(params, name).ok_or_else(|| HttpError::BadRequest(format!("{name} is missing")))
+    param(params, name)?.ok_or_else(|| HttpError::BadRequest(format!("{name} is missing")))
+}
+
+fn sid(params: &[(String, String)]) -> Result<&str, HttpError> {
+    let sid = required(params, "MessageSid")?;
+    super::refuse_long("MessageSid", sid, super::MAX_ID_CHARS)?;
+    Ok(sid)
+}
+
+fn address<'a>(value: &'a str, name: &str) -> Result<&'a str, HttpError> {
+    super::refuse_long(name, value, super::MAX_ADDRESS_CHARS)?;
+    Ok(value)
 }
 
 /// The form parameters, once the signature over them and the public URL has checked out.
@@ -82,7 +104,7 @@ fn verified(
     body: &[u8],
 ) -> Result<Vec<(String, String)>, HttpError> {
     let auth = &state.webhooks;
-    let token = auth.twilio_auth_token.as_deref().ok_or_else(|| {
+    let token = auth.twilio_auth_token.as_ref().ok_or_else(|| {
         HttpError::Forbidden("provider.twilio.auth_token is not configured".into())
     })?;
     let signature = headers
@@ -92,7 +114,7 @@ fn verified(
     let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
     let url = format!("{}{}", auth.public_url, path_and_query);
     let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    if !signing::twilio::validate(token, &url, &params, signature) {
+    if !signing::twilio::validate(token.expose_secret(), &url, &params, signature) {
         return Err(HttpError::Forbidden(
             "X-Twilio-Signature does not match".into(),
         ));

@@ -7,7 +7,10 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use postcall::{config::Settings, store::db};
+use postcall::{
+    config::{ExposeSecret, Settings},
+    store::db,
+};
 use sqlx::{Connection as _, PgConnection, PgPool};
 
 use super::seed::{self, Seeded, Survey};
@@ -34,7 +37,7 @@ pub async fn open(
     let calls = seed::history_calls(answers as u64);
     eprintln!("aggregate: seeding {name}: {calls} calls of history for ~{answers} answers…");
     let started = Instant::now();
-    let mut conn = PgConnection::connect(&settings.database.url).await?;
+    let mut conn = PgConnection::connect(settings.database.url.expose_secret()).await?;
     let (next, timings) = seed::history(&mut conn, survey, calls).await?;
     conn.close().await?;
     let steps: Vec<String> = timings

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use postcall::config::ExposeSecret;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -52,7 +53,7 @@ async fn measure(names: &Names, n: usize, overrides: &[(&str, &str)]) -> anyhow:
         let window = Window::start();
         let backends = backlog::backend_ticks(&names.database).await?;
         server.all(limit).await?;
-        let pool = PgPool::connect(&settings.database.url).await?;
+        let pool = PgPool::connect(settings.database.url.expose_secret()).await?;
         let checked = async {
             backlog::recorded(&pool, n, Duration::from_secs(30)).await?;
             let after = backlog::backend_ticks(&names.database).await?;

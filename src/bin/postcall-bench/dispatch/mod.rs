@@ -29,7 +29,7 @@ use crate::{
     stats::{self, describe},
 };
 
-const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const WEBHOOK_SECRET: &str = "whsec_6vXkIvI9eUj1JuUL4i0wuyT7S6y6Vu3d3o0Qd5VM1xQ=";
 /// Where postcall tells the provider to report delivery; nothing listens, it is only sent.
 const STATUS_CALLBACK: &str = "http://127.0.0.1:8080/webhooks/sms";
 /// High enough that the rate limiter never binds: the throughput runs measure the pipeline.

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use postcall::signing;
 
-pub const TOKEN: &str = "bench-auth-token";
+pub const TOKEN: &str = "2620f5fec8abc0b18d10a0fddee7869e";
 pub const PUBLIC_URL: &str = "https://postcall.example.com";
 pub const PATH: &str = "/webhooks/twilio/inbound";
 pub const OUR_NUMBER: &str = "+15005550006";
