@@ -177,6 +177,10 @@ pub struct Http {
     pub enabled: bool,
     pub bind: String,
     pub public_url: String,
+    pub header_read_timeout_seconds: u64,
+    pub idle_timeout_seconds: u64,
+    pub max_connections: u32,
+    pub metrics_bind: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -279,6 +283,7 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.policy()?;
         self.http_bind()?;
+        self.validate_http()?;
         non_empty("database.url", &self.database.url)?;
         non_empty("amqp.url", &self.amqp.url)?;
         for (key, name) in [
@@ -594,6 +599,8 @@ fn clock(key: &'static str, hhmm: &str) -> Result<NaiveTime, ConfigError> {
     NaiveTime::parse_from_str(hhmm, "%H:%M")
         .map_err(|_| invalid(key, format!("expected HH:MM, got {hhmm:?}")))
 }
+
+mod http;
 
 #[cfg(test)]
 mod tests;

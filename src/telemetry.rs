@@ -1,5 +1,7 @@
 //! Logging: readable text by default, JSON for log shippers; `RUST_LOG` overrides the filter.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::Log;
@@ -7,7 +9,13 @@ use crate::config::Log;
 pub fn init(settings: &Log) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.filter));
-    let builder = fmt().with_env_filter(filter).with_target(false);
+    // Colour codes only for a person at a terminal (the logs go to stdout); in a file or a
+    // log shipper they are noise, and NO_COLOR turns them off anyway.
+    let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi);
     // A second init (tests, or `demo` calling `run`) keeps the first subscriber.
     let _ = if settings.format == "json" {
         builder.json().try_init()

@@ -273,6 +273,8 @@ mod tests {
             ("POSTCALL__HTTP__ENABLED", "false"),
             ("POSTCALL__INGEST__ENABLED", "false"),
             ("POSTCALL__HTTP__BIND", "0.0.0.0:9090"),
+            // A wildcard bind needs a token (config refuses an open API off loopback).
+            ("POSTCALL__API__TOKEN", "demo-t0ken"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -290,6 +292,7 @@ mod tests {
         // The demo runs every role it needs, where the user's worker would listen.
         assert!(demo.http.enabled && demo.ingest.enabled && demo.dispatch.enabled);
         assert_eq!(demo.http.bind, "0.0.0.0:9090");
+        assert_eq!(demo.api.token, "demo-t0ken");
         assert_eq!(
             redacted(&demo.database.url),
             "postgres://app:PASSWORD@db.internal:6543/postcall_demo_x1?sslmode=require"
