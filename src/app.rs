@@ -54,6 +54,8 @@ pub fn replica_name() -> String {
 pub struct Running {
     /// Where the HTTP server listens, if it is enabled (tests bind port 0).
     pub http_addr: Option<SocketAddr>,
+    /// Where /metrics is served, if `http.metrics_bind` gives it an address of its own.
+    pub metrics_addr: Option<SocketAddr>,
     pub pool: PgPool,
     roles: Roles,
     shutdown: CancellationToken,
@@ -87,21 +89,41 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
 
     let mut roles = Roles::default();
     let mut http_addr = None;
+    let mut metrics_addr = None;
     if settings.http.enabled {
-        let listener = http::bind(settings.http_bind()?).await?;
+        let listener = http::bind(settings.http_bind()?, "http.bind").await?;
         http_addr = Some(listener.local_addr()?);
+        let api_token = Some(settings.api.token.expose_secret().to_owned()).filter(|t| !t.trim().is_empty());
+        if api_token.is_none() {
+            tracing::warn!(
+                "the API is unauthenticated (api.token is empty): /api/v1 answers only \
+                 requests from this machine addressed to localhost, 127.0.0.1 or [::1]"
+            );
+        }
         let state = AppState {
             pool: pool.clone(),
             health: health.clone(),
             uses_broker: settings.ingest.enabled,
             webhooks: WebhookAuth::from_settings(&settings)?,
             survey: Arc::new(settings.survey_definition()?),
-            api_token: Some(settings.api.token.expose_secret().to_owned())
-                .filter(|t| !t.is_empty()),
+            api_token,
             max_groups: settings.api.max_groups,
             scores_zone: settings.scores_zone()?,
         };
-        roles.spawn("http", http::serve(listener, state, shutdown.clone()));
+        let limits = http::Limits::from_settings(&settings.http);
+        let router = match settings.metrics_bind()? {
+            Some(addr) => {
+                let listener = http::bind(addr, "http.metrics_bind").await?;
+                metrics_addr = Some(listener.local_addr()?);
+                let router = http::metrics_router(state.clone());
+                let serving = http::serve(listener, router, "metrics", limits, shutdown.clone());
+                roles.spawn("metrics", serving);
+                http::router_without_metrics(state)
+            }
+            None => http::router(state),
+        };
+        let serving = http::serve(listener, router, "main", limits, shutdown.clone());
+        roles.spawn("http", serving);
     }
     if settings.ingest.enabled {
         let ingest = Ingest {
@@ -153,6 +175,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     }
     Ok(Running {
         http_addr,
+        metrics_addr,
         pool,
         roles,
         shutdown,

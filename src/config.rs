@@ -178,6 +178,10 @@ pub struct Http {
     pub enabled: bool,
     pub bind: String,
     pub public_url: String,
+    pub header_read_timeout_seconds: u64,
+    pub idle_timeout_seconds: u64,
+    pub max_connections: u32,
+    pub metrics_bind: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -279,6 +283,7 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.policy()?;
         self.http_bind()?;
+        self.validate_http()?;
         non_empty("database.url", self.database.url.expose_secret())?;
         non_empty("amqp.url", self.amqp.url.expose_secret())?;
         for (key, name) in [
@@ -602,6 +607,8 @@ fn clock(key: &'static str, hhmm: &str) -> Result<NaiveTime, ConfigError> {
         .map_err(|_| invalid(key, format!("expected HH:MM, got {hhmm:?}")))
 }
 
+mod http;
 mod secrets;
+
 #[cfg(test)]
 mod tests;

@@ -61,6 +61,11 @@ pub fn http_request(route: String, status: u16, elapsed: Duration) {
         .record(elapsed.as_secs_f64());
 }
 
+/// A request refused (400, 401, 403): counted always, while its log line is sampled.
+pub fn http_refused(status: u16) {
+    counter!("postcall_http_refusals_total", "status" => status.to_string()).increment(1);
+}
+
 /// Seconds the oldest due, unsent SMS has been waiting: the dispatcher's lag.
 pub fn dispatch_lag(seconds: f64) {
     gauge!("postcall_dispatch_lag_seconds").set(seconds);

@@ -16,10 +16,13 @@ use crate::config::Log;
 pub fn init(settings: &Log) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.filter));
+    // Colour codes only for a person at a terminal (the logs go to stdout); in a file or a
+    // log shipper they are noise, and NO_COLOR turns them off anyway.
+    let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal());
+        .with_ansi(ansi);
     // A second init (tests, or `demo` calling `run`) keeps the first subscriber.
     let _ = if settings.format == "json" {
         builder.json().try_init()

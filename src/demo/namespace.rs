@@ -276,6 +276,8 @@ mod tests {
             ("POSTCALL__HTTP__ENABLED", "false"),
             ("POSTCALL__INGEST__ENABLED", "false"),
             ("POSTCALL__HTTP__BIND", "0.0.0.0:9090"),
+            // A wildcard bind needs a token (config refuses an open API off loopback).
+            ("POSTCALL__API__TOKEN", "dm0-7f3c9a51e2b84d06a9c1f5e8"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -296,6 +298,7 @@ mod tests {
         // The demo runs every role it needs, where the user's worker would listen.
         assert!(demo.http.enabled && demo.ingest.enabled && demo.dispatch.enabled);
         assert_eq!(demo.http.bind, "0.0.0.0:9090");
+        assert_eq!(demo.api.token.expose_secret(), "dm0-7f3c9a51e2b84d06a9c1f5e8");
         assert_eq!(
             redacted(demo.database.url.expose_secret()),
             "postgres://app:PASSWORD@db.internal:6543/postcall_demo_x1?sslmode=require"

@@ -10,6 +10,9 @@ use uuid::Uuid;
 
 use super::phone::PhoneNumber;
 
+/// The contract's bound on `call_id`; the API refuses longer ones as no call's.
+pub const CALL_ID_MAX_CHARS: usize = 128;
+
 /// Why an event body is poison; the text goes to the dead-letter header `x-postcall-error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -222,7 +225,7 @@ fn validate(wire: Wire) -> Result<CallCompleted, PoisonReason> {
             Uuid::parse_str(&id).map_err(|_| poison("event_id", format!("not a UUID: {id:?}")))
         })
         .transpose()?;
-    let call_id = bounded("call_id", wire.call_id, 128)?;
+    let call_id = bounded("call_id", wire.call_id, CALL_ID_MAX_CHARS)?;
     let customer_phone = PhoneNumber::parse(&wire.customer_phone)
         .map_err(|e| poison("customer_phone", e.to_string()))?;
     let agent_id = bounded("agent_id", wire.agent_id, 64)?;

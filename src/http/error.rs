@@ -1,11 +1,24 @@
 //! One error type for the HTTP layer: each variant knows its status, and nothing internal
 //! leaks into a response body.
 
-use crate::domain::phone::redact;
+use std::{
+    num::NonZeroU32,
+    sync::{
+        OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use crate::{domain::phone::redact, metrics};
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+/// Refusal lines logged per second at most: anyone can provoke a refusal, and must not decide
+/// how much the log holds. Every refusal is counted in `postcall_http_refusals_total`.
+const REFUSAL_LINES_PER_SECOND: u32 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -43,14 +56,41 @@ impl IntoResponse for HttpError {
                 (status, "internal error").into_response()
             }
             Self::Unauthorized => {
-                tracing::warn!("request refused: no valid bearer token");
+                refused(status, |suppressed| {
+                    tracing::warn!(suppressed, "request refused: no valid bearer token");
+                });
                 let challenge = [(axum::http::header::WWW_AUTHENTICATE, "Bearer")];
                 (status, challenge, self.to_string()).into_response()
             }
             other => {
-                tracing::warn!(error = redact(&other.to_string()), "request refused");
+                refused(status, |suppressed| {
+                    let error = redact(&other.to_string());
+                    tracing::warn!(error, suppressed, "request refused");
+                });
                 (status, other.to_string()).into_response()
             }
         }
+    }
+}
+
+/// Counts a refusal and logs it through `log` unless this second's lines are spent; a line
+/// logged says how many were left out since the last one (`suppressed`).
+fn refused(status: StatusCode, log: impl FnOnce(u64)) {
+    struct Sampler {
+        lines: DefaultDirectRateLimiter,
+        suppressed: AtomicU64,
+    }
+    static SAMPLER: OnceLock<Sampler> = OnceLock::new();
+    metrics::http_refused(status.as_u16());
+    let sampler = SAMPLER.get_or_init(|| Sampler {
+        lines: RateLimiter::direct(Quota::per_second(
+            NonZeroU32::new(REFUSAL_LINES_PER_SECOND).expect("a positive rate"),
+        )),
+        suppressed: AtomicU64::new(0),
+    });
+    if sampler.lines.check().is_ok() {
+        log(sampler.suppressed.swap(0, Ordering::Relaxed));
+    } else {
+        sampler.suppressed.fetch_add(1, Ordering::Relaxed);
     }
 }

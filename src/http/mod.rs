@@ -4,12 +4,15 @@ mod api;
 mod dashboard;
 pub mod error;
 mod health;
+mod idle;
 mod observe;
 mod openapi;
 mod routes;
+mod server;
 pub mod webhooks;
 
 pub use routes::{Route, Routes};
+pub use server::Limits;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -36,41 +39,65 @@ pub struct AppState {
     pub scores_zone: chrono_tz::Tz,
 }
 
+/// Every route, as one server serves them when /metrics has no bind of its own.
 pub fn router(state: AppState) -> Router {
-    routes(&state)
+    finish(routes(&state), state)
+}
+
+/// Every route but /metrics, for the main bind when `http.metrics_bind` is set.
+pub fn router_without_metrics(state: AppState) -> Router {
+    finish(service_routes(&state), state)
+}
+
+/// /metrics alone, for `http.metrics_bind`.
+pub fn metrics_router(state: AppState) -> Router {
+    finish(metrics_routes(), state)
+}
+
+fn finish(routes: Routes, state: AppState) -> Router {
+    routes
         .into_router()
+        .layer(axum::middleware::from_fn(api::no_store))
         .layer(axum::middleware::from_fn(observe::record))
         .with_state(state)
 }
 
-/// Every route served, recorded as registered: assets/openapi.json must list exactly these
-/// (tests/it/openapi.rs).
+/// Every route served, on whichever bind, recorded as registered: assets/openapi.json must
+/// list exactly these (tests/it/openapi.rs).
 pub fn routes(state: &AppState) -> Routes {
+    service_routes(state).merge(metrics_routes())
+}
+
+fn service_routes(state: &AppState) -> Routes {
     Routes::new()
         .get("/healthz", health::healthz)
         .get("/readyz", health::readyz)
-        .get("/metrics", observe::metrics)
         .merge(webhooks::routes())
         .merge(api::routes(state.clone()))
         .merge(dashboard::routes())
         .merge(openapi::routes())
 }
 
-/// Binds first (so a taken port fails start-up loudly), then serves until shutdown.
-pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding the HTTP server to {addr} (http.bind)"))
+fn metrics_routes() -> Routes {
+    Routes::new().get("/metrics", observe::metrics)
 }
 
+/// Binds first (so a taken port fails start-up loudly), then serves until shutdown.
+pub async fn bind(addr: SocketAddr, key: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the HTTP server to {addr} ({key})"))
+}
+
+/// Serves `router` (`routes` names them in the log) on `listener` until shutdown.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState,
+    router: Router,
+    routes: &'static str,
+    limits: Limits,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    tracing::info!(addr = %listener.local_addr()?, "HTTP listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .context("serving HTTP")
+    tracing::info!(addr = %listener.local_addr()?, routes, "HTTP listening");
+    server::serve(listener, router, limits, shutdown).await;
+    Ok(())
 }

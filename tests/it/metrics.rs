@@ -1,9 +1,10 @@
 //! `GET /metrics` exposes what the on-call engineer watches.
 
 use chrono::Utc;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
-    helpers::{Names, TestApp, event, insert_surveys, minutes_ago, phone},
+    helpers::{Cleanup, Names, TestApp, event, insert_surveys, minutes_ago, phone},
     provider_double::{Provider, webhook_accepted, webhook_env},
 };
 
@@ -60,4 +61,51 @@ async fn the_metrics_cover_ingest_dispatch_http_and_aggregation() {
         healthz.is_some(),
         "requests are counted by route template: {text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_have_a_bind_of_their_own_and_then_leave_the_main_one() {
+    let names = Names::new();
+    let _cleanup = Cleanup(names.clone());
+    let settings = names.settings(&[
+        ("POSTCALL__HTTP__METRICS_BIND", "127.0.0.1:0"),
+        ("POSTCALL__INGEST__ENABLED", "false"),
+        ("POSTCALL__DISPATCH__ENABLED", "false"),
+        ("POSTCALL__AGGREGATION__ENABLED", "false"),
+    ]);
+    let shutdown = CancellationToken::new();
+    let running = postcall::app::start(settings, shutdown.clone())
+        .await
+        .unwrap();
+    let main = running.http_addr.unwrap();
+    let metrics = running
+        .metrics_addr
+        .expect("metrics on a bind of their own");
+    assert_ne!(main, metrics);
+    let stopped = tokio::spawn(running.wait());
+
+    let scraped = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(text.contains("postcall_dispatch_lag_seconds"), "{text}");
+    let on_main = reqwest::get(format!("http://{main}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(on_main.status(), 404);
+    assert_eq!(
+        reqwest::get(format!("http://{main}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let others = reqwest::get(format!("http://{metrics}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(others.status(), 404, "only /metrics on the metrics bind");
+
+    shutdown.cancel();
+    stopped.await.unwrap().unwrap();
 }

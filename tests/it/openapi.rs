@@ -677,3 +677,34 @@ fn is_a(value: &Value, json_type: &str) -> bool {
         other => panic!("{other:?} is not a JSON Schema type"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refusals_of_an_api_without_a_token_are_documented() {
+    let app = TestApp::spawn_with(&[("POSTCALL__AGGREGATION__ENABLED", "false")]).await;
+    let doc = document();
+    let client = reqwest::Client::new();
+    let mut problems = Vec::new();
+    for (method, path, operation) in operations(&doc) {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        let url = format!("{}{}", app.http, filled(&path));
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let rebound = client.request(method, &url).header("host", "evil.example");
+        let response = rebound.send().await.unwrap();
+        if response.status() != 403 {
+            problems.push(format!("{path}: {} to a foreign Host", response.status()));
+        }
+        problems.extend(undocumented(&doc, operation, &path, response).await);
+    }
+    let survey = &doc["paths"]["/api/v1/surveys/{call_id}"]["get"];
+    for call_id in ["a%00b".to_owned(), "x".repeat(129)] {
+        let url = format!("{}/api/v1/surveys/{call_id}", app.http);
+        let response = client.get(url).send().await.unwrap();
+        if response.status() != 400 {
+            problems.push(format!("surveys/{call_id}: {}", response.status()));
+        }
+        problems.extend(undocumented(&doc, survey, "/api/v1/surveys/{call_id}", response).await);
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

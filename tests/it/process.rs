@@ -69,6 +69,13 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// Everything the worker has printed so far.
+    pub fn printed(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+}
+
 /// Sends `signal` (`INT`, `TERM`, `KILL`) to the worker.
 pub fn signal(worker: &Worker, signal: &str) {
     let status = Command::new("kill")
