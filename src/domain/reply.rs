@@ -3,6 +3,8 @@
 //! the caller re-prompts once, saying what is expected: a wrong score counts in a report for
 //! good, a re-prompt costs one SMS.
 
+mod stop_intent;
+
 use crate::domain::survey::QuestionKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +48,14 @@ pub fn normalise(text: &str) -> String {
 
 /// A keyword alone in the message (after `normalise`): opt-out `TD`, `T`, `R`, `N`, `退订`, `拒收`,
 /// `STOP`, `STOPALL`, `UNSUBSCRIBE`, `CANCEL`, `END`, `QUIT`, `REVOKE`, `OPTOUT`; opt-in `START`,
-/// `UNSTOP`, `订阅`; help `HELP`, `INFO`, `帮助`. A keyword inside a longer message is NOT a keyword
-/// ("please stop calling me" is not an opt-out; "STOP!!" and " ｓｔｏｐ " are).
+/// `UNSTOP`, `订阅`; help `HELP`, `INFO`, `帮助`. A help or opt-in keyword inside a longer message
+/// is NOT a keyword ("help me" is a comment; "STOP!!" and " ｓｔｏｐ " are keywords).
 ///
-/// One deliberate widening: a message made only of multi-letter opt-out keywords is an opt-out
-/// too ("TD退订", "退订 TD", "stop stop"), because the SMS hint says "回TD退订" and people echo
-/// it back; missing an opt-out breaks the promise to honour it at once. Single letters do not
+/// Two deliberate widenings, because missing an opt-out breaks the promise to honour it at
+/// once: a message made only of multi-letter opt-out keywords is an opt-out ("TD退订", "退订 TD",
+/// "stop stop": the SMS hint says "回TD退订" and people echo it back), and so is a stop asked
+/// for in words (`stop_intent`: "别再发了", "T D", "stop texting me"), but not a sentence about
+/// stopping something else ("扣款停不下来", "please stop calling me"). Single letters do not
 /// combine, so emoticons like "T_T" or "T T" stay ordinary text.
 pub fn keyword(text: &str) -> Option<Keyword> {
     keyword_of(&normalise(text))
@@ -193,7 +197,9 @@ fn answer_words(norm: &str) -> Vec<String> {
 // Keywords
 
 fn keyword_of(norm: &str) -> Option<Keyword> {
-    lookup_keyword(norm).or_else(|| only_opt_outs(norm).then_some(Keyword::OptOut))
+    lookup_keyword(norm).or_else(|| {
+        (only_opt_outs(norm) || stop_intent::asks_to_stop(norm)).then_some(Keyword::OptOut)
+    })
 }
 
 fn lookup_keyword(word: &str) -> Option<Keyword> {

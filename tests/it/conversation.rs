@@ -13,6 +13,8 @@ use crate::{
     provider_double::{Provider, WEBHOOK_SECRET, twilio_env, webhook_accepted, webhook_env},
 };
 
+mod stop_in_words;
+
 const PHONE: &str = "+8613912345678";
 
 async fn next_event(events: &mut Consumer) -> (String, Value) {
@@ -45,8 +47,12 @@ async fn sms_reply(app: &TestApp, id: &str, text: &str) -> u16 {
 /// A reply in a webhook delivery of its own: a provider retrying a message may re-send it
 /// under a new webhook id, past the replay check, straight to the conversation.
 async fn sms_reply_as(app: &TestApp, webhook_id: &str, id: &str, text: &str) -> u16 {
+    sms_reply_from(app, PHONE, webhook_id, id, text).await
+}
+
+async fn sms_reply_from(app: &TestApp, from: &str, webhook_id: &str, id: &str, text: &str) -> u16 {
     let body = json!({"type": "message.received", "data": {
-        "provider_message_id": id, "from": PHONE, "to": "+8610690000", "body": text,
+        "provider_message_id": id, "from": from, "to": "+8610690000", "body": text,
         "received_at": chrono::Utc::now().to_rfc3339()}})
     .to_string();
     let secret = standard_webhooks::Secret::parse(WEBHOOK_SECRET).unwrap();

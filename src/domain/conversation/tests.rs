@@ -480,6 +480,50 @@ fn opt_in_confirms_and_leaves_the_state() {
     assert!(step.events.is_empty());
 }
 
+// --- a stop in words -----------------------------------------------------------------
+
+#[test]
+fn a_stop_in_words_does_exactly_what_td_does_at_every_question() {
+    for (index, text) in [
+        (0, "别再发了"),
+        (1, "不要再发短信了"),
+        (2, "stop texting me"),
+        (3, "服务还行，就是别再发短信了"),
+        (3, "T D"),
+    ] {
+        let before = reply(&at(index), "TD");
+        let step = reply(&at(index), text);
+        assert_eq!(step, before, "{text} at question {index}");
+        assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
+        assert_eq!(step.state.status, Status::OptedOut);
+    }
+}
+
+#[test]
+fn a_comment_about_stopping_something_else_is_the_comment() {
+    for text in ["扣款停不下来", "我想取消自动续费", "stop charging me twice"] {
+        let step = reply(&at(3), text);
+        assert_eq!(
+            step.answer,
+            Some(answer("comment", AnswerValue::Text(text.into()))),
+            "{text}"
+        );
+        assert!(!step.opt_out, "{text}");
+        assert_eq!(step.send, [Outgoing::ThankYou]);
+        assert_eq!(step.state.status, Status::Completed);
+    }
+}
+
+#[test]
+fn a_stop_in_words_after_the_end_still_opts_out() {
+    for status in [Status::Completed, Status::Expired] {
+        let ended = with_status(status, 1);
+        let step = reply(&ended, "以后别给我发");
+        assert_eq!(step, reply(&ended, "TD"), "{status:?}");
+        assert!(step.opt_out && step.late);
+    }
+}
+
 // --- late replies --------------------------------------------------------------------
 
 #[test]
@@ -675,6 +719,8 @@ fn an_unsolicited_keyword_is_acted_on() {
     };
     assert_eq!(unsolicited("TD"), Some(opt_out));
     assert_eq!(unsolicited("N"), Some(opt_out));
+    assert_eq!(unsolicited("别再发了"), Some(opt_out));
+    assert_eq!(unsolicited("please unsubscribe me"), Some(opt_out));
     assert_eq!(
         unsolicited("START"),
         Some(KeywordAction {
@@ -695,7 +741,14 @@ fn an_unsolicited_keyword_is_acted_on() {
 
 #[test]
 fn an_unsolicited_message_that_is_no_keyword_gets_no_answer() {
-    for text in ["hello", "5", "yes", ""] {
+    for text in [
+        "hello",
+        "5",
+        "yes",
+        "",
+        "扣款停不下来",
+        "please stop calling me",
+    ] {
         assert_eq!(unsolicited(text), None, "{text}");
     }
 }

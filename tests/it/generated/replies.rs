@@ -4,7 +4,7 @@
 //! the question's own kind and range, or not understood.
 
 use postcall::domain::{
-    reply::{self, AnswerValue, Reply},
+    reply::{self, AnswerValue, Keyword, Reply},
     survey::QuestionKind,
 };
 use proptest::prelude::*;
@@ -58,8 +58,41 @@ fn reply_like() -> impl Strategy<Value = String> {
         "3-4",
         "0",
         "11",
+        "别再发了",
+        "T D",
+        "stop texting me",
+        "扣款停不下来",
+        "stop charging me",
     ]);
     (nasty_text(), core, nasty_text()).prop_map(|(a, c, b)| format!("{a}{c}{b}"))
+}
+
+/// Stops in words and near misses (the full tables are in `domain::reply::stop_intent`).
+const STOPS: [&str; 8] = [
+    "别再发了",
+    "不要再发短信了",
+    "退订，谢谢",
+    "T D",
+    "退 订",
+    "stop texting me",
+    "please unsubscribe me",
+    "Stop please",
+];
+const NEAR_MISSES: [&str; 6] = [
+    "扣款停不下来",
+    "我想取消自动续费",
+    "客服说不要再转账了",
+    "stop charging me twice",
+    "please stop the bug",
+    "please stop calling me",
+];
+
+/// What surrounds a reply without adding a word: spaces, punctuation, emoji, full width.
+fn wordless() -> impl Strategy<Value = String> {
+    let mark = prop::sample::select(vec![
+        " ", "\u{3000}", "\n", "!", "！", "。", "…", "~", "😡", "🙏", "\u{200B}", "“", "”",
+    ]);
+    prop::collection::vec(mark, 0..4).prop_map(|marks| marks.concat())
 }
 
 fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
@@ -93,6 +126,26 @@ proptest! {
     #[test]
     fn a_reply_in_noise_parses_to_a_defined_outcome(text in reply_like(), kind in kind()) {
         check(&text, kind)?;
+    }
+
+    #[test]
+    fn a_stop_in_words_is_an_opt_out_whatever_surrounds_it_and_whatever_was_asked(
+        before in wordless(), stop in prop::sample::select(STOPS.to_vec()),
+        after in wordless(), kind in kind(),
+    ) {
+        let text = format!("{before}{stop}{after}");
+        prop_assert_eq!(reply::keyword(&text), Some(Keyword::OptOut), "{:?}", text);
+        prop_assert_eq!(reply::parse(&text, &kind), Reply::Keyword(Keyword::OptOut));
+    }
+
+    #[test]
+    fn a_near_miss_is_never_an_opt_out_whatever_surrounds_it(
+        before in wordless(), miss in prop::sample::select(NEAR_MISSES.to_vec()),
+        after in wordless(), kind in kind(),
+    ) {
+        let text = format!("{before}{miss}{after}");
+        prop_assert_eq!(reply::keyword(&text), None, "{:?}", text);
+        prop_assert_ne!(reply::parse(&text, &kind), Reply::Keyword(Keyword::OptOut));
     }
 
     #[test]

@@ -1,0 +1,81 @@
+//! A stop asked for in the customer's own words, not only as a keyword alone: `别再发了`,
+//! `不要打扰我`, `退订，谢谢`, `T D`, `stop texting me`, `please unsubscribe me`.
+//!
+//! Narrow on purpose: a message is a stop only when one of its clauses is made entirely of a
+//! stop phrase (a verb of messaging, not of paying, calling or transferring) and words that
+//! cannot change what it stops (politeness, "me", "again", "these texts"). So `扣款停不下来`,
+//! `我想取消自动续费`, `stop charging me twice` and `客服说不要再转账了` stay comments: a wrong
+//! opt-out silently drops a customer's comment and every future survey, while a missed one
+//! costs a re-prompt after which the customer can still send `TD`.
+
+mod chinese;
+mod english;
+
+use super::{Keyword, is_cjk_punctuation, lookup_keyword, only_opt_outs};
+
+/// `norm` is a `normalise`d message.
+pub(super) fn asks_to_stop(norm: &str) -> bool {
+    spelled_out(norm)
+        || clauses(norm).any(|words| chinese::asks_to_stop(&words) || english::asks_to_stop(&words))
+}
+
+/// A multi-letter opt-out keyword with spaces or marks between its letters: "t d", "t.d",
+/// "退 订", "s-t-o-p", "opt-out". Single letters never combine, so "t t" and "t_t" (faces)
+/// and "n/a" stay text.
+fn spelled_out(norm: &str) -> bool {
+    let letters: String = norm.chars().filter(|c| c.is_alphanumeric()).collect();
+    letters.chars().count() >= 2
+        && (lookup_keyword(&letters) == Some(Keyword::OptOut) || only_opt_outs(&letters))
+}
+
+/// The message's clauses (split at sentence punctuation), each as its words: letters, digits
+/// and apostrophes; anything else (spaces, dashes, quotes, emoji) separates words. Quotes do
+/// not end a clause, so `agent kept saying "stop"` stays one clause and is not a stop.
+fn clauses(norm: &str) -> impl Iterator<Item = Vec<&str>> {
+    norm.split(ends_clause)
+        .map(|clause| {
+            clause
+                .split(|c: char| !(c.is_alphanumeric() || is_apostrophe(c)))
+                .map(|w| w.trim_matches(is_apostrophe))
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|words| !words.is_empty())
+}
+
+fn ends_clause(c: char) -> bool {
+    matches!(
+        c,
+        ',' | '.' | ';' | ':' | '!' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '~'
+    ) || (is_cjk_punctuation(c) && !is_quote(c))
+}
+
+fn is_quote(c: char) -> bool {
+    matches!(c, '\u{2018}'..='\u{201F}' | '\u{300C}'..='\u{300F}' | '\u{301D}'..='\u{301F}')
+}
+
+/// `'` and the typographic `’` phones substitute for it ("don’t").
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}')
+}
+
+/// `^(pre)*core(post)*$` over words joined by `sep`: the whole clause must be the phrase and
+/// the listed words around it, nothing else. `core` is a regex; the word lists are literal.
+fn phrase(pre: &[&str], core: &str, post: &[&str], sep: &str) -> regex::Regex {
+    let sep = regex::escape(sep);
+    let pattern = format!(
+        "^(?:{pre}{sep})*(?:{core})(?:{sep}{post})*$",
+        pre = any_of(pre),
+        post = any_of(post),
+    );
+    regex::Regex::new(&pattern).expect("the stop phrases are valid patterns")
+}
+
+/// A non-capturing alternation of literal words.
+fn any_of(words: &[&str]) -> String {
+    let escaped: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+    format!("(?:{})", escaped.join("|"))
+}
+
+#[cfg(test)]
+mod tests;
