@@ -93,7 +93,8 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     if settings.http.enabled {
         let listener = http::bind(settings.http_bind()?, "http.bind").await?;
         http_addr = Some(listener.local_addr()?);
-        let api_token = Some(settings.api.token.expose_secret().to_owned()).filter(|t| !t.trim().is_empty());
+        let api_token =
+            Some(settings.api.token.expose_secret().to_owned()).filter(|t| !t.trim().is_empty());
         if api_token.is_none() {
             tracing::warn!(
                 "the API is unauthenticated (api.token is empty): /api/v1 answers only \

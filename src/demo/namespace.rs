@@ -298,7 +298,10 @@ mod tests {
         // The demo runs every role it needs, where the user's worker would listen.
         assert!(demo.http.enabled && demo.ingest.enabled && demo.dispatch.enabled);
         assert_eq!(demo.http.bind, "0.0.0.0:9090");
-        assert_eq!(demo.api.token.expose_secret(), "dm0-7f3c9a51e2b84d06a9c1f5e8");
+        assert_eq!(
+            demo.api.token.expose_secret(),
+            "dm0-7f3c9a51e2b84d06a9c1f5e8"
+        );
         assert_eq!(
             redacted(demo.database.url.expose_secret()),
             "postgres://app:PASSWORD@db.internal:6543/postcall_demo_x1?sslmode=require"
