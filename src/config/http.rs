@@ -99,7 +99,7 @@ mod tests {
         }
         load(&[
             ("POSTCALL__HTTP__BIND", "0.0.0.0:8080"),
-            ("POSTCALL__API__TOKEN", "s3cret"),
+            ("POSTCALL__API__TOKEN", "k7Qm2vX9pL4tR8wZ1nB6cY3h"),
         ])
         .unwrap();
         load(&[

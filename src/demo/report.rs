@@ -247,7 +247,9 @@ mod tests {
             assert_eq!(l.chars().count(), width, "{l:?}");
         }
         assert!(lines[2].contains("94% [80-98]"), "{}", lines[2]);
-        assert!(lines[2].contains("+88 [+71,+100]"), "{}", lines[2]);
+        // NPS 30 promoters, 2 detractors of 32 → +88; adjusted Wald: n′ = 35,
+        // p′ − d′ = (30.75 − 2.75) / 35 = 0.8, half = 1.96 · √((0.957143 − 0.64) / 35) = 0.1866
+        assert!(lines[2].contains("+88 [+61,+99]"), "{}", lines[2]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::{
     score_model::{Model, Step, Survey},
 };
 
-const API_TOKEN: &str = "sch3ma-t0ken";
+const API_TOKEN: &str = "sch3ma-t0ken-Vb8Kq2Zr6Xw1Nd4";
 /// The `call_id` example in assets/openapi.json: a call that exists, so the survey view is
 /// tested on a 200 and not only on 404s.
 const EXAMPLE_CALL: &str = "call-20261103-0042";

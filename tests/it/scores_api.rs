@@ -10,7 +10,7 @@ use crate::{
     score_model::{Model, Step, Survey},
 };
 
-const TOKEN: &str = "sc0res-t0ken";
+const TOKEN: &str = "sc0res-t0ken-Jm3Tf7Ls9Qa2Yh5";
 
 async fn spawn(overrides: &[(&str, &str)]) -> TestApp {
     let mut all = vec![
