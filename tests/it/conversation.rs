@@ -240,6 +240,14 @@ async fn racing_replies_count_once_each_and_move_the_survey_in_turn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_opt_out_mid_survey_confirms_once_and_sends_nothing_after() {
+    stop_mid_survey("退订").await;
+}
+
+/// A customer who answered the first question sends `stop` (a keyword, or a stop in words):
+/// the survey ends opted out, exactly one confirmation goes out, the stop is not an answer,
+/// `survey.completed` is published, and nothing follows — not to a further reply, not for the
+/// phone's next call.
+async fn stop_mid_survey(stop: &str) {
     let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
     let app = start(webhook_env(&provider.uri())).await;
     let mut events = listen_for_events(&app).await;
@@ -251,11 +259,12 @@ async fn an_opt_out_mid_survey_confirms_once_and_sends_nothing_after() {
     assert_eq!(sms_reply(&app, "in-1", "1").await, 204);
     assert_eq!(provider.wait_for(2).await, 2);
 
-    assert_eq!(sms_reply(&app, "in-2", "退订").await, 204);
+    // The satisfaction question is pending.
+    assert_eq!(sms_reply(&app, "in-2", stop).await, 204);
     assert_eq!(provider.wait_for(3).await, 3);
     assert!(
         sent_body(&provider, 2).contains("已退订"),
-        "{}",
+        "{stop}: {}",
         sent_body(&provider, 2)
     );
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'opted_out'", 1)
@@ -267,10 +276,21 @@ async fn an_opt_out_mid_survey_confirms_once_and_sends_nothing_after() {
         .await,
         1
     );
+    let outcome: String = sqlx::query_scalar(
+        "SELECT outcome FROM inbound_messages WHERE provider_message_id = 'in-2'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(outcome, "keyword", "{stop}");
+    assert_eq!(
+        answers(&app).await,
+        vec![("resolved".to_owned(), json!(true), false)],
+        "{stop}: the stop is not recorded as an answer"
+    );
     let (key, _) = next_event(&mut events).await;
     assert_eq!(key, "survey.completed");
 
-    // Anything else the customer sends gets nothing back, and a new call is not surveyed.
     assert_eq!(sms_reply(&app, "in-3", "5").await, 204);
     app.publish(&event("conv-after-stop", PHONE, minutes_ago(1)))
         .await;
@@ -280,7 +300,19 @@ async fn an_opt_out_mid_survey_confirms_once_and_sends_nothing_after() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(provider.count(), 3);
+    assert_eq!(
+        provider.count(),
+        3,
+        "{stop}: one confirmation, no further question"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM messages
+              WHERE to_phone = '{PHONE}' AND purpose = 'opt_out_confirmation'"
+        ))
+        .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{PHONE, answers, next_event, sent_body, sms_reply, sms_reply_from, start};
+use super::{PHONE, sent_body, sms_reply, sms_reply_from, start};
 use crate::{
-    helpers::{TestApp, event, listen_for_events, minutes_ago},
+    helpers::{TestApp, event, minutes_ago},
     provider_double::{Provider, webhook_accepted, webhook_env},
 };
 
@@ -31,55 +31,8 @@ async fn opted_out(app: &TestApp, phone: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_in_words_mid_survey_opts_out_with_one_confirmation_and_nothing_after() {
-    let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
-    let app = start(webhook_env(&provider.uri())).await;
-    let mut events = listen_for_events(&app).await;
-    app.publish(&event("words-stop", PHONE, minutes_ago(1)))
-        .await;
-    assert_eq!(provider.wait_for(1).await, 1);
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
-    assert_eq!(sms_reply(&app, "in-1", "1").await, 204);
-    assert_eq!(provider.wait_for(2).await, 2);
-
-    // The satisfaction question is pending: today this was re-prompted as "not a score".
-    assert_eq!(sms_reply(&app, "in-2", "别再发了").await, 204);
-    assert_eq!(provider.wait_for(3).await, 3);
-    assert!(
-        sent_body(&provider, 2).contains("已退订"),
-        "{}",
-        sent_body(&provider, 2)
-    );
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'opted_out'", 1)
-        .await;
-    assert_eq!(opted_out(&app, PHONE).await, 1);
-    let outcome: String = sqlx::query_scalar(
-        "SELECT outcome FROM inbound_messages WHERE provider_message_id = 'in-2'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(outcome, "keyword");
-    assert_eq!(
-        answers(&app).await,
-        vec![("resolved".to_owned(), json!(true), false)],
-        "the stop is not recorded as an answer"
-    );
-    let (key, _) = next_event(&mut events).await;
-    assert_eq!(key, "survey.completed");
-
-    // Nothing more: not to a further reply, not for the phone's next call.
-    assert_eq!(sms_reply(&app, "in-3", "5").await, 204);
-    app.publish(&event("words-after-stop", PHONE, minutes_ago(1)))
-        .await;
-    app.wait_for_count(
-        "SELECT count(*) FROM calls WHERE call_id = 'words-after-stop' AND decision = 'opted_out'",
-        1,
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(provider.count(), 3, "one confirmation, no further question");
-    assert_eq!(confirmations_to(&app, PHONE).await, 1);
+    // Before stops in words, this was re-prompted as "not a score" and the survey went on.
+    super::stop_mid_survey("别再发了").await;
 }
 
 /// A phone has at most one survey in flight, so the "other" survey a stop must cancel is one
