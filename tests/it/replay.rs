@@ -30,15 +30,13 @@ fn replay(names: &Names, args: &[&str]) -> (String, String) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dry_run_lists_and_a_replay_moves_events_back_to_be_ingested() {
-    let app = TestApp::spawn().await;
-    // An event dead-lettered by an earlier, since-fixed version of the worker.
-    let body = serde_json::to_vec(&event("replayed-call", &phone(42), minutes_ago(1))).unwrap();
+/// Puts a call's event in the dead-letter queue as the worker would have, with `reason`.
+async fn dead_letter(app: &TestApp, call_id: &str, phone_n: u32, reason: &str) {
+    let body = serde_json::to_vec(&event(call_id, &phone(phone_n), minutes_ago(1))).unwrap();
     let mut headers = FieldTable::default();
     headers.insert(
         "x-postcall-error".into(),
-        AMQPValue::LongString("`queue`: unknown queue (fixed since)".into()),
+        AMQPValue::LongString(reason.into()),
     );
     app.publisher
         .channel
@@ -53,6 +51,19 @@ async fn a_dry_run_lists_and_a_replay_moves_events_back_to_be_ingested() {
         .unwrap()
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_lists_and_a_replay_moves_events_back_to_be_ingested() {
+    let app = TestApp::spawn().await;
+    // An event dead-lettered by an earlier, since-fixed version of the worker.
+    dead_letter(
+        &app,
+        "replayed-call",
+        42,
+        "`queue`: unknown queue (fixed since)",
+    )
+    .await;
 
     let (listed, summary) = tokio::task::spawn_blocking({
         let names = app.names.clone();
@@ -94,25 +105,13 @@ async fn a_dry_run_prints_ids_and_reasons_masked_and_escaped() {
     let app = TestApp::spawn().await;
     // A call platform that puts the caller's number, spaced, and a colour code in its id.
     let call_id = "cb-+86 139 1234 5678-\u{1b}[31mred";
-    let body = serde_json::to_vec(&event(call_id, &phone(43), minutes_ago(1))).unwrap();
-    let mut headers = FieldTable::default();
-    headers.insert(
-        "x-postcall-error".into(),
-        AMQPValue::LongString("`disposition`: unknown `completed\nERROR forged`".into()),
-    );
-    app.publisher
-        .channel
-        .basic_publish(
-            app.names.dlx.as_str().into(),
-            "call.completed".into(),
-            BasicPublishOptions::default(),
-            &body,
-            json_properties().with_headers(headers),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    dead_letter(
+        &app,
+        call_id,
+        43,
+        "`disposition`: unknown `completed\nERROR forged`",
+    )
+    .await;
 
     let (listed, _) = tokio::task::spawn_blocking({
         let names = app.names.clone();
