@@ -42,7 +42,7 @@ impl fmt::Display for Line {
             write!(f, " baseline={baseline:.0}/s")?;
         }
         if let Some(ratio) = self.ratio {
-            write!(f, " ratio={ratio:.2}")?;
+            write!(f, " ratio={}", two_significant(ratio))?;
         }
         if let Some(p99) = self.p99_ms {
             write!(f, " p99={p99:.1}")?;
@@ -55,6 +55,17 @@ impl fmt::Display for Line {
         }
         Ok(())
     }
+}
+
+/// Two decimals, or as many as two significant digits need: a loaded machine can put a
+/// ratio below 0.005, which two decimals would print as a meaningless `0.00`.
+fn two_significant(x: f64) -> String {
+    let decimals = if x > 0.0 && x < 0.1 {
+        (1.0 - x.log10().floor()) as usize
+    } else {
+        2
+    };
+    format!("{x:.decimals$}")
 }
 
 #[cfg(test)]
@@ -79,5 +90,15 @@ mod tests {
             ..Line::new("memory")
         };
         assert_eq!(memory.to_string(), "memory rss=31.0");
+    }
+
+    #[test]
+    fn a_small_ratio_keeps_two_significant_digits() {
+        assert_eq!(two_significant(0.617), "0.62");
+        assert_eq!(two_significant(0.1), "0.10");
+        assert_eq!(two_significant(0.0917), "0.092");
+        assert_eq!(two_significant(0.00417), "0.0042");
+        assert_eq!(two_significant(0.0), "0.00");
+        assert_eq!(two_significant(1.25), "1.25");
     }
 }
