@@ -15,6 +15,7 @@ use crate::{
     dispatch::Dispatcher,
     events::Publisher,
     health::Health,
+    housekeeping::Housekeeping,
     http::{self, AppState, webhooks::WebhookAuth},
     ingest::Ingest,
     providers::Configured,
@@ -41,13 +42,6 @@ pub async fn connect_database(
             }
         }
     }
-}
-
-/// Names one role instance in leases and run records: this process and a random suffix,
-/// so two roles (or two processes that reuse a pid) never share a name.
-pub fn replica_name() -> String {
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", std::process::id(), &suffix[..8])
 }
 
 /// The roles of a started worker.
@@ -144,6 +138,11 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
         let dispatcher = Dispatcher::new(&settings, pool.clone(), provider, shutdown.clone())?;
         roles.spawn("dispatch", async move {
             dispatcher.run().await;
+            Ok(())
+        });
+        let housekeeping = Housekeeping::new(&settings, pool.clone(), shutdown.clone());
+        roles.spawn("housekeeping", async move {
+            housekeeping.run().await;
             Ok(())
         });
         let publisher = Publisher {

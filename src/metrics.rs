@@ -72,11 +72,11 @@ pub fn dispatch_lag(seconds: f64) {
 }
 
 /// One aggregation run that committed: its kind, duration and what it folded in.
-pub fn aggregation(kind: &'static str, summary: &crate::aggregate::Summary) {
+pub fn aggregation(kind: &'static str, elapsed: Duration, changes: i64) {
     counter!("postcall_aggregation_runs_total", "kind" => kind, "outcome" => "ok").increment(1);
     histogram!("postcall_aggregation_duration_seconds", "kind" => kind)
-        .record(summary.elapsed.as_secs_f64());
-    counter!("postcall_aggregation_changes_total").increment(summary.folded.changes.max(0) as u64);
+        .record(elapsed.as_secs_f64());
+    counter!("postcall_aggregation_changes_total").increment(changes.max(0) as u64);
     gauge!("postcall_aggregation_last_success_timestamp_seconds")
         .set(chrono::Utc::now().timestamp() as f64);
 }

@@ -48,14 +48,14 @@ impl Kind {
 
 /// What one run did.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
+pub struct RunSummary {
     pub folded: Folded,
     /// Why every cell was recomputed, when they were.
     pub rebuilt: Option<String>,
     pub elapsed: Duration,
 }
 
-impl std::fmt::Display for Summary {
+impl std::fmt::Display for RunSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Folded {
             changes,
@@ -77,7 +77,7 @@ impl std::fmt::Display for Summary {
 /// The result of asking for a scheduled run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Done(Summary),
+    Done(RunSummary),
     /// Another replica holds the lock: it is aggregating right now.
     Busy,
     /// Another replica already aggregated this tick.
@@ -96,17 +96,17 @@ impl Aggregator {
         Ok(Self {
             pool,
             basis: Basis::new(&settings.aggregation.timezone, &survey),
-            replica: crate::app::replica_name(),
+            replica: crate::replica::name(),
         })
     }
 
     /// Folds in what changed, now, waiting for a run in progress elsewhere to finish.
-    pub async fn run_now(&self) -> anyhow::Result<Summary> {
+    pub async fn run_now(&self) -> anyhow::Result<RunSummary> {
         self.run(Kind::Manual, None).await.map(done)
     }
 
     /// Recomputes every cell from the stored surveys.
-    pub async fn rebuild(&self) -> anyhow::Result<Summary> {
+    pub async fn rebuild(&self) -> anyhow::Result<RunSummary> {
         self.run(Kind::Rebuild, None).await.map(done)
     }
 
@@ -191,17 +191,17 @@ impl Aggregator {
             .await?;
         tx.commit().await?;
 
-        let summary = Summary {
+        let summary = RunSummary {
             folded,
             rebuilt,
             elapsed: clock.elapsed(),
         };
-        crate::metrics::aggregation(recorded.as_str(), &summary);
+        crate::metrics::aggregation(recorded.as_str(), summary.elapsed, summary.folded.changes);
         Ok(Outcome::Done(summary))
     }
 }
 
-fn done(outcome: Outcome) -> Summary {
+fn done(outcome: Outcome) -> RunSummary {
     match outcome {
         Outcome::Done(summary) => summary,
         // Unscheduled runs wait for the lock and have no tick to have been done already.

@@ -1,66 +1,30 @@
-//! Housekeeping and waking: expired leases go back to the queue, unanswered surveys
-//! expire, and the claims are woken whenever there may be new work (a notification came,
-//! a retry or a survey came due, the poll).
+//! Waking: the claims are woken whenever there may be new work (a notification came, a
+//! retry or a survey came due, the poll).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 
-use super::{CHANNEL, Dispatcher};
+use super::Dispatcher;
 use crate::{
-    backoff,
     providers::SmsProvider,
-    store::{messages, surveys},
+    store::{messages, surveys, wake::DISPATCH_CHANNEL},
 };
 
 impl<P: SmsProvider + 'static> Dispatcher<P> {
     pub(super) async fn feed(&self, wake: &Notify) {
         let mut listener = self.listen().await;
-        let mut delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
-        let mut housekeeping = Instant::now();
         while !self.shutdown.is_cancelled() {
-            if Instant::now() >= housekeeping {
-                match self.housekeeping().await {
-                    Ok(rescued) => {
-                        delays =
-                            backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
-                        housekeeping = Instant::now() + self.poll;
-                        if rescued {
-                            wake.notify_one();
-                        }
-                    }
-                    Err(e) => {
-                        let delay = delays.next().unwrap_or(Duration::from_secs(30));
-                        tracing::warn!(error = %e, retry_in = ?delay, "dispatch housekeeping failed");
-                        self.pause(delay).await;
-                        continue;
-                    }
-                }
-            }
             self.wait(&mut listener).await;
             wake.notify_one();
         }
     }
 
-    /// Returns expired leases to the queue and expires unanswered surveys; true if a
-    /// message was returned.
-    async fn housekeeping(&self) -> sqlx::Result<bool> {
-        let rescued = messages::rescue_expired(&self.pool, self.retry.max_attempts as i32).await?;
-        if rescued > 0 {
-            tracing::warn!(rescued, "returned messages whose lease expired");
-        }
-        let expired = crate::inbound::expiry::sweep(&self.pool, self.batch_size).await?;
-        if expired > 0 {
-            tracing::info!(expired, "surveys expired without a reply");
-        }
-        Ok(rescued > 0)
-    }
-
     async fn listen(&self) -> Option<PgListener> {
         let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen(CHANNEL).await.ok()?;
+        listener.listen(DISPATCH_CHANNEL).await.ok()?;
         Some(listener)
     }
 

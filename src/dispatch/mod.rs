@@ -1,7 +1,7 @@
-//! Due surveys and queued SMS → the provider, as a pipeline. The feed turns due surveys
-//! into queued messages (and rescues expired leases, expires unanswered surveys); the
-//! claims take due messages (`FOR UPDATE SKIP LOCKED` and a lease) whenever a send slot is
-//! free, each then rate-limited, re-checked if it waited, and sent by a task of its own; the
+//! Due surveys and queued SMS → the provider, as a pipeline. The feed wakes the claims
+//! (expired leases and unanswered surveys are `housekeeping`'s); the claims take due
+//! messages (`FOR UPDATE SKIP LOCKED` and a lease) whenever a send slot is free, each then
+//! rate-limited, re-checked if it waited, and sent by a task of its own; the
 //! recorder writes accepted sends in batches, under their leases. A hanging request holds
 //! only its own slot. Woken by `pg_notify`, polling as a fallback; several replicas never
 //! send one message twice.
@@ -27,8 +27,6 @@ use crate::{
 };
 
 pub use rate::Limiter;
-
-pub const CHANNEL: &str = "postcall_dispatch";
 
 pub struct Dispatcher<P> {
     pub pool: PgPool,
@@ -72,7 +70,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             lease: Duration::from_secs(d.lease_seconds),
             poll: Duration::from_millis(d.poll_interval_ms),
             expire_after: Duration::from_secs(u64::from(settings.survey.expire_after_hours) * 3600),
-            replica: crate::app::replica_name(),
+            replica: crate::replica::name(),
             shutdown,
         })
     }

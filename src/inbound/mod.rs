@@ -2,7 +2,6 @@
 //! through the conversation, and its consequences (answer, opt-out, next SMS, events)
 //! written in the same transaction.
 
-pub mod expiry;
 mod quick;
 mod render;
 

@@ -8,3 +8,4 @@ pub mod messages;
 pub mod opt_outs;
 pub mod scores;
 pub mod surveys;
+pub mod wake;

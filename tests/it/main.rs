@@ -18,6 +18,7 @@ mod helpers;
 mod http_limits;
 mod http_safety;
 mod ingest;
+mod layers;
 mod logs;
 mod metrics;
 mod openapi;

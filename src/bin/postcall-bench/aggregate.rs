@@ -29,7 +29,7 @@ mod seed;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use postcall::aggregate::{Aggregator, Summary};
+use postcall::aggregate::{Aggregator, RunSummary};
 use sqlx::{Executor, PgPool};
 
 use crate::{
@@ -92,9 +92,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
 struct Sample {
     batch_ms: f64,
     changed_surveys: i64,
-    incremental: Summary,
+    incremental: RunSummary,
     incremental_ms: f64,
-    rebuild: Summary,
+    rebuild: RunSummary,
     rebuild_ms: f64,
     rebuild_cores: String,
     /// The count(*) right after the incremental run and right after the rebuild.

@@ -129,9 +129,5 @@ pub async fn write(conn: &mut PgConnection, t: &Turn<'_>) -> sqlx::Result<Writte
 /// migration 20261125000009): a transaction of its own that writes nothing, so it takes
 /// the notification lock only for an instant and waits for no WAL flush.
 pub async fn wake_dispatchers(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(crate::dispatch::CHANNEL)
-        .execute(conn)
-        .await?;
-    Ok(())
+    crate::store::wake::notify(conn).await
 }

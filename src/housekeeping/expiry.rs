@@ -4,8 +4,11 @@
 use chrono::Utc;
 use sqlx::PgPool;
 
-use super::{COMPLETED, state_name};
-use crate::{domain::conversation::Status, store::conversation as store};
+use crate::{
+    domain::conversation::Status,
+    inbound::{COMPLETED, state_name},
+    store::conversation as store,
+};
 
 /// Expires up to `limit` overdue open surveys; returns how many. Replicas skip each
 /// other's rows, so each survey expires once.

@@ -1,0 +1,17 @@
+//! Leases whose holder died or hung: their messages go back to the queue.
+
+use sqlx::PgPool;
+
+use crate::store::{messages, wake};
+
+/// Returns expired leases to the queue (giving up on messages out of attempts) and wakes
+/// the dispatchers when any came back; returns how many.
+pub async fn rescue(pool: &PgPool, max_attempts: i32) -> sqlx::Result<i64> {
+    let rescued = messages::rescue_expired(pool, max_attempts).await?;
+    if rescued > 0 {
+        tracing::warn!(rescued, "returned messages whose lease expired");
+        // The claims sleep until a notification or their poll; a returned message is due now.
+        wake::notify(&mut *pool.acquire().await?).await?;
+    }
+    Ok(rescued)
+}
