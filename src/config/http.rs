@@ -61,17 +61,7 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let env: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::load_from(None, Some(env))
-    }
+    use crate::config::tests::load_env as load;
 
     #[test]
     fn a_non_loopback_bind_without_a_token_refuses_to_start_naming_the_token() {

@@ -11,7 +11,9 @@ fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
     )
 }
 
-fn load_env(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+/// The compiled-in defaults overlaid by `pairs` as `POSTCALL__*` variables, validated; the
+/// config submodules' tests load through it too.
+pub(super) fn load_env(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
     Settings::load_from(None, env(pairs))
 }
 

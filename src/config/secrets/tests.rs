@@ -1,18 +1,9 @@
-use std::collections::HashMap;
-
 use super::*;
+use crate::config::tests::load_env as load;
 
 const WEBHOOK_KEY: &str = "whsec_uQ8c1qO1ICFzxtGC8mEjSs7Kr97aTTKq/twuAG5ZuZY=";
 const TWILIO_TOKEN: &str = "8d1523353fe3f90d26b314c773a9e63b";
 const API_TOKEN: &str = "pesWeb9myyp23ERXLtSbbi3HuZ5nJiAi";
-
-fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-    let env: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Settings::load_from(None, Some(env))
-}
 
 fn twilio(token: &str) -> Vec<(&'static str, String)> {
     vec![
