@@ -80,6 +80,15 @@ async fn start(extra: Vec<(String, String)>) -> TestApp {
     TestApp::spawn_env(Names::new(), &env).await
 }
 
+/// Publishes a call for `PHONE` and waits until its first question reached the provider and
+/// the survey is open.
+async fn open_survey(app: &TestApp, provider: &Provider, call_id: &str) {
+    app.publish(&event(call_id, PHONE, minutes_ago(1))).await;
+    assert_eq!(provider.wait_for(1).await, 1);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+}
+
 async fn answers(app: &TestApp) -> Vec<(String, Value, bool)> {
     sqlx::query_as("SELECT question_id, value, late FROM answers ORDER BY id")
         .fetch_all(&app.pool)
@@ -202,11 +211,7 @@ async fn webhook_provider_end_to_end_with_a_detractor_and_a_gibberish_reply() {
 async fn racing_replies_count_once_each_and_move_the_survey_in_turn() {
     let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
     let app = start(webhook_env(&provider.uri())).await;
-    app.publish(&event("conv-race", PHONE, minutes_ago(1)))
-        .await;
-    assert_eq!(provider.wait_for(1).await, 1);
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
+    open_survey(&app, &provider, "conv-race").await;
 
     // The same message five times at once, each in a delivery of its own.
     let copies = (0..5).map(|n| {
@@ -251,11 +256,7 @@ async fn stop_mid_survey(stop: &str) {
     let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
     let app = start(webhook_env(&provider.uri())).await;
     let mut events = listen_for_events(&app).await;
-    app.publish(&event("conv-stop", PHONE, minutes_ago(1)))
-        .await;
-    assert_eq!(provider.wait_for(1).await, 1);
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
+    open_survey(&app, &provider, "conv-stop").await;
     assert_eq!(sms_reply(&app, "in-1", "1").await, 204);
     assert_eq!(provider.wait_for(2).await, 2);
 

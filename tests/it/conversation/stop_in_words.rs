@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{PHONE, sent_body, sms_reply, sms_reply_from, start};
+use super::{PHONE, open_survey, sent_body, sms_reply, sms_reply_from, start};
 use crate::{
     helpers::{TestApp, event, minutes_ago},
     provider_double::{Provider, webhook_accepted, webhook_env},
@@ -41,11 +41,7 @@ async fn a_stop_in_words_mid_survey_opts_out_with_one_confirmation_and_nothing_a
 async fn a_stop_in_words_after_a_survey_cancels_the_phones_scheduled_survey() {
     let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
     let app = start(webhook_env(&provider.uri())).await;
-    app.publish(&event("words-first", PHONE, minutes_ago(1)))
-        .await;
-    assert_eq!(provider.wait_for(1).await, 1);
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
+    open_survey(&app, &provider, "words-first").await;
     sqlx::query("UPDATE surveys SET expires_at = now() - interval '1 second'")
         .execute(&app.pool)
         .await
