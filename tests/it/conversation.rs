@@ -178,6 +178,13 @@ async fn webhook_provider_end_to_end_with_a_detractor_and_a_gibberish_reply() {
     );
 
     // What the worker wrote reaches the scores: one sent survey, its answers, its segments.
+    // The thank-you may still be on its way out: its segments count once it is sent, so the
+    // scores are compared only when no message is left to send.
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')",
+        0,
+    )
+    .await;
     let settings = app.names.settings(&[]);
     postcall::aggregate::Aggregator::new(app.pool.clone(), &settings)
         .unwrap()

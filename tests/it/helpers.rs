@@ -162,8 +162,14 @@ impl TestApp {
 
     /// Polls until `sql` (a count) reaches `expected`, or panics after 10 s.
     pub async fn wait_for_count(&self, sql: &str, expected: i64) {
+        self.wait_for_count_within(sql, expected, Duration::from_secs(10))
+            .await;
+    }
+
+    /// As [`Self::wait_for_count`], for work whose pace depends on the machine's load.
+    pub async fn wait_for_count_within(&self, sql: &str, expected: i64, limit: Duration) {
         let mut last = -1;
-        for _ in 0..200 {
+        for _ in 0..limit.as_millis().div_ceil(50) {
             last = sqlx::query_scalar::<_, i64>(sql)
                 .fetch_one(&self.pool)
                 .await
