@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     domain::{
+        lifecycle::MessageStatus,
         phone::{self, PhoneNumber},
         timezone,
     },
@@ -79,7 +80,14 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 tracing::info!(reason, "send cancelled");
                 metrics::sms(self.provider.name(), "cancelled");
                 self.write(|| {
-                    messages::finish(&self.pool, &lease, "cancelled", None, reason, None)
+                    messages::finish(
+                        &self.pool,
+                        &lease,
+                        MessageStatus::Cancelled,
+                        None,
+                        reason,
+                        None,
+                    )
                 })
                 .await;
             }
@@ -97,7 +105,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         let situation = Situation {
             opted_out: m.opted_out && m.stops_at_opt_out(),
             survey_live: m.survey_live(),
-            respects_quiet_hours: m.purpose == "question",
+            respects_quiet_hours: m.purpose.respects_quiet_hours(),
             quiet_hours: self.policy.quiet_hours.as_ref(),
             zones,
         };
@@ -146,7 +154,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                         id: m.id,
                         attempts: lease.attempts,
                         provider_message_id,
-                        status: status.as_str(),
+                        status: status.into(),
                     },
                     slot: ticket.slot,
                 });
@@ -177,7 +185,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                     messages::finish(
                         &self.pool,
                         lease,
-                        "failed",
+                        MessageStatus::Failed,
                         code.as_deref(),
                         &message,
                         opt_out,

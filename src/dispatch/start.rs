@@ -14,7 +14,12 @@ use uuid::Uuid;
 use super::plan::{self, Gate, Situation};
 use crate::{
     domain::{
-        eligibility::Policy, phone::PhoneNumber, segments, survey::SurveyDefinition, timezone,
+        eligibility::Policy,
+        lifecycle::{MessagePurpose, SurveyState},
+        phone::PhoneNumber,
+        segments,
+        survey::SurveyDefinition,
+        timezone,
     },
     store::{
         messages::{self, Claimed},
@@ -102,8 +107,8 @@ pub async fn claim_due(
     }
     let queued_ids: Vec<i64> = queue.iter().filter_map(|m| m.survey_id).collect();
     messages::insert_claimed(&mut tx, &queue, claimant.replica, claimant.lease).await?;
-    surveys::set_state(&mut tx, &queued_ids, "sending").await?;
-    surveys::set_state(&mut tx, &cancel, "cancelled").await?;
+    surveys::set_state(&mut tx, &queued_ids, SurveyState::Sending).await?;
+    surveys::set_state(&mut tx, &cancel, SurveyState::Cancelled).await?;
     surveys::defer(&mut tx, &defer_ids, &defer_until).await?;
     tx.commit().await?;
     Ok(Started {
@@ -123,7 +128,7 @@ fn first_question<'a>(
     messages::New {
         id: Uuid::new_v4(),
         survey_id: Some(due.id),
-        purpose: "question",
+        purpose: MessagePurpose::Question,
         question_id: Some(&survey.questions[0].id),
         to_phone: &due.customer_phone,
         body,
@@ -138,12 +143,12 @@ fn as_claimed(message: &messages::New<'_>, due: &surveys::Due) -> Claimed {
         id: message.id,
         survey_id: message.survey_id,
         call_id: Some(due.call_id.clone()),
-        purpose: message.purpose.to_owned(),
+        purpose: message.purpose,
         to_phone: message.to_phone.to_owned(),
         body: message.body.clone(),
         segments: message.segments,
         attempts: 1,
-        survey_state: Some("sending".to_owned()),
+        survey_state: Some(SurveyState::Sending),
         customer_timezone: due.customer_timezone.clone(),
         opted_out: due.opted_out,
     }

@@ -4,16 +4,10 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::lifecycle::MessagePurpose;
+pub use super::lifecycle::SurveyState;
 use super::reply::{self, AnswerValue, Keyword, Reply};
 use super::survey::{Metric, Question, SurveyDefinition};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Open,
-    Completed,
-    Expired,
-    OptedOut,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
@@ -21,9 +15,12 @@ pub struct Answer {
     pub value: AnswerValue,
 }
 
+/// A survey as the conversation sees it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SurveyState {
-    pub status: Status,
+pub struct Survey {
+    /// Only `open` takes answers; the conversation moves it to `completed`, `expired` or
+    /// `opted_out` (`SurveyState::can_move_to`), and leaves any other state as it is.
+    pub status: SurveyState,
     /// Index of the question awaiting an answer; `questions.len()` once completed.
     pub question: usize,
     /// The current question has had its one re-prompt.
@@ -43,11 +40,37 @@ pub enum Outgoing {
     Help,
 }
 
+impl Outgoing {
+    /// Only the first question opens a survey and waits out quiet hours; a later question
+    /// or a re-prompt answers the customer's own text.
+    pub fn purpose(self) -> MessagePurpose {
+        match self {
+            Self::Question(0) => MessagePurpose::Question,
+            Self::Question(_) | Self::Reprompt(_) => MessagePurpose::FollowUp,
+            Self::ThankYou => MessagePurpose::ThankYou,
+            Self::OptOutConfirmation => MessagePurpose::OptOutConfirmation,
+            Self::OptInConfirmation => MessagePurpose::OptInConfirmation,
+            Self::Help => MessagePurpose::Help,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetractorReason {
     Nps,
     Csat,
     Fcr,
+}
+
+impl DetractorReason {
+    /// As listed in a `survey.detractor` event's `reasons` (DESIGN.md §5).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nps => "nps",
+            Self::Csat => "csat",
+            Self::Fcr => "fcr",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,9 +81,19 @@ pub enum Event {
     Completed,
 }
 
+impl Event {
+    /// The routing key it is published with (DESIGN.md §5).
+    pub fn routing_key(&self) -> &'static str {
+        match self {
+            Self::Detractor(_) => "survey.detractor",
+            Self::Completed => "survey.completed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
-    pub state: SurveyState,
+    pub state: Survey,
     /// Recorded by this reply, if any (for a late reply: stored, but not in `state`).
     pub answer: Option<Answer>,
     /// The reply came after the survey ended: stored, changes no score.
@@ -87,9 +120,9 @@ const CSAT_DETRACTOR_MAX: i32 = 2;
 
 /// A survey whose first SMS (question 0) has just gone out. The definition is taken so that
 /// callers start and advance a survey from the same one.
-pub fn start(_def: &SurveyDefinition, now: DateTime<Utc>, expire_after: TimeDelta) -> SurveyState {
-    SurveyState {
-        status: Status::Open,
+pub fn start(_def: &SurveyDefinition, now: DateTime<Utc>, expire_after: TimeDelta) -> Survey {
+    Survey {
+        status: SurveyState::Open,
         question: 0,
         reprompted: false,
         answers: Vec::new(),
@@ -98,12 +131,7 @@ pub fn start(_def: &SurveyDefinition, now: DateTime<Utc>, expire_after: TimeDelt
 }
 
 /// The survey after one reply received at `now`.
-pub fn advance(
-    def: &SurveyDefinition,
-    state: &SurveyState,
-    reply: &str,
-    now: DateTime<Utc>,
-) -> Step {
+pub fn advance(def: &SurveyDefinition, state: &Survey, reply: &str, now: DateTime<Utc>) -> Step {
     // The expiry sweep may not have run yet; a survey past its deadline has ended all the
     // same, and its one Completed event is emitted here instead (the sweep then skips it).
     let (state, expired) = match expire(state, now) {
@@ -118,7 +146,7 @@ pub fn advance(
         None => reply::keyword(reply).map_or(Reply::NotUnderstood, Reply::Keyword),
     };
     let mut step = match question {
-        Some(q) if state.status == Status::Open => live(def, state, q, parsed),
+        Some(q) if state.status == SurveyState::Open => live(def, state, q, parsed),
         _ => late(state, question, parsed),
     };
     step.events.splice(0..0, expired);
@@ -127,12 +155,12 @@ pub fn advance(
 
 /// Some if the survey is open and its deadline has come: it expires, and the answers
 /// already given stay.
-pub fn expire(state: &SurveyState, now: DateTime<Utc>) -> Option<Step> {
-    if state.status != Status::Open || now < state.expires_at {
+pub fn expire(state: &Survey, now: DateTime<Utc>) -> Option<Step> {
+    if state.status != SurveyState::Open || now < state.expires_at {
         return None;
     }
     let mut step = Step::quiet(state.clone());
-    step.state.status = Status::Expired;
+    step.state.status = SurveyState::Expired;
     step.events.push(Event::Completed);
     Some(step)
 }
@@ -157,7 +185,7 @@ fn keyword_action(keyword: Keyword) -> KeywordAction {
 }
 
 /// A reply to the question `q` that an open survey is waiting on.
-fn live(def: &SurveyDefinition, state: SurveyState, q: &Question, parsed: Reply) -> Step {
+fn live(def: &SurveyDefinition, state: Survey, q: &Question, parsed: Reply) -> Step {
     match parsed {
         Reply::Keyword(k) => keyword_step(state, k, true),
         Reply::Answer(value) => answered(def, state, q, value),
@@ -167,7 +195,7 @@ fn live(def: &SurveyDefinition, state: SurveyState, q: &Question, parsed: Reply)
 
 /// A reply to a survey that has ended: an answer is kept for the record only, keywords act
 /// as they would anywhere (an opt-out is honoured whenever it comes).
-fn late(state: SurveyState, question: Option<&Question>, parsed: Reply) -> Step {
+fn late(state: Survey, question: Option<&Question>, parsed: Reply) -> Step {
     let mut step = match parsed {
         Reply::Keyword(k) => keyword_step(state, k, false),
         Reply::Answer(value) => {
@@ -184,11 +212,11 @@ fn late(state: SurveyState, question: Option<&Question>, parsed: Reply) -> Step 
 }
 
 /// The survey does not move for a keyword, except that an opt-out ends an open one.
-fn keyword_step(mut state: SurveyState, keyword: Keyword, open: bool) -> Step {
+fn keyword_step(mut state: Survey, keyword: Keyword, open: bool) -> Step {
     let action = keyword_action(keyword);
     let mut events = Vec::new();
     if action.opt_out && open {
-        state.status = Status::OptedOut;
+        state.status = SurveyState::OptedOut;
         events.push(Event::Completed);
     }
     Step {
@@ -200,12 +228,7 @@ fn keyword_step(mut state: SurveyState, keyword: Keyword, open: bool) -> Step {
     }
 }
 
-fn answered(
-    def: &SurveyDefinition,
-    mut state: SurveyState,
-    q: &Question,
-    value: AnswerValue,
-) -> Step {
+fn answered(def: &SurveyDefinition, mut state: Survey, q: &Question, value: AnswerValue) -> Step {
     let answer = answer_to(q, value);
     let detractor = detractor_reason(q, &answer.value).map(|r| Event::Detractor(vec![r]));
     state.answers.push(answer.clone());
@@ -218,7 +241,7 @@ fn answered(
 
 /// One re-prompt per question; the second miss skips the question unanswered, so a customer
 /// who cannot be understood (or an auto-responder) never keeps the survey going.
-fn not_understood(def: &SurveyDefinition, mut state: SurveyState) -> Step {
+fn not_understood(def: &SurveyDefinition, mut state: Survey) -> Step {
     if state.reprompted {
         return move_on(def, state);
     }
@@ -232,7 +255,7 @@ fn not_understood(def: &SurveyDefinition, mut state: SurveyState) -> Step {
 
 /// To the next question, or past the last one to the end, which is thanked for however the
 /// last question was left (answered or skipped): it tells the customer nothing more is asked.
-fn move_on(def: &SurveyDefinition, mut state: SurveyState) -> Step {
+fn move_on(def: &SurveyDefinition, mut state: Survey) -> Step {
     state.question += 1;
     state.reprompted = false;
     if state.question < def.questions.len() {
@@ -242,7 +265,7 @@ fn move_on(def: &SurveyDefinition, mut state: SurveyState) -> Step {
             ..Step::quiet(state)
         };
     }
-    state.status = Status::Completed;
+    state.status = SurveyState::Completed;
     Step {
         send: vec![Outgoing::ThankYou],
         events: vec![Event::Completed],
@@ -274,7 +297,7 @@ fn detractor_reason(q: &Question, value: &AnswerValue) -> Option<DetractorReason
 
 impl Step {
     /// The state as given, nothing sent, recorded or published.
-    fn quiet(state: SurveyState) -> Self {
+    fn quiet(state: Survey) -> Self {
         Step {
             state,
             answer: None,

@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::{
     domain::{
-        conversation::{self, DetractorReason, Event, Status, Step, SurveyState},
+        conversation::{self, Event, Step, Survey},
         phone::PhoneNumber,
         reply::AnswerValue,
         survey::SurveyDefinition,
@@ -22,11 +22,6 @@ use crate::{
         messages, opt_outs,
     },
 };
-
-pub use render::purpose;
-
-pub const DETRACTOR: &str = "survey.detractor";
-pub const COMPLETED: &str = "survey.completed";
 
 /// What became of an inbound SMS, stored as `inbound_messages.outcome`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,9 +156,9 @@ fn answer_of<'a>(
     })
 }
 
-fn progress_of(step: &Step) -> Progress<'static> {
+fn progress_of(step: &Step) -> Progress {
     Progress {
-        state: state_name(step.state.status),
+        state: step.state.status,
         question_index: step.state.question as i32,
         reprompted: step.state.reprompted,
         expires_at: step.state.expires_at,
@@ -232,15 +227,9 @@ async fn apply_keywords(tx: &mut PgConnection, step: &Step, phone: &str) -> sqlx
 
 /// The survey as the conversation sees it. Earlier answers are not loaded: no rule reads
 /// them (events build their payload from the database).
-fn state_of(current: &Current) -> SurveyState {
-    let status = match current.state.as_str() {
-        "completed" => Status::Completed,
-        "expired" => Status::Expired,
-        "opted_out" => Status::OptedOut,
-        _ => Status::Open,
-    };
-    SurveyState {
-        status,
+fn state_of(current: &Current) -> Survey {
+    Survey {
+        status: current.state.replied_to(),
         question: current.question_index.max(0) as usize,
         reprompted: current.reprompted,
         answers: Vec::new(),
@@ -253,20 +242,15 @@ fn state_of(current: &Current) -> SurveyState {
 async fn publish(tx: &mut PgConnection, survey_id: i64, events: &[Event]) -> sqlx::Result<()> {
     for event in events {
         let mut payload = store::event_payload(tx, survey_id).await?;
-        let key = match event {
-            Event::Detractor(reasons) => {
-                payload["reasons"] =
-                    json!(reasons.iter().map(|r| reason_name(*r)).collect::<Vec<_>>());
-                DETRACTOR
-            }
-            Event::Completed => COMPLETED,
-        };
-        store::enqueue_event(tx, key, &payload).await?;
+        if let Event::Detractor(reasons) = event {
+            payload["reasons"] = json!(reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+        }
+        store::enqueue_event(tx, event.routing_key(), &payload).await?;
     }
     Ok(())
 }
 
-fn outcome_of(before: &SurveyState, step: &Step) -> Outcome {
+fn outcome_of(before: &Survey, step: &Step) -> Outcome {
     if step.opt_out
         || step.opt_in
         || step
@@ -283,23 +267,6 @@ fn outcome_of(before: &SurveyState, step: &Step) -> Outcome {
         Outcome::Reprompt
     } else {
         Outcome::Skipped
-    }
-}
-
-pub fn state_name(status: Status) -> &'static str {
-    match status {
-        Status::Open => "open",
-        Status::Completed => "completed",
-        Status::Expired => "expired",
-        Status::OptedOut => "opted_out",
-    }
-}
-
-fn reason_name(reason: DetractorReason) -> &'static str {
-    match reason {
-        DetractorReason::Nps => "nps",
-        DetractorReason::Csat => "csat",
-        DetractorReason::Fcr => "fcr",
     }
 }
 

@@ -7,19 +7,6 @@ use crate::{
     store::messages,
 };
 
-/// Purposes decide how the dispatcher treats a message (see `dispatch::send`): only the
-/// first question waits out quiet hours; a follow-up answers the customer's own text.
-pub fn purpose(outgoing: Outgoing) -> &'static str {
-    match outgoing {
-        Outgoing::Question(0) => "question",
-        Outgoing::Question(_) | Outgoing::Reprompt(_) => "follow_up",
-        Outgoing::ThankYou => "thank_you",
-        Outgoing::OptOutConfirmation => "opt_out_confirmation",
-        Outgoing::OptInConfirmation => "opt_in_confirmation",
-        Outgoing::Help => "help",
-    }
-}
-
 pub fn text(def: &SurveyDefinition, outgoing: Outgoing, language: &str) -> String {
     let w = def.wording(language);
     match outgoing {
@@ -55,7 +42,7 @@ pub fn message<'a>(
     messages::New {
         id: Uuid::new_v4(),
         survey_id: to.survey_id,
-        purpose: purpose(outgoing),
+        purpose: outgoing.purpose(),
         question_id,
         to_phone: to.phone,
         body,

@@ -9,12 +9,14 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::lifecycle::SurveyState;
+
 /// A survey as the conversation needs it, locked for the transaction.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Current {
     pub id: i64,
     pub call_id: String,
-    pub state: String,
+    pub state: SurveyState,
     pub language: String,
     pub question_index: i32,
     pub reprompted: bool,
@@ -54,14 +56,14 @@ pub async fn answers(
     .await
 }
 
-pub struct Progress<'a> {
-    pub state: &'a str,
+pub struct Progress {
+    pub state: SurveyState,
     pub question_index: i32,
     pub reprompted: bool,
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn save(conn: &mut PgConnection, survey_id: i64, p: &Progress<'_>) -> sqlx::Result<()> {
+pub async fn save(conn: &mut PgConnection, survey_id: i64, p: &Progress) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE surveys
             SET state = $2, question_index = $3, reprompted = $4, expires_at = $5, updated_at = now(),

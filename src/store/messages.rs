@@ -7,10 +7,12 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::domain::lifecycle::{MessagePurpose, MessageStatus, SurveyState};
+
 pub struct New<'a> {
     pub id: Uuid,
     pub survey_id: Option<i64>,
-    pub purpose: &'a str,
+    pub purpose: MessagePurpose,
     pub question_id: Option<&'a str>,
     pub to_phone: &'a str,
     pub body: String,
@@ -60,7 +62,7 @@ async fn insert_as(
     )
     .bind(ids)
     .bind(surveys)
-    .bind(col(|m| m.purpose.to_owned()))
+    .bind(messages.iter().map(|m| m.purpose).collect::<Vec<_>>())
     .bind(questions)
     .bind(col(|m| m.to_phone.to_owned()))
     .bind(col(|m| m.body.clone()))
@@ -80,36 +82,24 @@ pub struct Claimed {
     pub survey_id: Option<i64>,
     /// The survey's call, for logs (system replies to a phone have none).
     pub call_id: Option<String>,
-    pub purpose: String,
+    pub purpose: MessagePurpose,
     pub to_phone: String,
     pub body: String,
     pub segments: i32,
     pub attempts: i32,
-    pub survey_state: Option<String>,
+    pub survey_state: Option<SurveyState>,
     pub customer_timezone: Option<String>,
     pub opted_out: bool,
 }
 
 impl Claimed {
-    /// The first question goes while the survey is `sending`; a follow-up while it is
-    /// `open`; a thank-you once it completed. Confirmations and help answer the customer
-    /// whatever the survey's state.
+    /// Whether its survey is still where this message belongs (`MessagePurpose::goes_while`).
     pub fn survey_live(&self) -> bool {
-        let state = self.survey_state.as_deref().unwrap_or_default();
-        match self.purpose.as_str() {
-            "question" => matches!(state, "sending" | "open"),
-            "follow_up" => state == "open",
-            "thank_you" => state == "completed",
-            _ => true,
-        }
+        self.purpose.goes_while(self.survey_state)
     }
 
-    /// Survey texts stop at an opt-out; its confirmation, and help, are still owed.
     pub fn stops_at_opt_out(&self) -> bool {
-        matches!(
-            self.purpose.as_str(),
-            "question" | "follow_up" | "thank_you"
-        )
+        self.purpose.stops_at_opt_out()
     }
 }
 
@@ -167,7 +157,7 @@ pub async fn begin_claim(
 #[derive(Debug, sqlx::FromRow)]
 pub struct Current {
     pub opted_out: bool,
-    pub survey_state: Option<String>,
+    pub survey_state: Option<SurveyState>,
 }
 
 /// Re-reads, just before sending, whether the phone opted out and the survey's state.
@@ -198,7 +188,7 @@ pub struct Accepted {
     pub id: Uuid,
     pub attempts: i32,
     pub provider_message_id: String,
-    pub status: &'static str,
+    pub status: MessageStatus,
 }
 
 /// Records accepted sends in one transaction; the survey opens when its first question is
@@ -217,7 +207,7 @@ pub async fn accepted(
         .iter()
         .map(|s| s.provider_message_id.as_str())
         .collect();
-    let statuses: Vec<&str> = sends.iter().map(|s| s.status).collect();
+    let statuses: Vec<MessageStatus> = sends.iter().map(|s| s.status).collect();
     let mut tx = pool.begin().await?;
     lock_reports(&mut tx, provider, &provider_ids).await?;
     // A survey is sent, and its reply deadline starts, when its first question is accepted.
@@ -270,7 +260,7 @@ pub async fn accepted(
                    sent_at = now(), updated_at = now(),
                    expires_at = now() + make_interval(secs => $7)
               FROM sent
-             WHERE sent.purpose = 'question' AND v.id = sent.survey_id AND v.sent_at IS NULL
+             WHERE sent.purpose = $8 AND v.id = sent.survey_id AND v.sent_at IS NULL
         )
         SELECT count(*) FROM sent
         "#,
@@ -282,6 +272,7 @@ pub async fn accepted(
     .bind(provider)
     .bind(replica)
     .bind(expire_after.as_secs_f64())
+    .bind(MessagePurpose::Question)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -351,11 +342,12 @@ pub async fn release(pool: &PgPool, lease: &Lease<'_>, at: DateTime<Utc>) -> sql
 }
 
 /// Ends the message for good (`failed` or `cancelled`); a survey whose first question
-/// cannot be sent ends with it. A carrier-reported opt-out is recorded like a STOP.
+/// cannot be sent ends with it (`SurveyState::first_question_ended`). A carrier-reported
+/// opt-out is recorded like a STOP.
 pub async fn finish(
     pool: &PgPool,
     lease: &Lease<'_>,
-    status: &str,
+    status: MessageStatus,
     code: Option<&str>,
     message: &str,
     opt_out_phone: Option<&str>,
@@ -375,16 +367,12 @@ pub async fn finish(
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(survey) = survey {
-        let survey_state = if status == "cancelled" {
-            "cancelled"
-        } else {
-            "failed"
-        };
         sqlx::query(
-            "UPDATE surveys SET state = $2, updated_at = now() WHERE id = $1 AND state = 'sending'",
+            "UPDATE surveys SET state = $2, updated_at = now() WHERE id = $1 AND state = $3",
         )
         .bind(survey)
-        .bind(survey_state)
+        .bind(SurveyState::first_question_ended(status))
+        .bind(SurveyState::Sending)
         .execute(&mut *tx)
         .await?;
         if let Some(phone) = opt_out_phone {

@@ -4,6 +4,7 @@ pub mod calls;
 pub mod conversation;
 pub mod db;
 pub mod deliveries;
+pub mod lifecycle;
 pub mod messages;
 pub mod opt_outs;
 pub mod scores;

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
+use crate::domain::lifecycle::SurveyState;
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct Due {
     pub id: i64,
@@ -36,7 +38,11 @@ pub async fn lock_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<D
     .await
 }
 
-pub async fn set_state(conn: &mut PgConnection, ids: &[i64], state: &str) -> sqlx::Result<()> {
+pub async fn set_state(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    state: SurveyState,
+) -> sqlx::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -72,4 +78,34 @@ pub async fn next_due(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar("SELECT min(send_at) FROM surveys WHERE state = 'scheduled'")
         .fetch_one(pool)
         .await
+}
+
+/// Expires up to `limit` open surveys whose deadline passed by `now`, in the caller's
+/// transaction, and returns them. Other replicas' sweeps skip the rows this one holds, so a
+/// survey expires once. `'open'` stays a literal: a parameter there would keep a generic
+/// plan off the partial index `surveys_expiry_idx`.
+pub async fn expire_overdue(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        r#"
+        WITH due AS (
+            SELECT id FROM surveys
+             WHERE state = 'open' AND expires_at <= $2
+             ORDER BY expires_at
+             LIMIT $3
+             FOR UPDATE SKIP LOCKED
+        )
+        UPDATE surveys s SET state = $1, closed_at = now(), updated_at = now()
+          FROM due WHERE s.id = due.id
+        RETURNING s.id
+        "#,
+    )
+    .bind(SurveyState::Expired)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
 }

@@ -66,20 +66,20 @@ fn no_comment() -> SurveyDefinition {
     def
 }
 
-fn open() -> SurveyState {
+fn open() -> Survey {
     start(&default_like(), t0(), day())
 }
 
 /// An open survey waiting on question `index`.
-fn at(index: usize) -> SurveyState {
-    SurveyState {
+fn at(index: usize) -> Survey {
+    Survey {
         question: index,
         ..open()
     }
 }
 
-fn with_status(status: Status, index: usize) -> SurveyState {
-    SurveyState {
+fn with_status(status: SurveyState, index: usize) -> Survey {
+    Survey {
         status,
         ..at(index)
     }
@@ -93,7 +93,7 @@ fn answer(id: &str, value: AnswerValue) -> Answer {
 }
 
 /// One reply to the default-like survey, an hour into it.
-fn reply(state: &SurveyState, text: &str) -> Step {
+fn reply(state: &Survey, text: &str) -> Step {
     advance(&default_like(), state, text, soon())
 }
 
@@ -124,8 +124,8 @@ fn start_opens_at_the_first_question_and_expires_after_the_window() {
     let state = start(&default_like(), t0(), day());
     assert_eq!(
         state,
-        SurveyState {
-            status: Status::Open,
+        Survey {
+            status: SurveyState::Open,
             question: 0,
             reprompted: false,
             answers: vec![],
@@ -152,7 +152,7 @@ fn the_happy_path_asks_each_question_then_thanks_and_completes() {
     let events: Vec<_> = steps.iter().map(|s| s.events.clone()).collect();
     assert_eq!(events, [vec![], vec![], vec![], vec![Event::Completed]]);
     let last = &steps[3].state;
-    assert_eq!(last.status, Status::Completed);
+    assert_eq!(last.status, SurveyState::Completed);
     assert_eq!(last.question, 4);
     assert_eq!(
         last.answers,
@@ -177,7 +177,7 @@ fn each_answer_is_reported_as_recorded_by_its_reply() {
 #[test]
 fn an_answer_moves_to_the_next_question_and_keeps_the_deadline() {
     let step = reply(&open(), "yes");
-    assert_eq!(step.state.status, Status::Open);
+    assert_eq!(step.state.status, SurveyState::Open);
     assert_eq!(step.state.question, 1);
     assert!(!step.state.reprompted);
     assert_eq!(step.state.expires_at, deadline());
@@ -189,7 +189,7 @@ fn a_survey_whose_last_question_is_not_text_completes_on_its_answer() {
     let last = &steps[2];
     assert_eq!(last.send, [Outgoing::ThankYou]);
     assert_eq!(last.events, [Event::Completed]);
-    assert_eq!(last.state.status, Status::Completed);
+    assert_eq!(last.state.status, SurveyState::Completed);
     assert_eq!(last.state.answers.len(), 3);
 }
 
@@ -203,14 +203,14 @@ fn a_one_question_survey_completes_on_its_first_answer() {
     let step = advance(&def, &start(&def, t0(), day()), "yes", soon());
     assert_eq!(step.send, [Outgoing::ThankYou]);
     assert_eq!(step.events, [Event::Completed]);
-    assert_eq!(step.state.status, Status::Completed);
+    assert_eq!(step.state.status, SurveyState::Completed);
 }
 
 #[test]
 fn any_non_empty_text_answers_the_comment() {
     for text in ["很好", "no", "5", "asdf qwerty"] {
         let step = reply(&at(3), text);
-        assert_eq!(step.state.status, Status::Completed, "{text}");
+        assert_eq!(step.state.status, SurveyState::Completed, "{text}");
         assert!(
             matches!(&step.answer, Some(a) if a.question_id == "comment"),
             "{text}: {step:?}"
@@ -222,7 +222,7 @@ fn any_non_empty_text_answers_the_comment() {
 fn a_blank_comment_is_not_an_answer() {
     let step = reply(&at(3), " \n ");
     assert_eq!(step.send, [Outgoing::Reprompt(3)]);
-    assert_eq!(step.state.status, Status::Open);
+    assert_eq!(step.state.status, SurveyState::Open);
     assert_eq!(step.answer, None);
 }
 
@@ -273,7 +273,7 @@ fn a_detractor_answer_is_still_recorded_and_the_survey_goes_on() {
         Some(answer("recommend", AnswerValue::Scale(3)))
     );
     assert_eq!(step.send, [Outgoing::Question(3)]);
-    assert_eq!(step.state.status, Status::Open);
+    assert_eq!(step.state.status, SurveyState::Open);
 }
 
 #[test]
@@ -356,7 +356,7 @@ fn gibberish_twice_skips_the_question_unanswered() {
         after.state.answers,
         [answer("resolved", AnswerValue::YesNo(true))]
     );
-    assert_eq!(after.state.status, Status::Open);
+    assert_eq!(after.state.status, SurveyState::Open);
 }
 
 #[test]
@@ -371,7 +371,7 @@ fn gibberish_twice_on_the_last_question_completes_with_thanks() {
     let last = &steps[3];
     assert_eq!(last.send, [Outgoing::ThankYou]);
     assert_eq!(last.events, [Event::Completed]);
-    assert_eq!(last.state.status, Status::Completed);
+    assert_eq!(last.state.status, SurveyState::Completed);
     assert_eq!(last.state.answers.len(), 2);
 }
 
@@ -381,7 +381,7 @@ fn a_survey_nobody_understands_still_ends_with_a_bounded_number_of_sends() {
     // the comment takes its text and the thank-you ends the exchange.
     let steps = replies(&default_like(), &["zzz"; 8]);
     assert_eq!(steps[5].state.question, 3);
-    assert_eq!(steps[6].state.status, Status::Completed);
+    assert_eq!(steps[6].state.status, SurveyState::Completed);
     assert!(steps[7].late);
     let sends: usize = steps.iter().map(|s| s.send.len()).sum();
     assert_eq!(sends, 7);
@@ -414,8 +414,8 @@ fn opt_out_mid_survey_ends_it_with_only_a_confirmation() {
     assert_eq!(step.answer, None);
     assert_eq!(
         step.state,
-        SurveyState {
-            status: Status::OptedOut,
+        Survey {
+            status: SurveyState::OptedOut,
             ..before
         }
     );
@@ -425,7 +425,7 @@ fn opt_out_mid_survey_ends_it_with_only_a_confirmation() {
 fn every_opt_out_word_opts_out() {
     for text in ["TD", "退订", "STOP", "unsubscribe"] {
         let step = reply(&at(1), text);
-        assert_eq!(step.state.status, Status::OptedOut, "{text}");
+        assert_eq!(step.state.status, SurveyState::OptedOut, "{text}");
         assert!(step.opt_out, "{text}");
     }
 }
@@ -448,14 +448,14 @@ fn n_answers_a_yes_no_question() {
     );
     assert_eq!(step.send, [Outgoing::Question(1)]);
     assert!(!step.opt_out);
-    assert_eq!(step.state.status, Status::Open);
+    assert_eq!(step.state.status, SurveyState::Open);
 }
 
 #[test]
 fn n_to_a_scale_question_is_an_opt_out() {
     let step = reply(&at(1), "N");
     assert!(step.opt_out);
-    assert_eq!(step.state.status, Status::OptedOut);
+    assert_eq!(step.state.status, SurveyState::OptedOut);
     assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
     assert_eq!(step.answer, None);
 }
@@ -495,7 +495,7 @@ fn a_stop_in_words_does_exactly_what_td_does_at_every_question() {
         let step = reply(&at(index), text);
         assert_eq!(step, before, "{text} at question {index}");
         assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
-        assert_eq!(step.state.status, Status::OptedOut);
+        assert_eq!(step.state.status, SurveyState::OptedOut);
     }
 }
 
@@ -510,13 +510,13 @@ fn a_comment_about_stopping_something_else_is_the_comment() {
         );
         assert!(!step.opt_out, "{text}");
         assert_eq!(step.send, [Outgoing::ThankYou]);
-        assert_eq!(step.state.status, Status::Completed);
+        assert_eq!(step.state.status, SurveyState::Completed);
     }
 }
 
 #[test]
 fn a_stop_in_words_after_the_end_still_opts_out() {
-    for status in [Status::Completed, Status::Expired] {
+    for status in [SurveyState::Completed, SurveyState::Expired] {
         let ended = with_status(status, 1);
         let step = reply(&ended, "以后别给我发");
         assert_eq!(step, reply(&ended, "TD"), "{status:?}");
@@ -528,7 +528,7 @@ fn a_stop_in_words_after_the_end_still_opts_out() {
 
 #[test]
 fn a_late_answer_is_kept_for_the_record_and_changes_nothing() {
-    let expired = with_status(Status::Expired, 1);
+    let expired = with_status(SurveyState::Expired, 1);
     let step = reply(&expired, "2");
     assert!(step.late);
     assert_eq!(
@@ -542,7 +542,7 @@ fn a_late_answer_is_kept_for_the_record_and_changes_nothing() {
 
 #[test]
 fn a_late_reply_that_does_not_parse_records_nothing() {
-    let expired = with_status(Status::Expired, 1);
+    let expired = with_status(SurveyState::Expired, 1);
     let step = reply(&expired, "banana");
     assert!(step.late);
     assert_eq!(step.answer, None);
@@ -552,7 +552,7 @@ fn a_late_reply_that_does_not_parse_records_nothing() {
 
 #[test]
 fn a_late_n_to_a_pending_yes_no_question_is_the_answer_it_was_meant_as() {
-    let step = reply(&with_status(Status::Expired, 0), "N");
+    let step = reply(&with_status(SurveyState::Expired, 0), "N");
     assert!(step.late && !step.opt_out);
     assert_eq!(
         step.answer,
@@ -569,8 +569,8 @@ fn a_reply_at_the_deadline_expires_the_open_survey_first() {
     assert_eq!(step.events, [Event::Completed]);
     assert_eq!(
         step.state,
-        SurveyState {
-            status: Status::Expired,
+        Survey {
+            status: SurveyState::Expired,
             ..before
         }
     );
@@ -592,7 +592,7 @@ fn a_reply_just_before_the_deadline_still_counts() {
 
 #[test]
 fn opt_out_after_expiry_still_opts_out_and_confirms() {
-    let expired = with_status(Status::Expired, 2);
+    let expired = with_status(SurveyState::Expired, 2);
     let step = reply(&expired, "退订");
     assert!(step.opt_out && step.late);
     assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
@@ -612,12 +612,16 @@ fn opt_out_past_the_deadline_before_the_sweep_reports_the_expiry_once() {
     assert!(step.opt_out && step.late);
     assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
     assert_eq!(step.events, [Event::Completed]);
-    assert_eq!(step.state.status, Status::Expired);
+    assert_eq!(step.state.status, SurveyState::Expired);
 }
 
 #[test]
 fn help_and_opt_in_after_the_end_are_still_answered() {
-    for status in [Status::Expired, Status::Completed, Status::OptedOut] {
+    for status in [
+        SurveyState::Expired,
+        SurveyState::Completed,
+        SurveyState::OptedOut,
+    ] {
         let ended = with_status(status, 2);
         let help = reply(&ended, "HELP");
         assert_eq!(help.send, [Outgoing::Help], "{status:?}");
@@ -680,7 +684,7 @@ fn expire_before_the_deadline_does_nothing() {
 #[test]
 fn expire_at_the_deadline_ends_the_survey() {
     let step = expire(&open(), deadline()).expect("due");
-    assert_eq!(step.state.status, Status::Expired);
+    assert_eq!(step.state.status, SurveyState::Expired);
     assert_eq!(step.events, [Event::Completed]);
     assert!(step.send.is_empty() && !step.late && step.answer.is_none());
     assert!(expire(&open(), deadline() + TimeDelta::days(3)).is_some());
@@ -702,7 +706,11 @@ fn answers_given_before_expiry_are_kept() {
 
 #[test]
 fn only_an_open_survey_expires() {
-    for status in [Status::Completed, Status::Expired, Status::OptedOut] {
+    for status in [
+        SurveyState::Completed,
+        SurveyState::Expired,
+        SurveyState::OptedOut,
+    ] {
         let ended = with_status(status, 1);
         assert_eq!(expire(&ended, deadline() + day()), None, "{status:?}");
     }

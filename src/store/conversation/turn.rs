@@ -39,7 +39,7 @@ pub struct Turn<'a> {
     pub read: &'a Current,
     pub sms: &'a Inbound<'a>,
     pub outcome: &'a str,
-    pub progress: Progress<'a>,
+    pub progress: Progress,
     /// Its `inbound_id` is filled in by the statement.
     pub answer: Option<NewAnswer<'a>>,
     pub send: &'a [messages::New<'a>],
@@ -90,7 +90,7 @@ pub async fn write(conn: &mut PgConnection, t: &Turn<'_>) -> sqlx::Result<Writte
         "#,
     )
     .bind(t.read.id)
-    .bind(&t.read.state)
+    .bind(t.read.state)
     .bind(t.read.question_index)
     .bind(t.read.reprompted)
     .bind(t.read.updated_at)
