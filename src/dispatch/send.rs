@@ -17,12 +17,12 @@ use super::{
     record::Sent,
 };
 use crate::{
+    channels::{Outbound, SmsProvider},
     domain::{
         phone::{self, PhoneNumber},
         timezone,
     },
     metrics,
-    providers::{Outbound, SmsProvider},
     store::messages::{self, Claimed, Lease},
 };
 
