@@ -11,14 +11,14 @@ use self::roles::Roles;
 use crate::{
     aggregate::{self, Aggregator},
     backoff,
+    channels::{Configured, callbacks::Keys},
     config::{ExposeSecret, Settings},
     dispatch::Dispatcher,
     events::Publisher,
     health::Health,
     housekeeping::Housekeeping,
-    http::{self, AppState, webhooks::WebhookAuth},
+    http::{self, AppState},
     ingest::Ingest,
-    providers::Configured,
     store::db,
 };
 
@@ -99,7 +99,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             pool: pool.clone(),
             health: health.clone(),
             uses_broker: settings.ingest.enabled,
-            webhooks: WebhookAuth::from_settings(&settings)?,
+            webhooks: Arc::new(Keys::new(&settings.provider, &settings.http.public_url)?),
             survey: Arc::new(settings.survey_definition()?),
             api_token,
             max_groups: settings.api.max_groups,
@@ -134,7 +134,12 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
         });
     }
     if settings.dispatch.enabled {
-        let provider = Arc::new(Configured::from_settings(&settings)?);
+        let timeout = Duration::from_secs(settings.dispatch.request_timeout_seconds);
+        let provider = Arc::new(Configured::new(
+            &settings.provider,
+            &settings.http.public_url,
+            timeout,
+        )?);
         let dispatcher = Dispatcher::new(&settings, pool.clone(), provider, shutdown.clone())?;
         roles.spawn("dispatch", async move {
             dispatcher.run().await;

@@ -14,11 +14,14 @@ use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
 pub use self::secrets::{ExposeSecret, SecretString, SecretUrl, mask_url};
-use crate::domain::{
-    eligibility::Policy,
-    event::Disposition,
-    quiet_hours::QuietHours,
-    survey::{Metric, Question, QuestionKind, SurveyDefinition, Wording},
+use crate::{
+    channels,
+    domain::{
+        eligibility::Policy,
+        event::Disposition,
+        quiet_hours::QuietHours,
+        survey::{Metric, Question, QuestionKind, SurveyDefinition, Wording},
+    },
 };
 
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -31,7 +34,7 @@ pub struct Settings {
     pub ingest: Ingest,
     pub eligibility: Eligibility,
     pub dispatch: Dispatch,
-    pub provider: Provider,
+    pub provider: channels::Settings,
     pub survey: Survey,
     pub http: Http,
     pub api: Api,
@@ -124,33 +127,6 @@ pub struct Retry {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Provider {
-    pub kind: String,
-    pub twilio: Twilio,
-    pub webhook: WebhookProvider,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Twilio {
-    pub base_url: String,
-    pub account_sid: String,
-    #[serde(serialize_with = "secrets::hidden")]
-    pub auth_token: SecretString,
-    pub from: String,
-    pub messaging_service_sid: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookProvider {
-    pub url: String,
-    #[serde(serialize_with = "secrets::hidden")]
-    pub secret: SecretString,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct Survey {
     pub expire_after_hours: u32,
     pub signature: String,
@@ -187,7 +163,7 @@ pub struct Http {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Api {
-    #[serde(serialize_with = "secrets::hidden")]
+    #[serde(serialize_with = "channels::settings::hidden")]
     pub token: SecretString,
     /// The most groups one `/api/v1/scores` answer may hold; a request for more is refused
     /// before any is built.
@@ -325,40 +301,11 @@ impl Settings {
         Ok(())
     }
 
+    /// Each channel checks its own settings; `provider.kind` itself is checked by serde.
     fn validate_provider(&self) -> Result<(), ConfigError> {
-        let p = &self.provider;
-        match p.kind.as_str() {
-            "console" => Ok(()),
-            "twilio" => {
-                non_empty("provider.twilio.base_url", &p.twilio.base_url)?;
-                non_empty("provider.twilio.account_sid", &p.twilio.account_sid)?;
-                non_empty(
-                    "provider.twilio.auth_token",
-                    p.twilio.auth_token.expose_secret(),
-                )?;
-                if p.twilio.from.is_empty() && p.twilio.messaging_service_sid.is_empty() {
-                    return Err(invalid(
-                        "provider.twilio.from",
-                        "set it, or provider.twilio.messaging_service_sid",
-                    ));
-                }
-                Ok(())
-            }
-            "webhook" => {
-                non_empty("provider.webhook.url", &p.webhook.url)?;
-                if !p.webhook.secret.expose_secret().starts_with("whsec_") {
-                    return Err(invalid(
-                        "provider.webhook.secret",
-                        "must be a Standard Webhooks secret, `whsec_<base64>`",
-                    ));
-                }
-                Ok(())
-            }
-            other => Err(invalid(
-                "provider.kind",
-                format!("must be console, twilio or webhook, got {other:?}"),
-            )),
-        }
+        self.provider
+            .validate()
+            .map_err(|channels::settings::Invalid { key, why }| invalid(key, why))
     }
 
     fn validate_misc(&self) -> Result<(), ConfigError> {

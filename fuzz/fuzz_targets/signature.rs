@@ -5,9 +5,12 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use libfuzzer_sys::fuzz_target;
-use postcall::signing::{
-    standard_webhooks::{self, Headers, Secret},
+use postcall::channels::{
     twilio,
+    webhook::{
+        self,
+        signature::{Headers, Secret},
+    },
 };
 
 const NOW: i64 = 1_790_000_000;
@@ -34,7 +37,7 @@ fn standard_webhooks_check(key: &[u8], id: &str, skew: i64, body: &[u8], bit: us
     let timestamp = NOW.saturating_add(skew % 600);
     let ts = timestamp.to_string();
     // Whatever arrives in the headers: refused or accepted, never a panic.
-    let _ = standard_webhooks::verify(
+    let _ = webhook::signature::verify(
         &secret,
         &Headers {
             id,
@@ -45,7 +48,7 @@ fn standard_webhooks_check(key: &[u8], id: &str, skew: i64, body: &[u8], bit: us
         NOW,
         300,
     );
-    let _ = standard_webhooks::verify(
+    let _ = webhook::signature::verify(
         &secret,
         &Headers {
             id,
@@ -57,7 +60,7 @@ fn standard_webhooks_check(key: &[u8], id: &str, skew: i64, body: &[u8], bit: us
         300,
     );
 
-    let signature = standard_webhooks::sign(&secret, id, timestamp, body);
+    let signature = webhook::signature::sign(&secret, id, timestamp, body);
     let headers = Headers {
         id,
         timestamp: &ts,
@@ -65,26 +68,26 @@ fn standard_webhooks_check(key: &[u8], id: &str, skew: i64, body: &[u8], bit: us
     };
     let fresh = (NOW - timestamp).abs() <= 300;
     assert_eq!(
-        standard_webhooks::verify(&secret, &headers, body, NOW, 300).is_ok(),
+        webhook::signature::verify(&secret, &headers, body, NOW, 300).is_ok(),
         fresh
     );
     if !body.is_empty() {
         let mut altered = body.to_vec();
         altered[(bit / 8) % body.len()] ^= 1 << (bit % 8);
-        assert!(standard_webhooks::verify(&secret, &headers, &altered, NOW, 300).is_err());
+        assert!(webhook::signature::verify(&secret, &headers, &altered, NOW, 300).is_err());
     }
     let other_id = format!("{id}x");
     let moved = Headers {
         id: &other_id,
         ..headers
     };
-    assert!(standard_webhooks::verify(&secret, &moved, body, NOW, 300).is_err());
+    assert!(webhook::signature::verify(&secret, &moved, body, NOW, 300).is_err());
 }
 
 fn twilio_check(token: &str, url: &str, params: &[(String, String)], bit: usize) {
-    let _ = twilio::validate(token, url, params, url);
-    let signature = twilio::compute(token, url, params);
-    assert!(twilio::validate(token, url, params, &signature));
+    let _ = twilio::signature::validate(token, url, params, url);
+    let signature = twilio::signature::compute(token, url, params);
+    assert!(twilio::signature::validate(token, url, params, &signature));
     let Some(i) = (!params.is_empty()).then(|| bit % params.len()) else {
         return;
     };
@@ -92,5 +95,5 @@ fn twilio_check(token: &str, url: &str, params: &[(String, String)], bit: usize)
     altered[i].1.push('x');
     // Moving a character from one value to the next name forges the same concatenation:
     // only a change the concatenation shows must be refused.
-    assert!(!twilio::validate(token, url, &altered, &signature));
+    assert!(!twilio::signature::validate(token, url, &altered, &signature));
 }

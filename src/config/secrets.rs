@@ -9,7 +9,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, Settings, invalid};
-use crate::signing::standard_webhooks::Secret;
+use crate::channels::{ProviderKind, webhook::signature::Secret};
 
 /// What a hidden value is printed as.
 const MASK: &str = "****";
@@ -42,15 +42,6 @@ const PUBLISHED_TOKENS: &[(&str, &str)] = &[
         "Twilio's quickstarts and helper-library READMEs (twilio-python)",
     ),
 ];
-
-/// Serializes a secret as `<hidden>` (empty stays empty, so an unset key reads as unset).
-pub(super) fn hidden<S: serde::Serializer>(value: &SecretString, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(if value.expose_secret().is_empty() {
-        ""
-    } else {
-        "<hidden>"
-    })
-}
 
 /// A connection URL whose password may be secret (`postgres://user:password@host/db`,
 /// `amqp://user:password@host/vhost`, `?password=…`). `Debug`, `Display` and `Serialize`
@@ -143,10 +134,12 @@ impl Settings {
     /// be guessed and must not be a published example; errors name the key, never the value.
     pub(super) fn validate_secrets(&self) -> Result<(), ConfigError> {
         let p = &self.provider;
-        match p.kind.as_str() {
-            "twilio" => strong_token("provider.twilio.auth_token", &p.twilio.auth_token)?,
-            "webhook" => strong_webhook_key(&p.webhook.secret)?,
-            _ => {}
+        match p.kind {
+            ProviderKind::Twilio => {
+                strong_token("provider.twilio.auth_token", &p.twilio.auth_token)?
+            }
+            ProviderKind::Webhook => strong_webhook_key(&p.webhook.secret)?,
+            ProviderKind::Console => {}
         }
         if !self.api.token.expose_secret().is_empty() {
             strong_token("api.token", &self.api.token)?;

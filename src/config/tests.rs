@@ -35,7 +35,7 @@ fn defaults_reach_the_local_services() {
     assert_eq!(s.http.bind, "127.0.0.1:8080");
     assert_eq!(s.amqp.queue, "postcall.call-completed");
     assert_eq!(s.amqp.dead_letter_queue, "postcall.call-completed.dead");
-    assert_eq!(s.provider.kind, "console");
+    assert_eq!(s.provider.kind, crate::channels::ProviderKind::Console);
     let p = s.policy().unwrap();
     assert_eq!(p.min_talk, TimeDelta::seconds(20));
     assert_eq!(p.frequency_cap, TimeDelta::days(7));

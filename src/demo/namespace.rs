@@ -14,6 +14,7 @@ use sqlx::{ConnectOptions, Connection, PgConnection, postgres::PgConnectOptions}
 
 use crate::{
     amqp,
+    channels::ProviderKind,
     config::{ExposeSecret, Settings},
 };
 
@@ -72,7 +73,7 @@ pub fn settings(user: &Settings, ns: &Namespace) -> anyhow::Result<Settings> {
     demo.aggregation.timezone = user.aggregation.timezone.clone();
     demo.log = user.log.clone();
 
-    demo.provider.kind = "console".into();
+    demo.provider.kind = ProviderKind::Console;
     let e = &mut demo.eligibility;
     e.delay_seconds = 0;
     e.sample_rate = 1.0;
@@ -250,7 +251,7 @@ mod tests {
             "postcall.call-completed.dead.demo"
         );
         assert_eq!(demo.amqp.events_exchange, "postcall.events.demo");
-        assert_eq!(demo.provider.kind, "console");
+        assert_eq!(demo.provider.kind, ProviderKind::Console);
         assert!(!demo.eligibility.quiet_hours.enabled && !demo.aggregation.enabled);
         assert_eq!(demo.eligibility.delay_seconds, 0);
     }
@@ -293,7 +294,7 @@ mod tests {
             "amqp://u:p@mq.internal:5672/vh"
         );
         assert_eq!(demo.amqp.queue, "postcall.call-completed.demo-x1");
-        assert_eq!(demo.provider.kind, "console");
+        assert_eq!(demo.provider.kind, ProviderKind::Console);
         assert_eq!(demo.eligibility.min_talk_seconds, 20);
         // The demo runs every role it needs, where the user's worker would listen.
         assert!(demo.http.enabled && demo.ingest.enabled && demo.dispatch.enabled);

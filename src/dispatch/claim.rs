@@ -15,7 +15,7 @@ use tokio::{
 use chrono::Utc;
 
 use super::{Dispatcher, plan, record::Sent, start};
-use crate::{backoff, providers::SmsProvider};
+use crate::{backoff, channels::SmsProvider};
 
 /// A claimed message's places: `slot` until its outcome is recorded, `ahead` until the
 /// rate limit lets it go (so claims run only a little ahead of the limit).

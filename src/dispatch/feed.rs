@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 
 use super::Dispatcher;
 use crate::{
-    providers::SmsProvider,
+    channels::SmsProvider,
     store::{messages, surveys, wake::DISPATCH_CHANNEL},
 };
 

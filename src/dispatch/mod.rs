@@ -21,9 +21,9 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    channels::SmsProvider,
     config::Settings,
     domain::{eligibility::Policy, survey::SurveyDefinition},
-    providers::SmsProvider,
 };
 
 pub use rate::Limiter;

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::{
+    channels::SendOutcome,
     domain::{delivery::DeliveryStatus, quiet_hours::QuietHours},
-    providers::SendOutcome,
 };
 
 /// Just before a send: may it go now?

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::Dispatcher;
-use crate::{providers::SmsProvider, store::messages};
+use crate::{channels::SmsProvider, store::messages};
 
 /// The most outcomes one transaction records.
 const MOST: usize = 1000;

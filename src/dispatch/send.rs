@@ -17,13 +17,13 @@ use super::{
     record::Sent,
 };
 use crate::{
+    channels::{Outbound, SmsProvider},
     domain::{
         lifecycle::MessageStatus,
         phone::{self, PhoneNumber},
         timezone,
     },
     metrics,
-    providers::{Outbound, SmsProvider},
     store::messages::{self, Claimed, Lease},
 };
 

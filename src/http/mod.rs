@@ -9,7 +9,7 @@ mod observe;
 mod openapi;
 mod routes;
 mod server;
-pub mod webhooks;
+mod webhooks;
 
 pub use routes::{Route, Routes};
 pub use server::Limits;
@@ -29,7 +29,8 @@ pub struct AppState {
     pub health: Arc<Health>,
     /// Whether this replica consumes from RabbitMQ (so readiness depends on the broker).
     pub uses_broker: bool,
-    pub webhooks: Arc<webhooks::WebhookAuth>,
+    /// What the provider callbacks are verified with.
+    pub webhooks: Arc<crate::channels::callbacks::Keys>,
     pub survey: Arc<crate::domain::survey::SurveyDefinition>,
     /// `api.token`, if set: /api routes then require it as a bearer token.
     pub api_token: Option<String>,

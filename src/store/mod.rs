@@ -10,3 +10,4 @@ pub mod opt_outs;
 pub mod scores;
 pub mod surveys;
 pub mod wake;
+pub mod webhook_receipts;

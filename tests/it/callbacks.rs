@@ -3,7 +3,7 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::Utc;
-use postcall::signing::{self, standard_webhooks};
+use postcall::channels::{twilio, webhook};
 
 use crate::{
     helpers::{Names, TestApp, insert_surveys},
@@ -38,7 +38,7 @@ async fn post_twilio(app: &TestApp, params: &[(&str, &str)], signed_url: Option<
     if let Some(url) = signed_url {
         request = request.header(
             "x-twilio-signature",
-            signing::twilio::compute(TOKEN, url, &owned),
+            twilio::signature::compute(TOKEN, url, &owned),
         );
     }
     request.send().await.unwrap().status().as_u16()
@@ -99,7 +99,7 @@ async fn twilio_statuses_move_forward_only_and_forgeries_change_nothing() {
         403
     );
     assert_eq!(post_twilio(&app, &report("failed"), None).await, 403);
-    let forged = signing::twilio::compute(
+    let forged = twilio::signature::compute(
         "wrong-token",
         URL,
         &[("MessageSid".into(), "SMforward".into())],
@@ -154,7 +154,7 @@ fn signed_request(
     body: &str,
     secret: &str,
 ) -> reqwest::RequestBuilder {
-    let secret = standard_webhooks::Secret::parse(secret).unwrap();
+    let secret = webhook::signature::Secret::parse(secret).unwrap();
     reqwest::Client::new()
         .post(format!("{}/webhooks/sms", app.http))
         .header("content-type", "application/json")
@@ -162,7 +162,7 @@ fn signed_request(
         .header("webhook-timestamp", timestamp.to_string())
         .header(
             "webhook-signature",
-            standard_webhooks::sign(&secret, id, timestamp, body.as_bytes()),
+            webhook::signature::sign(&secret, id, timestamp, body.as_bytes()),
         )
         .body(body.to_owned())
 }
@@ -187,7 +187,7 @@ async fn standard_webhooks_callbacks_are_verified_and_replays_ignored() {
     let send =
         |r: reqwest::RequestBuilder| async move { r.send().await.unwrap().status().as_u16() };
     // Stale, from the future, wrong secret, unsigned: 403 and nothing changes. (The exact
-    // ±300 s edges are unit-tested in signing; a minute's margin here keeps a slow run honest.)
+    // ±300 s edges are unit-tested in channels/webhook/signature.rs; a minute's margin here keeps a slow run honest.)
     assert_eq!(
         send(signed_request(
             &app,
@@ -386,7 +386,7 @@ async fn post_twilio_to(app: &TestApp, path: &str, params: &[(&str, &str)]) -> (
         .header("content-type", "application/x-www-form-urlencoded")
         .header(
             "x-twilio-signature",
-            signing::twilio::compute(TOKEN, &format!("{PUBLIC}{path}"), &owned),
+            twilio::signature::compute(TOKEN, &format!("{PUBLIC}{path}"), &owned),
         )
         .body(body)
         .send()

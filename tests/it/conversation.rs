@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::Consumer;
-use postcall::signing::{self, standard_webhooks};
+use postcall::channels::{twilio, webhook};
 use serde_json::{Value, json};
 
 use crate::{
@@ -55,7 +55,7 @@ async fn sms_reply_from(app: &TestApp, from: &str, webhook_id: &str, id: &str, t
         "provider_message_id": id, "from": from, "to": "+8610690000", "body": text,
         "received_at": chrono::Utc::now().to_rfc3339()}})
     .to_string();
-    let secret = standard_webhooks::Secret::parse(WEBHOOK_SECRET).unwrap();
+    let secret = webhook::signature::Secret::parse(WEBHOOK_SECRET).unwrap();
     let now = chrono::Utc::now().timestamp();
     reqwest::Client::new()
         .post(format!("{}/webhooks/sms", app.http))
@@ -63,7 +63,7 @@ async fn sms_reply_from(app: &TestApp, from: &str, webhook_id: &str, id: &str, t
         .header("webhook-timestamp", now.to_string())
         .header(
             "webhook-signature",
-            standard_webhooks::sign(&secret, webhook_id, now, body.as_bytes()),
+            webhook::signature::sign(&secret, webhook_id, now, body.as_bytes()),
         )
         .body(body)
         .send()
@@ -363,7 +363,7 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
             )
             .send()
     };
-    let forged = post(signing::twilio::compute("not-the-token", url, &owned))
+    let forged = post(twilio::signature::compute("not-the-token", url, &owned))
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
@@ -373,7 +373,7 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
         "a forged reply changed something"
     );
 
-    let response = post(signing::twilio::compute(
+    let response = post(twilio::signature::compute(
         "7d29eb4aefd49dec04f9b6c572366fa2",
         url,
         &owned,
@@ -403,7 +403,7 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
             .post(format!("{}/webhooks/twilio/inbound", app.http))
             .header(
                 "x-twilio-signature",
-                signing::twilio::compute("7d29eb4aefd49dec04f9b6c572366fa2", url, &reply),
+                twilio::signature::compute("7d29eb4aefd49dec04f9b6c572366fa2", url, &reply),
             )
             .header("content-type", "application/x-www-form-urlencoded")
             .body(

@@ -9,9 +9,9 @@ use std::{
 
 use chrono::Utc;
 use postcall::{
+    channels::{twilio, webhook},
     health::Health,
-    http::{AppState, webhooks::WebhookAuth},
-    signing::{self, standard_webhooks},
+    http::AppState,
 };
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -73,7 +73,10 @@ async fn the_document_lists_exactly_the_routes_the_router_registers() {
         pool: sqlx::PgPool::connect_lazy(&names.database_url).unwrap(),
         health: Arc::new(Health::default()),
         uses_broker: false,
-        webhooks: WebhookAuth::from_settings(&settings).unwrap(),
+        webhooks: std::sync::Arc::new(
+            postcall::channels::callbacks::Keys::new(&settings.provider, &settings.http.public_url)
+                .unwrap(),
+        ),
         survey: Arc::new(settings.survey_definition().unwrap()),
         api_token: None,
         max_groups: settings.api.max_groups,
@@ -498,8 +501,9 @@ async fn post_twilio(app: &TestApp, doc: &Value, form: &[(&str, &str)]) -> Respo
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let path = postcall::providers::twilio::INBOUND_PATH;
-    let signature = signing::twilio::compute(TWILIO_TOKEN, &format!("{PUBLIC_URL}{path}"), &params);
+    let path = postcall::channels::twilio::wire::INBOUND_PATH;
+    let signature =
+        twilio::signature::compute(TWILIO_TOKEN, &format!("{PUBLIC_URL}{path}"), &params);
     reqwest::Client::new()
         .post(format!("{}{path}", app.http))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -517,7 +521,7 @@ async fn post_twilio(app: &TestApp, doc: &Value, form: &[(&str, &str)]) -> Respo
 /// Posts `callback`, checked against the document first, Standard Webhooks-signed.
 async fn post_webhook(app: &TestApp, doc: &Value, callback: &Value) -> u16 {
     assert_fits(doc, "WebhookCallback", callback);
-    let secret = standard_webhooks::Secret::parse(WEBHOOK_SECRET).unwrap();
+    let secret = webhook::signature::Secret::parse(WEBHOOK_SECRET).unwrap();
     let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
     let timestamp = Utc::now().timestamp();
     let body = serde_json::to_vec(callback).unwrap();
@@ -528,7 +532,7 @@ async fn post_webhook(app: &TestApp, doc: &Value, callback: &Value) -> u16 {
         .header("webhook-timestamp", timestamp.to_string())
         .header(
             "webhook-signature",
-            standard_webhooks::sign(&secret, &id, timestamp, &body),
+            webhook::signature::sign(&secret, &id, timestamp, &body),
         )
         .body(body)
         .send()

@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
-use postcall::signing::standard_webhooks::{self, Secret};
+use postcall::channels::webhook::{
+    signature::{self, Secret},
+    wire,
+};
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::provider::SECRET;
 
@@ -43,18 +45,14 @@ impl Customers {
 
     /// A `message.received` body from `from` saying `text`, with a fresh provider id.
     pub fn received(from: &str, text: &str) -> Vec<u8> {
-        json!({
-            "type": "message.received",
-            "data": {
-                "provider_message_id": format!("in-{}", uuid::Uuid::new_v4().simple()),
-                "from": from,
-                "to": SHORT_CODE,
-                "body": text,
-                "received_at": chrono::Utc::now().to_rfc3339(),
-            }
+        serde_json::to_vec(&wire::Callback::Received {
+            provider_message_id: format!("in-{}", uuid::Uuid::new_v4().simple()),
+            from: from.to_owned(),
+            to: Some(SHORT_CODE.to_owned()),
+            body: text.to_owned(),
+            received_at: Some(chrono::Utc::now()),
         })
-        .to_string()
-        .into_bytes()
+        .expect("a callback serializes")
     }
 
     /// `body` signed now with the shared secret under a fresh webhook id.
@@ -66,7 +64,7 @@ impl Customers {
     pub fn sign_as(&self, secret: &Secret, body: Vec<u8>, timestamp: i64) -> Callback {
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         Callback {
-            signature: standard_webhooks::sign(secret, &id, timestamp, &body),
+            signature: signature::sign(secret, &id, timestamp, &body),
             timestamp: timestamp.to_string(),
             id,
             body,

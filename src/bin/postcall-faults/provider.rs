@@ -19,8 +19,10 @@ use axum::{
     routing::post,
 };
 use chrono::{DateTime, Utc};
-use postcall::signing::standard_webhooks::{self, Headers, Secret};
-use serde::Deserialize;
+use postcall::channels::webhook::{
+    signature::{self, Headers, Secret},
+    wire::{Accepted, Callback, SendRequest},
+};
 use serde_json::json;
 
 use crate::customer::{Customers, FIRST_QUESTION};
@@ -164,15 +166,8 @@ impl Drop for Provider {
     }
 }
 
-#[derive(Deserialize)]
-struct Outbound {
-    id: String,
-    to: String,
-    body: String,
-}
-
 async fn send(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Ok(message) = serde_json::from_slice::<Outbound>(&body) else {
+    let Ok(message) = serde_json::from_slice::<SendRequest>(&body) else {
         return (StatusCode::BAD_REQUEST, "not a send request").into_response();
     };
     let well_formed = signed(&shared.secret, &headers, &body)
@@ -207,7 +202,9 @@ async fn send(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         well_formed,
     });
     // The same id for the same key: a resend is recognised and not delivered again.
-    let accepted = Json(json!({ "provider_message_id": format!("pm-{}", message.id) }));
+    let accepted = Json(Accepted {
+        provider_message_id: format!("pm-{}", message.id),
+    });
     match fault {
         Fault::None => accepted.into_response(),
         Fault::Slow(delay) => {
@@ -239,14 +236,17 @@ async fn send(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
 }
 
 /// A delivery report and the customer's reply, to one of the workers, before answering.
-async fn call_back(shared: &Shared, early: &Early, message: &Outbound) {
+async fn call_back(shared: &Shared, early: &Early, message: &SendRequest) {
     let customers = &shared.customers;
     let n = shared.early_made.lock().unwrap().0;
     let base = &early.bases[n % early.bases.len()];
-    let delivered = json!({"type": "message.status", "data": {
-        "provider_message_id": format!("pm-{}", message.id), "status": "delivered"}});
+    let delivered = Callback::Status {
+        provider_message_id: format!("pm-{}", message.id),
+        status: "delivered".into(),
+        error_code: None,
+    };
     let bodies = [
-        delivered.to_string().into_bytes(),
+        serde_json::to_vec(&delivered).expect("a callback serializes"),
         Customers::received(&message.to, early.reply),
     ];
     for body in bodies {
@@ -273,5 +273,5 @@ fn signed(secret: &Secret, headers: &HeaderMap, body: &[u8]) -> bool {
         timestamp,
         signature,
     };
-    standard_webhooks::verify(secret, &headers, body, Utc::now().timestamp(), 300).is_ok()
+    signature::verify(secret, &headers, body, Utc::now().timestamp(), 300).is_ok()
 }

@@ -1,58 +1,45 @@
-//! Provider callbacks. Every request is verified over its raw body before anything is read
-//! from it; one that fails gets 403 and changes nothing.
+//! Provider callbacks, for every channel alike: the channel verifies a request over its
+//! raw body and reads it (`channels::*::callbacks`); one that fails gets 403 or 400 and
+//! changes nothing. Acting on what was read is the same for all: a delivery report goes to
+//! `store::deliveries`, a reply to `inbound`, a replayed callback is ignored.
 
-mod sms;
-mod twilio;
+use std::time::Duration;
 
-use std::{sync::Arc, time::Duration};
-
-use axum::{extract::DefaultBodyLimit, http::StatusCode};
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, OriginalUri, State},
+    http::{HeaderMap, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+};
 use tower_http::timeout::TimeoutLayer;
 
-use super::Routes;
+use super::{AppState, Routes, error::HttpError};
 use crate::{
-    config::{ExposeSecret, SecretString, Settings},
-    signing::standard_webhooks::Secret,
+    channels::{
+        self,
+        callbacks::{Answer, Heard, Refusal, Request, Route},
+    },
+    domain::phone,
+    inbound,
+    store::{conversation::Inbound, deliveries, webhook_receipts},
 };
 
 /// Callbacks are small; anything larger is not from a provider.
 const BODY_LIMIT: usize = 64 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the callbacks are checked with; absent secrets refuse every request.
-pub struct WebhookAuth {
-    pub public_url: String,
-    pub twilio_auth_token: Option<SecretString>,
-    pub sms_secret: Option<Secret>,
-}
-
-impl WebhookAuth {
-    pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<Self>> {
-        let token = &settings.provider.twilio.auth_token;
-        let secret = settings.provider.webhook.secret.expose_secret();
-        Ok(Arc::new(Self {
-            public_url: settings.http.public_url.trim_end_matches('/').to_owned(),
-            twilio_auth_token: (!token.expose_secret().is_empty()).then(|| token.clone()),
-            sms_secret: if secret.is_empty() {
-                None
-            } else {
-                Some(
-                    Secret::parse(secret)
-                        .map_err(|e| anyhow::anyhow!("provider.webhook.secret: {e}"))?,
-                )
-            },
-        }))
-    }
-}
-
 pub fn routes() -> Routes {
-    Routes::new()
-        .post(
-            crate::providers::twilio::STATUS_CALLBACK_PATH,
-            twilio::status,
-        )
-        .post(crate::providers::twilio::INBOUND_PATH, twilio::inbound)
-        .post(crate::providers::webhook::CALLBACK_PATH, sms::callback)
+    channels::callback_routes()
+        .into_iter()
+        .fold(Routes::new(), |routes, route| {
+            routes.post(
+                route.path,
+                move |State(state): State<AppState>,
+                      OriginalUri(uri): OriginalUri,
+                      headers: HeaderMap,
+                      body: Bytes| receive(route, state, uri, headers, body),
+            )
+        })
         .wrap(|router| {
             router
                 .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -63,32 +50,84 @@ pub fn routes() -> Routes {
         })
 }
 
-/// PostgreSQL text cannot hold U+0000: a callback carrying one in a field that would be
-/// stored is refused as malformed (400, nothing changed) rather than failing the insert
-/// with a 500 that the provider would retry for good.
-fn refuse_nul(field: &str, value: &str) -> Result<(), crate::http::error::HttpError> {
-    if value.contains('\0') {
-        return Err(crate::http::error::HttpError::BadRequest(format!(
-            "{field} contains a NUL character"
-        )));
+async fn receive(
+    route: Route,
+    state: AppState,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    let request = Request {
+        path_and_query: uri.path_and_query().map_or(uri.path(), |pq| pq.as_str()),
+        headers: &headers,
+        body: &body,
+        now: chrono::Utc::now(),
+    };
+    let callback = (route.read)(&state.webhooks, &request).map_err(refused)?;
+    if let Some(replay) = &callback.replay
+        && webhook_receipts::seen(&state.pool, &replay.id).await?
+    {
+        tracing::info!(webhook_id = replay.id, "replayed webhook ignored");
+        return Ok(answer(callback.answer));
+    }
+    act(route.channel.as_str(), &state, callback.heard).await?;
+    if let Some(replay) = &callback.replay {
+        webhook_receipts::remember(&state.pool, &replay.id, replay.remember_for).await?;
+    }
+    Ok(answer(callback.answer))
+}
+
+async fn act(provider: &str, state: &AppState, heard: Heard) -> Result<(), HttpError> {
+    match heard {
+        Heard::Delivery {
+            provider_message_id,
+            status,
+            error_code,
+        } => {
+            let applied = deliveries::report(
+                &state.pool,
+                provider,
+                &provider_message_id,
+                status,
+                error_code.as_deref(),
+            )
+            .await?;
+            tracing::info!(
+                provider_message_id,
+                status = status.as_str(),
+                ?applied,
+                "delivery report"
+            );
+        }
+        Heard::Reply(reply) => {
+            let sms = Inbound {
+                provider,
+                provider_message_id: &reply.provider_message_id,
+                from: &reply.from,
+                to: reply.to.as_deref(),
+                body: &reply.body,
+                received_at: reply.received_at,
+            };
+            let outcome = inbound::receive(&state.pool, &state.survey, &sms).await?;
+            tracing::info!(from = %phone::mask(&reply.from), outcome = outcome.as_str(), "SMS received");
+        }
+        Heard::Nothing => {}
     }
     Ok(())
 }
 
-/// Longest accepted id (`webhook-id`, `provider_message_id`, Twilio's `MessageSid`, which
-/// is 34 characters) and phone number or sender (`from`, `to`), in characters. Each is
-/// stored in a unique or indexed column, and an index entry holds at most about 2.7 kB: a
-/// longer value would pass the signature check and then fail its insert with a 500 that the
-/// provider retries for good, so it is refused as malformed (400, nothing changed).
-pub const MAX_ID_CHARS: usize = 256;
-pub const MAX_ADDRESS_CHARS: usize = 64;
-
-fn refuse_long(field: &str, value: &str, max: usize) -> Result<(), crate::http::error::HttpError> {
-    let chars = value.chars().count();
-    if chars > max {
-        return Err(crate::http::error::HttpError::BadRequest(format!(
-            "{field} is {chars} characters long, over the {max} accepted"
-        )));
+fn refused(refusal: Refusal) -> HttpError {
+    match refusal {
+        Refusal::Forbidden(why) => HttpError::Forbidden(why),
+        Refusal::Malformed(why) => HttpError::BadRequest(why),
     }
-    Ok(())
+}
+
+fn answer(answer: Answer) -> Response {
+    match answer.body {
+        Some((content_type, body)) => {
+            (answer.status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        None => answer.status.into_response(),
+    }
 }

@@ -1,12 +1,15 @@
-//! The signature checks (`signing::standard_webhooks`, `signing::twilio`) on generated
+//! The signature checks (`channels::webhook::signature`, `channels::twilio::signature`) on generated
 //! messages and headers: never a panic; a message signed with the secret passes; one bit of
 //! its body, another id, another secret, a changed timestamp or a changed form value fails;
 //! headers made of anything fail without a panic.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use postcall::signing::{
-    standard_webhooks::{self, Headers, Secret, VerifyError},
+use postcall::channels::{
     twilio,
+    webhook::{
+        self,
+        signature::{Headers, Secret, VerifyError},
+    },
 };
 use proptest::prelude::*;
 
@@ -35,7 +38,7 @@ fn verify(secret: &Secret, id: &str, ts: &str, sig: &str, body: &[u8]) -> Result
         timestamp: ts,
         signature: sig,
     };
-    standard_webhooks::verify(secret, &headers, body, NOW, TOLERANCE)
+    webhook::signature::verify(secret, &headers, body, NOW, TOLERANCE)
 }
 
 proptest! {
@@ -51,7 +54,7 @@ proptest! {
         bit in any::<usize>(),
     ) {
         let ts = NOW + skew;
-        let sig = standard_webhooks::sign(&secret, &id, ts, &body);
+        let sig = webhook::signature::sign(&secret, &id, ts, &body);
         let ts_text = ts.to_string();
         prop_assert_eq!(verify(&secret, &id, &ts_text, &sig, &body), Ok(()));
 
@@ -63,11 +66,11 @@ proptest! {
         prop_assert!(verify(&secret, &id, &(ts + 1).to_string(), &sig, &body).is_err());
         let signed_ts = format!("+{ts}");
         prop_assert!(verify(&secret, &id, &signed_ts, &sig, &body).is_err());
-        let forged = standard_webhooks::sign(&other, &id, ts, &body);
+        let forged = webhook::signature::sign(&other, &id, ts, &body);
         prop_assert!(verify(&secret, &id, &ts_text, &forged, &body).is_err() || forged == sig);
         // A signature that is stale or early fails even though it is genuine.
         let stale = NOW - TOLERANCE - 1 - skew.abs();
-        let stale_sig = standard_webhooks::sign(&secret, &id, stale, &body);
+        let stale_sig = webhook::signature::sign(&secret, &id, stale, &body);
         prop_assert_eq!(verify(&secret, &id, &stale.to_string(), &stale_sig, &body), Err(VerifyError::TooOld));
     }
 
@@ -94,18 +97,18 @@ proptest! {
         which in any::<usize>(),
         signature in nasty_text(),
     ) {
-        let good = twilio::compute(&token, &url, &params);
-        prop_assert!(twilio::validate(&token, &url, &params, &good));
-        prop_assert!(!twilio::validate(&token, &url, &params, &signature) || signature.trim() == good);
+        let good = twilio::signature::compute(&token, &url, &params);
+        prop_assert!(twilio::signature::validate(&token, &url, &params, &good));
+        prop_assert!(!twilio::signature::validate(&token, &url, &params, &signature) || signature.trim() == good);
         if !params.is_empty() {
             let mut altered = params.clone();
             altered[which % params.len()].1.push('x');
-            prop_assert!(!twilio::validate(&token, &url, &altered, &good));
+            prop_assert!(!twilio::signature::validate(&token, &url, &altered, &good));
         }
         let mut extra = params.clone();
         extra.push(("Body".into(), "TD".into()));
-        prop_assert!(!twilio::validate(&token, &url, &extra, &good));
+        prop_assert!(!twilio::signature::validate(&token, &url, &extra, &good));
         let other_token = format!("{token}0");
-        prop_assert!(!twilio::validate(&other_token, &url, &params, &good));
+        prop_assert!(!twilio::signature::validate(&other_token, &url, &params, &good));
     }
 }

@@ -2,7 +2,7 @@
 //! inbound webhook carries, each signed before the clock starts.
 
 use axum::body::Bytes;
-use postcall::signing;
+use postcall::channels::twilio;
 
 pub const TOKEN: &str = "2620f5fec8abc0b18d10a0fddee7869e";
 pub const PUBLIC_URL: &str = "https://postcall.example.com";
@@ -37,7 +37,7 @@ fn signed(params: &[(String, String)], token: &str) -> Signed {
         .finish();
     Signed {
         body: Bytes::from(body),
-        signature: signing::twilio::compute(token, &format!("{PUBLIC_URL}{PATH}"), params),
+        signature: twilio::signature::compute(token, &format!("{PUBLIC_URL}{PATH}"), params),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use postcall::signing::standard_webhooks::Secret;
+use postcall::channels::webhook::signature::Secret;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -12,7 +12,7 @@
 
 use std::{collections::HashMap, collections::HashSet, time::Duration};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures_util::StreamExt;
 use lapin::{
     Connection, ConnectionProperties,
@@ -20,12 +20,11 @@ use lapin::{
     types::{AMQPValue, FieldTable},
 };
 use postcall::{
+    channels::webhook::{signature::Secret, wire},
     domain::{delivery::DeliveryStatus, event, phone as phones},
-    signing::standard_webhooks::Secret,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde::Deserialize;
 
 use super::{open_surveys, start_worker, stop_workers};
 use crate::{
@@ -186,7 +185,7 @@ fn attempt(rng: &mut StdRng, phones: &[String], sent: &[String]) -> Attempt {
     let now = Utc::now().timestamp();
     let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
     let sign = |secret: &Secret, id: &str, at: i64, body: &[u8]| {
-        postcall::signing::standard_webhooks::sign(secret, id, at, body)
+        postcall::channels::webhook::signature::sign(secret, id, at, body)
     };
     let headers = |id: &str, at: String, signature: String| {
         let mut h = HeaderMap::new();
@@ -301,7 +300,7 @@ fn with_nul(phones: &[String], sent: &[String]) -> Vec<Attempt> {
         let body = serde_json::to_vec(callback).expect("serialises");
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         let now = Utc::now().timestamp();
-        let signature = postcall::signing::standard_webhooks::sign(&secret, &id, now, &body);
+        let signature = postcall::channels::webhook::signature::sign(&secret, &id, now, &body);
         let mut headers = HeaderMap::new();
         for (name, value) in [
             ("webhook-id", id),
@@ -386,35 +385,10 @@ fn twilio(rng: &mut StdRng, phones: &[String]) -> Attempt {
     }
 }
 
-/// The worker's callback shape (src/http/webhooks/sms.rs), to tell a signed body that
-/// happens to be a valid callback from junk.
-#[derive(Deserialize)]
-#[serde(tag = "type", content = "data")]
-#[allow(dead_code)]
-enum Callback {
-    #[serde(rename = "message.status")]
-    Status {
-        provider_message_id: String,
-        status: String,
-        #[serde(default)]
-        error_code: Option<String>,
-    },
-    #[serde(rename = "message.received")]
-    Received {
-        provider_message_id: String,
-        from: String,
-        #[serde(default)]
-        to: Option<String>,
-        body: String,
-        #[serde(default)]
-        received_at: Option<DateTime<Utc>>,
-    },
-}
-
 fn is_callback(body: &[u8]) -> bool {
-    match serde_json::from_slice::<Callback>(body) {
-        Ok(Callback::Status { status, .. }) => DeliveryStatus::normalise(&status).is_some(),
-        Ok(Callback::Received { .. }) => true,
+    match serde_json::from_slice::<wire::Callback>(body) {
+        Ok(wire::Callback::Status { status, .. }) => DeliveryStatus::normalise(&status).is_some(),
+        Ok(wire::Callback::Received { .. }) => true,
         Err(_) => false,
     }
 }

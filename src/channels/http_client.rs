@@ -1,4 +1,4 @@
-//! What an HTTP answer means for a send, shared by the HTTP providers.
+//! What an HTTP answer means for a send, shared by the channels that send over HTTP.
 
 use std::time::Duration;
 

@@ -1,19 +1,19 @@
-//! The generic JSON provider, signed with Standard Webhooks (DESIGN.md §4).
+//! A send: one signed JSON post to `provider.webhook.url`, its answer judged.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use serde::Deserialize;
-use serde_json::json;
+use secrecy::ExposeSecret;
 
-use super::{Outbound, SendOutcome, SmsProvider, http};
-use crate::{
-    config::{self, ExposeSecret},
-    domain::delivery::DeliveryStatus,
-    signing::standard_webhooks::{self, Secret},
+use super::{
+    Settings,
+    signature::{self, Secret},
+    wire::{Accepted, CALLBACK_PATH, SendRequest},
 };
-
-pub const CALLBACK_PATH: &str = "/webhooks/sms";
+use crate::{
+    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
+    domain::delivery::DeliveryStatus,
+};
 
 pub struct Webhook {
     client: reqwest::Client,
@@ -22,17 +22,8 @@ pub struct Webhook {
     status_callback: String,
 }
 
-#[derive(Deserialize)]
-struct Accepted {
-    provider_message_id: String,
-}
-
 impl Webhook {
-    pub fn new(
-        settings: &config::WebhookProvider,
-        public_url: &str,
-        timeout: Duration,
-    ) -> anyhow::Result<Self> {
+    pub fn new(settings: &Settings, public_url: &str, timeout: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .build()
@@ -50,20 +41,20 @@ impl Webhook {
 
 impl SmsProvider for Webhook {
     fn name(&self) -> &'static str {
-        "webhook"
+        ProviderKind::Webhook.as_str()
     }
 
     async fn send(&self, message: &Outbound<'_>) -> SendOutcome {
         let id = message.id.to_string();
-        let body = json!({
-            "id": id,
-            "to": message.to,
-            "body": message.body,
-            "status_callback": self.status_callback,
+        let body = serde_json::to_string(&SendRequest {
+            id: id.clone(),
+            to: message.to.to_owned(),
+            body: message.body.to_owned(),
+            status_callback: self.status_callback.clone(),
         })
-        .to_string();
+        .expect("a struct of strings serializes");
         let timestamp = chrono::Utc::now().timestamp();
-        let signature = standard_webhooks::sign(&self.secret, &id, timestamp, body.as_bytes());
+        let signature = signature::sign(&self.secret, &id, timestamp, body.as_bytes());
         let request = self
             .client
             .post(&self.url)

@@ -1,24 +1,18 @@
-//! Twilio Programmable Messaging, exactly as Twilio documents it (DESIGN.md §4).
+//! A send: one form post to Twilio's Messages resource, its answer judged.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use serde::Deserialize;
+use secrecy::{ExposeSecret, SecretString};
 
-use super::{Outbound, SendOutcome, SmsProvider, http};
+use super::{
+    Settings,
+    wire::{ApiError, Created, OPTED_OUT, STATUS_CALLBACK_PATH, TOO_MANY_REQUESTS},
+};
 use crate::{
-    config::{self, ExposeSecret, SecretString},
+    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
     domain::delivery::DeliveryStatus,
 };
-
-/// The recipient replied STOP to the carrier: Twilio refuses to send until they opt in.
-pub const OPTED_OUT: i64 = 21610;
-/// Twilio's "too many requests" error code, sometimes with HTTP 400 rather than 429.
-pub const TOO_MANY_REQUESTS: i64 = 20429;
-
-pub const STATUS_CALLBACK_PATH: &str = "/webhooks/twilio/status";
-/// Where Twilio posts the customers' replies (set on the number in Twilio's console).
-pub const INBOUND_PATH: &str = "/webhooks/twilio/inbound";
 
 pub struct Twilio {
     client: reqwest::Client,
@@ -30,27 +24,8 @@ pub struct Twilio {
     status_callback: String,
 }
 
-#[derive(Deserialize)]
-struct Created {
-    sid: String,
-    #[serde(default)]
-    status: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct ApiError {
-    #[serde(default)]
-    code: Option<i64>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
 impl Twilio {
-    pub fn new(
-        settings: &config::Twilio,
-        public_url: &str,
-        timeout: Duration,
-    ) -> anyhow::Result<Self> {
+    pub fn new(settings: &Settings, public_url: &str, timeout: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .build()
@@ -87,7 +62,7 @@ impl Twilio {
 
 impl SmsProvider for Twilio {
     fn name(&self) -> &'static str {
-        "twilio"
+        ProviderKind::Twilio.as_str()
     }
 
     async fn send(&self, message: &Outbound<'_>) -> SendOutcome {

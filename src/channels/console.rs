@@ -2,14 +2,14 @@
 
 use uuid::Uuid;
 
-use super::{Outbound, SendOutcome, SmsProvider};
+use super::{Outbound, ProviderKind, SendOutcome, SmsProvider};
 use crate::domain::{delivery::DeliveryStatus, phone};
 
 pub struct Console;
 
 impl SmsProvider for Console {
     fn name(&self) -> &'static str {
-        "console"
+        ProviderKind::Console.as_str()
     }
 
     async fn send(&self, message: &Outbound<'_>) -> SendOutcome {

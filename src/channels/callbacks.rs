@@ -1,0 +1,143 @@
+//! What every channel's callbacks share: the request as it arrived, what a verified
+//! callback says happened, how it is refused, and the limits on what may be stored.
+//! A channel reads; `http::webhooks` acts on what was read, the same way for every channel.
+
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{ProviderKind, Settings, webhook::signature::Secret};
+use crate::domain::delivery::DeliveryStatus;
+
+/// One callback route: the channel it belongs to, its path, and how its requests are read.
+#[derive(Clone, Copy)]
+pub struct Route {
+    pub channel: ProviderKind,
+    pub path: &'static str,
+    pub read: fn(&Keys, &Request<'_>) -> Result<Callback, Refusal>,
+}
+
+/// A callback as it arrived; nothing in it is trusted until the channel has verified it.
+pub struct Request<'a> {
+    /// As received: Twilio signs the public URL with the path and query.
+    pub path_and_query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub now: DateTime<Utc>,
+}
+
+/// A verified callback.
+#[derive(Debug)]
+pub struct Callback {
+    pub heard: Heard,
+    /// Set where the provider's signature scheme has a replay guard (Standard Webhooks).
+    pub replay: Option<Replay>,
+    /// What the provider expects back.
+    pub answer: Answer,
+}
+
+/// What a callback says happened.
+#[derive(Debug)]
+pub enum Heard {
+    Delivery {
+        provider_message_id: String,
+        status: DeliveryStatus,
+        error_code: Option<String>,
+    },
+    Reply(Reply),
+    /// Nothing about our messages (Twilio reports the statuses of inbound ones too).
+    Nothing,
+}
+
+/// A customer's SMS.
+#[derive(Debug)]
+pub struct Reply {
+    pub provider_message_id: String,
+    pub from: String,
+    pub to: Option<String>,
+    pub body: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A callback id seen once is not acted on again while a replay of it could still pass the
+/// signature's timestamp check.
+#[derive(Debug)]
+pub struct Replay {
+    pub id: String,
+    pub remember_for: Duration,
+}
+
+/// The acknowledgement: a status and, for Twilio's replies, TwiML.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer {
+    pub status: StatusCode,
+    /// Content type and body.
+    pub body: Option<(&'static str, &'static str)>,
+}
+
+/// Why a callback is refused; either way nothing changes.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Not signed by the provider (403).
+    Forbidden(String),
+    /// Signed, but not something that can be acted on or stored (400).
+    Malformed(String),
+}
+
+/// What the callbacks are checked with; absent secrets refuse every request.
+pub struct Keys {
+    pub public_url: String,
+    pub twilio_auth_token: Option<SecretString>,
+    pub webhook_secret: Option<Secret>,
+}
+
+impl Keys {
+    pub fn new(settings: &Settings, public_url: &str) -> anyhow::Result<Self> {
+        let token = &settings.twilio.auth_token;
+        let secret = settings.webhook.secret.expose_secret();
+        Ok(Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            twilio_auth_token: (!token.expose_secret().is_empty()).then(|| token.clone()),
+            webhook_secret: if secret.is_empty() {
+                None
+            } else {
+                Some(
+                    Secret::parse(secret)
+                        .map_err(|e| anyhow::anyhow!("provider.webhook.secret: {e}"))?,
+                )
+            },
+        })
+    }
+}
+
+/// PostgreSQL text cannot hold U+0000: a callback carrying one in a field that would be
+/// stored is refused as malformed (400, nothing changed) rather than failing the insert
+/// with a 500 that the provider would retry for good.
+pub fn refuse_nul(field: &str, value: &str) -> Result<(), Refusal> {
+    if value.contains('\0') {
+        return Err(Refusal::Malformed(format!(
+            "{field} contains a NUL character"
+        )));
+    }
+    Ok(())
+}
+
+/// Longest accepted id (`webhook-id`, `provider_message_id`, Twilio's `MessageSid`, which
+/// is 34 characters) and phone number or sender (`from`, `to`), in characters. Each is
+/// stored in a unique or indexed column, and an index entry holds at most about 2.7 kB: a
+/// longer value would pass the signature check and then fail its insert with a 500 that the
+/// provider retries for good, so it is refused as malformed (400, nothing changed).
+pub const MAX_ID_CHARS: usize = 256;
+pub const MAX_ADDRESS_CHARS: usize = 64;
+
+pub fn refuse_long(field: &str, value: &str, max: usize) -> Result<(), Refusal> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(Refusal::Malformed(format!(
+            "{field} is {chars} characters long, over the {max} accepted"
+        )));
+    }
+    Ok(())
+}

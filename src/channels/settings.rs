@@ -1,0 +1,85 @@
+//! The `[provider]` section: which channel sends, and each channel's own settings, which
+//! that channel checks. `config` layers the sources and names the key of any refusal.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::{twilio, webhook};
+
+/// `provider.kind`. No catch-all: a kind that names no channel refuses to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Console,
+    Twilio,
+    Webhook,
+}
+
+impl ProviderKind {
+    /// The name in `provider.kind` and in `messages.provider`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::Twilio => "twilio",
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub kind: ProviderKind,
+    pub twilio: twilio::Settings,
+    pub webhook: webhook::Settings,
+}
+
+/// A channel setting that cannot be used, with its dotted key.
+#[derive(Debug)]
+pub struct Invalid {
+    pub key: &'static str,
+    pub why: String,
+}
+
+impl Settings {
+    /// Only the chosen channel's settings must be complete; the others may stay unset.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        match self.kind {
+            ProviderKind::Console => Ok(()),
+            ProviderKind::Twilio => self.twilio.validate(),
+            ProviderKind::Webhook => self.webhook.validate(),
+        }
+    }
+}
+
+pub(super) fn invalid(key: &'static str, why: impl Into<String>) -> Invalid {
+    Invalid {
+        key,
+        why: why.into(),
+    }
+}
+
+pub(super) fn non_empty(key: &'static str, value: &str) -> Result<(), Invalid> {
+    if value.trim().is_empty() {
+        return Err(invalid(key, "must not be empty"));
+    }
+    Ok(())
+}
+
+/// Serializes a secret as `<hidden>` (empty stays empty, so an unset key reads as unset):
+/// `check-config` prints the settings.
+pub fn hidden<S: serde::Serializer>(value: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if value.expose_secret().is_empty() {
+        ""
+    } else {
+        "<hidden>"
+    })
+}

@@ -1,0 +1,31 @@
+//! Twilio's shapes as its REST API and its callbacks use them, public so that tests and the
+//! tools speak the same ones.
+
+use serde::{Deserialize, Serialize};
+
+/// The recipient replied STOP to the carrier: Twilio refuses to send until they opt in.
+pub const OPTED_OUT: i64 = 21610;
+/// Twilio's "too many requests" error code, sometimes with HTTP 400 rather than 429.
+pub const TOO_MANY_REQUESTS: i64 = 20429;
+
+/// Where Twilio posts delivery reports (the `StatusCallback` of every send).
+pub const STATUS_CALLBACK_PATH: &str = "/webhooks/twilio/status";
+/// Where Twilio posts the customers' replies (set on the number in Twilio's console).
+pub const INBOUND_PATH: &str = "/webhooks/twilio/inbound";
+
+/// A created message: the answer to a send (`201`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Created {
+    pub sid: String,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// Twilio's error body, any field of which may be missing.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct ApiError {
+    #[serde(default)]
+    pub code: Option<i64>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
