@@ -4,6 +4,7 @@ pub mod aggregate;
 pub mod amqp;
 pub mod app;
 pub mod backoff;
+pub mod channels;
 pub mod config;
 pub mod demo;
 pub mod dispatch;

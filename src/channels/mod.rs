@@ -1,0 +1,2 @@
+pub mod aliyun;
+pub mod tencent;
