@@ -6,10 +6,14 @@
 //! roles act on what they read (`http::webhooks` stores a report or hands a reply to
 //! `inbound`), so `config` can hold and check each channel's settings.
 
+// Tencent Cloud and Aliyun: signatures, wire types, error classes and template rules, ready
+// to be wired as channels (issue "Mainland-China SMS").
+pub mod aliyun;
 pub mod callbacks;
 mod console;
 mod http_client;
 pub mod settings;
+pub mod tencent;
 pub mod twilio;
 pub mod webhook;
 
