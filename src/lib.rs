@@ -1,22 +1,25 @@
 //! postcall: post-call SMS satisfaction surveys. See README.md and DESIGN.md.
+//!
+//! The public modules are what the binary (`main.rs`), the integration tests, the example,
+//! the fuzzers and the tools (`crates/`) use; the rest is the service's own.
 
 pub mod aggregate;
 pub mod amqp;
 pub mod app;
-pub mod backoff;
+mod backoff;
 pub mod config;
 pub mod demo;
-pub mod dispatch;
+mod dispatch;
 pub mod domain;
 pub mod events;
 pub mod health;
-pub mod housekeeping;
+mod housekeeping;
 pub mod http;
-pub mod inbound;
+mod inbound;
 pub mod ingest;
-pub mod metrics;
+mod metrics;
 pub mod providers;
-pub mod replica;
+mod replica;
 pub mod signing;
 pub mod store;
 pub mod telemetry;

@@ -23,8 +23,6 @@ use crate::{
     },
 };
 
-pub use render::purpose;
-
 pub const DETRACTOR: &str = "survey.detractor";
 pub const COMPLETED: &str = "survey.completed";
 
