@@ -12,10 +12,10 @@ use lapin::{
 /// Where a message goes.
 #[derive(Clone, Copy, Debug)]
 pub struct Route<'a> {
-    pub exchange: &'a str,
-    pub routing_key: &'a str,
+    exchange: &'a str,
+    routing_key: &'a str,
     /// A message no queue takes fails its confirm instead of being dropped by the broker.
-    pub mandatory: bool,
+    mandatory: bool,
 }
 
 impl<'a> Route<'a> {
@@ -152,5 +152,21 @@ fn taken(confirmation: Confirmation) -> anyhow::Result<()> {
         ),
         Confirmation::Nack(_) => bail!("the broker refused a published message"),
         Confirmation::NotRequested => bail!("the channel is not in confirm mode"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lapin::Confirmation;
+
+    use super::taken;
+
+    #[test]
+    fn only_a_plain_ack_counts_as_taken() {
+        assert!(taken(Confirmation::Ack(None)).is_ok());
+        let nack = taken(Confirmation::Nack(None)).unwrap_err().to_string();
+        assert!(nack.contains("refused"), "{nack}");
+        let unconfirmed = taken(Confirmation::NotRequested).unwrap_err().to_string();
+        assert!(unconfirmed.contains("not in confirm mode"), "{unconfirmed}");
     }
 }
