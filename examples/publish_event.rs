@@ -5,10 +5,8 @@
 
 use std::io::Read;
 
-use lapin::{
-    BasicProperties, Connection, ConnectionProperties,
-    options::{BasicPublishOptions, ConfirmSelectOptions},
-};
+use lapin::{Connection, ConnectionProperties};
+use postcall::amqp;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -27,23 +25,10 @@ async fn main() -> anyhow::Result<()> {
         None => sample().to_string(),
     };
     let connection = Connection::connect(&url, ConnectionProperties::default()).await?;
-    let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
-    let properties = BasicProperties::default()
-        .with_content_type("application/json".into())
-        .with_delivery_mode(2);
-    channel
-        .basic_publish(
-            exchange.as_str().into(),
-            "call.completed".into(),
-            BasicPublishOptions::default(),
-            body.as_bytes(),
-            properties,
-        )
-        .await?
-        .await?;
+    let channel = amqp::confirming_channel(&connection).await?;
+    let properties = amqp::persistent_json();
+    let route = amqp::Route::new(&exchange, "call.completed");
+    amqp::publish_confirmed(&channel, route, body.as_bytes(), properties).await?;
     println!("published to {exchange}: {body}");
     Ok(())
 }

@@ -1,4 +1,7 @@
-//! RabbitMQ: connecting (bounded in time) and declaring postcall's topology (DESIGN.md §1).
+//! RabbitMQ: connecting (bounded in time), declaring postcall's topology (DESIGN.md §1), and
+//! publishing with confirms (`publish`).
+
+mod publish;
 
 use std::time::Duration;
 
@@ -9,6 +12,9 @@ use lapin::{
     types::{AMQPValue, FieldTable, ShortString},
 };
 
+pub use self::publish::{
+    Pipeline, Route, confirm_mode, confirming_channel, persistent_json, publish_confirmed,
+};
 use crate::config::{self, ExposeSecret};
 
 /// Connects, giving up after `connect_timeout_seconds`: lapin may otherwise hang when the

@@ -5,12 +5,8 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use lapin::{
-    BasicProperties, Channel, Confirmation, ExchangeKind,
-    options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions},
-    types::FieldTable,
-};
+use anyhow::Context;
+use lapin::{Channel, ExchangeKind, options::ExchangeDeclareOptions, types::FieldTable};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -45,10 +41,7 @@ impl Publisher {
 
     async fn session(&self) -> anyhow::Result<()> {
         let connection = amqp::connect(&self.amqp, "postcall-events").await?;
-        let channel = connection
-            .create_channel()
-            .await
-            .context("opening a channel")?;
+        let channel = amqp::confirming_channel(&connection).await?;
         let durable = ExchangeDeclareOptions {
             durable: true,
             ..Default::default()
@@ -63,10 +56,6 @@ impl Publisher {
             )
             .await
             .with_context(|| format!("declaring exchange {exchange}"))?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .context("enabling publisher confirms")?;
         while !self.shutdown.is_cancelled() {
             if publish_batch(&self.pool, &channel, exchange).await? == 0 {
                 tokio::select! {
@@ -94,31 +83,15 @@ pub async fn publish_batch(
     .bind(BATCH)
     .fetch_all(&mut *tx)
     .await?;
-    let mut confirms = Vec::with_capacity(rows.len());
+    let mut pipeline = amqp::Pipeline::new(channel);
     for (id, key, payload) in &rows {
-        let properties = BasicProperties::default()
-            .with_content_type("application/json".into())
-            .with_delivery_mode(2)
-            .with_message_id(id.to_string().into());
+        let properties = amqp::persistent_json().with_message_id(id.to_string().into());
         let body = serde_json::to_vec(payload)?;
-        let confirm = channel
-            .basic_publish(
-                exchange.into(),
-                key.as_str().into(),
-                BasicPublishOptions::default(),
-                &body,
-                properties,
-            )
-            .await
-            .context("publishing an event")?;
-        confirms.push(confirm);
+        // Not mandatory: an event nobody has bound a queue for yet is published all the same.
+        let route = amqp::Route::new(exchange, key);
+        pipeline.publish(route, &body, properties).await?;
     }
-    for confirm in confirms {
-        match confirm.await.context("waiting for an event's confirm")? {
-            Confirmation::Ack(_) => {}
-            other => bail!("the broker did not take an event: {other:?}"),
-        }
-    }
+    pipeline.settle_all().await.context("publishing events")?;
     let ids: Vec<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
     sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
         .bind(&ids)

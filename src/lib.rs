@@ -1,21 +1,24 @@
 //! postcall: post-call SMS satisfaction surveys. See README.md and DESIGN.md.
+//!
+//! The public modules are what the binary (`main.rs`), the integration tests, the example,
+//! the fuzzers and the tools (`crates/`) use; the rest is the service's own.
 
 pub mod aggregate;
 pub mod amqp;
 pub mod app;
-pub mod backoff;
+mod backoff;
 pub mod channels;
 pub mod config;
 pub mod demo;
-pub mod dispatch;
+mod dispatch;
 pub mod domain;
 pub mod events;
 pub mod health;
-pub mod housekeeping;
+mod housekeeping;
 pub mod http;
-pub mod inbound;
+mod inbound;
 pub mod ingest;
-pub mod metrics;
-pub mod replica;
+mod metrics;
+mod replica;
 pub mod store;
 pub mod telemetry;

@@ -1,11 +1,7 @@
 //! Publishing the hour of calls as the call platform would (DESIGN.md §1): JSON,
 //! persistent, to the calls exchange, each confirmed by the broker.
 
-use anyhow::{Context, bail};
-use lapin::{
-    BasicProperties, Confirmation,
-    options::{BasicPublishOptions, ConfirmSelectOptions},
-};
+use anyhow::Context;
 
 use super::{calls::Call, progress::Progress};
 use crate::{amqp, config};
@@ -16,47 +12,25 @@ pub async fn publish(
     progress: &Progress,
 ) -> anyhow::Result<()> {
     let connection = amqp::connect(settings, "postcall-demo-calls").await?;
-    let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
-    let properties = BasicProperties::default()
-        .with_content_type("application/json".into())
-        .with_delivery_mode(2);
+    let channel = amqp::confirming_channel(&connection).await?;
+    let properties = amqp::persistent_json();
     // Unroutable means the demo's queue is missing: better to hear it than to wait.
-    let options = BasicPublishOptions {
-        mandatory: true,
-        ..Default::default()
-    };
-    let mut confirms = Vec::with_capacity(calls.len());
+    let route = amqp::Route::mandatory(&settings.exchange, &settings.routing_key);
+    let mut pipeline = amqp::Pipeline::new(&channel);
     for call in calls {
         let body = serde_json::to_vec(&call.event())?;
-        let confirm = channel
-            .basic_publish(
-                settings.exchange.as_str().into(),
-                settings.routing_key.as_str().into(),
-                options,
-                &body,
-                properties.clone(),
-            )
+        pipeline
+            .publish(route, &body, properties.clone())
             .await
             .with_context(|| format!("publishing {}", call.call_id))?;
-        confirms.push((call, confirm));
     }
-    for (call, confirm) in confirms {
-        match confirm.await? {
-            Confirmation::Ack(None) => progress.inc(),
-            Confirmation::Ack(Some(_)) => {
-                bail!(
-                    "{} was not routed to a queue by {}",
-                    call.call_id,
-                    settings.exchange
-                )
-            }
-            // Not the message's Debug: it holds the body, and the body a phone number.
-            Confirmation::Nack(_) => bail!("RabbitMQ refused {}", call.call_id),
-            Confirmation::NotRequested => bail!("RabbitMQ did not confirm {}", call.call_id),
-        }
+    // Confirms come back in publishing order, one call's each.
+    for call in calls {
+        pipeline
+            .settle(1)
+            .await
+            .with_context(|| format!("publishing {}", call.call_id))?;
+        progress.inc();
     }
     let _ = connection.close(200, "done".into()).await;
     Ok(())

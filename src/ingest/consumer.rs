@@ -10,7 +10,7 @@ use anyhow::Context;
 use futures_util::{StreamExt, stream::FuturesOrdered};
 use lapin::{
     Channel,
-    options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions},
+    options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions},
     types::FieldTable,
 };
 use tokio::sync::mpsc;
@@ -38,14 +38,7 @@ pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
         .basic_qos(ingest.settings.ingest.prefetch, BasicQosOptions::default())
         .await
         .context("setting prefetch")?;
-    let publish = connection
-        .create_channel()
-        .await
-        .context("opening a channel")?;
-    publish
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .context("enabling publisher confirms")?;
+    let publish = amqp::confirming_channel(&connection).await?;
     let consumer = consume
         .basic_consume(
             amqp_settings.queue.as_str().into(),
@@ -236,17 +229,17 @@ impl Summary {
 
 async fn dead_letter_all(ingest: &Ingest, publish: &Channel, batch: &Batch) -> anyhow::Result<()> {
     let exchange = &ingest.settings.amqp.dead_letter_exchange;
-    let mut confirms = Vec::with_capacity(batch.poison.len());
+    let mut pipeline = amqp::Pipeline::new(publish);
     for (delivery, reason) in &batch.poison {
         let call_id = dead_letter::call_id_of(&delivery.data);
         tracing::warn!(call_id = call_id.as_deref().unwrap_or("-"), reason = %phone::redact(reason),
             delivery_tag = delivery.delivery_tag, "poison event dead-lettered");
-        confirms.push(dead_letter::publish(publish, exchange, delivery, reason).await?);
+        dead_letter::publish(&mut pipeline, exchange, delivery, reason).await?;
     }
-    for confirm in confirms {
-        dead_letter::confirmed(confirm).await?;
-    }
-    Ok(())
+    pipeline
+        .settle_all()
+        .await
+        .context("dead-lettering poison events")
 }
 
 /// Retries the batch's transaction until it commits: a database outage must make events

@@ -4,11 +4,8 @@
 //! postcall republishes the delivery itself (same body, same properties, plus
 //! `x-postcall-error`) and waits for the broker's confirm before the original is acked.
 
-use anyhow::{Context, bail};
-use lapin::{
-    BasicProperties, Channel, Confirmation, PublisherConfirm, message::Delivery,
-    options::BasicPublishOptions,
-};
+use anyhow::Context;
+use lapin::{BasicProperties, message::Delivery};
 
 use crate::amqp;
 
@@ -24,41 +21,20 @@ pub fn call_id_of(body: &[u8]) -> Option<String> {
     ))
 }
 
-/// Publishes one poison delivery to the dead-letter exchange; await the returned confirm.
+/// Publishes one poison delivery to the dead-letter exchange; it is dead-lettered once
+/// `pipeline` is settled. Mandatory: only a queue holding it makes acking the original safe.
 pub async fn publish(
-    channel: &Channel,
+    pipeline: &mut amqp::Pipeline<'_>,
     exchange: &str,
     delivery: &Delivery,
     reason: &str,
-) -> anyhow::Result<PublisherConfirm> {
+) -> anyhow::Result<()> {
+    let route = amqp::Route::mandatory(exchange, delivery.routing_key.as_str());
     let properties = with_reason(&delivery.properties, reason);
-    let options = BasicPublishOptions {
-        mandatory: true,
-        ..Default::default()
-    };
-    channel
-        .basic_publish(
-            exchange.into(),
-            delivery.routing_key.clone(),
-            options,
-            &delivery.data,
-            properties,
-        )
+    pipeline
+        .publish(route, &delivery.data, properties)
         .await
         .context("publishing a poison event to the dead-letter exchange")
-}
-
-/// Succeeds only if the broker took the message and could route it to a queue.
-pub async fn confirmed(confirm: PublisherConfirm) -> anyhow::Result<()> {
-    match confirm
-        .await
-        .context("waiting for the dead-letter confirm")?
-    {
-        Confirmation::Ack(None) => Ok(()),
-        Confirmation::Ack(Some(_)) => bail!("dead-letter exchange has no queue bound"),
-        Confirmation::Nack(_) => bail!("broker refused the dead-lettered event"),
-        Confirmation::NotRequested => bail!("dead-letter channel is not in confirm mode"),
-    }
 }
 
 fn with_reason(original: &BasicProperties, reason: &str) -> BasicProperties {

@@ -3,8 +3,8 @@
 
 mod batch;
 mod consumer;
-pub mod dead_letter;
-pub mod record;
+mod dead_letter;
+mod record;
 pub mod replay;
 
 use std::{sync::Arc, time::Duration};

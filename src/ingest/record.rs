@@ -40,10 +40,6 @@ impl Outcome {
     pub fn is_empty(&self) -> bool {
         self.by_reason.is_empty() && self.duplicates == 0
     }
-
-    pub fn scheduled(&self) -> usize {
-        self.by_reason.get("scheduled").copied().unwrap_or(0)
-    }
 }
 
 pub struct Rules<'a> {

@@ -2,11 +2,11 @@
 //! `calls` exchange, unchanged but for postcall's own error header, one confirmed publish
 //! before each ack, so an event is never lost on the way. `--dry-run` only lists them.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use lapin::{
-    BasicProperties, Channel, Confirmation,
+    BasicProperties, Channel,
     message::BasicGetMessage,
-    options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions},
+    options::{BasicAckOptions, BasicGetOptions},
     types::FieldTable,
 };
 
@@ -25,14 +25,7 @@ pub async fn replay(
     limit: usize,
 ) -> anyhow::Result<Replayed> {
     let connection = amqp::connect(settings, "postcall-replay").await?;
-    let channel = connection
-        .create_channel()
-        .await
-        .context("opening a channel")?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .context("enabling publisher confirms")?;
+    let channel = amqp::confirming_channel(&connection).await?;
     let mut done = Replayed::default();
     while done.moved + done.listed < limit {
         let Some(message) = channel
@@ -86,28 +79,10 @@ async fn republish(
     message: &BasicGetMessage,
 ) -> anyhow::Result<()> {
     let properties = without_postcall_headers(&message.delivery.properties);
-    let confirm = channel
-        .basic_publish(
-            settings.exchange.as_str().into(),
-            settings.routing_key.as_str().into(),
-            BasicPublishOptions {
-                mandatory: true,
-                ..Default::default()
-            },
-            &message.delivery.data,
-            properties,
-        )
+    let route = amqp::Route::mandatory(&settings.exchange, &settings.routing_key);
+    amqp::publish_confirmed(channel, route, &message.delivery.data, properties)
         .await
-        .context("republishing a dead-lettered event")?;
-    match confirm.await.context("waiting for the replay confirm")? {
-        Confirmation::Ack(None) => Ok(()),
-        Confirmation::Ack(Some(_)) => bail!(
-            "{} has no queue bound for {}",
-            settings.exchange,
-            settings.routing_key
-        ),
-        other => bail!("the broker refused a replayed event: {other:?}"),
-    }
+        .context("republishing a dead-lettered event")
 }
 
 /// The event as the call platform sent it: our reason and the broker's death records go.

@@ -6,13 +6,11 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use lapin::{
     BasicProperties, Channel, Connection, ConnectionProperties,
-    options::{
-        BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeleteOptions,
-        QueueDeleteOptions,
-    },
+    options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions},
     types::FieldTable,
 };
 use postcall::{
+    amqp::{self, Route},
     app::{self, Running},
     config::Settings,
 };
@@ -263,11 +261,7 @@ impl Publisher {
         let connection = Connection::connect(AMQP_URL, ConnectionProperties::default())
             .await
             .expect("RabbitMQ is reachable at 127.0.0.1:5672");
-        let channel = connection.create_channel().await.unwrap();
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .unwrap();
+        let channel = amqp::confirming_channel(&connection).await.unwrap();
         Self {
             connection,
             channel,
@@ -283,51 +277,32 @@ impl Publisher {
     /// Publishes `events` pipelined, awaiting the broker's confirms per chunk: one confirm
     /// at a time costs a quorum-queue commit each, far slower than the worker under test.
     pub async fn publish_many(&self, events: &[Value]) {
+        let mut pipeline = amqp::Pipeline::new(&self.channel);
         for chunk in events.chunks(500) {
-            let mut confirms = Vec::with_capacity(chunk.len());
             for event in chunk {
-                let confirm = self
-                    .channel
-                    .basic_publish(
-                        self.exchange.as_str().into(),
-                        "call.completed".into(),
-                        BasicPublishOptions::default(),
-                        &serde_json::to_vec(event).unwrap(),
-                        json_properties(),
-                    )
+                let body = serde_json::to_vec(event).unwrap();
+                pipeline
+                    .publish(self.route(), &body, json_properties())
                     .await
                     .unwrap();
-                confirms.push(confirm);
             }
-            for confirm in confirms {
-                assert!(
-                    confirm.await.unwrap().is_ack(),
-                    "the broker nacked a publish"
-                );
-            }
+            pipeline.settle_all().await.unwrap();
         }
     }
 
     pub async fn publish_raw(&self, body: &[u8], properties: BasicProperties) {
-        self.channel
-            .basic_publish(
-                self.exchange.as_str().into(),
-                "call.completed".into(),
-                BasicPublishOptions::default(),
-                body,
-                properties,
-            )
-            .await
-            .unwrap()
+        amqp::publish_confirmed(&self.channel, self.route(), body, properties)
             .await
             .unwrap();
+    }
+
+    fn route(&self) -> Route<'_> {
+        Route::new(&self.exchange, "call.completed")
     }
 }
 
 pub fn json_properties() -> BasicProperties {
-    BasicProperties::default()
-        .with_content_type("application/json".into())
-        .with_delivery_mode(2)
+    amqp::persistent_json()
 }
 
 pub async fn drain(channel: &Channel, queue: &str) -> Vec<lapin::message::BasicGetMessage> {

@@ -3,7 +3,6 @@
 //! A missing service fails the test loudly; nothing is skipped.
 
 mod api;
-mod bench;
 mod broker;
 mod callbacks;
 mod cli;

@@ -2,10 +2,8 @@
 
 use std::process::Command;
 
-use lapin::{
-    options::BasicPublishOptions,
-    types::{AMQPValue, FieldTable},
-};
+use lapin::types::{AMQPValue, FieldTable};
+use postcall::amqp;
 
 use crate::helpers::{Names, TestApp, event, json_properties, minutes_ago, phone};
 
@@ -38,19 +36,15 @@ async fn dead_letter(app: &TestApp, call_id: &str, phone_n: u32, reason: &str) {
         "x-postcall-error".into(),
         AMQPValue::LongString(reason.into()),
     );
-    app.publisher
-        .channel
-        .basic_publish(
-            app.names.dlx.as_str().into(),
-            "call.completed".into(),
-            BasicPublishOptions::default(),
-            &body,
-            json_properties().with_headers(headers),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    let route = amqp::Route::new(&app.names.dlx, "call.completed");
+    amqp::publish_confirmed(
+        &app.publisher.channel,
+        route,
+        &body,
+        json_properties().with_headers(headers),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,7 +32,7 @@ pub fn postcall() -> anyhow::Result<PathBuf> {
     {
         bail!(
             "no postcall binary beside {} and not in a cargo target directory: build it with \
-             `cargo build --release --bin postcall`",
+             `cargo build --release --package postcall`",
             bench.display()
         );
     }
@@ -40,7 +40,7 @@ pub fn postcall() -> anyhow::Result<PathBuf> {
     eprintln!("memory: building postcall ({cargo_profile} profile), not found beside the bench");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
-        .args(["build", "--profile", cargo_profile, "--bin", "postcall"])
+        .args(["build", "--profile", cargo_profile, "--package", "postcall"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         // Output beside the bench, whatever the caller's CARGO_TARGET_DIR says.
         .env(
@@ -48,10 +48,10 @@ pub fn postcall() -> anyhow::Result<PathBuf> {
             dir.parent().context("no target directory")?,
         )
         .status()
-        .context("running cargo build --bin postcall")?;
+        .context("running cargo build --package postcall")?;
     ensure!(
         status.success(),
-        "cargo build --bin postcall failed: {status}"
+        "cargo build --package postcall failed: {status}"
     );
     ensure!(
         beside.is_file(),

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
-use lapin::{
-    BasicProperties, Channel, Connection, ConnectionProperties,
-    options::{BasicPublishOptions, ConfirmSelectOptions},
-};
+use lapin::{Channel, Connection, ConnectionProperties};
+use postcall::amqp;
 use serde_json::{Value, json};
 
 const CHUNK: usize = 50;
+/// A broker stopped mid-chunk may never confirm it: past this, the chunk is published again.
+const CONFIRM_PATIENCE: Duration = Duration::from_secs(10);
 
 pub struct Publisher {
     url: String,
@@ -81,35 +81,15 @@ impl Publisher {
 
     async fn try_chunk(&mut self, chunk: &[Vec<u8>]) -> anyhow::Result<()> {
         let channel = self.channel().await?;
-        let mut confirms = Vec::with_capacity(chunk.len());
+        let route = amqp::Route::mandatory("calls", "call.completed");
+        let properties = amqp::persistent_json();
+        let mut pipeline = amqp::Pipeline::new(&channel);
         for body in chunk {
-            let confirm = channel
-                .basic_publish(
-                    "calls".into(),
-                    "call.completed".into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..Default::default()
-                    },
-                    body,
-                    BasicProperties::default()
-                        .with_content_type("application/json".into())
-                        .with_delivery_mode(2),
-                )
-                .await?;
-            confirms.push(confirm);
+            pipeline.publish(route, body, properties.clone()).await?;
         }
-        for confirm in confirms {
-            let confirmation = tokio::time::timeout(Duration::from_secs(10), confirm)
-                .await
-                .map_err(|_| anyhow!("no confirm within 10 s"))??;
-            anyhow::ensure!(confirmation.is_ack(), "the broker nacked a publish");
-            anyhow::ensure!(
-                confirmation.take_message().is_none(),
-                "the broker returned an unroutable publish"
-            );
-        }
-        Ok(())
+        tokio::time::timeout(CONFIRM_PATIENCE, pipeline.settle_all())
+            .await
+            .map_err(|_| anyhow!("no confirms within {CONFIRM_PATIENCE:?}"))?
     }
 
     async fn channel(&mut self) -> anyhow::Result<Channel> {
@@ -126,10 +106,7 @@ impl Publisher {
         .await
         .map_err(|_| anyhow!("connecting to RabbitMQ timed out"))?
         .context("connecting to RabbitMQ")?;
-        let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
+        let channel = amqp::confirming_channel(&connection).await?;
         self.link = Some((connection, channel.clone()));
         Ok(channel)
     }

@@ -1,13 +1,10 @@
 //! The call.completed events every ingest measurement uses, and publishing them.
 
-use std::{collections::VecDeque, time::Instant};
+use std::time::Instant;
 
-use anyhow::bail;
 use chrono::{TimeDelta, Utc};
-use lapin::{
-    BasicProperties, Channel, PublisherConfirm,
-    options::{BasicPublishOptions, ConfirmSelectOptions},
-};
+use lapin::Channel;
+use postcall::amqp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -96,39 +93,19 @@ pub async fn publish(
     n: usize,
     body: impl Fn(usize) -> Vec<u8>,
 ) -> anyhow::Result<f64> {
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
-    let properties = BasicProperties::default()
-        .with_content_type("application/json".into())
-        .with_delivery_mode(2);
+    amqp::confirm_mode(channel).await?;
+    let properties = amqp::persistent_json();
+    let route = amqp::Route::new(exchange, ROUTING_KEY);
     let started = Instant::now();
-    let mut pending: VecDeque<PublisherConfirm> = VecDeque::with_capacity(CONFIRM_WINDOW);
+    let mut pipeline = amqp::Pipeline::new(channel);
     for i in 0..n {
-        let confirm = channel
-            .basic_publish(
-                exchange.into(),
-                ROUTING_KEY.into(),
-                BasicPublishOptions::default(),
-                &body(i),
-                properties.clone(),
-            )
+        pipeline
+            .publish(route, &body(i), properties.clone())
             .await?;
-        pending.push_back(confirm);
-        if pending.len() >= CONFIRM_WINDOW {
-            let oldest: Vec<_> = pending.drain(..CONFIRM_CHUNK).collect();
-            confirmed(oldest).await?;
+        if pipeline.in_flight() >= CONFIRM_WINDOW {
+            pipeline.settle(CONFIRM_CHUNK).await?;
         }
     }
-    confirmed(pending.into_iter().collect()).await?;
+    pipeline.settle_all().await?;
     Ok(n as f64 / started.elapsed().as_secs_f64())
-}
-
-async fn confirmed(confirms: Vec<PublisherConfirm>) -> anyhow::Result<()> {
-    for confirmation in futures_util::future::try_join_all(confirms).await? {
-        if !confirmation.is_ack() {
-            bail!("the broker did not accept a published event: {confirmation:?}");
-        }
-    }
-    Ok(())
 }
