@@ -1,8 +1,7 @@
-//! SQL of the survey conversation: the phone's current survey, its answers, inbound SMS and
-//! the event outbox. Everything runs in the caller's transaction, except [`turn`]: the
-//! common reply in two statements.
+//! SQL of the survey conversation: the phone's survey, inbound SMS and the event outbox;
+//! [`reply`] writes everything one reply changes.
 
-pub mod turn;
+pub mod reply;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -11,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::lifecycle::SurveyState;
 
-/// A survey as the conversation needs it, locked for the transaction.
+/// A survey as the conversation needs it.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Current {
     pub id: i64,
@@ -22,90 +21,51 @@ pub struct Current {
     pub reprompted: bool,
     pub expires_at: Option<DateTime<Utc>>,
     pub sent_at: Option<DateTime<Utc>>,
-    /// Moved by every write to the survey: the version [`turn::write`] is guarded by.
+    /// Moved by every write to the survey: the version [`reply::guarded`] is guarded by.
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-/// The survey a reply from `phone` belongs to: the one in flight, else the most recent one
-/// that ended (the reply is late); none if the phone never had a survey that was sent.
-pub async fn current_for(conn: &mut PgConnection, phone: &str) -> sqlx::Result<Option<Current>> {
-    sqlx::query_as(
-        "SELECT id, call_id, state, language, question_index, reprompted, expires_at, sent_at,
+/// Whether [`survey_for`] locks the survey for the caller's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Read as it is: the guarded write checks it has not moved.
+    No,
+    ForUpdate,
+}
+
+const SURVEY_FOR: &str =
+    "SELECT id, call_id, state, language, question_index, reprompted, expires_at, sent_at,
                 updated_at
            FROM surveys
-          WHERE customer_phone = $1 AND state IN ('sending', 'open', 'completed', 'expired', 'opted_out')
+          WHERE customer_phone = $1
+            AND state IN ('sending', 'open', 'completed', 'expired', 'opted_out')
           ORDER BY (state IN ('sending', 'open')) DESC, created_at DESC
-          LIMIT 1
-            FOR UPDATE",
-    )
-    .bind(phone)
-    .fetch_optional(conn)
-    .await
-}
+          LIMIT 1";
 
-/// The survey's answers that count (not late), in the order given.
-pub async fn answers(
+/// The survey a reply from `phone` belongs to: the one in flight, else the most recent one
+/// that ended (the reply is late); none if the phone never had a survey that was sent.
+pub async fn survey_for(
     conn: &mut PgConnection,
-    survey_id: i64,
-) -> sqlx::Result<Vec<(String, Value)>> {
-    sqlx::query_as(
-        "SELECT question_id, value FROM answers WHERE survey_id = $1 AND NOT late ORDER BY id",
-    )
-    .bind(survey_id)
-    .fetch_all(conn)
-    .await
+    phone: &str,
+    lock: Lock,
+) -> sqlx::Result<Option<Current>> {
+    let locked;
+    let sql = match lock {
+        Lock::No => SURVEY_FOR,
+        Lock::ForUpdate => {
+            locked = format!("{SURVEY_FOR} FOR UPDATE");
+            &locked
+        }
+    };
+    sqlx::query_as(sql).bind(phone).fetch_optional(conn).await
 }
 
+/// Where a reply leaves its survey.
 pub struct Progress {
     pub state: SurveyState,
     pub question_index: i32,
     pub reprompted: bool,
     pub expires_at: DateTime<Utc>,
-}
-
-pub async fn save(conn: &mut PgConnection, survey_id: i64, p: &Progress) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE surveys
-            SET state = $2, question_index = $3, reprompted = $4, expires_at = $5, updated_at = now(),
-                closed_at = CASE WHEN $2 IN ('completed', 'expired', 'opted_out') THEN coalesce(closed_at, now())
-                                 ELSE closed_at END
-          WHERE id = $1",
-    )
-    .bind(survey_id)
-    .bind(p.state)
-    .bind(p.question_index)
-    .bind(p.reprompted)
-    .bind(p.expires_at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub struct NewAnswer<'a> {
-    pub survey_id: i64,
-    pub question_id: &'a str,
-    pub value: Value,
-    pub raw: &'a str,
-    pub received_at: DateTime<Utc>,
-    pub late: bool,
-    pub inbound_id: i64,
-}
-
-pub async fn insert_answer(conn: &mut PgConnection, a: &NewAnswer<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO answers (survey_id, question_id, value, raw, received_at, late, inbound_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(a.survey_id)
-    .bind(a.question_id)
-    .bind(&a.value)
-    .bind(a.raw)
-    .bind(a.received_at)
-    .bind(a.late)
-    .bind(a.inbound_id)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 pub struct Inbound<'a> {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, postgres::PgArguments, query::Query};
 use uuid::Uuid;
 
 use crate::domain::lifecycle::{MessagePurpose, MessageStatus, SurveyState};
@@ -43,14 +43,11 @@ async fn insert_as(
     if messages.is_empty() {
         return Ok(());
     }
-    let col = |f: fn(&New<'_>) -> String| messages.iter().map(f).collect::<Vec<_>>();
-    let ids: Vec<Uuid> = messages.iter().map(|m| m.id).collect();
-    let surveys: Vec<Option<i64>> = messages.iter().map(|m| m.survey_id).collect();
-    let questions: Vec<Option<&str>> = messages.iter().map(|m| m.question_id).collect();
-    let segments: Vec<i32> = messages.iter().map(|m| m.segments).collect();
+    let columns = Columns::of(messages);
     let (replica, lease) = claimed.unzip();
-    sqlx::query(
-        r#"
+    columns
+        .bind(sqlx::query(
+            r#"
         INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments,
                               status, attempts, leased_by, lease_until)
         SELECT m.*, CASE WHEN $9::text IS NULL THEN 'pending' ELSE 'sending' END,
@@ -59,20 +56,56 @@ async fn insert_as(
           FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[],
                       $6::text[], $7::text[], $8::int[]) AS m
         "#,
-    )
-    .bind(ids)
-    .bind(surveys)
-    .bind(messages.iter().map(|m| m.purpose).collect::<Vec<_>>())
-    .bind(questions)
-    .bind(col(|m| m.to_phone.to_owned()))
-    .bind(col(|m| m.body.clone()))
-    .bind(col(|m| m.encoding.to_owned()))
-    .bind(segments)
-    .bind(replica)
-    .bind(lease.map(|l| l.as_secs_f64()))
-    .execute(conn)
-    .await?;
+        ))
+        .bind(replica)
+        .bind(lease.map(|l| l.as_secs_f64()))
+        .execute(conn)
+        .await?;
     Ok(())
+}
+
+/// New messages as the eight column arrays of an `unnest` insert, in the table's column
+/// order: `id, survey_id, purpose, question_id, to_phone, body, encoding, segments`.
+pub struct Columns<'a> {
+    ids: Vec<Uuid>,
+    surveys: Vec<Option<i64>>,
+    purposes: Vec<MessagePurpose>,
+    questions: Vec<Option<&'a str>>,
+    phones: Vec<&'a str>,
+    bodies: Vec<&'a str>,
+    encodings: Vec<&'a str>,
+    segments: Vec<i32>,
+}
+
+impl<'a> Columns<'a> {
+    pub fn of(messages: &'a [New<'a>]) -> Self {
+        Self {
+            ids: messages.iter().map(|m| m.id).collect(),
+            surveys: messages.iter().map(|m| m.survey_id).collect(),
+            purposes: messages.iter().map(|m| m.purpose).collect(),
+            questions: messages.iter().map(|m| m.question_id).collect(),
+            phones: messages.iter().map(|m| m.to_phone).collect(),
+            bodies: messages.iter().map(|m| m.body.as_str()).collect(),
+            encodings: messages.iter().map(|m| m.encoding).collect(),
+            segments: messages.iter().map(|m| m.segments).collect(),
+        }
+    }
+
+    /// Binds the eight arrays as the query's next eight parameters.
+    pub fn bind<'q>(
+        &'q self,
+        query: Query<'q, Postgres, PgArguments>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        query
+            .bind(&self.ids)
+            .bind(&self.surveys)
+            .bind(&self.purposes)
+            .bind(&self.questions)
+            .bind(&self.phones)
+            .bind(&self.bodies)
+            .bind(&self.encodings)
+            .bind(&self.segments)
+    }
 }
 
 /// A message claimed for sending, with what may have changed since it was queued.

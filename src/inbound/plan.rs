@@ -1,0 +1,212 @@
+//! What one SMS does, decided in pure code from the survey it belongs to (if any): what to
+//! store, what to send back and what to announce. Time is the SMS's `received_at`, so the
+//! same SMS decides the same way on the guarded and the locked path.
+
+use serde_json::{Value, json};
+
+use super::render;
+use crate::{
+    domain::{
+        conversation::{self, Event, Outgoing, Step, Survey},
+        phone::PhoneNumber,
+        reply::AnswerValue,
+        survey::SurveyDefinition,
+    },
+    store::conversation::{
+        Current, Inbound, Progress,
+        reply::{Announcement, Answer, Reply},
+    },
+};
+
+/// What became of an inbound SMS, stored as `inbound_messages.outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The provider sent this message before: nothing changed.
+    Duplicate,
+    Answer,
+    Reprompt,
+    Skipped,
+    Keyword,
+    Late,
+    Unsolicited,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Duplicate => "duplicate",
+            Self::Answer => "answer",
+            Self::Reprompt => "reprompt",
+            Self::Skipped => "skipped",
+            Self::Keyword => "keyword",
+            Self::Late => "late",
+            Self::Unsolicited => "unsolicited",
+        }
+    }
+}
+
+pub struct Plan<'a> {
+    pub outcome: Outcome,
+    pub write: Reply<'a>,
+}
+
+impl Plan<'_> {
+    /// Whether the one guarded statement can write it: the common reply to a survey, with
+    /// no keyword, opt-out or event, which only the locked transaction writes.
+    pub fn guardable(&self) -> bool {
+        let w = &self.write;
+        w.survey.is_some()
+            && !w.opt_out
+            && !w.opt_in
+            && w.announce.is_empty()
+            && self.outcome != Outcome::Keyword
+    }
+}
+
+/// The plan for `sms` from the phone whose survey is `survey` (none: it never had one).
+pub fn reply<'a>(
+    def: &'a SurveyDefinition,
+    survey: Option<&'a Current>,
+    sms: &'a Inbound<'a>,
+) -> Plan<'a> {
+    match survey {
+        Some(current) => converse(def, current, sms),
+        None => unsolicited(def, sms),
+    }
+}
+
+fn converse<'a>(def: &'a SurveyDefinition, current: &'a Current, sms: &'a Inbound<'a>) -> Plan<'a> {
+    let before = survey_of(current);
+    let step = conversation::advance(def, &before, sms.body, sms.received_at);
+    debug_assert!(current.state.can_move_to(step.state.status));
+    let to = render::Recipient {
+        survey_id: Some(current.id),
+        phone: sms.from,
+        language: &current.language,
+        // Parsed only when something is sent: most replies send nothing.
+        mainland_china: !step.send.is_empty() && mainland_china(sms.from),
+    };
+    let outcome = outcome_of(&before, &step);
+    Plan {
+        outcome,
+        write: Reply {
+            sms,
+            outcome: outcome.as_str(),
+            survey: Some((current.id, progress_of(&step))),
+            answer: step.answer.as_ref().map(|a| Answer {
+                question_id: a.question_id.clone(),
+                value: value(&a.value),
+                late: step.late,
+            }),
+            send: messages(def, &step.send, &to),
+            opt_out: step.opt_out,
+            opt_in: step.opt_in,
+            announce: step.events.iter().map(announcement).collect(),
+        },
+    }
+}
+
+/// A phone with no survey: only a keyword gets an answer.
+fn unsolicited<'a>(def: &'a SurveyDefinition, sms: &'a Inbound<'a>) -> Plan<'a> {
+    let action = conversation::unsolicited(sms.body);
+    let outcome = match action {
+        Some(_) => Outcome::Keyword,
+        None => Outcome::Unsolicited,
+    };
+    let to = render::Recipient {
+        survey_id: None,
+        phone: sms.from,
+        language: &def.default_language,
+        mainland_china: action.is_some() && mainland_china(sms.from),
+    };
+    let send: Vec<Outgoing> = action.iter().map(|a| a.send).collect();
+    Plan {
+        outcome,
+        write: Reply {
+            sms,
+            outcome: outcome.as_str(),
+            survey: None,
+            answer: None,
+            send: messages(def, &send, &to),
+            opt_out: action.is_some_and(|a| a.opt_out),
+            opt_in: action.is_some_and(|a| a.opt_in),
+            announce: Vec::new(),
+        },
+    }
+}
+
+fn messages<'a>(
+    def: &'a SurveyDefinition,
+    send: &[Outgoing],
+    to: &render::Recipient<'a>,
+) -> Vec<crate::store::messages::New<'a>> {
+    send.iter().map(|o| render::message(def, *o, to)).collect()
+}
+
+/// Mainland-China SMS carry the sender's signature and the unsubscribe hint.
+fn mainland_china(phone: &str) -> bool {
+    PhoneNumber::parse(phone)
+        .ok()
+        .and_then(|p| p.region().map(|r| r == "CN"))
+        .unwrap_or(false)
+}
+
+/// The survey as the conversation sees it. Earlier answers are not loaded: no rule reads
+/// them (events build their payload from the database).
+fn survey_of(current: &Current) -> Survey {
+    Survey {
+        status: current.state.replied_to(),
+        question: current.question_index.max(0) as usize,
+        reprompted: current.reprompted,
+        answers: Vec::new(),
+        // A survey still `sending` has no deadline yet: it cannot have expired.
+        expires_at: current
+            .expires_at
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+    }
+}
+
+fn progress_of(step: &Step) -> Progress {
+    Progress {
+        state: step.state.status,
+        question_index: step.state.question as i32,
+        reprompted: step.state.reprompted,
+        expires_at: step.state.expires_at,
+    }
+}
+
+fn announcement(event: &Event) -> Announcement {
+    Announcement {
+        routing_key: event.routing_key(),
+        reasons: match event {
+            Event::Detractor(reasons) => Some(reasons.iter().map(|r| r.as_str()).collect()),
+            Event::Completed => None,
+        },
+    }
+}
+
+fn outcome_of(before: &Survey, step: &Step) -> Outcome {
+    if step.opt_out || step.opt_in || step.send.iter().any(|o| matches!(o, Outgoing::Help)) {
+        Outcome::Keyword
+    } else if step.late {
+        Outcome::Late
+    } else if step.answer.is_some() {
+        Outcome::Answer
+    } else if step.state.reprompted && !before.reprompted {
+        Outcome::Reprompt
+    } else {
+        Outcome::Skipped
+    }
+}
+
+/// `true`/`false`, an integer, or a string (DESIGN.md §5).
+fn value(answer: &AnswerValue) -> Value {
+    match answer {
+        AnswerValue::YesNo(b) => json!(b),
+        AnswerValue::Scale(n) => json!(n),
+        AnswerValue::Text(t) => json!(t),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,132 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+
+use super::*;
+use crate::domain::{
+    lifecycle::{MessagePurpose, SurveyState},
+    survey::{Question, QuestionKind, Wording},
+};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
+}
+
+fn definition() -> SurveyDefinition {
+    let question = |id: &str, kind| Question {
+        id: id.into(),
+        kind,
+        metric: None,
+        text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
+    };
+    SurveyDefinition {
+        questions: vec![
+            question("resolved", QuestionKind::YesNo),
+            question("comment", QuestionKind::Text),
+        ],
+        signature: "【x】".into(),
+        wording: BTreeMap::from([("en".to_owned(), Wording::default())]),
+        default_language: "en".into(),
+    }
+}
+
+fn survey(state: SurveyState, question: i32) -> Current {
+    Current {
+        id: 7,
+        call_id: "c-1".into(),
+        state,
+        language: "en".into(),
+        question_index: question,
+        reprompted: false,
+        expires_at: (state == SurveyState::Open).then(|| t0() + TimeDelta::hours(24)),
+        sent_at: None,
+        updated_at: None,
+    }
+}
+
+fn sms(body: &str) -> Inbound<'_> {
+    Inbound {
+        provider: "console",
+        provider_message_id: "m-1",
+        from: "+4915112345678",
+        to: None,
+        body,
+        received_at: t0() + TimeDelta::hours(1),
+    }
+}
+
+#[test]
+fn an_answer_is_written_by_the_guarded_statement() {
+    let (def, current, sms) = (definition(), survey(SurveyState::Open, 0), sms("yes"));
+    let plan = reply(&def, Some(&current), &sms);
+    assert_eq!(plan.outcome, Outcome::Answer);
+    assert!(plan.guardable());
+    let (id, progress) = plan.write.survey.as_ref().unwrap();
+    assert_eq!(
+        (*id, progress.state, progress.question_index),
+        (7, SurveyState::Open, 1)
+    );
+    assert_eq!(plan.write.answer.as_ref().unwrap().value, json!(true));
+    let purposes: Vec<_> = plan.write.send.iter().map(|m| m.purpose).collect();
+    assert_eq!(purposes, [MessagePurpose::FollowUp]);
+}
+
+#[test]
+fn a_reply_to_a_survey_still_sending_opens_it() {
+    let (def, current, sms) = (definition(), survey(SurveyState::Sending, 0), sms("no"));
+    let plan = reply(&def, Some(&current), &sms);
+    assert_eq!(
+        plan.write.survey.as_ref().unwrap().1.state,
+        SurveyState::Open
+    );
+}
+
+#[test]
+fn the_last_answer_completes_and_announces_under_the_lock() {
+    let (def, current, sms) = (definition(), survey(SurveyState::Open, 1), sms("great"));
+    let plan = reply(&def, Some(&current), &sms);
+    assert_eq!(plan.outcome, Outcome::Answer);
+    assert_eq!(
+        plan.write.survey.as_ref().unwrap().1.state,
+        SurveyState::Completed
+    );
+    let keys: Vec<_> = plan.write.announce.iter().map(|a| a.routing_key).collect();
+    assert_eq!(keys, ["survey.completed"]);
+    assert!(!plan.guardable(), "events are written by the locked path");
+}
+
+#[test]
+fn an_opt_out_is_a_keyword_for_the_locked_path() {
+    let (def, current, sms) = (definition(), survey(SurveyState::Open, 0), sms("STOP"));
+    let plan = reply(&def, Some(&current), &sms);
+    assert_eq!(plan.outcome, Outcome::Keyword);
+    assert!(plan.write.opt_out && !plan.guardable());
+    assert_eq!(
+        plan.write.survey.as_ref().unwrap().1.state,
+        SurveyState::OptedOut
+    );
+}
+
+#[test]
+fn a_reply_after_the_end_is_late() {
+    let (def, current, sms) = (definition(), survey(SurveyState::Expired, 0), sms("yes"));
+    let plan = reply(&def, Some(&current), &sms);
+    assert_eq!(plan.outcome, Outcome::Late);
+    assert!(plan.write.answer.as_ref().unwrap().late);
+    assert!(plan.write.send.is_empty() && plan.guardable());
+}
+
+#[test]
+fn a_phone_without_a_survey_gets_an_answer_only_to_a_keyword() {
+    let def = definition();
+    let hello = sms("hello");
+    let plan = reply(&def, None, &hello);
+    assert_eq!(plan.outcome, Outcome::Unsolicited);
+    assert!(plan.write.send.is_empty() && !plan.guardable());
+    let stop = sms("STOP");
+    let plan = reply(&def, None, &stop);
+    assert_eq!(plan.outcome, Outcome::Keyword);
+    assert!(plan.write.opt_out && plan.write.survey.is_none());
+    let purposes: Vec<_> = plan.write.send.iter().map(|m| m.purpose).collect();
+    assert_eq!(purposes, [MessagePurpose::OptOutConfirmation]);
+}
