@@ -15,7 +15,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         "settings and observability",
         &["config", "metrics", "telemetry", "health"],
     ),
-    ("outside systems", &["store", "providers", "amqp"]),
+    (
+        "outside systems",
+        &["store", "providers", "channels", "amqp"],
+    ),
     (
         "roles",
         &[
