@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::domain::delivery::DeliveryStatus;
+
 /// Phone numbers mask themselves in `Debug`; the type is shared by the channels.
 pub use crate::channels::tencent::wire::Mobile;
 
@@ -93,6 +95,24 @@ pub struct SmsReport {
     /// The `OutId` sent; empty when none was.
     #[serde(default)]
     pub out_id: String,
+}
+
+impl SmsReport {
+    /// DESIGN's status: a report is the carrier's last word, so `success: false` means the
+    /// SMS was sent and not delivered.
+    pub fn status(&self) -> DeliveryStatus {
+        if self.success {
+            DeliveryStatus::Delivered
+        } else {
+            DeliveryStatus::Undelivered
+        }
+    }
+
+    /// The SMS parts Aliyun billed (`sms_size`), which win over postcall's own count;
+    /// `None` when the field is not a number.
+    pub fn billed_parts(&self) -> Option<u32> {
+        self.sms_size.trim().parse().ok()
+    }
 }
 
 /// One SmsUp entry (a reply); Aliyun pushes a JSON array. It carries no message id: it is

@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::phone::mask;
+use crate::domain::{delivery::DeliveryStatus, phone::mask};
 
 /// A phone number as Tencent spells it (`+8618501234444` in SendSms, `185…` with a separate
 /// `nationcode` in callbacks). `Debug` masks it so that a logged wire value leaks no number.
@@ -129,6 +129,17 @@ pub struct DeliveryReceipt {
     pub description: String,
     /// The `SerialNo` SendSms returned.
     pub sid: String,
+}
+
+impl DeliveryReceipt {
+    /// DESIGN's status: a receipt is the carrier's last word, so `FAIL` means the SMS was
+    /// sent and not delivered, not that sending failed.
+    pub fn status(&self) -> DeliveryStatus {
+        match self.report_status {
+            ReportStatus::Success => DeliveryStatus::Delivered,
+            ReportStatus::Fail => DeliveryStatus::Undelivered,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

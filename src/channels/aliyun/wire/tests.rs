@@ -147,3 +147,16 @@ fn debug_output_masks_the_numbers() {
     assert!(!printed.contains("13800138000"), "{printed}");
     assert!(printed.contains(&mask("13800138000")), "{printed}");
 }
+
+#[test]
+fn reports_normalise_and_carry_the_billed_parts() {
+    let mut report = serde_json::from_str::<Vec<SmsReport>>(REPORTS)
+        .unwrap()
+        .remove(0);
+    assert_eq!(report.status(), DeliveryStatus::Delivered);
+    assert_eq!(report.billed_parts(), Some(1));
+    report.success = false;
+    report.sms_size = "n/a".to_owned();
+    assert_eq!(report.status(), DeliveryStatus::Undelivered);
+    assert_eq!(report.billed_parts(), None);
+}

@@ -214,3 +214,11 @@ fn debug_output_masks_the_numbers() {
     assert!(!printed.contains("+8618501234444"), "{printed}");
     assert!(printed.contains(&mask("+8618501234444")), "{printed}");
 }
+
+#[test]
+fn receipts_normalise_to_delivered_or_undelivered() {
+    let mut receipts: Vec<DeliveryReceipt> = serde_json::from_str(RECEIPTS).unwrap();
+    assert_eq!(receipts[0].status(), DeliveryStatus::Delivered);
+    receipts[0].report_status = ReportStatus::Fail;
+    assert_eq!(receipts[0].status(), DeliveryStatus::Undelivered);
+}
