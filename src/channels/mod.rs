@@ -1,6 +1,7 @@
 //! SMS channels, one folder each: how a message is sent, how the provider's callbacks are
-//! verified and read, its wire shapes and its settings. Adding a channel is a folder, a
-//! `ProviderKind` variant and one line in each of `Configured` and `callback_routes`.
+//! verified and read, its wire shapes and its settings. Adding a channel is its folder, a
+//! `ProviderKind` variant, a `Configured` variant, its section in `Settings` and its line in
+//! `callback_routes`; no match has a catch-all, so the compiler points at every other place.
 //!
 //! Channels import nothing from the crate but `domain`: they send and they read, and the
 //! roles act on what they read (`http::webhooks` stores a report or hands a reply to

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{twilio, webhook};
 
-/// `provider.kind`. No catch-all: a kind that names no channel refuses to start.
+/// `provider.kind`. No catch-all: a kind that names no channel refuses to start, saying
+/// which kinds there are (serde's own message would name the Rust enum instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum ProviderKind {
     Console,
     Twilio,
@@ -18,6 +19,8 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
+    pub const ALL: [Self; 3] = [Self::Console, Self::Twilio, Self::Webhook];
+
     /// The name in `provider.kind` and in `messages.provider`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -25,6 +28,17 @@ impl ProviderKind {
             Self::Twilio => "twilio",
             Self::Webhook => "webhook",
         }
+    }
+}
+
+impl TryFrom<String> for ProviderKind {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| format!("must be console, twilio or webhook, got {name:?}"))
     }
 }
 
@@ -82,4 +96,18 @@ pub fn hidden<S: serde::Serializer>(value: &SecretString, s: S) -> Result<S::Ok,
     } else {
         "<hidden>"
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_name() {
+        for kind in ProviderKind::ALL {
+            assert_eq!(ProviderKind::try_from(kind.as_str().to_owned()), Ok(kind));
+        }
+        let err = ProviderKind::try_from("Twilio".to_owned()).unwrap_err();
+        assert!(err.contains("console, twilio or webhook"), "{err}");
+    }
 }

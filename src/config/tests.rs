@@ -218,6 +218,15 @@ fn invalid_values_name_their_key() {
 }
 
 #[test]
+fn an_unknown_provider_kind_names_the_kinds_there_are() {
+    for kind in ["carrier-pigeon", "Twilio", ""] {
+        let err = error_of(&[("POSTCALL__PROVIDER__KIND", kind)]);
+        assert!(err.contains("provider.kind"), "{kind}: {err}");
+        assert!(err.contains("console, twilio or webhook"), "{kind}: {err}");
+    }
+}
+
+#[test]
 fn a_provider_without_its_credentials_refuses_to_start() {
     let err = error_of(&[("POSTCALL__PROVIDER__KIND", "twilio")]);
     assert!(err.contains("provider.twilio.account_sid"), "{err}");

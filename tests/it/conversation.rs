@@ -51,14 +51,18 @@ async fn sms_reply_as(app: &TestApp, webhook_id: &str, id: &str, text: &str) -> 
 }
 
 async fn sms_reply_from(app: &TestApp, from: &str, webhook_id: &str, id: &str, text: &str) -> u16 {
-    let body = json!({"type": "message.received", "data": {
-        "provider_message_id": id, "from": from, "to": "+8610690000", "body": text,
-        "received_at": chrono::Utc::now().to_rfc3339()}})
-    .to_string();
+    let body = serde_json::to_string(&webhook::wire::Callback::Received {
+        provider_message_id: id.to_owned(),
+        from: from.to_owned(),
+        to: Some("+8610690000".to_owned()),
+        body: text.to_owned(),
+        received_at: Some(chrono::Utc::now()),
+    })
+    .unwrap();
     let secret = webhook::signature::Secret::parse(WEBHOOK_SECRET).unwrap();
     let now = chrono::Utc::now().timestamp();
     reqwest::Client::new()
-        .post(format!("{}/webhooks/sms", app.http))
+        .post(format!("{}{}", app.http, webhook::wire::CALLBACK_PATH))
         .header("webhook-id", webhook_id)
         .header("webhook-timestamp", now.to_string())
         .header(

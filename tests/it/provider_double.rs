@@ -99,7 +99,9 @@ pub fn twilio_created(sid: &str) -> ResponseTemplate {
 }
 
 pub fn webhook_accepted(id: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(serde_json::json!({ "provider_message_id": id }))
+    ResponseTemplate::new(200).set_body_json(postcall::channels::webhook::wire::Accepted {
+        provider_message_id: id.to_owned(),
+    })
 }
 
 pub const WEBHOOK_SECRET: &str = "whsec_mqz+WG5H0HMvZIIG1h7RC2OlRj8MsspfT1RN03slAHc=";
