@@ -11,12 +11,11 @@ use lapin::{
     options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions},
     types::FieldTable,
 };
-use serde_json::Value;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{amqp, backoff, config};
+use crate::{amqp, backoff, config, store::outbox};
 
 const BATCH: i64 = 100;
 const IDLE: Duration = Duration::from_millis(500);
@@ -87,24 +86,18 @@ pub async fn publish_batch(
     exchange: &str,
 ) -> anyhow::Result<usize> {
     let mut tx = pool.begin().await?;
-    let rows: Vec<(Uuid, String, Value)> = sqlx::query_as(
-        "SELECT id, routing_key, payload FROM outbox WHERE published_at IS NULL
-          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = outbox::take_unpublished(&mut tx, BATCH).await?;
     let mut confirms = Vec::with_capacity(rows.len());
-    for (id, key, payload) in &rows {
+    for row in &rows {
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
             .with_delivery_mode(2)
-            .with_message_id(id.to_string().into());
-        let body = serde_json::to_vec(payload)?;
+            .with_message_id(row.id.to_string().into());
+        let body = serde_json::to_vec(&row.payload)?;
         let confirm = channel
             .basic_publish(
                 exchange.into(),
-                key.as_str().into(),
+                row.routing_key.as_str().into(),
                 BasicPublishOptions::default(),
                 &body,
                 properties,
@@ -119,11 +112,8 @@ pub async fn publish_batch(
             other => bail!("the broker did not take an event: {other:?}"),
         }
     }
-    let ids: Vec<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    outbox::mark_published(&mut tx, &ids).await?;
     tx.commit().await?;
     Ok(rows.len())
 }

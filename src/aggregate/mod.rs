@@ -2,26 +2,19 @@
 //! lock), folding in only the surveys that changed since the last run: their rows of
 //! `score_surveys` are recomputed, then their cells of `score_cells` summed again.
 
-mod basis;
-mod cells;
-mod incremental;
-mod rebuild;
-
 use std::{str::FromStr, time::Duration};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, types::Json};
+use sqlx::PgPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub use basis::Basis;
-pub use cells::Folded;
-
-use crate::config::{ConfigError, Settings};
-
-/// The advisory lock key all replicas take to aggregate ("postcall" in ASCII).
-const LOCK: i64 = 0x706f_7374_6361_6c6c;
+use crate::{
+    config::{ConfigError, Settings},
+    store::aggregation::{self as store, Run},
+};
+pub use crate::{domain::score_basis::Basis, store::aggregation::Folded};
 
 /// Runs are kept this long for "when were these scores computed?".
 const RUN_HISTORY_DAYS: i32 = 90;
@@ -120,75 +113,44 @@ impl Aggregator {
         let started_at = Utc::now();
         let clock = Instant::now();
         let mut tx = self.pool.begin().await?;
-        if tick.is_some() {
-            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-                .bind(LOCK)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !locked {
+        if let Some(tick) = tick {
+            if !store::try_lock(&mut tx).await? {
                 return Ok(Outcome::Busy);
             }
-            let had: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM score_runs WHERE scheduled_for = $1)",
-            )
-            .bind(tick)
-            .fetch_one(&mut *tx)
-            .await?;
-            if had {
+            if store::tick_done(&mut tx, tick).await? {
                 return Ok(Outcome::AlreadyDone);
             }
         } else {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(LOCK)
-                .execute(&mut *tx)
-                .await?;
+            store::lock(&mut tx).await?;
         }
 
-        let stored: Option<Json<Basis>> = sqlx::query_scalar("SELECT basis FROM score_basis")
-            .fetch_optional(&mut *tx)
-            .await?;
+        let stored = store::stored_basis(&mut tx).await?;
         let rebuilt = match kind {
             Kind::Rebuild => Some("requested".to_owned()),
-            _ => self.basis.differs_from(stored.as_ref().map(|b| &b.0)),
+            _ => self.basis.differs_from(stored.as_ref()),
         };
         let folded = match &rebuilt {
             Some(why) => {
                 tracing::info!(why = %why, "rebuilding scores");
-                let folded = rebuild::rebuild(&mut tx, &self.basis).await?;
-                sqlx::query(
-                    "INSERT INTO score_basis (basis, built_at) VALUES ($1, now())
-                     ON CONFLICT (id) DO UPDATE SET basis = EXCLUDED.basis, built_at = now()",
-                )
-                .bind(Json(&self.basis))
-                .execute(&mut *tx)
-                .await?;
+                let folded = store::rebuild(&mut tx, &self.basis).await?;
+                store::save_basis(&mut tx, &self.basis).await?;
                 folded
             }
-            None => incremental::fold_changes(&mut tx, &self.basis).await?,
+            None => store::fold_changes(&mut tx, &self.basis).await?,
         };
         let recorded = if rebuilt.is_some() {
             Kind::Rebuild
         } else {
             kind
         };
-        sqlx::query(
-            "INSERT INTO score_runs
-                 (kind, scheduled_for, replica, started_at, changes, surveys, cells)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(recorded.as_str())
-        .bind(tick)
-        .bind(&self.replica)
-        .bind(started_at)
-        .bind(folded.changes)
-        .bind(folded.surveys)
-        .bind(folded.cells)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM score_runs WHERE finished_at < now() - make_interval(days => $1)")
-            .bind(RUN_HISTORY_DAYS)
-            .execute(&mut *tx)
-            .await?;
+        let run = Run {
+            kind: recorded.as_str(),
+            scheduled_for: tick,
+            replica: &self.replica,
+            started_at,
+            folded,
+        };
+        store::record_run(&mut tx, &run, RUN_HISTORY_DAYS).await?;
         tx.commit().await?;
 
         let summary = RunSummary {

@@ -13,6 +13,7 @@ mod progress;
 mod publish;
 mod report;
 mod stages;
+mod store;
 mod summary;
 
 pub use namespace::check as check_namespace;

@@ -15,9 +15,9 @@ use super::{
     customers::Customer,
     play::Player,
     progress::{Progress, reach},
-    publish,
+    publish, store,
 };
-use crate::{aggregate::Aggregator, config::Settings};
+use crate::{aggregate::Aggregator, config::Settings, store::outbox};
 
 /// Publishing, then waiting until every call is recorded and every first SMS accepted.
 pub async fn ingest(
@@ -38,11 +38,8 @@ pub async fn ingest(
 
     progress.stage("ingested", n);
     let hint = format!("is the worker consuming {}?", settings.amqp.queue);
-    reach(progress, "ingest", n, STALL, &hint, || {
-        count(pool, "SELECT count(*) FROM calls")
-    })
-    .await?;
-    let scheduled = count(pool, "SELECT count(*) FROM surveys").await? as u64;
+    reach(progress, "ingest", n, STALL, &hint, || store::calls(pool)).await?;
+    let scheduled = store::surveys(pool).await? as u64;
     progress.done(format!(
         "ingested {n} calls: {scheduled} surveys scheduled, {} calls skipped with a reason",
         n - scheduled
@@ -51,10 +48,7 @@ pub async fn ingest(
     progress.stage("SMS sent", scheduled);
     let hint = "is the dispatcher sending? (quiet hours are off, the provider is console)";
     reach(progress, "sending", scheduled, STALL, hint, || {
-        count(
-            pool,
-            "SELECT count(*) FROM surveys WHERE sent_at IS NOT NULL",
-        )
+        store::surveys_sent(pool)
     })
     .await?;
     progress.done(format!(
@@ -108,10 +102,6 @@ pub async fn play(
     Ok(player)
 }
 
-async fn count(pool: &PgPool, sql: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar(sql).fetch_one(pool).await
-}
-
 pub async fn aggregate(
     settings: &Settings,
     pool: &PgPool,
@@ -126,14 +116,7 @@ pub async fn aggregate(
     // Survey events leave through the outbox shortly after the replies that caused them:
     // a moment's wait makes the printed counts final. A slow broker is not a failure.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline
-        && count(
-            pool,
-            "SELECT count(*) FROM outbox WHERE published_at IS NULL",
-        )
-        .await?
-            > 0
-    {
+    while Instant::now() < deadline && outbox::unpublished(pool).await? > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())

@@ -8,6 +8,7 @@ pub mod event;
 pub mod phone;
 pub mod quiet_hours;
 pub mod reply;
+pub mod score_basis;
 pub mod scores;
 pub mod segments;
 pub mod survey;

@@ -54,14 +54,3 @@ pub(super) const CELL_ROW: &str = "
     count(wait_ms) AS wait_n,
     coalesce(sum(wait_ms), 0) AS wait_ms_sum,
     coalesce(sum(segments), 0) AS sms_segments";
-
-/// What one pass read and wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Folded {
-    /// Change-log rows consumed (answers, status moves).
-    pub changes: i64,
-    /// Surveys (re)counted: the changed ones, or every sent survey for a rebuild.
-    pub surveys: i64,
-    /// Cells written.
-    pub cells: i64,
-}
