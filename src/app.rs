@@ -28,12 +28,12 @@ pub async fn connect_database(
     settings: &Settings,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<PgPool> {
-    let mut delays = backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+    let mut delays = backoff::RECONNECT.delays();
     loop {
         match db::connect(&settings.database).await {
             Ok(pool) => return Ok(pool),
             Err(e) => {
-                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                let delay = delays.next_delay();
                 tracing::warn!(error = format!("{e:#}"), retry_in = ?delay, "PostgreSQL unavailable");
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}

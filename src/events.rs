@@ -29,10 +29,10 @@ pub struct Publisher {
 impl Publisher {
     /// Runs until shutdown, reconnecting after any failure.
     pub async fn run(self) {
-        let mut delays = backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+        let mut delays = backoff::RECONNECT.delays();
         while !self.shutdown.is_cancelled() {
             if let Err(e) = self.session().await {
-                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                let delay = delays.next_delay();
                 tracing::warn!(error = format!("{e:#}"), retry_in = ?delay, "event publisher failed");
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}

@@ -23,7 +23,7 @@ use super::{
     dead_letter,
     record::{self, Rules},
 };
-use crate::{amqp, backoff, domain::phone, metrics};
+use crate::{amqp, backoff::Backoff, domain::phone, metrics};
 
 pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
     let amqp_settings = &ingest.settings.amqp;
@@ -258,10 +258,11 @@ async fn record_until_committed(
     rules: &Rules<'_>,
 ) -> anyhow::Result<record::Outcome> {
     let limits = &ingest.settings.ingest;
-    let mut delays = backoff::forever(
+    let mut delays = Backoff::new(
         Duration::from_millis(limits.retry_min_delay_ms),
         Duration::from_millis(limits.retry_max_delay_ms),
-    );
+    )
+    .delays();
     for attempt in 1.. {
         match record::record(&ingest.pool, &batch.valid, rules, chrono::Utc::now()).await {
             Ok(outcome) => {
@@ -273,7 +274,7 @@ async fn record_until_committed(
             }
             Err(e) => {
                 ingest.health.set_database_failing(true);
-                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                let delay = delays.next_delay();
                 tracing::warn!(error = %e, attempt, retry_in = ?delay, events = batch.valid.len(),
                     "could not commit batch; keeping it unacked and retrying");
                 tokio::select! {

@@ -21,7 +21,8 @@ pub(super) const ANSWER_COLUMNS: &str = "
 
 /// Per survey, from its outbound messages: segments the provider accepted, and whether the
 /// first question (the one message with purpose `question`; later ones are `follow_up`) was
-/// delivered. No ordering needed: a sort of every message made a rebuild a third slower.
+/// delivered. No ordering needed: a sort of every message slows a rebuild down (BENCHMARKS.md,
+/// "Measurements behind the code").
 pub(super) const MESSAGE_COLUMNS: &str = "
     sum(segments) FILTER (WHERE status IN ('queued', 'sent', 'delivered', 'undelivered')) AS segments,
     coalesce(bool_or(status = 'delivered') FILTER (WHERE purpose = 'question'), false) AS delivered";
