@@ -69,7 +69,7 @@ impl std::fmt::Display for RunSummary {
 
 /// The result of asking for a scheduled run.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum TickRun {
     Done(RunSummary),
     /// Another replica holds the lock: it is aggregating right now.
     Busy,
@@ -104,21 +104,21 @@ impl Aggregator {
     }
 
     /// The run for one scheduled tick, unless another replica has it or had it.
-    pub async fn run_tick(&self, tick: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    pub async fn run_tick(&self, tick: DateTime<Utc>) -> anyhow::Result<TickRun> {
         self.run(Kind::Scheduled, Some(tick)).await
     }
 
     #[tracing::instrument(name = "aggregate", skip(self), fields(kind = kind.as_str()))]
-    async fn run(&self, kind: Kind, tick: Option<DateTime<Utc>>) -> anyhow::Result<Outcome> {
+    async fn run(&self, kind: Kind, tick: Option<DateTime<Utc>>) -> anyhow::Result<TickRun> {
         let started_at = Utc::now();
         let clock = Instant::now();
         let mut tx = self.pool.begin().await?;
         if let Some(tick) = tick {
             if !store::try_lock(&mut tx).await? {
-                return Ok(Outcome::Busy);
+                return Ok(TickRun::Busy);
             }
             if store::tick_done(&mut tx, tick).await? {
-                return Ok(Outcome::AlreadyDone);
+                return Ok(TickRun::AlreadyDone);
             }
         } else {
             store::lock(&mut tx).await?;
@@ -159,15 +159,15 @@ impl Aggregator {
             elapsed: clock.elapsed(),
         };
         crate::metrics::aggregation(recorded.as_str(), summary.elapsed, summary.folded.changes);
-        Ok(Outcome::Done(summary))
+        Ok(TickRun::Done(summary))
     }
 }
 
-fn done(outcome: Outcome) -> RunSummary {
+fn done(outcome: TickRun) -> RunSummary {
     match outcome {
-        Outcome::Done(summary) => summary,
+        TickRun::Done(summary) => summary,
         // Unscheduled runs wait for the lock and have no tick to have been done already.
-        Outcome::Busy | Outcome::AlreadyDone => unreachable!("an unscheduled run always runs"),
+        TickRun::Busy | TickRun::AlreadyDone => unreachable!("an unscheduled run always runs"),
     }
 }
 
@@ -201,11 +201,11 @@ pub async fn run_on_schedule(
             _ = shutdown.cancelled() => return Ok(()),
         };
         match outcome {
-            Ok(Outcome::Done(summary)) => tracing::info!(%tick, "aggregated: {summary}"),
-            Ok(Outcome::Busy) => {
+            Ok(TickRun::Done(summary)) => tracing::info!(%tick, "aggregated: {summary}"),
+            Ok(TickRun::Busy) => {
                 tracing::debug!(%tick, "another replica is aggregating; skipped")
             }
-            Ok(Outcome::AlreadyDone) => {
+            Ok(TickRun::AlreadyDone) => {
                 tracing::debug!(%tick, "another replica aggregated this tick")
             }
             Err(e) => {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use postcall::{
-    aggregate::{Aggregator, Outcome},
+    aggregate::{Aggregator, TickRun},
     domain::scores::scores,
 };
 use serde_json::{Value, json};
@@ -142,7 +142,7 @@ async fn two_replicas_at_the_same_tick_aggregate_once() {
     let done: Vec<_> = outcomes
         .iter()
         .filter_map(|o| match o {
-            Outcome::Done(s) => Some(s),
+            TickRun::Done(s) => Some(s),
             _ => None,
         })
         .collect();
@@ -151,10 +151,10 @@ async fn two_replicas_at_the_same_tick_aggregate_once() {
     assert!(
         outcomes
             .iter()
-            .any(|o| matches!(o, Outcome::Busy | Outcome::AlreadyDone))
+            .any(|o| matches!(o, TickRun::Busy | TickRun::AlreadyDone))
     );
     // The tick is recorded once, and asking again for it does nothing.
-    assert_eq!(a.run_tick(tick).await.unwrap(), Outcome::AlreadyDone);
+    assert_eq!(a.run_tick(tick).await.unwrap(), TickRun::AlreadyDone);
     let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM score_runs WHERE scheduled_for = $1")
         .bind(tick)
         .fetch_one(&app.pool)

@@ -13,7 +13,7 @@ use crate::{
 };
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Summary {
+pub struct DemoResults {
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// Aggregated scores per agent, as `GET /api/v1/scores?group_by=agent` sums them.
@@ -33,7 +33,7 @@ pub struct Summary {
     pub sms: BTreeMap<String, u64>,
 }
 
-pub async fn read(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> sqlx::Result<Summary> {
+pub async fn read(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> sqlx::Result<DemoResults> {
     let agents = scores::sum(pool, from, to, &[Dimension::Agent])
         .await?
         .into_iter()
@@ -45,7 +45,7 @@ pub async fn read(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> sqlx::Result
         .next()
         .map(|g| g.tally)
         .unwrap_or_default();
-    Ok(Summary {
+    Ok(DemoResults {
         from,
         to,
         agents,
