@@ -2,16 +2,15 @@
 //! lock), folding in only the surveys that changed since the last run: their rows of
 //! `score_surveys` are recomputed, then their cells of `score_cells` summed again.
 
-use std::{str::FromStr, time::Duration};
+use std::time::Duration;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::{ConfigError, Settings},
+    config::Runtime,
     store::aggregation::{self as store, Run},
 };
 pub use crate::{domain::score_basis::Basis, store::aggregation::Folded};
@@ -84,13 +83,12 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    pub fn new(pool: PgPool, settings: &Settings) -> Result<Self, ConfigError> {
-        let survey = settings.survey_definition()?;
-        Ok(Self {
+    pub fn new(pool: PgPool, runtime: &Runtime) -> Self {
+        Self {
             pool,
-            basis: Basis::new(&settings.aggregation.timezone, &survey),
+            basis: Basis::new(runtime.scores_zone.name(), &runtime.survey),
             replica: crate::replica::name(),
-        })
+        }
     }
 
     /// Folds in what changed, now, waiting for a run in progress elsewhere to finish.
@@ -176,13 +174,11 @@ fn done(outcome: TickRun) -> RunSummary {
 /// leaves its changes logged for the next tick.
 pub async fn run_on_schedule(
     aggregator: Aggregator,
-    settings: &Settings,
+    runtime: &Runtime,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let schedule =
-        cron::Schedule::from_str(&settings.aggregation.schedule).context("aggregation.schedule")?;
-    let zone = settings.scores_zone()?;
-    tracing::info!(schedule = %settings.aggregation.schedule, replica = %aggregator.replica, "aggregation running");
+    let (schedule, zone) = (&runtime.schedule, runtime.scores_zone);
+    tracing::info!(schedule = %schedule, replica = %aggregator.replica, "aggregation running");
     loop {
         let Some(tick) = schedule.upcoming(zone).next() else {
             tracing::warn!("aggregation.schedule has no future time; nothing to aggregate");

@@ -206,7 +206,7 @@ async fn walk(
     stages::aggregate(settings, pool, &mut progress).await?;
     progress.clear();
 
-    let zone = settings.scores_zone()?;
+    let zone = settings.runtime()?.scores_zone;
     let first_call = calls.first().map_or(Utc::now(), |c| c.ended_at.to_utc());
     let from = first_call.with_timezone(&zone).date_naive();
     let to = Utc::now().with_timezone(&zone).date_naive();

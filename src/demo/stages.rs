@@ -1,10 +1,7 @@
 //! The stages the demo walks through, each bounded: publishing and ingest, the first SMS,
 //! the customers' replies, aggregation. Each draws its progress and says what it did.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sqlx::PgPool;
@@ -64,7 +61,7 @@ pub async fn play(
     customers: &[Customer],
     progress: &mut Progress,
 ) -> anyhow::Result<Player> {
-    let survey = Arc::new(settings.survey_definition()?);
+    let survey = settings.runtime()?.survey;
     let mut player = Player::new(pool.clone(), survey, customers.to_vec());
     progress.stage("replies played", player.planned());
     player.stranger().await?;
@@ -108,7 +105,7 @@ pub async fn aggregate(
     progress: &mut Progress,
 ) -> anyhow::Result<()> {
     progress.stage("aggregating", 1);
-    let folded = bounded(Aggregator::new(pool.clone(), settings)?.run_now())
+    let folded = bounded(Aggregator::new(pool.clone(), &settings.runtime()?).run_now())
         .await
         .context("aggregating")?;
     progress.inc();

@@ -179,8 +179,7 @@ async fn webhook_provider_end_to_end_with_a_detractor_and_a_gibberish_reply() {
 
     // What the worker wrote reaches the scores: one sent survey, its answers, its segments.
     let settings = app.names.settings(&[]);
-    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings)
-        .unwrap()
+    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
         .run_now()
         .await
         .unwrap();

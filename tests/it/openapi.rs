@@ -74,10 +74,10 @@ async fn the_document_lists_exactly_the_routes_the_router_registers() {
         health: Arc::new(Health::default()),
         uses_broker: false,
         webhooks: WebhookAuth::from_settings(&settings).unwrap(),
-        survey: Arc::new(settings.survey_definition().unwrap()),
+        survey: settings.runtime().unwrap().survey,
         api_token: None,
         max_groups: settings.api.max_groups,
-        scores_zone: settings.scores_zone().unwrap(),
+        scores_zone: settings.runtime().unwrap().scores_zone,
     };
     let routes = postcall::http::routes(&state);
     let registered: BTreeSet<(String, String)> = routes

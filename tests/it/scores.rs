@@ -43,7 +43,7 @@ async fn survey_rows(pool: &PgPool) -> Vec<Value> {
 
 fn aggregator(app: &TestApp, overrides: &[(&str, &str)]) -> Aggregator {
     let settings = app.names.settings(overrides);
-    Aggregator::new(app.pool.clone(), &settings).unwrap()
+    Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,8 +198,7 @@ async fn replicas_on_a_schedule_aggregate_each_tick_once() {
     let snapshot = cells(&pool).await;
     assert_eq!(snapshot.len(), model.expected().len());
     let settings = names.settings(&[]);
-    Aggregator::new(pool.clone(), &settings)
-        .unwrap()
+    Aggregator::new(pool.clone(), &settings.runtime().unwrap())
         .rebuild()
         .await
         .unwrap();
