@@ -28,12 +28,12 @@ pub async fn connect_database(
     settings: &Settings,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<PgPool> {
-    let mut delays = backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+    let mut delays = backoff::RECONNECT.delays();
     loop {
         match db::connect(&settings.database).await {
             Ok(pool) => return Ok(pool),
             Err(e) => {
-                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                let delay = delays.next_delay();
                 tracing::warn!(error = format!("{e:#}"), retry_in = ?delay, "PostgreSQL unavailable");
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -76,7 +76,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
 pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Running> {
     crate::metrics::handle();
     let settings = Arc::new(settings);
-    let policy = Arc::new(settings.policy()?);
+    let runtime = settings.runtime()?;
     let pool = connect_database(&settings, &shutdown).await?;
     db::migrate(&pool).await?;
     let health = Arc::new(Health::default());
@@ -100,10 +100,10 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             health: health.clone(),
             uses_broker: settings.ingest.enabled,
             webhooks: Arc::new(Keys::new(&settings.provider, &settings.http.public_url)?),
-            survey: Arc::new(settings.survey_definition()?),
+            survey: runtime.survey.clone(),
             api_token,
             max_groups: settings.api.max_groups,
-            scores_zone: settings.scores_zone()?,
+            scores_zone: runtime.scores_zone,
         };
         let limits = http::Limits::from_settings(&settings.http);
         let router = match settings.metrics_bind()? {
@@ -123,7 +123,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     if settings.ingest.enabled {
         let ingest = Ingest {
             settings: settings.clone(),
-            policy,
+            policy: runtime.policy.clone(),
             pool: pool.clone(),
             health: health.clone(),
             shutdown: shutdown.clone(),
@@ -140,7 +140,13 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             &settings.http.public_url,
             timeout,
         )?);
-        let dispatcher = Dispatcher::new(&settings, pool.clone(), provider, shutdown.clone())?;
+        let dispatcher = Dispatcher::new(
+            &settings,
+            &runtime,
+            pool.clone(),
+            provider,
+            shutdown.clone(),
+        )?;
         roles.spawn("dispatch", async move {
             dispatcher.run().await;
             Ok(())
@@ -161,10 +167,10 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
         });
     }
     if settings.aggregation.enabled {
-        let aggregator = Aggregator::new(pool.clone(), &settings)?;
-        let (settings, shutdown) = (settings.clone(), shutdown.clone());
+        let aggregator = Aggregator::new(pool.clone(), &runtime);
+        let (runtime, shutdown) = (runtime.clone(), shutdown.clone());
         roles.spawn("aggregation", async move {
-            aggregate::run_on_schedule(aggregator, &settings, shutdown).await
+            aggregate::run_on_schedule(aggregator, &runtime, shutdown).await
         });
     }
     tracing::info!(

@@ -13,7 +13,10 @@ use chrono_tz::Tz;
 use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
-pub use self::secrets::{ExposeSecret, SecretString, SecretUrl, mask_url};
+pub use self::{
+    runtime::Runtime,
+    secrets::{ExposeSecret, SecretString, SecretUrl, mask_url},
+};
 use crate::{
     channels,
     domain::{
@@ -352,12 +355,7 @@ impl Settings {
                 "must be longer than dispatch.request_timeout_seconds, or a slow send is resent",
             ));
         }
-        cron::Schedule::from_str(&self.aggregation.schedule).map_err(|e| {
-            invalid(
-                "aggregation.schedule",
-                format!("{e} (6 fields, seconds first: \"0 */5 * * * *\")"),
-            )
-        })?;
+        self.schedule()?;
         zone("aggregation.timezone", &self.aggregation.timezone)?;
         if !crate::domain::event::language_tag(&self.eligibility.default_language) {
             return Err(invalid(
@@ -381,13 +379,21 @@ impl Settings {
             .map_err(|e| invalid("http.bind", format!("not a socket address: {e}")))
     }
 
-    /// The zone score days are counted in.
-    pub fn scores_zone(&self) -> Result<Tz, ConfigError> {
+    fn scores_zone(&self) -> Result<Tz, ConfigError> {
         zone("aggregation.timezone", &self.aggregation.timezone)
     }
 
+    fn schedule(&self) -> Result<cron::Schedule, ConfigError> {
+        cron::Schedule::from_str(&self.aggregation.schedule).map_err(|e| {
+            invalid(
+                "aggregation.schedule",
+                format!("{e} (6 fields, seconds first: \"0 */5 * * * *\")"),
+            )
+        })
+    }
+
     /// The eligibility rules as the domain takes them.
-    pub fn policy(&self) -> Result<Policy, ConfigError> {
+    fn policy(&self) -> Result<Policy, ConfigError> {
         let e = &self.eligibility;
         if !(0.0..=1.0).contains(&e.sample_rate) {
             return Err(invalid(
@@ -441,7 +447,7 @@ fn invalid_at(key: String, why: impl Into<String>) -> ConfigError {
 impl Settings {
     /// The questions and texts as the domain takes them; refuses a survey that cannot be
     /// sent in the default language.
-    pub fn survey_definition(&self) -> Result<SurveyDefinition, ConfigError> {
+    fn survey_definition(&self) -> Result<SurveyDefinition, ConfigError> {
         let s = &self.survey;
         let default_language = &self.eligibility.default_language;
         if s.questions.is_empty() {
@@ -555,6 +561,7 @@ fn clock(key: &'static str, hhmm: &str) -> Result<NaiveTime, ConfigError> {
 }
 
 mod http;
+mod runtime;
 mod secrets;
 
 #[cfg(test)]

@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lapin::{Channel, ExchangeKind, options::ExchangeDeclareOptions, types::FieldTable};
-use serde_json::Value;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{amqp, backoff, config};
+use crate::{amqp, backoff, config, store::outbox};
 
 const BATCH: i64 = 100;
 const IDLE: Duration = Duration::from_millis(500);
@@ -26,10 +25,10 @@ pub struct Publisher {
 impl Publisher {
     /// Runs until shutdown, reconnecting after any failure.
     pub async fn run(self) {
-        let mut delays = backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+        let mut delays = backoff::RECONNECT.delays();
         while !self.shutdown.is_cancelled() {
             if let Err(e) = self.session().await {
-                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                let delay = delays.next_delay();
                 tracing::warn!(error = format!("{e:#}"), retry_in = ?delay, "event publisher failed");
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -76,27 +75,18 @@ pub async fn publish_batch(
     exchange: &str,
 ) -> anyhow::Result<usize> {
     let mut tx = pool.begin().await?;
-    let rows: Vec<(Uuid, String, Value)> = sqlx::query_as(
-        "SELECT id, routing_key, payload FROM outbox WHERE published_at IS NULL
-          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = outbox::take_unpublished(&mut tx, BATCH).await?;
     let mut pipeline = amqp::Pipeline::new(channel);
-    for (id, key, payload) in &rows {
-        let properties = amqp::persistent_json().with_message_id(id.to_string().into());
-        let body = serde_json::to_vec(payload)?;
+    for row in &rows {
+        let properties = amqp::persistent_json().with_message_id(row.id.to_string().into());
+        let body = serde_json::to_vec(&row.payload)?;
         // Not mandatory: an event nobody has bound a queue for yet is published all the same.
-        let route = amqp::Route::new(exchange, key);
+        let route = amqp::Route::new(exchange, &row.routing_key);
         pipeline.publish(route, &body, properties).await?;
     }
     pipeline.settle_all().await.context("publishing events")?;
-    let ids: Vec<Uuid> = rows.iter().map(|(id, ..)| *id).collect();
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    outbox::mark_published(&mut tx, &ids).await?;
     tx.commit().await?;
     Ok(rows.len())
 }

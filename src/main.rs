@@ -91,7 +91,7 @@ fn main() -> ExitCode {
             Command::Aggregate { rebuild } => {
                 let pool = db::connect(&settings.database).await?;
                 db::migrate(&pool).await?;
-                let aggregator = postcall::aggregate::Aggregator::new(pool, &settings)?;
+                let aggregator = postcall::aggregate::Aggregator::new(pool, &settings.runtime()?);
                 let summary = if rebuild {
                     aggregator.rebuild().await?
                 } else {

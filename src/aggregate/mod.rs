@@ -2,26 +2,18 @@
 //! lock), folding in only the surveys that changed since the last run: their rows of
 //! `score_surveys` are recomputed, then their cells of `score_cells` summed again.
 
-mod basis;
-mod cells;
-mod incremental;
-mod rebuild;
+use std::time::Duration;
 
-use std::{str::FromStr, time::Duration};
-
-use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, types::Json};
+use sqlx::PgPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub use basis::Basis;
-pub use cells::Folded;
-
-use crate::config::{ConfigError, Settings};
-
-/// The advisory lock key all replicas take to aggregate ("postcall" in ASCII).
-const LOCK: i64 = 0x706f_7374_6361_6c6c;
+use crate::{
+    config::Runtime,
+    store::aggregation::{self as store, Run},
+};
+pub use crate::{domain::score_basis::Basis, store::aggregation::Folded};
 
 /// Runs are kept this long for "when were these scores computed?".
 const RUN_HISTORY_DAYS: i32 = 90;
@@ -76,7 +68,7 @@ impl std::fmt::Display for RunSummary {
 
 /// The result of asking for a scheduled run.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum TickRun {
     Done(RunSummary),
     /// Another replica holds the lock: it is aggregating right now.
     Busy,
@@ -91,13 +83,12 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    pub fn new(pool: PgPool, settings: &Settings) -> Result<Self, ConfigError> {
-        let survey = settings.survey_definition()?;
-        Ok(Self {
+    pub fn new(pool: PgPool, runtime: &Runtime) -> Self {
+        Self {
             pool,
-            basis: Basis::new(&settings.aggregation.timezone, &survey),
+            basis: Basis::new(runtime.scores_zone.name(), &runtime.survey),
             replica: crate::replica::name(),
-        })
+        }
     }
 
     /// Folds in what changed, now, waiting for a run in progress elsewhere to finish.
@@ -111,84 +102,53 @@ impl Aggregator {
     }
 
     /// The run for one scheduled tick, unless another replica has it or had it.
-    pub async fn run_tick(&self, tick: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    pub async fn run_tick(&self, tick: DateTime<Utc>) -> anyhow::Result<TickRun> {
         self.run(Kind::Scheduled, Some(tick)).await
     }
 
     #[tracing::instrument(name = "aggregate", skip(self), fields(kind = kind.as_str()))]
-    async fn run(&self, kind: Kind, tick: Option<DateTime<Utc>>) -> anyhow::Result<Outcome> {
+    async fn run(&self, kind: Kind, tick: Option<DateTime<Utc>>) -> anyhow::Result<TickRun> {
         let started_at = Utc::now();
         let clock = Instant::now();
         let mut tx = self.pool.begin().await?;
-        if tick.is_some() {
-            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-                .bind(LOCK)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !locked {
-                return Ok(Outcome::Busy);
+        if let Some(tick) = tick {
+            if !store::try_lock(&mut tx).await? {
+                return Ok(TickRun::Busy);
             }
-            let had: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM score_runs WHERE scheduled_for = $1)",
-            )
-            .bind(tick)
-            .fetch_one(&mut *tx)
-            .await?;
-            if had {
-                return Ok(Outcome::AlreadyDone);
+            if store::tick_done(&mut tx, tick).await? {
+                return Ok(TickRun::AlreadyDone);
             }
         } else {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(LOCK)
-                .execute(&mut *tx)
-                .await?;
+            store::lock(&mut tx).await?;
         }
 
-        let stored: Option<Json<Basis>> = sqlx::query_scalar("SELECT basis FROM score_basis")
-            .fetch_optional(&mut *tx)
-            .await?;
+        let stored = store::stored_basis(&mut tx).await?;
         let rebuilt = match kind {
             Kind::Rebuild => Some("requested".to_owned()),
-            _ => self.basis.differs_from(stored.as_ref().map(|b| &b.0)),
+            _ => self.basis.differs_from(stored.as_ref()),
         };
         let folded = match &rebuilt {
             Some(why) => {
                 tracing::info!(why = %why, "rebuilding scores");
-                let folded = rebuild::rebuild(&mut tx, &self.basis).await?;
-                sqlx::query(
-                    "INSERT INTO score_basis (basis, built_at) VALUES ($1, now())
-                     ON CONFLICT (id) DO UPDATE SET basis = EXCLUDED.basis, built_at = now()",
-                )
-                .bind(Json(&self.basis))
-                .execute(&mut *tx)
-                .await?;
+                let folded = store::rebuild(&mut tx, &self.basis).await?;
+                store::save_basis(&mut tx, &self.basis).await?;
                 folded
             }
-            None => incremental::fold_changes(&mut tx, &self.basis).await?,
+            None => store::fold_changes(&mut tx, &self.basis).await?,
         };
         let recorded = if rebuilt.is_some() {
             Kind::Rebuild
         } else {
             kind
         };
-        sqlx::query(
-            "INSERT INTO score_runs
-                 (kind, scheduled_for, replica, started_at, changes, surveys, cells)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(recorded.as_str())
-        .bind(tick)
-        .bind(&self.replica)
-        .bind(started_at)
-        .bind(folded.changes)
-        .bind(folded.surveys)
-        .bind(folded.cells)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM score_runs WHERE finished_at < now() - make_interval(days => $1)")
-            .bind(RUN_HISTORY_DAYS)
-            .execute(&mut *tx)
-            .await?;
+        let run = Run {
+            kind: recorded.as_str(),
+            scheduled_for: tick,
+            replica: &self.replica,
+            started_at,
+            folded,
+        };
+        store::record_run(&mut tx, &run, RUN_HISTORY_DAYS).await?;
         tx.commit().await?;
 
         let summary = RunSummary {
@@ -197,15 +157,15 @@ impl Aggregator {
             elapsed: clock.elapsed(),
         };
         crate::metrics::aggregation(recorded.as_str(), summary.elapsed, summary.folded.changes);
-        Ok(Outcome::Done(summary))
+        Ok(TickRun::Done(summary))
     }
 }
 
-fn done(outcome: Outcome) -> RunSummary {
+fn done(outcome: TickRun) -> RunSummary {
     match outcome {
-        Outcome::Done(summary) => summary,
+        TickRun::Done(summary) => summary,
         // Unscheduled runs wait for the lock and have no tick to have been done already.
-        Outcome::Busy | Outcome::AlreadyDone => unreachable!("an unscheduled run always runs"),
+        TickRun::Busy | TickRun::AlreadyDone => unreachable!("an unscheduled run always runs"),
     }
 }
 
@@ -214,13 +174,11 @@ fn done(outcome: Outcome) -> RunSummary {
 /// leaves its changes logged for the next tick.
 pub async fn run_on_schedule(
     aggregator: Aggregator,
-    settings: &Settings,
+    runtime: &Runtime,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let schedule =
-        cron::Schedule::from_str(&settings.aggregation.schedule).context("aggregation.schedule")?;
-    let zone = settings.scores_zone()?;
-    tracing::info!(schedule = %settings.aggregation.schedule, replica = %aggregator.replica, "aggregation running");
+    let (schedule, zone) = (&runtime.schedule, runtime.scores_zone);
+    tracing::info!(schedule = %schedule, replica = %aggregator.replica, "aggregation running");
     loop {
         let Some(tick) = schedule.upcoming(zone).next() else {
             tracing::warn!("aggregation.schedule has no future time; nothing to aggregate");
@@ -239,11 +197,11 @@ pub async fn run_on_schedule(
             _ = shutdown.cancelled() => return Ok(()),
         };
         match outcome {
-            Ok(Outcome::Done(summary)) => tracing::info!(%tick, "aggregated: {summary}"),
-            Ok(Outcome::Busy) => {
+            Ok(TickRun::Done(summary)) => tracing::info!(%tick, "aggregated: {summary}"),
+            Ok(TickRun::Busy) => {
                 tracing::debug!(%tick, "another replica is aggregating; skipped")
             }
-            Ok(Outcome::AlreadyDone) => {
+            Ok(TickRun::AlreadyDone) => {
                 tracing::debug!(%tick, "another replica aggregated this tick")
             }
             Err(e) => {

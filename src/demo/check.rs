@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{
     calls::{Call, Expect},
     customers::{COMMENT, Customer, Intent, RECOMMEND, RESOLVED, SATISFACTION},
-    summary::Summary,
+    results::DemoResults,
 };
 use crate::domain::{reply::AnswerValue, scores::Tally};
 
@@ -121,7 +121,7 @@ fn detractor(question: usize, value: &AnswerValue) -> bool {
 }
 
 /// Every way the worker's figures differ from the demo's own count; empty when they match.
-pub fn differences(expected: &Expected, actual: &Summary, surprises: &[String]) -> Vec<String> {
+pub fn differences(expected: &Expected, actual: &DemoResults, surprises: &[String]) -> Vec<String> {
     let mut out: Vec<String> = surprises.iter().map(|s| format!("surprise: {s}")).collect();
     let agents = expected.agents.keys().chain(actual.agents.keys());
     for agent in agents.collect::<std::collections::BTreeSet<_>>() {
@@ -206,10 +206,10 @@ mod tests {
         (calls, customers)
     }
 
-    fn matching(expected: &Expected) -> Summary {
+    fn matching(expected: &Expected) -> DemoResults {
         let mut totals = Tally::default();
         expected.agents.values().for_each(|t| totals.add(t));
-        Summary {
+        DemoResults {
             agents: expected.agents.clone(),
             totals,
             decisions: expected.decisions.clone(),
@@ -217,7 +217,7 @@ mod tests {
             sms: expected.sms.clone(),
             events: expected.events.clone(),
             opt_outs: expected.opt_outs,
-            ..Summary::default()
+            ..DemoResults::default()
         }
     }
 

@@ -7,7 +7,7 @@ use super::{
     Options,
     customers::{Customer, Persona},
     namespace,
-    summary::Summary,
+    results::DemoResults,
 };
 use crate::config::{ExposeSecret, Settings};
 
@@ -29,7 +29,7 @@ pub fn introduce(settings: &Settings, options: &Options) {
 pub fn print_next(
     settings: &Settings,
     addr: Option<SocketAddr>,
-    summary: &Summary,
+    results: &DemoResults,
     customers: &[Customer],
 ) {
     println!();
@@ -44,7 +44,7 @@ pub fn print_next(
         println!("  dashboard   {base}/dashboard");
         println!(
             "  scores API  curl -s{auth} '{base}/api/v1/scores?from={}&to={}&group_by=agent'",
-            summary.from, summary.to
+            results.from, results.to
         );
         // One conversation worth reading: a re-prompt, and then an answer.
         let example = customers

@@ -12,8 +12,9 @@ mod play;
 mod progress;
 mod publish;
 mod report;
+mod results;
 mod stages;
-mod summary;
+mod store;
 
 pub use namespace::check as check_namespace;
 
@@ -205,24 +206,24 @@ async fn walk(
     stages::aggregate(settings, pool, &mut progress).await?;
     progress.clear();
 
-    let zone = settings.scores_zone()?;
+    let zone = settings.runtime()?.scores_zone;
     let first_call = calls.first().map_or(Utc::now(), |c| c.ended_at.to_utc());
     let from = first_call.with_timezone(&zone).date_naive();
     let to = Utc::now().with_timezone(&zone).date_naive();
-    let summary = summary::read(pool, from, to).await?;
+    let results = results::read(pool, from, to).await?;
     println!();
-    println!("{}", report::table(&summary));
+    println!("{}", report::table(&results));
     println!(
         "{}",
-        report::breakdown(&summary, &settings.amqp.events_exchange)
+        report::breakdown(&results, &settings.amqp.events_exchange)
     );
     let expected = check::expected(&calls, &customers, 1);
-    check(&check::differences(&expected, &summary, played.surprises()))?;
+    check(&check::differences(&expected, &results, played.surprises()))?;
     println!(
         "check: scores match the replies played ✓ ({})",
-        report::headline(&summary.totals)
+        report::headline(&results.totals)
     );
-    guide::print_next(settings, addr, &summary, &customers);
+    guide::print_next(settings, addr, &results, &customers);
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use reqwest::Url;
 use sqlx::{ConnectOptions, Connection, PgConnection, postgres::PgConnectOptions};
 
+use super::store;
 use crate::{
     amqp,
     channels::ProviderKind,
@@ -145,8 +146,7 @@ pub async fn recreate_database(url: &str) -> anyhow::Result<()> {
     let name = database_name(url);
     let mut admin = admin(url).await?;
     drop_in(&mut admin, &name).await?;
-    sqlx::query(&format!("CREATE DATABASE {}", quoted(&name)))
-        .execute(&mut admin)
+    store::create_database(&mut admin, &name)
         .await
         .with_context(|| format!("creating database {name}"))?;
     Ok(())
@@ -172,19 +172,13 @@ async fn admin(url: &str) -> anyhow::Result<PgConnection> {
 
 async fn drop_in(admin: &mut PgConnection, name: &str) -> anyhow::Result<()> {
     // FORCE ends sessions a previous, interrupted demo may have left (PostgreSQL 13+).
-    let forced = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quoted(name));
-    if sqlx::query(&forced).execute(&mut *admin).await.is_ok() {
+    if store::drop_database(admin, name, true).await.is_ok() {
         return Ok(());
     }
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {}", quoted(name)))
-        .execute(admin)
+    store::drop_database(admin, name, false)
         .await
         .with_context(|| format!("dropping database {name}"))?;
     Ok(())
-}
-
-fn quoted(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
 /// Declares the demo's exchanges and queues before anything is published, so no event

@@ -11,7 +11,10 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::customers::{Customer, Trigger};
+use super::{
+    customers::{Customer, Trigger},
+    store::{self, Sent},
+};
 use crate::{
     domain::{delivery::DeliveryStatus, survey::SurveyDefinition},
     inbound,
@@ -26,15 +29,6 @@ const PROVIDER: &str = "console";
 
 /// How many phones act at once: enough to keep the worker busy, few enough for the pool.
 const CONCURRENT_PHONES: usize = 8;
-
-#[derive(Debug, sqlx::FromRow)]
-struct Sent {
-    id: Uuid,
-    to_phone: String,
-    purpose: String,
-    question_id: Option<String>,
-    provider_message_id: String,
-}
 
 /// One thing a phone does, in order.
 #[derive(Debug)]
@@ -98,13 +92,7 @@ impl Player {
 
     /// Delivers and answers every SMS accepted since the last round; returns how many.
     pub async fn round(&mut self) -> anyhow::Result<usize> {
-        let sent: Vec<Sent> = sqlx::query_as(
-            "SELECT id, to_phone, purpose, question_id, provider_message_id FROM messages
-              WHERE provider = $1 AND provider_message_id IS NOT NULL ORDER BY sent_at, id",
-        )
-        .bind(PROVIDER)
-        .fetch_all(&self.pool)
-        .await?;
+        let sent = store::sent_by(&self.pool, PROVIDER).await?;
         let fresh: Vec<Sent> = sent
             .into_iter()
             .filter(|m| self.seen.insert(m.id))
@@ -164,12 +152,7 @@ impl Player {
         if !self.customers.values().all(Customer::done) {
             return Ok(false);
         }
-        let unsent: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(unsent == 0)
+        Ok(store::unsent(&self.pool).await? == 0)
     }
 
     /// Who is still waiting, for a message that says where the conversation stalled.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::summary::Summary;
+use super::results::DemoResults;
 use crate::domain::scores::{Scores, Tally, scores};
 
 const HEADER: [&str; 9] = [
@@ -20,8 +20,8 @@ const HEADER: [&str; 9] = [
 
 /// One row per agent, best CSAT interval's lower bound first (as the dashboard sorts),
 /// then the totals.
-pub fn table(summary: &Summary) -> String {
-    let mut agents: Vec<(&String, Scores)> = summary
+pub fn table(results: &DemoResults) -> String {
+    let mut agents: Vec<(&String, Scores)> = results
         .agents
         .iter()
         .map(|(agent, tally)| (agent, scores(tally)))
@@ -31,7 +31,7 @@ pub fn table(summary: &Summary) -> String {
         low(&b.1).total_cmp(&low(&a.1)).then(a.0.cmp(b.0))
     });
     let mut rows: Vec<Vec<String>> = agents.iter().map(|(a, s)| row(a, s)).collect();
-    let totals = row("total", &scores(&summary.totals));
+    let totals = row("total", &scores(&results.totals));
     let widths = widths(rows.iter().chain([&totals]));
     let rule = "-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1));
     let mut out = String::new();
@@ -109,20 +109,20 @@ fn line(out: &mut String, cells: &[String], widths: &[usize]) {
 }
 
 /// The counts behind the table: why calls got no survey, what became of the replies.
-pub fn breakdown(summary: &Summary, events_exchange: &str) -> String {
+pub fn breakdown(results: &DemoResults, events_exchange: &str) -> String {
     let mut out = String::new();
     let mut item = |label: &str, text: String| {
         let _ = writeln!(out, "  {label:<10} {text}");
     };
-    item("calls", listing(&summary.decisions, &["scheduled"]));
+    item("calls", listing(&results.decisions, &["scheduled"]));
     item(
         "surveys",
-        listing(&summary.surveys, &["open", "completed", "opted_out"]),
+        listing(&results.surveys, &["open", "completed", "opted_out"]),
     );
     item(
         "replies",
         listing(
-            &summary.replies,
+            &results.replies,
             &["answer", "reprompt", "skipped", "keyword"],
         ),
     );
@@ -130,23 +130,23 @@ pub fn breakdown(summary: &Summary, events_exchange: &str) -> String {
         "opt-outs",
         format!(
             "{} phones said 退订/TD/STOP and got one confirmation, nothing after it",
-            summary.opt_outs
+            results.opt_outs
         ),
     );
     item(
         "SMS",
         format!(
             "{} ({} segments)",
-            listing(&summary.sms, &["question", "follow_up", "thank_you"]),
-            summary.totals.sms_segments
+            listing(&results.sms, &["question", "follow_up", "thank_you"]),
+            results.totals.sms_segments
         ),
     );
-    let events: Vec<String> = summary
+    let events: Vec<String> = results
         .events
         .iter()
         .map(|(key, n)| format!("{n} {key}"))
         .collect();
-    let waiting = (summary.events.values().sum::<u64>()).saturating_sub(summary.events_published);
+    let waiting = (results.events.values().sum::<u64>()).saturating_sub(results.events_published);
     item(
         "events",
         format!(
@@ -216,7 +216,7 @@ mod tests {
         }
     }
 
-    fn summary() -> Summary {
+    fn results() -> DemoResults {
         let agents: BTreeMap<String, Tally> = [
             ("agent-a".to_owned(), tally(10, 2, 5)),
             ("agent-b".to_owned(), tally(40, 30, 32)),
@@ -225,16 +225,16 @@ mod tests {
         .into();
         let mut totals = Tally::default();
         agents.values().for_each(|t| totals.add(t));
-        Summary {
+        DemoResults {
             agents,
             totals,
-            ..Summary::default()
+            ..DemoResults::default()
         }
     }
 
     #[test]
     fn rows_are_ranked_by_the_csat_interval_and_aligned() {
-        let text = table(&summary());
+        let text = table(&results());
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("agent") && lines[0].ends_with("segments"));
         assert!(lines[2].starts_with("agent-b"), "{text}");
@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn no_answers_is_a_dash_not_zero() {
-        let text = table(&summary());
+        let text = table(&results());
         let c = text.lines().find(|l| l.starts_with("agent-c")).unwrap();
         assert_eq!(c.matches(" -").count(), 3, "{c}");
         assert!(c.contains(" 0% "), "a response rate of 0 is a rate: {c}");

@@ -1,10 +1,7 @@
 //! The stages the demo walks through, each bounded: publishing and ingest, the first SMS,
 //! the customers' replies, aggregation. Each draws its progress and says what it did.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sqlx::PgPool;
@@ -15,9 +12,9 @@ use super::{
     customers::Customer,
     play::Player,
     progress::{Progress, reach},
-    publish,
+    publish, store,
 };
-use crate::{aggregate::Aggregator, config::Settings};
+use crate::{aggregate::Aggregator, config::Settings, store::outbox};
 
 /// Publishing, then waiting until every call is recorded and every first SMS accepted.
 pub async fn ingest(
@@ -38,11 +35,8 @@ pub async fn ingest(
 
     progress.stage("ingested", n);
     let hint = format!("is the worker consuming {}?", settings.amqp.queue);
-    reach(progress, "ingest", n, STALL, &hint, || {
-        count(pool, "SELECT count(*) FROM calls")
-    })
-    .await?;
-    let scheduled = count(pool, "SELECT count(*) FROM surveys").await? as u64;
+    reach(progress, "ingest", n, STALL, &hint, || store::calls(pool)).await?;
+    let scheduled = store::surveys(pool).await? as u64;
     progress.done(format!(
         "ingested {n} calls: {scheduled} surveys scheduled, {} calls skipped with a reason",
         n - scheduled
@@ -51,10 +45,7 @@ pub async fn ingest(
     progress.stage("SMS sent", scheduled);
     let hint = "is the dispatcher sending? (quiet hours are off, the provider is console)";
     reach(progress, "sending", scheduled, STALL, hint, || {
-        count(
-            pool,
-            "SELECT count(*) FROM surveys WHERE sent_at IS NOT NULL",
-        )
+        store::surveys_sent(pool)
     })
     .await?;
     progress.done(format!(
@@ -70,7 +61,7 @@ pub async fn play(
     customers: &[Customer],
     progress: &mut Progress,
 ) -> anyhow::Result<Player> {
-    let survey = Arc::new(settings.survey_definition()?);
+    let survey = settings.runtime()?.survey;
     let mut player = Player::new(pool.clone(), survey, customers.to_vec());
     progress.stage("replies played", player.planned());
     player.stranger().await?;
@@ -108,17 +99,13 @@ pub async fn play(
     Ok(player)
 }
 
-async fn count(pool: &PgPool, sql: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar(sql).fetch_one(pool).await
-}
-
 pub async fn aggregate(
     settings: &Settings,
     pool: &PgPool,
     progress: &mut Progress,
 ) -> anyhow::Result<()> {
     progress.stage("aggregating", 1);
-    let folded = bounded(Aggregator::new(pool.clone(), settings)?.run_now())
+    let folded = bounded(Aggregator::new(pool.clone(), &settings.runtime()?).run_now())
         .await
         .context("aggregating")?;
     progress.inc();
@@ -126,14 +113,7 @@ pub async fn aggregate(
     // Survey events leave through the outbox shortly after the replies that caused them:
     // a moment's wait makes the printed counts final. A slow broker is not a failure.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline
-        && count(
-            pool,
-            "SELECT count(*) FROM outbox WHERE published_at IS NULL",
-        )
-        .await?
-            > 0
-    {
+    while Instant::now() < deadline && outbox::unpublished(pool).await? > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())

@@ -2,10 +2,7 @@
 //! one statement, and each is handed to a task of its own. A slot is held from the claim
 //! until the outcome is recorded, so one slow or hanging request holds only its own.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Instant};
 
 use tokio::{
     sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc},
@@ -46,19 +43,17 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             most,
         };
         let mut sends = JoinSet::new();
-        let mut delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
+        let mut delays = backoff::DATABASE_LOOP.delays();
         while let Some(tickets) = self.tickets(&capacity).await {
             while sends.try_join_next().is_some() {}
             match self.claim(tickets, &mut sends, &recorder).await {
-                Ok(true) => {
-                    delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
-                }
+                Ok(true) => delays.reset(),
                 Ok(false) => {
-                    delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
+                    delays.reset();
                     self.idle(wake).await;
                 }
                 Err(e) => {
-                    let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                    let delay = delays.next_delay();
                     tracing::warn!(error = %e, retry_in = ?delay, "claiming messages failed");
                     self.pause(delay).await;
                 }

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     channels::SmsProvider,
-    config::Settings,
+    config::{Runtime, Settings},
     domain::{eligibility::Policy, survey::SurveyDefinition},
 };
 
@@ -50,6 +50,7 @@ pub struct Dispatcher<P> {
 impl<P: SmsProvider + 'static> Dispatcher<P> {
     pub fn new(
         settings: &Settings,
+        runtime: &Runtime,
         pool: PgPool,
         provider: Arc<P>,
         shutdown: CancellationToken,
@@ -58,8 +59,8 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         Ok(Self {
             pool,
             provider,
-            survey: Arc::new(settings.survey_definition()?),
-            policy: Arc::new(settings.policy()?),
+            survey: runtime.survey.clone(),
+            policy: runtime.policy.clone(),
             retry: plan::RetryPolicy {
                 base: Duration::from_secs(d.retry.base_delay_seconds),
                 max: Duration::from_secs(d.retry.max_delay_seconds),

@@ -20,9 +20,9 @@ pub struct Limiter {
 }
 
 /// A tenth of a second's allowance may go at once. Governor's default, a whole second's,
-/// lets the first second of a backlog send twice the configured rate (a 500/s limit would
-/// hold about 1.08× over 12 s; with a tenth, postcall-bench measured 1.009); with none,
-/// every late timer wake-up would lose its slot.
+/// lets the first second of a backlog send twice the configured rate (figures in
+/// BENCHMARKS.md, "Measurements behind the code"); with none, every late timer wake-up
+/// would lose its slot.
 fn quota(per_second: u32) -> (Quota, NonZeroU32) {
     let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(per_second / 10).unwrap_or(NonZeroU32::MIN);

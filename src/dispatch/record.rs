@@ -2,12 +2,10 @@
 //! arrived while the previous batch was being written; each send's slot is freed once its
 //! outcome is committed.
 
-use std::time::Duration;
-
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::Dispatcher;
-use crate::{channels::SmsProvider, store::messages};
+use crate::{backoff, channels::SmsProvider, store::messages};
 
 /// The most outcomes one transaction records.
 const MOST: usize = 1000;
@@ -33,8 +31,8 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
     /// Retries briefly if the database hiccups: an outcome lost here means the lease expires
     /// and the message is sent again (with the same idempotency key).
     async fn record(&self, sends: &[messages::Accepted]) {
-        for delay_ms in [0u64, 200, 1000, 3000, 10_000] {
-            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        for delay in backoff::RECORD_SENDS {
+            tokio::time::sleep(delay).await;
             let recorded = messages::accepted(
                 &self.pool,
                 &self.replica,

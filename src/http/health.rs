@@ -6,6 +6,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde_json::{Value, json};
 
 use super::AppState;
+use crate::store::db;
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
@@ -33,7 +34,7 @@ async fn database_ok(state: &AppState) -> bool {
     if state.health.database_failing() {
         return false;
     }
-    let probe = sqlx::query("SELECT 1").execute(&state.pool);
+    let probe = db::ping(&state.pool);
     matches!(
         tokio::time::timeout(Duration::from_secs(2), probe).await,
         Ok(Ok(_))

@@ -10,7 +10,7 @@ use axum::{
 };
 
 use super::AppState;
-use crate::metrics;
+use crate::{metrics, store::backlog};
 
 /// Counts and times every request by route template (never the raw path, which would
 /// carry call ids) and status.
@@ -27,13 +27,9 @@ pub async fn record(request: Request, next: Next) -> Response {
 
 /// The Prometheus text format. The dispatch lag is read from the database at scrape time.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let lag: Option<f64> = sqlx::query_scalar(
-        "SELECT extract(epoch FROM now() - min(next_attempt_at))::float8 FROM messages
-          WHERE status = 'pending' AND next_attempt_at <= now()",
-    )
-    .fetch_one(&state.pool)
-    .await
-    .unwrap_or(None);
+    let lag = backlog::dispatch_lag_seconds(&state.pool)
+        .await
+        .unwrap_or(None);
     metrics::dispatch_lag(lag.unwrap_or(0.0));
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -23,7 +23,7 @@ use super::{
     dead_letter,
     record::{self, Rules},
 };
-use crate::{amqp, backoff, domain::phone, metrics};
+use crate::{amqp, backoff::Backoff, domain::phone, metrics};
 
 pub async fn session(ingest: &Ingest) -> anyhow::Result<()> {
     let amqp_settings = &ingest.settings.amqp;
@@ -97,7 +97,7 @@ async fn commit_all(
         policy: &ingest.policy,
         default_language: &ingest.settings.eligibility.default_language,
     };
-    let mut summary = Summary::default();
+    let mut summary = IngestLog::default();
     let mut in_flight = FuturesOrdered::new();
     let mut keys_in_flight: VecDeque<HashSet<String>> = VecDeque::new();
     let mut held: Option<(Batch, HashSet<String>)> = None;
@@ -154,7 +154,7 @@ async fn commit_one(
     batch: Batch,
     rules: &Rules<'_>,
     publish: &Channel,
-) -> (Batch, anyhow::Result<Option<record::Outcome>>) {
+) -> (Batch, anyhow::Result<Option<record::Recorded>>) {
     // The unit of work is a batch: its calls' ids are in the rows it commits.
     let span = tracing::info_span!(
         "batch",
@@ -179,8 +179,8 @@ async fn commit_one(
 async fn acked(
     consume: &Channel,
     batch: &Batch,
-    outcome: Option<record::Outcome>,
-    summary: &mut Summary,
+    outcome: Option<record::Recorded>,
+    summary: &mut IngestLog,
 ) -> anyhow::Result<()> {
     summary.poison += batch.poison.len();
     if let Some(outcome) = outcome {
@@ -202,13 +202,13 @@ async fn acked(
 /// What ingest did lately. The first batch after a quiet spell is logged at once; later
 /// ones are folded into one line per period, so a busy worker's log stays readable.
 #[derive(Default)]
-struct Summary {
-    totals: record::Outcome,
+struct IngestLog {
+    totals: record::Recorded,
     poison: usize,
     last_logged: Option<tokio::time::Instant>,
 }
 
-impl Summary {
+impl IngestLog {
     fn log_every(&mut self, period: Duration) {
         if self.last_logged.is_some_and(|t| t.elapsed() < period) {
             return;
@@ -222,7 +222,7 @@ impl Summary {
             );
             self.last_logged = Some(tokio::time::Instant::now());
         }
-        self.totals = record::Outcome::default();
+        self.totals = record::Recorded::default();
         self.poison = 0;
     }
 }
@@ -249,12 +249,13 @@ async fn record_until_committed(
     ingest: &Ingest,
     batch: &Batch,
     rules: &Rules<'_>,
-) -> anyhow::Result<record::Outcome> {
+) -> anyhow::Result<record::Recorded> {
     let limits = &ingest.settings.ingest;
-    let mut delays = backoff::forever(
+    let mut delays = Backoff::new(
         Duration::from_millis(limits.retry_min_delay_ms),
         Duration::from_millis(limits.retry_max_delay_ms),
-    );
+    )
+    .delays();
     for attempt in 1.. {
         match record::record(&ingest.pool, &batch.valid, rules, chrono::Utc::now()).await {
             Ok(outcome) => {
@@ -266,7 +267,7 @@ async fn record_until_committed(
             }
             Err(e) => {
                 ingest.health.set_database_failing(true);
-                let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                let delay = delays.next_delay();
                 tracing::warn!(error = %e, attempt, retry_in = ?delay, events = batch.valid.len(),
                     "could not commit batch; keeping it unacked and retrying");
                 tokio::select! {

@@ -14,6 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{backoff, config::Settings, domain::eligibility::Policy, health::Health};
 
+/// A session that ran this long was healthy: its failure starts the backoff over.
+const HEALTHY_SESSION: Duration = Duration::from_secs(60);
+
 /// Everything an ingest session needs; cheap to clone into each attempt.
 #[derive(Clone)]
 pub struct Ingest {
@@ -29,7 +32,7 @@ impl Ingest {
     /// consumer cancelled or its stream ended) is logged and restarted after a backoff;
     /// its unacked deliveries return to the queue when its connection closes.
     pub async fn run(self) {
-        let mut delays = backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+        let mut delays = backoff::RECONNECT.delays();
         while !self.shutdown.is_cancelled() {
             let started = tokio::time::Instant::now();
             let result = consumer::session(&self).await;
@@ -37,12 +40,10 @@ impl Ingest {
             match result {
                 Ok(()) => break,
                 Err(e) => {
-                    // A session that ran a while was healthy: start the backoff over.
-                    if started.elapsed() > Duration::from_secs(60) {
-                        delays =
-                            backoff::forever(Duration::from_millis(500), Duration::from_secs(30));
+                    if started.elapsed() > HEALTHY_SESSION {
+                        delays.reset();
                     }
-                    let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                    let delay = delays.next_delay();
                     tracing::error!(error = format!("{e:#}"), retry_in = ?delay, "ingest session failed");
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}

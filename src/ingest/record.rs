@@ -22,15 +22,15 @@ pub struct Valid {
 
 /// What a committed batch did, for logs and metrics.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Recorded {
     /// New calls by decision reason (`scheduled` included).
     pub by_reason: BTreeMap<&'static str, usize>,
     /// Events whose call_id was already recorded: changed nothing.
     pub duplicates: usize,
 }
 
-impl Outcome {
-    pub fn add(&mut self, other: &Outcome) {
+impl Recorded {
+    pub fn add(&mut self, other: &Recorded) {
         for (reason, n) in &other.by_reason {
             *self.by_reason.entry(reason).or_default() += n;
         }
@@ -57,7 +57,7 @@ pub async fn record(
     batch: &[Valid],
     rules: &Rules<'_>,
     now: DateTime<Utc>,
-) -> sqlx::Result<Outcome> {
+) -> sqlx::Result<Recorded> {
     let mut conn = pool.acquire().await?;
     let phones: Vec<&str> = batch
         .iter()
@@ -68,7 +68,7 @@ pub async fn record(
     let mut histories = calls::histories(&mut conn, &phones).await?;
     let decided = decide_all(batch, &mut histories, rules, now);
     let recorded = calls::record(&mut conn, &decided).await?;
-    Ok(outcome(batch.len(), &recorded))
+    Ok(tally(batch.len(), &recorded))
 }
 
 /// Decides in delivery order, folding each scheduled survey into its phone's history so
@@ -108,8 +108,8 @@ fn decide_all<'a>(
         .collect()
 }
 
-fn outcome(events: usize, recorded: &[(String, String)]) -> Outcome {
-    let mut out = Outcome::default();
+fn tally(events: usize, recorded: &[(String, String)]) -> Recorded {
+    let mut out = Recorded::default();
     for (_, decision) in recorded {
         // Only decisions this code wrote come back; an unknown one would be a schema bug.
         let reason = decision.parse::<Reason>().map_or("unknown", Reason::as_str);

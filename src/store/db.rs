@@ -48,3 +48,8 @@ async fn ensure_database(url: &str) -> anyhow::Result<()> {
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await.context("applying migrations")
 }
+
+/// One round trip: the database answers.
+pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await.map(drop)
+}

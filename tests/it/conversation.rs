@@ -190,8 +190,7 @@ async fn webhook_provider_end_to_end_with_a_detractor_and_a_gibberish_reply() {
     )
     .await;
     let settings = app.names.settings(&[]);
-    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings)
-        .unwrap()
+    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
         .run_now()
         .await
         .unwrap();

@@ -20,11 +20,13 @@ async fn the_metrics_cover_ingest_dispatch_http_and_aggregation() {
     app.wait_for_count("SELECT count(*) FROM messages WHERE status = 'queued'", 1)
         .await;
     reqwest::get(format!("{}/healthz", app.http)).await.unwrap();
-    postcall::aggregate::Aggregator::new(app.pool.clone(), &app.names.settings(&[]))
-        .unwrap()
-        .run_now()
-        .await
-        .unwrap();
+    postcall::aggregate::Aggregator::new(
+        app.pool.clone(),
+        &app.names.settings(&[]).runtime().unwrap(),
+    )
+    .run_now()
+    .await
+    .unwrap();
 
     let response = reqwest::get(format!("{}/metrics", app.http)).await.unwrap();
     assert_eq!(response.status(), 200);

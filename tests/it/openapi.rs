@@ -77,10 +77,10 @@ async fn the_document_lists_exactly_the_routes_the_router_registers() {
             postcall::channels::callbacks::Keys::new(&settings.provider, &settings.http.public_url)
                 .unwrap(),
         ),
-        survey: Arc::new(settings.survey_definition().unwrap()),
+        survey: settings.runtime().unwrap().survey,
         api_token: None,
         max_groups: settings.api.max_groups,
-        scores_zone: settings.scores_zone().unwrap(),
+        scores_zone: settings.runtime().unwrap().scores_zone,
     };
     let routes = postcall::http::routes(&state);
     let registered: BTreeSet<(String, String)> = routes

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use postcall::{
-    aggregate::{Aggregator, Outcome},
+    aggregate::{Aggregator, TickRun},
     domain::scores::scores,
 };
 use serde_json::{Value, json};
@@ -43,7 +43,7 @@ async fn survey_rows(pool: &PgPool) -> Vec<Value> {
 
 fn aggregator(app: &TestApp, overrides: &[(&str, &str)]) -> Aggregator {
     let settings = app.names.settings(overrides);
-    Aggregator::new(app.pool.clone(), &settings).unwrap()
+    Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,7 +142,7 @@ async fn two_replicas_at_the_same_tick_aggregate_once() {
     let done: Vec<_> = outcomes
         .iter()
         .filter_map(|o| match o {
-            Outcome::Done(s) => Some(s),
+            TickRun::Done(s) => Some(s),
             _ => None,
         })
         .collect();
@@ -151,10 +151,10 @@ async fn two_replicas_at_the_same_tick_aggregate_once() {
     assert!(
         outcomes
             .iter()
-            .any(|o| matches!(o, Outcome::Busy | Outcome::AlreadyDone))
+            .any(|o| matches!(o, TickRun::Busy | TickRun::AlreadyDone))
     );
     // The tick is recorded once, and asking again for it does nothing.
-    assert_eq!(a.run_tick(tick).await.unwrap(), Outcome::AlreadyDone);
+    assert_eq!(a.run_tick(tick).await.unwrap(), TickRun::AlreadyDone);
     let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM score_runs WHERE scheduled_for = $1")
         .bind(tick)
         .fetch_one(&app.pool)
@@ -198,8 +198,7 @@ async fn replicas_on_a_schedule_aggregate_each_tick_once() {
     let snapshot = cells(&pool).await;
     assert_eq!(snapshot.len(), model.expected().len());
     let settings = names.settings(&[]);
-    Aggregator::new(pool.clone(), &settings)
-        .unwrap()
+    Aggregator::new(pool.clone(), &settings.runtime().unwrap())
         .rebuild()
         .await
         .unwrap();

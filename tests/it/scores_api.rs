@@ -89,8 +89,7 @@ async fn hostile_agents_and_queues_reach_the_csv_inert_and_the_json_exact() {
     let app = spawn(&[]).await;
     hostile_model().apply(&app.pool, 0).await;
     let settings = app.names.settings(&[]);
-    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings)
-        .unwrap()
+    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
         .run_now()
         .await
         .unwrap();

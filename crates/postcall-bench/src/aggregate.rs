@@ -65,7 +65,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
     let survey = Survey::from_settings(&settings)?;
     let kept = kept::open(&settings, name, &survey, stored).await?;
     let (pool, mut next) = (kept.pool, kept.next);
-    let aggregator = Aggregator::new(pool.clone(), &settings)?;
+    let aggregator = Aggregator::new(pool.clone(), &settings.runtime()?);
 
     // Whatever a previous invocation left (or a first build), so that each run starts from
     // cells that are current; also warms the cache as the seed's VACUUM did for the tables.

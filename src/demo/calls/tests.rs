@@ -45,7 +45,7 @@ fn expected_decisions_are_what_eligibility_decides() {
     let mut settings = Settings::load_from(None, Some(Default::default())).unwrap();
     settings.eligibility.delay_seconds = 0;
     settings.eligibility.quiet_hours.enabled = false;
-    let policy = settings.policy().unwrap();
+    let policy = settings.runtime().unwrap().policy;
     let mut histories: HashMap<String, History> = HashMap::new();
     for call in generate(800, 3, now()) {
         let parsed = event::from_json(&call.event()).unwrap();

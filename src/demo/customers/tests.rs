@@ -19,7 +19,7 @@ fn all() -> Vec<Customer> {
 #[test]
 fn every_scripted_reply_parses_as_meant() {
     let settings = Settings::load_from(None, Some(Default::default())).unwrap();
-    let def = settings.survey_definition().unwrap();
+    let def = settings.runtime().unwrap().survey;
     for customer in all() {
         for step in &customer.planned {
             let question = match (step.on, &step.intent) {
@@ -43,11 +43,12 @@ fn every_scripted_reply_parses_as_meant() {
 fn the_default_survey_is_the_one_scripted() {
     let settings = Settings::load_from(None, Some(Default::default())).unwrap();
     let ids: Vec<String> = settings
-        .survey_definition()
+        .runtime()
         .unwrap()
+        .survey
         .questions
-        .into_iter()
-        .map(|q| q.id)
+        .iter()
+        .map(|q| q.id.clone())
         .collect();
     assert_eq!(ids[RESOLVED], "resolved");
     assert_eq!(ids[SATISFACTION], "satisfaction");

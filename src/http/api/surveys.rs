@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::{
     domain::event::CALL_ID_MAX_CHARS,
     http::{AppState, error::HttpError},
+    store::survey_view,
 };
 
 pub async fn show(
@@ -17,38 +18,7 @@ pub async fn show(
     Path(call_id): Path<String>,
 ) -> Result<Json<Value>, HttpError> {
     check_call_id(&call_id)?;
-    let found: Option<Value> = sqlx::query_scalar(
-        r#"
-        SELECT jsonb_build_object(
-            'call_id', c.call_id,
-            'decision', CASE WHEN c.decision = 'scheduled' THEN 'scheduled' ELSE 'skipped' END,
-            'reason', c.decision,
-            'state', s.state,
-            'send_at', s.send_at,
-            'messages', coalesce((
-                SELECT jsonb_agg(jsonb_build_object(
-                    'id', m.id, 'direction', m.direction, 'body', m.body, 'segments', m.segments,
-                    'status', m.status, 'provider_message_id', m.provider_message_id,
-                    'created_at', m.created_at) ORDER BY m.created_at)
-                  FROM messages m WHERE m.survey_id = s.id), '[]'::jsonb)
-              || coalesce((
-                SELECT jsonb_agg(jsonb_build_object(
-                    'id', i.id::text, 'direction', 'inbound', 'body', i.body, 'segments', NULL,
-                    'status', 'received', 'provider_message_id', i.provider_message_id,
-                    'created_at', i.received_at) ORDER BY i.received_at)
-                  FROM inbound_messages i WHERE i.survey_id = s.id), '[]'::jsonb),
-            'answers', coalesce((
-                SELECT jsonb_agg(jsonb_build_object(
-                    'question_id', a.question_id, 'value', a.value, 'raw', a.raw,
-                    'received_at', a.received_at, 'late', a.late) ORDER BY a.id)
-                  FROM answers a WHERE a.survey_id = s.id), '[]'::jsonb))
-          FROM calls c LEFT JOIN surveys s USING (call_id)
-         WHERE c.call_id = $1
-        "#,
-    )
-    .bind(&call_id)
-    .fetch_optional(&state.pool)
-    .await?;
+    let found = survey_view::show(&state.pool, &call_id).await?;
     found.map(Json).ok_or(HttpError::NotFound)
 }
 

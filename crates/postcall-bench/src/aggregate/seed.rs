@@ -38,7 +38,7 @@ pub struct Survey {
 
 impl Survey {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        let definition = settings.survey_definition()?;
+        let definition = settings.runtime()?.survey;
         let basis = Basis::new(&settings.aggregation.timezone, &definition);
         let first = |ids: &[String], metric: &str| {
             ids.first()

@@ -91,7 +91,7 @@ impl Plan {
             concurrency: defaults.dispatch.batch_size as usize,
             // The first SMS of a zh-CN survey to a mainland number, as the dispatcher sends
             // it: the same bytes on the wire on both sides.
-            body: defaults.survey_definition()?.first_message("zh-CN", true),
+            body: defaults.runtime()?.survey.first_message("zh-CN", true),
             limited_rate,
             limited_seconds: if args.quick { 1.5 } else { 12.0 },
         })

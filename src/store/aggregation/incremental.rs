@@ -7,9 +7,10 @@ use chrono::NaiveDate;
 use sqlx::{Postgres, Transaction};
 
 use super::{
-    basis::Basis,
-    cells::{ANSWER_COLUMNS, CELL_ROW, Folded, MESSAGE_COLUMNS, SURVEY_ROW},
+    Folded,
+    cells::{ANSWER_COLUMNS, CELL_ROW, MESSAGE_COLUMNS, SURVEY_ROW},
 };
+use crate::domain::score_basis::Basis;
 
 /// Consumes the change log and writes the changed surveys' rows (removing any that no longer
 /// counts). Returns (changes, surveys recounted) and the cells to sum again: where those

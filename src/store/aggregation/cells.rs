@@ -21,7 +21,8 @@ pub(super) const ANSWER_COLUMNS: &str = "
 
 /// Per survey, from its outbound messages: segments the provider accepted, and whether the
 /// first question (the one message with purpose `question`; later ones are `follow_up`) was
-/// delivered. No ordering needed: a sort of every message made a rebuild a third slower.
+/// delivered. No ordering needed: a sort of every message slows a rebuild down (BENCHMARKS.md,
+/// "Measurements behind the code").
 pub(super) const MESSAGE_COLUMNS: &str = "
     sum(segments) FILTER (WHERE status IN ('queued', 'sent', 'delivered', 'undelivered')) AS segments,
     coalesce(bool_or(status = 'delivered') FILTER (WHERE purpose = 'question'), false) AS delivered";
@@ -54,14 +55,3 @@ pub(super) const CELL_ROW: &str = "
     count(wait_ms) AS wait_n,
     coalesce(sum(wait_ms), 0) AS wait_ms_sum,
     coalesce(sum(segments), 0) AS sms_segments";
-
-/// What one pass read and wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Folded {
-    /// Change-log rows consumed (answers, status moves).
-    pub changes: i64,
-    /// Surveys (re)counted: the changed ones, or every sent survey for a rebuild.
-    pub surveys: i64,
-    /// Cells written.
-    pub cells: i64,
-}

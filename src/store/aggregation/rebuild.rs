@@ -11,13 +11,13 @@
 use sqlx::{Executor, Postgres, Transaction};
 
 use super::{
-    basis::Basis,
-    cells::{ANSWER_COLUMNS, CELL_ROW, Folded, MESSAGE_COLUMNS, SURVEY_ROW},
+    Folded,
+    cells::{ANSWER_COLUMNS, CELL_ROW, MESSAGE_COLUMNS, SURVEY_ROW},
 };
+use crate::domain::score_basis::Basis;
 
 /// Memory per hash table (per worker) for this transaction. At the default 4 MB the hash
-/// joins and aggregations over millions of surveys spill to disk (EXPLAIN at 10 M answers:
-/// 865 MB of temporary files, 146 s against 109 s at 256 MB, serially).
+/// joins and aggregations over millions of surveys spill to disk (BENCHMARKS.md, aggregate).
 const WORK_MEM: &str = "128MB";
 
 /// The per-survey rows of every sent survey, as a new table. `CREATE TABLE AS` takes no

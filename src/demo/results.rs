@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
+use super::store;
 use crate::{
     domain::scores::Tally,
     store::scores::{self, Dimension},
 };
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Summary {
+pub struct DemoResults {
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// Aggregated scores per agent, as `GET /api/v1/scores?group_by=agent` sums them.
@@ -32,7 +33,7 @@ pub struct Summary {
     pub sms: BTreeMap<String, u64>,
 }
 
-pub async fn read(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> sqlx::Result<Summary> {
+pub async fn read(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> sqlx::Result<DemoResults> {
     let agents = scores::sum(pool, from, to, &[Dimension::Agent])
         .await?
         .into_iter()
@@ -44,43 +45,17 @@ pub async fn read(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> sqlx::Result
         .next()
         .map(|g| g.tally)
         .unwrap_or_default();
-    Ok(Summary {
+    Ok(DemoResults {
         from,
         to,
         agents,
         totals,
-        decisions: counts(pool, "SELECT decision, count(*) FROM calls GROUP BY 1").await?,
-        replies: counts(
-            pool,
-            "SELECT outcome, count(*) FROM inbound_messages GROUP BY 1",
-        )
-        .await?,
-        surveys: counts(pool, "SELECT state, count(*) FROM surveys GROUP BY 1").await?,
-        opt_outs: count(pool, "SELECT count(*) FROM opt_outs").await?,
-        events: counts(pool, "SELECT routing_key, count(*) FROM outbox GROUP BY 1").await?,
-        events_published: count(
-            pool,
-            "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL",
-        )
-        .await?,
-        sms: counts(
-            pool,
-            "SELECT purpose, count(*) FROM messages
-              WHERE status IN ('queued', 'sent', 'delivered', 'undelivered') GROUP BY 1",
-        )
-        .await?,
+        decisions: store::calls_by_decision(pool).await?,
+        replies: store::replies_by_outcome(pool).await?,
+        surveys: store::surveys_by_state(pool).await?,
+        opt_outs: store::opt_outs(pool).await?,
+        events: store::outbox_by_key(pool).await?,
+        events_published: store::outbox_published(pool).await?,
+        sms: store::accepted_sms_by_purpose(pool).await?,
     })
-}
-
-async fn counts(pool: &PgPool, sql: &str) -> sqlx::Result<BTreeMap<String, u64>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(pool).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(k, n)| (k, n.max(0) as u64))
-        .collect())
-}
-
-async fn count(pool: &PgPool, sql: &str) -> sqlx::Result<u64> {
-    let n: i64 = sqlx::query_scalar(sql).fetch_one(pool).await?;
-    Ok(n.max(0) as u64)
 }

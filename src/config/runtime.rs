@@ -1,0 +1,33 @@
+//! The settings with rules beyond their type, parsed once into what the roles take: the
+//! roles are handed these values and never parse a setting again.
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+
+use super::{ConfigError, Settings};
+use crate::domain::{eligibility::Policy, survey::SurveyDefinition};
+
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    /// The eligibility rules (`eligibility.*`).
+    pub policy: Arc<Policy>,
+    /// The questions and texts (`survey.*`).
+    pub survey: Arc<SurveyDefinition>,
+    /// The zone score days are counted in (`aggregation.timezone`).
+    pub scores_zone: Tz,
+    /// When aggregation runs (`aggregation.schedule`), read in `scores_zone`.
+    pub schedule: cron::Schedule,
+}
+
+impl Settings {
+    /// Parses the settings as they are now (after any change made since `load`).
+    pub fn runtime(&self) -> Result<Runtime, ConfigError> {
+        Ok(Runtime {
+            policy: Arc::new(self.policy()?),
+            survey: Arc::new(self.survey_definition()?),
+            scores_zone: self.scores_zone()?,
+            schedule: self.schedule()?,
+        })
+    }
+}
