@@ -37,15 +37,15 @@ impl Housekeeping {
     /// Runs a round now and then every `every` until shutdown; a failed round is retried
     /// after a backoff, so housekeeping never exits on its own.
     pub async fn run(self) {
-        let mut delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
+        let mut delays = backoff::DATABASE_LOOP.delays();
         while !self.shutdown.is_cancelled() {
             let pause = match self.round().await {
                 Ok(()) => {
-                    delays = backoff::forever(Duration::from_millis(200), Duration::from_secs(30));
+                    delays.reset();
                     self.every
                 }
                 Err(e) => {
-                    let delay = delays.next().unwrap_or(Duration::from_secs(30));
+                    let delay = delays.next_delay();
                     tracing::warn!(error = %e, retry_in = ?delay, "housekeeping failed");
                     delay
                 }

@@ -173,8 +173,8 @@ pub async fn claim(
 }
 
 /// Begins a transaction for claiming, which commits without waiting for its WAL to reach
-/// the disk: that wait (one fsync, ~3.5 ms on this machine's disk, shared by every commit)
-/// was half of each message's round from claim to record. Safe because other replicas see
+/// the disk: that wait (one fsync, shared by every commit; BENCHMARKS.md has the figure) was
+/// half of each message's round from claim to record. Safe because other replicas see
 /// the claim at commit as always (only its durability lags, by at most a few hundred ms,
 /// and the recording of the outcome, which does wait for the disk, makes it durable too);
 /// a server crash in that window loses the claim of a message that may have been sent,
