@@ -37,6 +37,11 @@ impl Customers {
         Self {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                // The worker closes a keep-alive connection idle for its header-read timeout
+                // (10 s by default); a pooled connection reused at that instant fails with no
+                // answer at all, which the scenarios would count as a refusal. Providers retry
+                // such a callback; this client instead never reuses one that old.
+                .pool_idle_timeout(Duration::from_secs(5))
                 .build()
                 .expect("building an HTTP client"),
             secret: Secret::parse(SECRET).expect("the suite's secret parses"),

@@ -93,6 +93,8 @@ struct Shared {
     customers: Customers,
     /// Early callbacks made, and how many the worker did not answer 2xx.
     early_made: Mutex<(usize, usize)>,
+    /// What the worker answered each refused early callback (a status, or the error).
+    early_refusals: Mutex<Vec<String>>,
 }
 
 pub struct Provider {
@@ -112,6 +114,7 @@ impl Provider {
             early: Mutex::default(),
             customers: Customers::new(),
             early_made: Mutex::default(),
+            early_refusals: Mutex::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr: SocketAddr = listener.local_addr()?;
@@ -141,6 +144,11 @@ impl Provider {
     /// (early callbacks made, of which refused).
     pub fn early_made(&self) -> (usize, usize) {
         *self.shared.early_made.lock().unwrap()
+    }
+
+    /// What the worker answered the refused early callbacks, so a failure says why.
+    pub fn early_refusals(&self) -> Vec<String> {
+        self.shared.early_refusals.lock().unwrap().clone()
     }
 
     pub fn receipts(&self) -> Vec<Receipt> {
@@ -253,8 +261,14 @@ async fn call_back(shared: &Shared, early: &Early, message: &SendRequest) {
         let answered = customers.post(base, &customers.sign(body)).await;
         let mut made = shared.early_made.lock().unwrap();
         made.0 += 1;
-        if !answered.is_ok_and(|s| s.is_success()) {
+        let refusal = match answered {
+            Ok(status) if status.is_success() => None,
+            Ok(status) => Some(status.to_string()),
+            Err(e) => Some(format!("{e:#}")),
+        };
+        if let Some(refusal) = refusal {
             made.1 += 1;
+            shared.early_refusals.lock().unwrap().push(refusal);
         }
     }
 }

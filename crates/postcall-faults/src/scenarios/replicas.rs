@@ -99,6 +99,10 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .show("replies", replied)
         .show("early_callbacks", early)
         .zero("early_refused", early_refused)
+        .check(
+            early_refused == 0,
+            format!("early callbacks answered {:?}", provider.early_refusals()),
+        )
         .zero("unsent_or_endless", unsent)
         .check(
             followed_up == replied as i64,
