@@ -23,6 +23,10 @@ pub struct Route {
 pub struct Request<'a> {
     /// As received: Twilio signs the public URL with the path and query.
     pub path_and_query: &'a str,
+    /// The `{token}` segment of the routes that carry one (platforms that sign nothing).
+    pub token: Option<&'a str>,
+    /// Who connected, for the routes that narrow their callers by address.
+    pub peer: Option<std::net::IpAddr>,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     pub now: DateTime<Utc>,
@@ -31,7 +35,8 @@ pub struct Request<'a> {
 /// A verified callback.
 #[derive(Debug)]
 pub struct Callback {
-    pub heard: Heard,
+    /// In the order the provider listed them: Tencent and Aliyun post several at once.
+    pub heard: Vec<Heard>,
     /// Set where the provider's signature scheme has a replay guard (Standard Webhooks).
     pub replay: Option<Replay>,
     /// What the provider expects back.
@@ -45,6 +50,9 @@ pub enum Heard {
         provider_message_id: String,
         status: DeliveryStatus,
         error_code: Option<String>,
+        /// The parts the provider says it billed (Aliyun `sms_size`), which win over
+        /// postcall's own count.
+        billed_segments: Option<u32>,
     },
     Reply(Reply),
     /// Nothing about our messages (Twilio reports the statuses of inbound ones too).
@@ -59,6 +67,9 @@ pub struct Reply {
     pub to: Option<String>,
     pub body: String,
     pub received_at: DateTime<Utc>,
+    /// The signature the reply came under, when it is not ours (Tencent `sign`, Aliyun
+    /// `sign_name`): the customer answered another sender, so it is unsolicited here.
+    pub other_signature: Option<String>,
 }
 
 /// A callback id seen once is not acted on again while a replay of it could still pass the
@@ -84,6 +95,9 @@ pub enum Refusal {
     Forbidden(String),
     /// Signed, but not something that can be acted on or stored (400).
     Malformed(String),
+    /// A wrong path token, or a caller outside the allowed addresses: the route does not
+    /// exist for them (404).
+    NotFound(String),
 }
 
 /// What the callbacks are checked with; absent secrets refuse every request.

@@ -17,6 +17,7 @@ impl SmsProvider for Console {
         SendOutcome::Accepted {
             provider_message_id: format!("console-{}", Uuid::new_v4()),
             status: DeliveryStatus::Sent,
+            billed_segments: None,
         }
     }
 }

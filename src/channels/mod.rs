@@ -14,6 +14,7 @@ pub mod callbacks;
 mod console;
 mod http_client;
 pub mod settings;
+pub mod templates;
 pub mod tencent;
 pub mod twilio;
 pub mod webhook;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 pub use console::Console;
 pub use settings::{ProviderKind, Settings};
+pub use templates::TemplateCall;
 pub use twilio::Twilio;
 pub use webhook::Webhook;
 
@@ -35,7 +37,10 @@ use crate::domain::delivery::DeliveryStatus;
 pub struct Outbound<'a> {
     pub id: Uuid,
     pub to: &'a str,
+    /// Exactly what the customer reads, signature included.
     pub body: &'a str,
+    /// Set for the platforms that send approved templates only: what goes out as `body`.
+    pub template: Option<TemplateCall<'a>>,
 }
 
 /// What became of one attempt.
@@ -44,6 +49,9 @@ pub enum SendOutcome {
     Accepted {
         provider_message_id: String,
         status: DeliveryStatus,
+        /// The parts the provider says it billed (Tencent `Fee`), which win over postcall's
+        /// own count.
+        billed_segments: Option<u32>,
     },
     /// Worth another attempt: a timeout, a connection error, 429, 5xx.
     Retry {

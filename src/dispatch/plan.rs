@@ -119,6 +119,7 @@ pub fn record(
         SendOutcome::Accepted {
             provider_message_id,
             status,
+            ..
         } => Record::Accepted {
             provider_message_id,
             status,

@@ -135,6 +135,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             id: m.id,
             to: &m.to_phone,
             body: &m.body,
+            template: None,
         };
         let outcome = self.provider.send(&outbound).await;
         let jitter = rand::random::<f64>();

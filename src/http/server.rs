@@ -72,7 +72,11 @@ pub async fn serve(
         let io = TokioIo::new(Watched::new(stream, activity.clone()));
         let service = TowerToHyperService::new(router.clone());
         let tracker = activity.clone();
-        let service = service_fn(move |request| {
+        let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            // Who connected, for the routes that narrow their callers by address.
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
             let handling = tracker.handling();
             let answer = hyper::service::Service::call(&service, request);
             async move {

@@ -48,9 +48,10 @@ fn inbound(keys: &Keys, request: &Request<'_>) -> Result<Callback, Refusal> {
             .transpose()?,
         body: param(&params, "Body")?.unwrap_or_default().to_owned(),
         received_at: request.now,
+        other_signature: None,
     };
     Ok(Callback {
-        heard: Heard::Reply(reply),
+        heard: vec![Heard::Reply(reply)],
         replay: None,
         answer: Answer {
             status: StatusCode::OK,
@@ -71,11 +72,12 @@ fn status(keys: &Keys, request: &Request<'_>) -> Result<Callback, Refusal> {
             error_code: param(&params, "ErrorCode")?
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned),
+            billed_segments: None,
         },
         None => Heard::Nothing,
     };
     Ok(Callback {
-        heard,
+        heard: vec![heard],
         replay: None,
         answer: Answer {
             status: StatusCode::OK,

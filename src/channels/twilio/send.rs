@@ -91,6 +91,8 @@ fn outcome(
                     .as_deref()
                     .and_then(DeliveryStatus::normalise)
                     .unwrap_or(DeliveryStatus::Queued),
+                // `num_segments` is Twilio's count of what it will bill.
+                billed_segments: created.num_segments.as_deref().and_then(|n| n.parse().ok()),
             },
             // Accepted but unreadable: Twilio may have sent it, and it takes no idempotency
             // key, so a retry could text the customer twice. Fail loudly instead.

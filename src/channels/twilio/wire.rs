@@ -19,6 +19,9 @@ pub struct Created {
     pub sid: String,
     #[serde(default)]
     pub status: Option<String>,
+    /// The parts Twilio counted, as a string (`"1"`).
+    #[serde(default)]
+    pub num_segments: Option<String>,
 }
 
 /// Twilio's error body, any field of which may be missing.

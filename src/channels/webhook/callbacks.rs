@@ -38,7 +38,7 @@ fn callback(keys: &Keys, request: &Request<'_>) -> Result<Callback, Refusal> {
         .map_err(|e| Refusal::Malformed(format!("not a known callback: {e}")))?;
     refuse_unstorable(&wire)?;
     Ok(Callback {
-        heard: heard(wire, request)?,
+        heard: vec![heard(wire, request)?],
         // A replay older than the tolerance fails the timestamp check anyway.
         replay: Some(Replay {
             id: webhook_id,
@@ -62,6 +62,7 @@ fn heard(wire: Wire, request: &Request<'_>) -> Result<Heard, Refusal> {
                 .ok_or_else(|| Refusal::Malformed(format!("unknown status {status:?}")))?,
             provider_message_id,
             error_code,
+            billed_segments: None,
         },
         Wire::Received {
             provider_message_id,
@@ -75,6 +76,7 @@ fn heard(wire: Wire, request: &Request<'_>) -> Result<Heard, Refusal> {
             to,
             body,
             received_at: received_at.unwrap_or(request.now),
+            other_signature: None,
         }),
     })
 }

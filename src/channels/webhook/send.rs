@@ -80,6 +80,7 @@ fn outcome(
             Ok(a) => SendOutcome::Accepted {
                 provider_message_id: a.provider_message_id,
                 status: DeliveryStatus::Queued,
+                billed_segments: None,
             },
             // The provider dedupes on Idempotency-Key, so asking again is safe and gets the id.
             Err(e) => SendOutcome::Retry {

@@ -138,6 +138,7 @@ fn accepted_and_failed_pass_through() {
     let accepted = SendOutcome::Accepted {
         provider_message_id: "SM1".into(),
         status: DeliveryStatus::Queued,
+        billed_segments: None,
     };
     assert!(matches!(
         record(accepted, 1, &policy(), utc(2, 0), 0.0),

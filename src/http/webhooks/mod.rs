@@ -3,11 +3,15 @@
 //! changes nothing. Acting on what was read is the same for all: a delivery report goes to
 //! `store::deliveries`, a reply to `inbound`, a replayed callback is ignored.
 
-use std::time::Duration;
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
 
 use axum::{
+    Extension,
     body::Bytes,
-    extract::{DefaultBodyLimit, OriginalUri, State},
+    extract::{ConnectInfo, DefaultBodyLimit, OriginalUri, RawPathParams, State},
     http::{HeaderMap, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
@@ -36,8 +40,23 @@ pub fn routes() -> Routes {
                 route.path,
                 move |State(state): State<AppState>,
                       OriginalUri(uri): OriginalUri,
+                      params: RawPathParams,
+                      peer: Option<Extension<ConnectInfo<SocketAddr>>>,
                       headers: HeaderMap,
-                      body: Bytes| receive(route, state, uri, headers, body),
+                      body: Bytes| {
+                    let token = params
+                        .iter()
+                        .find(|(name, _)| *name == "token")
+                        .map(|(_, value)| value.to_owned());
+                    let arrived = Arrived {
+                        uri,
+                        token,
+                        peer: peer.map(|Extension(ConnectInfo(addr))| addr.ip()),
+                        headers,
+                        body,
+                    };
+                    receive(route, state, arrived)
+                },
             )
         })
         .wrap(|router| {
@@ -50,17 +69,23 @@ pub fn routes() -> Routes {
         })
 }
 
-async fn receive(
-    route: Route,
-    state: AppState,
+/// A callback request as axum hands it over.
+struct Arrived {
     uri: Uri,
+    token: Option<String>,
+    peer: Option<IpAddr>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, HttpError> {
+}
+
+async fn receive(route: Route, state: AppState, arrived: Arrived) -> Result<Response, HttpError> {
+    let uri = &arrived.uri;
     let request = Request {
         path_and_query: uri.path_and_query().map_or(uri.path(), |pq| pq.as_str()),
-        headers: &headers,
-        body: &body,
+        token: arrived.token.as_deref(),
+        peer: arrived.peer,
+        headers: &arrived.headers,
+        body: &arrived.body,
         now: chrono::Utc::now(),
     };
     let callback = (route.read)(&state.webhooks, &request).map_err(refused)?;
@@ -70,7 +95,9 @@ async fn receive(
         tracing::info!(webhook_id = replay.id, "replayed webhook ignored");
         return Ok(answer(callback.answer));
     }
-    act(route.channel.as_str(), &state, callback.heard).await?;
+    for heard in callback.heard {
+        act(route.channel.as_str(), &state, heard).await?;
+    }
     if let Some(replay) = &callback.replay {
         webhook_receipts::remember(&state.pool, &replay.id, replay.remember_for).await?;
     }
@@ -83,6 +110,7 @@ async fn act(provider: &str, state: &AppState, heard: Heard) -> Result<(), HttpE
             provider_message_id,
             status,
             error_code,
+            billed_segments: _,
         } => {
             let applied = deliveries::report(
                 &state.pool,
@@ -120,6 +148,12 @@ fn refused(refusal: Refusal) -> HttpError {
     match refusal {
         Refusal::Forbidden(why) => HttpError::Forbidden(why),
         Refusal::Malformed(why) => HttpError::BadRequest(why),
+        Refusal::NotFound(why) => {
+            // Answered like any unknown path, so a prober learns nothing; the reason is
+            // for the operator.
+            tracing::info!(why, "callback refused as not found");
+            HttpError::NotFound
+        }
     }
 }
 
