@@ -8,11 +8,11 @@
 
 mod claim;
 mod feed;
-pub mod plan;
+pub(crate) mod plan;
 mod rate;
 mod record;
 mod send;
-pub mod start;
+pub(crate) mod start;
 
 use std::{sync::Arc, time::Duration};
 

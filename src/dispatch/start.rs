@@ -141,7 +141,6 @@ fn first_question<'a>(
 fn as_claimed(message: &messages::New<'_>, due: &surveys::Due) -> Claimed {
     Claimed {
         id: message.id,
-        survey_id: message.survey_id,
         call_id: Some(due.call_id.clone()),
         purpose: message.purpose,
         to_phone: message.to_phone.to_owned(),

@@ -2,7 +2,7 @@
 
 mod api;
 mod dashboard;
-pub mod error;
+pub(crate) mod error;
 mod health;
 mod idle;
 mod observe;

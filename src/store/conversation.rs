@@ -1,7 +1,7 @@
 //! SQL of the survey conversation: the phone's survey, inbound SMS and the event outbox;
 //! [`reply`] writes everything one reply changes.
 
-pub mod reply;
+pub(crate) mod reply;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -20,7 +20,6 @@ pub struct Current {
     pub question_index: i32,
     pub reprompted: bool,
     pub expires_at: Option<DateTime<Utc>>,
-    pub sent_at: Option<DateTime<Utc>>,
     /// Moved by every write to the survey: the version [`reply::guarded`] is guarded by.
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -34,7 +33,7 @@ pub enum Lock {
 }
 
 const SURVEY_FOR: &str =
-    "SELECT id, call_id, state, language, question_index, reprompted, expires_at, sent_at,
+    "SELECT id, call_id, state, language, question_index, reprompted, expires_at,
                 updated_at
            FROM surveys
           WHERE customer_phone = $1

@@ -78,33 +78,3 @@ pub async fn report(
     tx.commit().await?;
     Ok(applied)
 }
-
-/// Folds reports that arrived before the provider id was recorded into the message: the
-/// furthest status wins. Runs in the send's transaction, under `lock`.
-pub async fn fold_early(
-    conn: &mut PgConnection,
-    provider: &str,
-    provider_message_id: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "WITH early AS (
-             DELETE FROM early_delivery_reports
-              WHERE provider = $1 AND provider_message_id = $2
-          RETURNING status, error_code, received_at
-         ), furthest AS (
-             SELECT status, error_code, received_at FROM early
-              ORDER BY postcall_status_rank(status) DESC, received_at LIMIT 1
-         )
-         UPDATE messages m
-            SET status = f.status, error_code = coalesce(f.error_code, m.error_code),
-                delivered_at = CASE WHEN f.status = 'delivered' THEN f.received_at ELSE m.delivered_at END
-           FROM furthest f
-          WHERE m.provider = $1 AND m.provider_message_id = $2
-            AND postcall_status_rank(m.status) < postcall_status_rank(f.status)",
-    )
-    .bind(provider)
-    .bind(provider_message_id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}

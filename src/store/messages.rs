@@ -112,7 +112,6 @@ impl<'a> Columns<'a> {
 #[derive(Debug, sqlx::FromRow)]
 pub struct Claimed {
     pub id: Uuid,
-    pub survey_id: Option<i64>,
     /// The survey's call, for logs (system replies to a phone have none).
     pub call_id: Option<String>,
     pub purpose: MessagePurpose,

@@ -39,7 +39,6 @@ fn survey(state: SurveyState, question: i32) -> Current {
         question_index: question,
         reprompted: false,
         expires_at: (state == SurveyState::Open).then(|| t0() + TimeDelta::hours(24)),
-        sent_at: None,
         updated_at: None,
     }
 }
