@@ -5,7 +5,8 @@ pub(crate) mod backlog;
 pub(crate) mod calls;
 pub(crate) mod conversation;
 pub mod db;
-pub(crate) mod deliveries;
+// Public for the integration tests that drive a report with billed parts directly.
+pub mod deliveries;
 pub(crate) mod lifecycle;
 pub(crate) mod messages;
 pub(crate) mod opt_outs;

@@ -35,3 +35,4 @@ mod score_model;
 mod scores;
 mod scores_api;
 mod shutdown;
+mod templates;
