@@ -9,7 +9,7 @@ mod render;
 
 use sqlx::{Connection, PgConnection, PgPool};
 
-pub use plan::Outcome;
+pub use plan::ReplyOutcome;
 
 use crate::{
     channels::compose::Texts,
@@ -25,7 +25,11 @@ use crate::{
 
 #[tracing::instrument(name = "reply", skip_all, fields(
     provider = sms.provider, id = sms.provider_message_id, call_id = tracing::field::Empty))]
-pub async fn receive(pool: &PgPool, texts: &Texts<'_>, sms: &Inbound<'_>) -> sqlx::Result<Outcome> {
+pub async fn receive(
+    pool: &PgPool,
+    texts: &Texts<'_>,
+    sms: &Inbound<'_>,
+) -> sqlx::Result<ReplyOutcome> {
     let mut conn = pool.acquire().await?;
     let outcome = match guarded(&mut conn, texts, sms).await? {
         Some(outcome) => outcome,
@@ -42,7 +46,7 @@ async fn guarded(
     conn: &mut PgConnection,
     texts: &Texts<'_>,
     sms: &Inbound<'_>,
-) -> sqlx::Result<Option<Outcome>> {
+) -> sqlx::Result<Option<ReplyOutcome>> {
     if sms.other_signature.is_some() {
         // Matched to no survey: only the locked path stores a reply without one.
         return Ok(None);
@@ -66,7 +70,7 @@ async fn guarded(
             }
             Some(plan.outcome)
         }
-        Written::Duplicate => Some(Outcome::Duplicate),
+        Written::Duplicate => Some(ReplyOutcome::Duplicate),
         Written::Moved => None,
     })
 }
@@ -77,10 +81,10 @@ async fn locked(
     conn: &mut PgConnection,
     texts: &Texts<'_>,
     sms: &Inbound<'_>,
-) -> sqlx::Result<Outcome> {
+) -> sqlx::Result<ReplyOutcome> {
     let mut tx = conn.begin().await?;
     let Some(inbound_id) = store::insert_inbound(&mut tx, sms).await? else {
-        return Ok(Outcome::Duplicate);
+        return Ok(ReplyOutcome::Duplicate);
     };
     let survey = match sms.other_signature {
         Some(_) => None,

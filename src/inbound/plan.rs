@@ -20,7 +20,7 @@ use crate::{
 
 /// What became of an inbound SMS, stored as `inbound_messages.outcome`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum ReplyOutcome {
     /// The provider sent this message before: nothing changed.
     Duplicate,
     Answer,
@@ -31,7 +31,7 @@ pub enum Outcome {
     Unsolicited,
 }
 
-impl Outcome {
+impl ReplyOutcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Duplicate => "duplicate",
@@ -46,7 +46,7 @@ impl Outcome {
 }
 
 pub struct Plan<'a> {
-    pub outcome: Outcome,
+    pub outcome: ReplyOutcome,
     pub write: Reply<'a>,
 }
 
@@ -59,7 +59,7 @@ impl Plan<'_> {
             && !w.opt_out
             && !w.opt_in
             && w.announce.is_empty()
-            && self.outcome != Outcome::Keyword
+            && self.outcome != ReplyOutcome::Keyword
     }
 }
 
@@ -78,10 +78,10 @@ pub fn reply<'a>(texts: &Texts<'a>, survey: Option<&'a Current>, sms: &'a Inboun
 
 fn to_another_sender<'a>(sms: &'a Inbound<'a>) -> Plan<'a> {
     Plan {
-        outcome: Outcome::Unsolicited,
+        outcome: ReplyOutcome::Unsolicited,
         write: Reply {
             sms,
-            outcome: Outcome::Unsolicited.as_str(),
+            outcome: ReplyOutcome::Unsolicited.as_str(),
             survey: None,
             answer: None,
             send: Vec::new(),
@@ -130,8 +130,8 @@ fn unsolicited<'a>(texts: &Texts<'a>, sms: &'a Inbound<'a>) -> Plan<'a> {
     let def = texts.survey;
     let action = conversation::unsolicited(sms.body);
     let outcome = match action {
-        Some(_) => Outcome::Keyword,
-        None => Outcome::Unsolicited,
+        Some(_) => ReplyOutcome::Keyword,
+        None => ReplyOutcome::Unsolicited,
     };
     let to = render::Recipient {
         survey_id: None,
@@ -217,17 +217,17 @@ fn announcement(event: &Event) -> Announcement {
     }
 }
 
-fn outcome_of(before: &Survey, step: &Step) -> Outcome {
+fn outcome_of(before: &Survey, step: &Step) -> ReplyOutcome {
     if step.opt_out || step.opt_in || step.send.iter().any(|o| matches!(o, Outgoing::Help)) {
-        Outcome::Keyword
+        ReplyOutcome::Keyword
     } else if step.late {
-        Outcome::Late
+        ReplyOutcome::Late
     } else if step.answer.is_some() {
-        Outcome::Answer
+        ReplyOutcome::Answer
     } else if step.state.reprompted && !before.reprompted {
-        Outcome::Reprompt
+        ReplyOutcome::Reprompt
     } else {
-        Outcome::Skipped
+        ReplyOutcome::Skipped
     }
 }
 

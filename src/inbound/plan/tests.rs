@@ -61,7 +61,7 @@ fn sms(body: &str) -> Inbound<'_> {
 fn an_answer_is_written_by_the_guarded_statement() {
     let (def, current, sms) = (definition(), survey(SurveyState::Open, 0), sms("yes"));
     let plan = reply(&Texts::free(&def), Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Answer);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
     assert!(plan.guardable());
     let (id, progress) = plan.write.survey.as_ref().unwrap();
     assert_eq!(
@@ -87,7 +87,7 @@ fn a_reply_to_a_survey_still_sending_opens_it() {
 fn the_last_answer_completes_and_announces_under_the_lock() {
     let (def, current, sms) = (definition(), survey(SurveyState::Open, 1), sms("great"));
     let plan = reply(&Texts::free(&def), Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Answer);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
     assert_eq!(
         plan.write.survey.as_ref().unwrap().1.state,
         SurveyState::Completed
@@ -101,7 +101,7 @@ fn the_last_answer_completes_and_announces_under_the_lock() {
 fn an_opt_out_is_a_keyword_for_the_locked_path() {
     let (def, current, sms) = (definition(), survey(SurveyState::Open, 0), sms("STOP"));
     let plan = reply(&Texts::free(&def), Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Keyword);
+    assert_eq!(plan.outcome, ReplyOutcome::Keyword);
     assert!(plan.write.opt_out && !plan.guardable());
     assert_eq!(
         plan.write.survey.as_ref().unwrap().1.state,
@@ -113,7 +113,7 @@ fn an_opt_out_is_a_keyword_for_the_locked_path() {
 fn a_reply_after_the_end_is_late() {
     let (def, current, sms) = (definition(), survey(SurveyState::Expired, 0), sms("yes"));
     let plan = reply(&Texts::free(&def), Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Late);
+    assert_eq!(plan.outcome, ReplyOutcome::Late);
     assert!(plan.write.answer.as_ref().unwrap().late);
     assert!(plan.write.send.is_empty() && plan.guardable());
 }
@@ -123,11 +123,11 @@ fn a_phone_without_a_survey_gets_an_answer_only_to_a_keyword() {
     let def = definition();
     let hello = sms("hello");
     let plan = reply(&Texts::free(&def), None, &hello);
-    assert_eq!(plan.outcome, Outcome::Unsolicited);
+    assert_eq!(plan.outcome, ReplyOutcome::Unsolicited);
     assert!(plan.write.send.is_empty() && !plan.guardable());
     let stop = sms("STOP");
     let plan = reply(&Texts::free(&def), None, &stop);
-    assert_eq!(plan.outcome, Outcome::Keyword);
+    assert_eq!(plan.outcome, ReplyOutcome::Keyword);
     assert!(plan.write.opt_out && plan.write.survey.is_none());
     let purposes: Vec<_> = plan.write.send.iter().map(|m| m.purpose).collect();
     assert_eq!(purposes, [MessagePurpose::OptOutConfirmation]);
@@ -143,7 +143,7 @@ fn a_reply_under_another_signature_is_unsolicited_even_with_a_survey_open() {
             ..sms(body)
         };
         let plan = reply(&Texts::free(&def), Some(&current), &sms);
-        assert_eq!(plan.outcome, Outcome::Unsolicited, "{body}");
+        assert_eq!(plan.outcome, ReplyOutcome::Unsolicited, "{body}");
         let w = &plan.write;
         assert!(w.survey.is_none() && w.answer.is_none(), "{body}");
         assert!(w.send.is_empty() && !w.opt_out && !w.opt_in, "{body}");
@@ -155,5 +155,5 @@ fn a_reply_under_another_signature_is_unsolicited_even_with_a_survey_open() {
 fn the_same_reply_under_our_signature_answers_the_survey() {
     let (def, current, sms) = (definition(), survey(SurveyState::Open, 0), sms("yes"));
     let plan = reply(&Texts::free(&def), Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Answer);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
 }
