@@ -88,7 +88,8 @@ pub async fn report(
 }
 
 /// Folds reports that arrived before the provider id was recorded into the message: the
-/// furthest status wins. Runs in the send's transaction, under `lock`.
+/// furthest status wins, and the latest billed parts replace the count. Runs in the send's
+/// transaction, under `lock`.
 pub async fn fold_early(
     conn: &mut PgConnection,
     provider: &str,
@@ -98,17 +99,25 @@ pub async fn fold_early(
         "WITH early AS (
              DELETE FROM early_delivery_reports
               WHERE provider = $1 AND provider_message_id = $2
-          RETURNING status, error_code, received_at
+          RETURNING status, error_code, received_at, billed_segments
          ), furthest AS (
-             SELECT status, error_code, received_at FROM early
+             SELECT status, error_code, received_at,
+                    postcall_status_rank(status) AS rank,
+                    (SELECT b.billed_segments FROM early b WHERE b.billed_segments IS NOT NULL
+                      ORDER BY b.received_at DESC LIMIT 1) AS billed
+               FROM early
               ORDER BY postcall_status_rank(status) DESC, received_at LIMIT 1
          )
          UPDATE messages m
-            SET status = f.status, error_code = coalesce(f.error_code, m.error_code),
-                delivered_at = CASE WHEN f.status = 'delivered' THEN f.received_at ELSE m.delivered_at END
+            SET status = CASE WHEN postcall_status_rank(m.status) < f.rank THEN f.status ELSE m.status END,
+                error_code = CASE WHEN postcall_status_rank(m.status) < f.rank
+                                  THEN coalesce(f.error_code, m.error_code) ELSE m.error_code END,
+                delivered_at = CASE WHEN postcall_status_rank(m.status) < f.rank AND f.status = 'delivered'
+                                    THEN f.received_at ELSE m.delivered_at END,
+                segments = coalesce(f.billed, m.segments)
            FROM furthest f
           WHERE m.provider = $1 AND m.provider_message_id = $2
-            AND postcall_status_rank(m.status) < postcall_status_rank(f.status)",
+            AND (postcall_status_rank(m.status) < f.rank OR f.billed IS NOT NULL)",
     )
     .bind(provider)
     .bind(provider_message_id)

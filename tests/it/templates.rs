@@ -118,6 +118,27 @@ async fn twilio_billed_parts_land_in_the_message_and_in_the_scores() {
     .unwrap();
     assert_eq!((status.as_str(), segments), ("sent", 2));
     assert_eq!(sms_segments(&app).await, 2);
+
+    // `fold_early` folds a kept report's billed parts the same way.
+    sqlx::query(
+        "INSERT INTO early_delivery_reports (provider, provider_message_id, status, billed_segments)
+         VALUES ('twilio', 'SMbilled3', 'delivered', 7)",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut conn = app.pool.acquire().await.unwrap();
+    deliveries::fold_early(&mut conn, "twilio", "SMbilled3")
+        .await
+        .unwrap();
+    let (status, segments): (String, i32) = sqlx::query_as(
+        "SELECT status, segments FROM messages WHERE provider_message_id = 'SMbilled3'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), segments), ("delivered", 7));
+    assert_eq!(sms_segments(&app).await, 7);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
