@@ -1,9 +1,24 @@
 //! The channel-independent side of templated channels and billed parts: what the provider
 //! says it billed is what `messages.segments` and the scores' `sms_segments` hold, and a
-//! free-text channel stores no template.
+//! free-text channel stores no template; a templated message keeps its template from insert
+//! to send.
 
 use chrono::Utc;
-use postcall::{aggregate::Aggregator, domain::delivery::DeliveryStatus, store::deliveries};
+use postcall::{
+    aggregate::Aggregator,
+    channels::templates::{Filled, TemplateParam},
+    domain::{
+        delivery::DeliveryStatus,
+        lifecycle::{MessagePurpose, SurveyState},
+    },
+    store::{
+        conversation::{
+            self, Inbound, Lock, Progress,
+            reply::{self, Reply, Written},
+        },
+        deliveries, messages,
+    },
+};
 use serde_json::json;
 use wiremock::ResponseTemplate;
 
@@ -177,4 +192,162 @@ async fn a_report_before_the_sends_answer_keeps_its_billed_parts_until_the_send_
         0
     );
     assert_eq!(sms_segments(&app).await, 5);
+}
+
+fn templated(id: uuid::Uuid, survey_id: i64, template: &str) -> messages::New<'static> {
+    messages::New {
+        id,
+        survey_id: Some(survey_id),
+        purpose: MessagePurpose::FollowUp,
+        question_id: Some("satisfaction"),
+        to_phone: "+8613900000001",
+        body: "【小蓝钱包】坐席agent-1为您服务，请打分".into(),
+        encoding: "ucs2",
+        segments: 1,
+        template: Some(Filled {
+            id: template.into(),
+            params: vec![TemplateParam {
+                name: "agent_id".into(),
+                value: "agent-1".into(),
+            }],
+        }),
+    }
+}
+
+async fn stored_template(
+    app: &TestApp,
+    id: uuid::Uuid,
+) -> (Option<String>, Option<serde_json::Value>) {
+    sqlx::query_as("SELECT template_id, template_params FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// No channel hands over templates yet: the store is driven directly, on each of the three
+/// ways a message is inserted (a reply's guarded statement, the locked path's insert, a
+/// first question inserted claimed) and the claim that hands it to the send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messages_template_is_stored_on_every_insert_and_claimed_with_it() {
+    let env = vec![
+        (
+            "POSTCALL__AGGREGATION__ENABLED".to_owned(),
+            "false".to_owned(),
+        ),
+        ("POSTCALL__DISPATCH__ENABLED".to_owned(), "false".to_owned()),
+    ];
+    let app = TestApp::spawn_env(Names::new(), &env).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+    sqlx::query("UPDATE surveys SET state = 'open', sent_at = now(), expires_at = now() + interval '1 day' WHERE id = $1")
+        .bind(ids[0])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    // The guarded statement of a reply.
+    let mut conn = app.pool.acquire().await.unwrap();
+    let current = conversation::survey_for(&mut conn, "+8613900000001", Lock::No)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (current.agent_id.as_str(), current.queue.as_str()),
+        ("agent-1", "payment")
+    );
+    let sms = Inbound {
+        provider: "console",
+        provider_message_id: "in-1",
+        from: "+8613900000001",
+        to: None,
+        body: "1",
+        received_at: Utc::now(),
+        other_signature: None,
+    };
+    let guarded_id = uuid::Uuid::new_v4();
+    let write = Reply {
+        sms: &sms,
+        outcome: "answer",
+        survey: Some((
+            current.id,
+            Progress {
+                state: SurveyState::Open,
+                question_index: 1,
+                reprompted: false,
+                expires_at: current.expires_at.unwrap(),
+            },
+        )),
+        answer: None,
+        send: vec![templated(guarded_id, current.id, "tpl-guarded")],
+        opt_out: false,
+        opt_in: false,
+        announce: vec![],
+    };
+    assert!(matches!(
+        reply::guarded(&mut conn, &current, &write).await.unwrap(),
+        Written::Recorded
+    ));
+    let (id, params) = stored_template(&app, guarded_id).await;
+    assert_eq!(id.as_deref(), Some("tpl-guarded"));
+    assert_eq!(
+        params,
+        Some(json!([{"name": "agent_id", "value": "agent-1"}]))
+    );
+
+    // The locked path's insert, and one inserted already claimed.
+    let (locked_id, claimed_id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    messages::insert(&mut conn, &[templated(locked_id, current.id, "tpl-locked")])
+        .await
+        .unwrap();
+    messages::insert_claimed(
+        &mut conn,
+        &[templated(claimed_id, current.id, "tpl-claimed")],
+        "test",
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        stored_template(&app, locked_id).await.0.as_deref(),
+        Some("tpl-locked")
+    );
+    assert_eq!(
+        stored_template(&app, claimed_id).await.0.as_deref(),
+        Some("tpl-claimed")
+    );
+
+    // A claim hands the send what `Outbound.template` is built from.
+    let mut tx = messages::begin_claim(&app.pool).await.unwrap();
+    let claimed = messages::claim(&mut tx, 10, std::time::Duration::from_secs(60), "test")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut templates: Vec<(String, Vec<(String, String)>)> = claimed
+        .iter()
+        .map(|m| {
+            let call = m.template().expect("claimed with its template");
+            let params = call
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), p.value.clone()))
+                .collect();
+            (call.id.to_owned(), params)
+        })
+        .collect();
+    templates.sort();
+    let agent = vec![("agent_id".to_owned(), "agent-1".to_owned())];
+    assert_eq!(
+        templates,
+        [
+            ("tpl-guarded".to_owned(), agent.clone()),
+            ("tpl-locked".to_owned(), agent)
+        ]
+    );
+
+    // Both columns or neither.
+    let half = sqlx::query("UPDATE messages SET template_params = NULL WHERE id = $1")
+        .bind(locked_id)
+        .execute(&app.pool)
+        .await;
+    assert!(half.is_err(), "a template id without its params is refused");
 }
