@@ -392,3 +392,24 @@ fn a_scores_answer_needs_room_for_one_group() {
     assert_eq!(settings.api.max_groups, 25);
     assert_eq!(load_env(&[]).unwrap().api.max_groups, 10_000);
 }
+
+#[test]
+fn a_channels_refusal_names_its_key_whether_fixed_or_built() {
+    use std::borrow::Cow;
+    let fixed = channel_invalid(channels::settings::Invalid {
+        key: Cow::Borrowed("provider.twilio.from"),
+        why: "must not be empty".into(),
+    });
+    assert_eq!(
+        fixed.to_string(),
+        "config key `provider.twilio.from`: must not be empty"
+    );
+    let built = channel_invalid(channels::settings::Invalid {
+        key: Cow::Owned("provider.tencent.templates.zh-CN.reprompt_satisfaction".into()),
+        why: "missing".into(),
+    });
+    assert_eq!(
+        built.to_string(),
+        "config key `provider.tencent.templates.zh-CN.reprompt_satisfaction`: missing"
+    );
+}

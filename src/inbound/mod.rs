@@ -59,6 +59,7 @@ async fn guarded(
     };
     record_call(&survey);
     let plan = plan::reply(texts, Some(&survey), sms);
+    report_not_composed(&plan);
     if !plan.guardable() {
         return Ok(None);
     }
@@ -94,12 +95,21 @@ async fn locked(
         record_call(survey);
     }
     let plan = plan::reply(texts, survey.as_ref(), sms);
+    report_not_composed(&plan);
     let opted_out_now = reply::locked(&mut tx, inbound_id, &plan.write).await?;
     tx.commit().await?;
     if opted_out_now {
         metrics::opt_out("sms");
     }
     Ok(plan.outcome)
+}
+
+/// Logged on each path that decides, so a reply decided again under the lock logs twice;
+/// it is an error config validation should have made impossible.
+fn report_not_composed(plan: &plan::Plan<'_>) {
+    for e in &plan.not_composed {
+        tracing::error!(error = %e, "SMS not composed; not sent");
+    }
 }
 
 fn record_call(survey: &Current) {

@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 
 use super::render;
 use crate::{
-    channels::{compose::Texts, templates},
+    channels::{
+        compose::{ComposeError, Texts},
+        templates,
+    },
     domain::{
         conversation::{self, Event, Outgoing, Step, Survey},
         phone::PhoneNumber,
@@ -48,6 +51,9 @@ impl ReplyOutcome {
 pub struct Plan<'a> {
     pub outcome: ReplyOutcome,
     pub write: Reply<'a>,
+    /// Messages the conversation asked for that could not be composed, left out of `write`
+    /// for the caller to report.
+    pub not_composed: Vec<ComposeError>,
 }
 
 impl Plan<'_> {
@@ -89,6 +95,7 @@ fn to_another_sender<'a>(sms: &'a Inbound<'a>) -> Plan<'a> {
             opt_in: false,
             announce: Vec::new(),
         },
+        not_composed: Vec::new(),
     }
 }
 
@@ -106,8 +113,10 @@ fn converse<'a>(texts: &Texts<'a>, current: &'a Current, sms: &'a Inbound<'a>) -
         values: templates::values(&current.agent_id, &current.queue),
     };
     let outcome = outcome_of(&before, &step);
+    let (send, not_composed) = messages(texts, &step.send, &to);
     Plan {
         outcome,
+        not_composed,
         write: Reply {
             sms,
             outcome: outcome.as_str(),
@@ -117,7 +126,7 @@ fn converse<'a>(texts: &Texts<'a>, current: &'a Current, sms: &'a Inbound<'a>) -
                 value: value(&a.value),
                 late: step.late,
             }),
-            send: messages(texts, &step.send, &to),
+            send,
             opt_out: step.opt_out,
             opt_in: step.opt_in,
             announce: step.events.iter().map(announcement).collect(),
@@ -140,15 +149,17 @@ fn unsolicited<'a>(texts: &Texts<'a>, sms: &'a Inbound<'a>) -> Plan<'a> {
         mainland_china: action.is_some() && mainland_china(sms.from),
         values: templates::Values::new(),
     };
-    let send: Vec<Outgoing> = action.iter().map(|a| a.send).collect();
+    let outgoing: Vec<Outgoing> = action.iter().map(|a| a.send).collect();
+    let (send, not_composed) = messages(texts, &outgoing, &to);
     Plan {
         outcome,
+        not_composed,
         write: Reply {
             sms,
             outcome: outcome.as_str(),
             survey: None,
             answer: None,
-            send: messages(texts, &send, &to),
+            send,
             opt_out: action.is_some_and(|a| a.opt_out),
             opt_in: action.is_some_and(|a| a.opt_in),
             announce: Vec::new(),
@@ -156,23 +167,22 @@ fn unsolicited<'a>(texts: &Texts<'a>, sms: &'a Inbound<'a>) -> Plan<'a> {
     }
 }
 
-/// A message that cannot be composed is left out, loudly: config validation checks every
-/// template and length the survey can need, so this is a survey text over a mainland
-/// SMS's 500 characters. Failing the reply instead would only make the provider retry it.
+/// A message that cannot be composed is left out: config validation checks every template
+/// and length the survey can need, so this is a survey text over a mainland SMS's 500
+/// characters. Failing the reply instead would only make the provider retry it.
 fn messages<'a>(
     texts: &Texts<'a>,
     send: &[Outgoing],
     to: &render::Recipient<'a>,
-) -> Vec<crate::store::messages::New<'a>> {
-    send.iter()
-        .filter_map(|o| {
-            render::message(texts, *o, to)
-                .inspect_err(
-                    |e| tracing::error!(error = %e, outgoing = ?o, "SMS not composed; not sent"),
-                )
-                .ok()
-        })
-        .collect()
+) -> (Vec<crate::store::messages::New<'a>>, Vec<ComposeError>) {
+    let (mut composed, mut failed) = (Vec::new(), Vec::new());
+    for outgoing in send {
+        match render::message(texts, *outgoing, to) {
+            Ok(message) => composed.push(message),
+            Err(e) => failed.push(e),
+        }
+    }
+    (composed, failed)
 }
 
 /// Mainland-China SMS carry the sender's signature and the unsubscribe hint.

@@ -285,10 +285,10 @@ pub async fn accepted(
     // (found by scripts/faults, replicas).
     //
     // Delivery reports that came before the send's own answer (kept as early reports, see
-    // `deliveries`) are folded in as `deliveries::fold_early` does: the furthest status
-    // wins, and the parts a report says were billed stand over the send's own figure (a
-    // report is the later word). Reading them here is safe: the locks above, taken before this statement's
-    // snapshot, hold back any report for these ids until the commit.
+    // `deliveries`) are folded in here: the furthest status wins, and the parts a report
+    // says were billed stand over the send's own figure (a report is the later word).
+    // Reading them here is safe: the locks above, taken before this statement's snapshot,
+    // hold back any report for these ids until the commit.
     let recorded: i64 = sqlx::query_scalar(
         r#"
         WITH sends AS (

@@ -1,6 +1,7 @@
 //! The channel-independent side of templated channels and billed parts: what the provider
 //! says it billed is what `messages.segments` and the scores' `sms_segments` hold, and a
-//! free-text channel stores no template.
+//! free-text channel stores no template. (A templated message keeping its template from
+//! insert to send is proven end to end by each templated channel's tests.)
 
 use chrono::Utc;
 use postcall::{aggregate::Aggregator, domain::delivery::DeliveryStatus, store::deliveries};

@@ -157,3 +157,30 @@ fn the_same_reply_under_our_signature_answers_the_survey() {
     let plan = reply(&Texts::free(&def), Some(&current), &sms);
     assert_eq!(plan.outcome, ReplyOutcome::Answer);
 }
+
+#[test]
+fn a_follow_up_too_long_for_a_mainland_sms_is_left_out_and_reported() {
+    let mut def = definition();
+    def.questions[1].text.insert("en".into(), "好".repeat(498));
+    let current = survey(SurveyState::Open, 0);
+    let mainland = Inbound {
+        from: "+8613900000001",
+        ..sms("yes")
+    };
+    let plan = reply(&Texts::free(&def), Some(&current), &mainland);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
+    assert!(plan.write.send.is_empty());
+    assert!(
+        matches!(
+            plan.not_composed.as_slice(),
+            [ComposeError::TooLong(e)] if e.chars == 501
+        ),
+        "{:?}",
+        plan.not_composed
+    );
+    // Abroad (the default sender is German) the same text is only long: it goes.
+    let abroad = sms("yes");
+    let plan = reply(&Texts::free(&def), Some(&current), &abroad);
+    assert_eq!(plan.write.send.len(), 1);
+    assert!(plan.not_composed.is_empty());
+}
