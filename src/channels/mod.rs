@@ -23,6 +23,7 @@ use std::{future::Future, time::Duration};
 
 use uuid::Uuid;
 
+pub use aliyun::Aliyun;
 pub use console::Console;
 pub use settings::{ProviderKind, Settings};
 pub use templates::TemplateCall;
@@ -79,6 +80,7 @@ pub enum Configured {
     Console(Console),
     Twilio(Twilio),
     Webhook(Webhook),
+    Aliyun(Aliyun),
 }
 
 impl Configured {
@@ -92,6 +94,7 @@ impl Configured {
             ProviderKind::Webhook => {
                 Self::Webhook(Webhook::new(&settings.webhook, public_url, timeout)?)
             }
+            ProviderKind::Aliyun => Self::Aliyun(Aliyun::new(&settings.aliyun, timeout)?),
         })
     }
 }
@@ -102,6 +105,7 @@ impl SmsProvider for Configured {
             Self::Console(p) => p.name(),
             Self::Twilio(p) => p.name(),
             Self::Webhook(p) => p.name(),
+            Self::Aliyun(p) => p.name(),
         }
     }
 
@@ -110,6 +114,7 @@ impl SmsProvider for Configured {
             Self::Console(p) => p.send(message).await,
             Self::Twilio(p) => p.send(message).await,
             Self::Webhook(p) => p.send(message).await,
+            Self::Aliyun(p) => p.send(message).await,
         }
     }
 }
@@ -117,5 +122,10 @@ impl SmsProvider for Configured {
 /// Every channel's callback routes, whichever provider sends: a replica switched from one
 /// provider to another still takes the last reports of the old one.
 pub fn callback_routes() -> Vec<callbacks::Route> {
-    [twilio::callbacks::routes(), webhook::callbacks::routes()].concat()
+    [
+        twilio::callbacks::routes(),
+        webhook::callbacks::routes(),
+        aliyun::callbacks::routes(),
+    ]
+    .concat()
 }
