@@ -129,3 +129,27 @@ pub fn callback_routes() -> Vec<callbacks::Route> {
     ]
     .concat()
 }
+
+/// The kind of batch a route's callbacks are stored as before they are acted on
+/// (`callback_inbox`), for the platforms that answer late pushes by pushing again.
+pub fn stored_first(route: &callbacks::Route) -> Option<&'static str> {
+    match route.channel {
+        ProviderKind::Aliyun => aliyun::callbacks::inbox_kind(route.path),
+        ProviderKind::Console | ProviderKind::Twilio | ProviderKind::Webhook => None,
+    }
+}
+
+/// A stored batch read again by the channel that stored it.
+pub fn read_stored(
+    keys: &callbacks::Keys,
+    provider: &str,
+    kind: &str,
+    body: &serde_json::Value,
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<callbacks::Heard>, callbacks::Refusal> {
+    let unknown = || callbacks::Refusal::Malformed(format!("no stored batches from {provider:?}"));
+    match ProviderKind::try_from(provider.to_owned()).map_err(|_| unknown())? {
+        ProviderKind::Aliyun => aliyun::callbacks::read_stored(keys, kind, body, received_at),
+        ProviderKind::Console | ProviderKind::Twilio | ProviderKind::Webhook => Err(unknown()),
+    }
+}

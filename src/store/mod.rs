@@ -2,6 +2,7 @@
 
 pub mod aggregation;
 pub mod backlog;
+pub mod callback_inbox;
 pub mod calls;
 pub mod conversation;
 pub mod db;

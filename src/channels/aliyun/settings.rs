@@ -25,8 +25,9 @@ pub struct Settings {
     /// The `{token}` segment of the callback URLs configured in Aliyun's console.
     #[serde(serialize_with = "hidden")]
     pub callback_token: SecretString,
-    /// When not empty, only callers inside these networks reach the callbacks.
-    #[serde(default)]
+    /// When not empty, only callers inside these networks reach the callbacks. A list in
+    /// a file, comma-separated in `POSTCALL__PROVIDER__ALIYUN__CALLBACK_ALLOW`.
+    #[serde(default, deserialize_with = "list_or_commas")]
     pub callback_allow: Vec<String>,
     #[serde(default)]
     pub templates: Templates,
@@ -107,6 +108,23 @@ impl Settings {
             })
             .collect()
     }
+}
+
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(items) => items,
+        Either::Commas(text) => text
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    })
 }
 
 #[cfg(test)]
