@@ -12,7 +12,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 pub use plan::Outcome;
 
 use crate::{
-    domain::survey::SurveyDefinition,
+    channels::compose::Texts,
     metrics,
     store::{
         conversation::{
@@ -25,15 +25,11 @@ use crate::{
 
 #[tracing::instrument(name = "reply", skip_all, fields(
     provider = sms.provider, id = sms.provider_message_id, call_id = tracing::field::Empty))]
-pub async fn receive(
-    pool: &PgPool,
-    def: &SurveyDefinition,
-    sms: &Inbound<'_>,
-) -> sqlx::Result<Outcome> {
+pub async fn receive(pool: &PgPool, texts: &Texts<'_>, sms: &Inbound<'_>) -> sqlx::Result<Outcome> {
     let mut conn = pool.acquire().await?;
-    let outcome = match guarded(&mut conn, def, sms).await? {
+    let outcome = match guarded(&mut conn, texts, sms).await? {
         Some(outcome) => outcome,
-        None => locked(&mut conn, def, sms).await?,
+        None => locked(&mut conn, texts, sms).await?,
     };
     metrics::reply(outcome.as_str());
     Ok(outcome)
@@ -44,9 +40,13 @@ pub async fn receive(
 /// takes, or its survey moved; nothing was written.
 async fn guarded(
     conn: &mut PgConnection,
-    def: &SurveyDefinition,
+    texts: &Texts<'_>,
     sms: &Inbound<'_>,
 ) -> sqlx::Result<Option<Outcome>> {
+    if sms.other_signature.is_some() {
+        // Matched to no survey: only the locked path stores a reply without one.
+        return Ok(None);
+    }
     // Whether the provider sent this message before is left to the write's insert: a probe
     // here ran as a cached generic plan made while `inbound_messages` was empty — a
     // sequential scan, costlier with every reply.
@@ -54,7 +54,7 @@ async fn guarded(
         return Ok(None);
     };
     record_call(&survey);
-    let plan = plan::reply(def, Some(&survey), sms);
+    let plan = plan::reply(texts, Some(&survey), sms);
     if !plan.guardable() {
         return Ok(None);
     }
@@ -75,18 +75,21 @@ async fn guarded(
 /// from a phone without a survey, and any reply whose survey changed while it was decided.
 async fn locked(
     conn: &mut PgConnection,
-    def: &SurveyDefinition,
+    texts: &Texts<'_>,
     sms: &Inbound<'_>,
 ) -> sqlx::Result<Outcome> {
     let mut tx = conn.begin().await?;
     let Some(inbound_id) = store::insert_inbound(&mut tx, sms).await? else {
         return Ok(Outcome::Duplicate);
     };
-    let survey = store::survey_for(&mut tx, sms.from, Lock::ForUpdate).await?;
+    let survey = match sms.other_signature {
+        Some(_) => None,
+        None => store::survey_for(&mut tx, sms.from, Lock::ForUpdate).await?,
+    };
     if let Some(survey) = &survey {
         record_call(survey);
     }
-    let plan = plan::reply(def, survey.as_ref(), sms);
+    let plan = plan::reply(texts, survey.as_ref(), sms);
     let opted_out_now = reply::locked(&mut tx, inbound_id, &plan.write).await?;
     tx.commit().await?;
     if opted_out_now {

@@ -170,23 +170,95 @@ fn expect_code(outcome: SendOutcome, code: &str) {
     }
 }
 
-fn env(allow: &str) -> Vec<(String, String)> {
+fn env(base_url: &str, allow: &str) -> Vec<(String, String)> {
     [
         ("POSTCALL__PROVIDER__KIND", "aliyun"),
-        ("POSTCALL__PROVIDER__ALIYUN__BASE_URL", "http://127.0.0.1:9"),
+        ("POSTCALL__PROVIDER__ALIYUN__BASE_URL", base_url),
         ("POSTCALL__PROVIDER__ALIYUN__ACCESS_KEY_ID", KEY_ID),
         ("POSTCALL__PROVIDER__ALIYUN__ACCESS_KEY_SECRET", KEY_SECRET),
         ("POSTCALL__PROVIDER__ALIYUN__SIGN_NAME", SIGN),
         ("POSTCALL__PROVIDER__ALIYUN__CALLBACK_TOKEN", TOKEN),
         ("POSTCALL__PROVIDER__ALIYUN__CALLBACK_ALLOW", allow),
+        ("POSTCALL__ELIGIBILITY__DELAY_SECONDS", "0"),
+        ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "200"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
 }
 
+/// The default survey's texts as approved templates (README "Alibaba Cloud SMS"), the
+/// first one with the agent's id as a variable.
+fn templates_toml() -> String {
+    let zh = [
+        (
+            "first",
+            "您好，感谢您致电，工号${agent}为您服务。您的问题解决了吗？回复1=是，2=否。回TD退订",
+        ),
+        (
+            "question_satisfaction",
+            "您对本次服务满意吗？请回复1-5分（5分=非常满意）。",
+        ),
+        (
+            "question_recommend",
+            "您有多大可能向朋友推荐我们？请回复0-10分（10分=非常愿意）。",
+        ),
+        (
+            "question_comment",
+            "还有什么想对我们说的吗？欢迎直接回复（可不回复）。",
+        ),
+        ("reprompt_resolved", "抱歉没看懂。请回复1（是）或2（否）。"),
+        (
+            "reprompt_satisfaction",
+            "抱歉没看懂。请回复1到5之间的一个数字。",
+        ),
+        (
+            "reprompt_recommend",
+            "抱歉没看懂。请回复0到10之间的一个数字。",
+        ),
+        ("reprompt_comment", "请直接回复您想说的话。"),
+        ("thank_you", "感谢您的反馈！"),
+        ("opted_out", "您已退订，我们不会再发送满意度短信。"),
+        ("opted_in", "您已重新订阅满意度短信。"),
+        (
+            "help",
+            "这是客服满意度回访短信。如需帮助请致电95188。回TD退订。",
+        ),
+    ];
+    let mut toml = String::new();
+    for language in ["zh-CN", "en"] {
+        toml.push_str(&format!("[provider.aliyun.templates.\"{language}\"]\n"));
+        for (i, (name, text)) in zh.iter().enumerate() {
+            let text = if language == "en" {
+                format!("EN {text}")
+            } else {
+                (*text).to_owned()
+            };
+            let params = if *name == "first" {
+                r#"["agent_id"]"#
+            } else {
+                "[]"
+            };
+            let id = if language == "en" { 2000 + i } else { 1000 + i };
+            toml.push_str(&format!(
+                "{name} = {{ id = \"SMS_{id}\", text = \"{text}\", params = {params} }}\n"
+            ));
+        }
+    }
+    toml
+}
+
+async fn app_on(names: Names, base_url: &str, allow: &str) -> TestApp {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::io::Write::write_all(&mut file, templates_toml().as_bytes()).unwrap();
+    let env = env(base_url, allow);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let settings = names.settings_from(Some(file.path()), &pairs);
+    TestApp::spawn_settings(names, settings).await
+}
+
 async fn app(allow: &str) -> TestApp {
-    TestApp::spawn_env(Names::new(), &env(allow)).await
+    app_on(Names::new(), "http://127.0.0.1:9", allow).await
 }
 
 async fn post(app: &TestApp, token: &str, route: &str, body: &str) -> (u16, String) {
@@ -407,7 +479,7 @@ async fn a_large_batch_is_answered_before_it_is_processed_and_all_of_it_is_proce
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_left_by_a_dead_process_is_processed_by_the_sweep() {
     let names = Names::new();
-    let mut first = TestApp::spawn_env(names.clone(), &env("")).await;
+    let mut first = app_on(names.clone(), "http://127.0.0.1:9", "").await;
     let ids: Vec<String> = (1..=2).map(|i| format!("60000{i}^0")).collect();
     sent(&first, &ids).await;
     first.stop().await;
@@ -421,7 +493,7 @@ async fn a_batch_left_by_a_dead_process_is_processed_by_the_sweep() {
         .await
         .unwrap();
 
-    let second = TestApp::spawn_env(names.clone(), &env("")).await;
+    let second = app_on(names.clone(), "http://127.0.0.1:9", "").await;
     second.wait_for_count(INBOX_EMPTY, 0).await;
     assert_eq!(status_of(&second, &ids[0]).await, "delivered");
 
@@ -436,4 +508,149 @@ async fn a_batch_left_by_a_dead_process_is_processed_by_the_sweep() {
         .await;
     assert_eq!(status_of(&second, &ids[1]).await, "undelivered");
     drop(first);
+}
+
+const PHONE: &str = "+8613912345678";
+
+fn sms_up(sequence_id: &str, content: &str, sign_name: &str) -> String {
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
+    json!([{
+        "phone_number": "13912345678",
+        "content": content,
+        "send_time": now.format("%Y-%m-%d %H:%M:%S").to_string(),
+        "dest_code": "1234",
+        "sequence_id": sequence_id,
+        "sign_name": sign_name,
+    }])
+    .to_string()
+}
+
+async fn next_event(events: &mut lapin::Consumer) -> (String, Value) {
+    use futures_util::StreamExt;
+    let delivery = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10 s")
+        .unwrap()
+        .unwrap();
+    (
+        delivery.routing_key.to_string(),
+        serde_json::from_slice(&delivery.data).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_survey_runs_end_to_end_on_approved_templates() {
+    let double = AliyunDouble::start(Mode::Ok).await;
+    let app = app_on(Names::new(), &double.url, "").await;
+    let mut events = crate::helpers::listen_for_events(&app).await;
+    app.publish(&crate::helpers::event(
+        "al-1",
+        PHONE,
+        crate::helpers::minutes_ago(1),
+    ))
+    .await;
+
+    // The first SMS: template and parameters, the signature only in the stored body.
+    assert_eq!(double.wait_for(1).await, 1);
+    let first = double.received()[0].params.clone();
+    assert_eq!(first["TemplateCode"], "SMS_1000");
+    assert_eq!(first["PhoneNumbers"], "13912345678");
+    assert_eq!(first["SignName"], SIGN);
+    assert_eq!(
+        serde_json::from_str::<Value>(&first["TemplateParam"]).unwrap(),
+        json!({"agent": "agent-7"})
+    );
+    assert!(!first["TemplateParam"].contains('【'));
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+    let (id, body, template_id, provider_id): (Uuid, String, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT id, body, template_id, provider_message_id FROM messages ORDER BY created_at LIMIT 1",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(first["OutId"], id.to_string());
+    assert_eq!(
+        body,
+        "【小蓝钱包】您好，感谢您致电，工号agent-7为您服务。您的问题解决了吗？回复1=是，2=否。回TD退订"
+    );
+    assert_eq!(template_id.as_deref(), Some("SMS_1000"));
+    let biz_id = provider_id.expect("the BizId is stored");
+
+    // Its receipt, with the parts Aliyun billed.
+    let mut receipt = report(&biz_id, true);
+    receipt["sms_size"] = json!("2");
+    assert_eq!(
+        post(&app, TOKEN, "status", &json!([receipt]).to_string())
+            .await
+            .0,
+        200
+    );
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE status = 'delivered' AND segments = 2",
+        1,
+    )
+    .await;
+
+    // A reply under another sender's signature: kept, not an answer, nothing sent.
+    assert_eq!(
+        post(&app, TOKEN, "inbound", &sms_up("s0", "2", "别家"))
+            .await
+            .0,
+        200
+    );
+    app.wait_for_count(
+        "SELECT count(*) FROM inbound_messages WHERE outcome = 'unsolicited' AND provider_message_id = 's0'",
+        1,
+    )
+    .await;
+    assert_eq!(app.count("SELECT count(*) FROM answers").await, 0);
+
+    // The answers, each followed by the next templated question, then the thank-you.
+    let steps = [
+        ("s1", "1", "SMS_1001"),
+        ("s2", "5", "SMS_1002"),
+        ("s3", "9", "SMS_1003"),
+        ("s4", "很好", "SMS_1008"),
+    ];
+    for (n, (sequence_id, text, next)) in steps.iter().enumerate() {
+        let (status, answer) = post(&app, TOKEN, "inbound", &sms_up(sequence_id, text, SIGN)).await;
+        assert_eq!((status, answer.as_str()), (200, RECEIVED));
+        assert_eq!(double.wait_for(n + 2).await, n + 2, "after {text}");
+        let sent = &double.received()[n + 1].params;
+        assert_eq!(sent["TemplateCode"], *next, "after {text}");
+        assert!(!sent.contains_key("TemplateParam"), "{sent:?}");
+    }
+    assert_eq!(
+        double.received().len(),
+        5,
+        "nothing was sent for the unsolicited reply"
+    );
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
+        .await;
+    let stored: Vec<(String, Value)> =
+        sqlx::query_as("SELECT question_id, value FROM answers ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        [
+            ("resolved".to_owned(), json!(true)),
+            ("satisfaction".to_owned(), json!(5)),
+            ("recommend".to_owned(), json!(9)),
+            ("comment".to_owned(), json!("很好")),
+        ]
+    );
+    let thank_you: String =
+        sqlx::query_scalar("SELECT body FROM messages WHERE template_id = 'SMS_1008'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(thank_you, "【小蓝钱包】感谢您的反馈！");
+    let (key, completed) = next_event(&mut events).await;
+    assert_eq!(key, "survey.completed");
+    assert_eq!(completed["call_id"], "al-1");
+    assert_eq!(completed["answers"].as_array().unwrap().len(), 4);
 }

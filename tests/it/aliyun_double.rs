@@ -83,6 +83,17 @@ impl AliyunDouble {
         self.shared.received.lock().unwrap().clone()
     }
 
+    /// Waits up to 10 s for `n` accepted calls; returns how many there are.
+    pub async fn wait_for(&self, n: usize) -> usize {
+        for _ in 0..200 {
+            if self.received().len() >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.received().len()
+    }
+
     /// The codes of the calls refused before any scripted answer.
     pub fn refused(&self) -> Vec<String> {
         self.shared.refused.lock().unwrap().clone()

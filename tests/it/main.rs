@@ -37,3 +37,4 @@ mod score_model;
 mod scores;
 mod scores_api;
 mod shutdown;
+mod templates;

@@ -12,8 +12,8 @@ fn valid() -> Settings {
     }
 }
 
-fn refused_key(settings: &Settings) -> &'static str {
-    settings.validate().expect_err("refused").key
+fn refused_key(settings: &Settings) -> String {
+    settings.validate().expect_err("refused").key.into_owned()
 }
 
 #[test]
