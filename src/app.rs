@@ -106,6 +106,10 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             max_groups: settings.api.max_groups,
             scores_zone: runtime.scores_zone,
         };
+        roles.spawn(
+            "callback inbox",
+            http::sweep_inbox(state.clone(), shutdown.clone()),
+        );
         let limits = http::Limits::from_settings(&settings.http);
         let router = match settings.metrics_bind()? {
             Some(addr) => {

@@ -105,12 +105,22 @@ pub struct Keys {
     pub public_url: String,
     pub twilio_auth_token: Option<SecretString>,
     pub webhook_secret: Option<Secret>,
+    /// `provider.aliyun.callback_token`; unset refuses every Aliyun callback (404).
+    pub aliyun_token: Option<SecretString>,
+    /// `provider.aliyun.callback_allow`; empty lets any address call.
+    pub aliyun_allow: Vec<ipnet::IpNet>,
+    /// `provider.aliyun.sign_name`: a reply under another signature is unsolicited.
+    pub aliyun_sign_name: String,
 }
 
 impl Keys {
     pub fn new(settings: &Settings, public_url: &str) -> anyhow::Result<Self> {
         let token = &settings.twilio.auth_token;
         let secret = settings.webhook.secret.expose_secret();
+        let aliyun = &settings.aliyun;
+        let aliyun_allow = aliyun
+            .allowed_networks()
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.key, e.why))?;
         Ok(Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
             twilio_auth_token: (!token.expose_secret().is_empty()).then(|| token.clone()),
@@ -122,6 +132,10 @@ impl Keys {
                         .map_err(|e| anyhow::anyhow!("provider.webhook.secret: {e}"))?,
                 )
             },
+            aliyun_token: (!aliyun.callback_token.expose_secret().is_empty())
+                .then(|| aliyun.callback_token.clone()),
+            aliyun_allow,
+            aliyun_sign_name: aliyun.sign_name.clone(),
         })
     }
 }

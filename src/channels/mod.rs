@@ -24,6 +24,7 @@ use std::{future::Future, time::Duration};
 
 use uuid::Uuid;
 
+pub use aliyun::Aliyun;
 pub use console::Console;
 pub use settings::{ProviderKind, Settings};
 pub use templates::TemplateCall;
@@ -80,6 +81,7 @@ pub enum Configured {
     Console(Console),
     Twilio(Twilio),
     Webhook(Webhook),
+    Aliyun(Aliyun),
 }
 
 impl Configured {
@@ -93,6 +95,7 @@ impl Configured {
             ProviderKind::Webhook => {
                 Self::Webhook(Webhook::new(&settings.webhook, public_url, timeout)?)
             }
+            ProviderKind::Aliyun => Self::Aliyun(Aliyun::new(&settings.aliyun, timeout)?),
         })
     }
 }
@@ -103,6 +106,7 @@ impl SmsProvider for Configured {
             Self::Console(p) => p.name(),
             Self::Twilio(p) => p.name(),
             Self::Webhook(p) => p.name(),
+            Self::Aliyun(p) => p.name(),
         }
     }
 
@@ -111,6 +115,7 @@ impl SmsProvider for Configured {
             Self::Console(p) => p.send(message).await,
             Self::Twilio(p) => p.send(message).await,
             Self::Webhook(p) => p.send(message).await,
+            Self::Aliyun(p) => p.send(message).await,
         }
     }
 }
@@ -118,5 +123,34 @@ impl SmsProvider for Configured {
 /// Every channel's callback routes, whichever provider sends: a replica switched from one
 /// provider to another still takes the last reports of the old one.
 pub fn callback_routes() -> Vec<callbacks::Route> {
-    [twilio::callbacks::routes(), webhook::callbacks::routes()].concat()
+    [
+        twilio::callbacks::routes(),
+        webhook::callbacks::routes(),
+        aliyun::callbacks::routes(),
+    ]
+    .concat()
+}
+
+/// The kind of batch a route's callbacks are stored as before they are acted on
+/// (`callback_inbox`), for the platforms that answer late pushes by pushing again.
+pub fn stored_first(route: &callbacks::Route) -> Option<&'static str> {
+    match route.channel {
+        ProviderKind::Aliyun => aliyun::callbacks::inbox_kind(route.path),
+        ProviderKind::Console | ProviderKind::Twilio | ProviderKind::Webhook => None,
+    }
+}
+
+/// A stored batch read again by the channel that stored it.
+pub fn read_stored(
+    keys: &callbacks::Keys,
+    provider: &str,
+    kind: &str,
+    body: &serde_json::Value,
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<callbacks::Heard>, callbacks::Refusal> {
+    let unknown = || callbacks::Refusal::Malformed(format!("no stored batches from {provider:?}"));
+    match ProviderKind::try_from(provider.to_owned()).map_err(|_| unknown())? {
+        ProviderKind::Aliyun => aliyun::callbacks::read_stored(keys, kind, body, received_at),
+        ProviderKind::Console | ProviderKind::Twilio | ProviderKind::Webhook => Err(unknown()),
+    }
 }

@@ -140,6 +140,8 @@ impl Settings {
             }
             ProviderKind::Webhook => strong_webhook_key(&p.webhook.secret)?,
             ProviderKind::Console => {}
+            // Checked by its own settings: the token's length and the CIDRs.
+            ProviderKind::Aliyun => {}
         }
         if !self.api.token.expose_secret().is_empty() {
             strong_token("api.token", &self.api.token)?;

@@ -13,6 +13,7 @@ mod webhooks;
 
 pub use routes::{Route, Routes};
 pub use server::Limits;
+pub use webhooks::sweep_inbox;
 
 use std::{net::SocketAddr, sync::Arc};
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod aggregation;
 pub(crate) mod backlog;
+pub(crate) mod callback_inbox;
 pub(crate) mod calls;
 pub(crate) mod conversation;
 pub mod db;

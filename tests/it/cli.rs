@@ -127,6 +127,7 @@ async fn migrate_creates_the_database_and_its_tables() {
         [
             "_sqlx_migrations",
             "answers",
+            "callback_inbox",
             "calls",
             "early_delivery_reports",
             "inbound_messages",

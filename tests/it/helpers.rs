@@ -63,6 +63,15 @@ impl Names {
     /// Settings for these names, quiet hours off (tests that need them turn them on),
     /// plus `overrides` as `POSTCALL__…` pairs.
     pub fn settings(&self, overrides: &[(&str, &str)]) -> Settings {
+        self.settings_from(None, overrides)
+    }
+
+    /// Like `settings`, with a config file layered under the environment.
+    pub fn settings_from(
+        &self,
+        file: Option<&std::path::Path>,
+        overrides: &[(&str, &str)],
+    ) -> Settings {
         let mut env: HashMap<String, String> = [
             ("POSTCALL__DATABASE__URL", self.database_url.as_str()),
             ("POSTCALL__AMQP__URL", AMQP_URL),
@@ -82,7 +91,7 @@ impl Names {
         for (k, v) in overrides {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
-        Settings::load_from(None, Some(env)).expect("test settings are valid")
+        Settings::load_from(file, Some(env)).expect("test settings are valid")
     }
 }
 
@@ -106,9 +115,15 @@ impl TestApp {
 
     /// Starts a worker on existing names (a restart, or a second replica).
     pub async fn spawn_named(names: Names, overrides: &[(&str, &str)]) -> Self {
+        let settings = names.settings(overrides);
+        Self::spawn_settings(names, settings).await
+    }
+
+    /// Starts a worker with `settings` built by the test (a config file's tables, such as
+    /// templates keyed by `zh-CN`, which environment variables cannot spell).
+    pub async fn spawn_settings(names: Names, settings: Settings) -> Self {
         init_tracing();
         let shutdown = CancellationToken::new();
-        let settings = names.settings(overrides);
         let running: Running = app::start(settings, shutdown.clone())
             .await
             .expect("the worker starts (are PostgreSQL and RabbitMQ running?)");

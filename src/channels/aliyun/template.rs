@@ -17,6 +17,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::channels::templates::{Rendered, Template, TemplateParam, Values};
+
 /// The most characters a template may have, variables as written.
 pub const MAX_CHARS: usize = 500;
 const FORBIDDEN: &[&str] = &[
@@ -204,6 +206,52 @@ fn valid_name(name: &str) -> bool {
         && !name
             .chars()
             .any(|c| c.is_whitespace() || matches!(c, '$' | '{' | '}'))
+}
+
+/// `TemplateSource::render`: `params[i]` names the value of the `i`-th distinct `${name}`.
+pub fn render_template(template: &Template, values: &Values) -> Result<Rendered, String> {
+    let names = placeholders(&template.text);
+    if names.len() != template.params.len() {
+        return Err(arity(&names, template));
+    }
+    let mut by_name = BTreeMap::new();
+    let mut params = Vec::with_capacity(names.len());
+    for (name, source) in names.iter().zip(&template.params) {
+        let value = values
+            .get(source.as_str())
+            .ok_or_else(|| format!("no value {source:?} for ${{{name}}}"))?;
+        by_name.insert(name.clone(), value.clone());
+        params.push(TemplateParam {
+            name: name.clone(),
+            value: value.clone(),
+        });
+    }
+    let text = render(&template.text, &by_name)
+        .ok_or_else(|| format!("{:?} does not render", template.text))?;
+    Ok(Rendered { text, params })
+}
+
+/// `TemplateSource::check`: Aliyun's review rules on the text, and one `params` entry per
+/// variable.
+pub fn check_template(template: &Template, _sign_name: &str) -> Vec<String> {
+    let mut broken: Vec<String> = check(&template.text)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let names = placeholders(&template.text);
+    if names.len() != template.params.len() {
+        broken.push(arity(&names, template));
+    }
+    broken
+}
+
+fn arity(names: &[String], template: &Template) -> String {
+    format!(
+        "{} variable(s) ({}) but {} params: params names the value of each variable, in order",
+        names.len(),
+        names.join(", "),
+        template.params.len()
+    )
 }
 
 #[cfg(test)]

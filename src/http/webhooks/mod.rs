@@ -1,7 +1,12 @@
 //! Provider callbacks, for every channel alike: the channel verifies a request over its
 //! raw body and reads it (`channels::*::callbacks`); one that fails gets 403 or 400 and
 //! changes nothing. Acting on what was read is the same for all: a delivery report goes to
-//! `store::deliveries`, a reply to `inbound`, a replayed callback is ignored.
+//! `store::deliveries`, a reply to `inbound`, a replayed callback is ignored. A platform's
+//! batches that must be answered at once are stored first and acted on after (`inbox`).
+
+mod inbox;
+
+pub use inbox::sweep as sweep_inbox;
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -12,6 +17,7 @@ use axum::{
     Extension,
     body::Bytes,
     extract::{ConnectInfo, DefaultBodyLimit, OriginalUri, RawPathParams, State},
+    handler::Handler,
     http::{HeaderMap, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
@@ -31,34 +37,39 @@ use crate::{
 
 /// Callbacks are small; anything larger is not from a provider.
 const BODY_LIMIT: usize = 64 * 1024;
+/// A stored-first batch may hold a thousand reports (about 260 bytes each).
+const BATCH_BODY_LIMIT: usize = 2 * 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn routes() -> Routes {
     channels::callback_routes()
         .into_iter()
         .fold(Routes::new(), |routes, route| {
-            routes.post(
-                route.path,
-                move |State(state): State<AppState>,
-                      OriginalUri(uri): OriginalUri,
-                      params: RawPathParams,
-                      peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-                      headers: HeaderMap,
-                      body: Bytes| {
-                    let token = params
-                        .iter()
-                        .find(|(name, _)| *name == "token")
-                        .map(|(_, value)| value.to_owned());
-                    let arrived = Arrived {
-                        uri,
-                        token,
-                        peer: peer.map(|Extension(ConnectInfo(addr))| addr.ip()),
-                        headers,
-                        body,
-                    };
-                    receive(route, state, arrived)
-                },
-            )
+            let limit = match channels::stored_first(&route) {
+                Some(_) => BATCH_BODY_LIMIT,
+                None => BODY_LIMIT,
+            };
+            let handler = move |State(state): State<AppState>,
+                                OriginalUri(uri): OriginalUri,
+                                params: RawPathParams,
+                                peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+                                headers: HeaderMap,
+                                body: Bytes| {
+                let token = params
+                    .iter()
+                    .find(|(name, _)| *name == "token")
+                    .map(|(_, value)| value.to_owned());
+                let arrived = Arrived {
+                    uri,
+                    token,
+                    peer: peer.map(|Extension(ConnectInfo(addr))| addr.ip()),
+                    headers,
+                    body,
+                };
+                receive(route, state, arrived)
+            };
+            // The route's own limit overrides the router-wide one below.
+            routes.post(route.path, handler.layer(DefaultBodyLimit::max(limit)))
         })
         .wrap(|router| {
             router
@@ -90,6 +101,10 @@ async fn receive(route: Route, state: AppState, arrived: Arrived) -> Result<Resp
         now: chrono::Utc::now(),
     };
     let callback = (route.read)(&state.webhooks, &request).map_err(refused)?;
+    if let Some(kind) = channels::stored_first(&route) {
+        let provider = route.channel.as_str();
+        return inbox::store(&state, provider, kind, &arrived.body, callback.answer).await;
+    }
     if let Some(replay) = &callback.replay
         && webhook_receipts::seen(&state.pool, &replay.id).await?
     {

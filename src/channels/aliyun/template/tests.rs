@@ -143,3 +143,53 @@ fn params_are_checked_against_the_documented_limits() {
         ]
     );
 }
+
+fn approved(text: &str, params: &[&str]) -> Template {
+    Template {
+        id: "SMS_1".into(),
+        text: text.into(),
+        params: params.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn a_template_renders_each_variable_from_the_value_its_param_names() {
+    let values = crate::channels::templates::values("1024", "payment");
+    let rendered = render_template(
+        &approved("工号${agent}为您服务，${q}组", &["agent_id", "queue"]),
+        &values,
+    )
+    .unwrap();
+    assert_eq!(rendered.text, "工号1024为您服务，payment组");
+    assert_eq!(
+        rendered.params,
+        [
+            TemplateParam {
+                name: "agent".into(),
+                value: "1024".into()
+            },
+            TemplateParam {
+                name: "q".into(),
+                value: "payment".into()
+            },
+        ]
+    );
+    let fixed = render_template(&approved("感谢您的反馈！", &[]), &Values::new()).unwrap();
+    assert_eq!(fixed.text, "感谢您的反馈！");
+    assert!(fixed.params.is_empty());
+    // A value the message does not have (a stranger's help text) is an error, not a blank.
+    assert!(render_template(&approved("工号${agent}", &["agent_id"]), &Values::new()).is_err());
+}
+
+#[test]
+fn a_template_needs_one_param_per_variable_and_aliyuns_rules() {
+    assert!(
+        check_template(&approved("工号${agent}为您服务", &["agent_id"]), "小蓝钱包").is_empty()
+    );
+    let broken = check_template(&approved("工号${agent}为您服务", &[]), "小蓝钱包");
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert!(broken[0].contains("params"), "{broken:?}");
+    assert!(render_template(&approved("工号${agent}", &[]), &Values::new()).is_err());
+    let broken = check_template(&approved("【小蓝钱包】您好", &[]), "小蓝钱包");
+    assert!(!broken.is_empty());
+}

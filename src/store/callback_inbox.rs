@@ -1,0 +1,50 @@
+//! `callback_inbox`: verified callback batches, stored before they are acted on so that the
+//! provider is answered at once and nothing is lost if the process dies before acting.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, types::Json};
+
+/// A stored batch, taken for processing.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Stored {
+    pub id: i64,
+    pub provider: String,
+    pub kind: String,
+    #[sqlx(json)]
+    pub body: Value,
+    pub received_at: DateTime<Utc>,
+}
+
+pub async fn insert(pool: &PgPool, provider: &str, kind: &str, body: &Value) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO callback_inbox (provider, kind, body) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(provider)
+    .bind(kind)
+    .bind(Json(body))
+    .fetch_one(pool)
+    .await
+}
+
+/// Takes batch `id`, or the oldest batch when `None`, locked until `conn`'s transaction
+/// ends; a batch another transaction holds is skipped, so two replicas never process one.
+pub async fn take(conn: &mut PgConnection, id: Option<i64>) -> sqlx::Result<Option<Stored>> {
+    sqlx::query_as(
+        "SELECT id, provider, kind, body, received_at FROM callback_inbox
+          WHERE $1::bigint IS NULL OR id = $1
+          ORDER BY id LIMIT 1
+          FOR UPDATE SKIP LOCKED",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn delete(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM callback_inbox WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
