@@ -12,6 +12,7 @@
 pub mod aliyun;
 pub mod callbacks;
 mod console;
+pub mod errors;
 mod http_client;
 pub mod settings;
 pub mod templates;
@@ -26,6 +27,7 @@ use uuid::Uuid;
 pub use console::Console;
 pub use settings::{ProviderKind, Settings};
 pub use templates::TemplateCall;
+pub use tencent::Tencent;
 pub use twilio::Twilio;
 pub use webhook::Webhook;
 
@@ -79,6 +81,7 @@ pub enum Configured {
     Console(Console),
     Twilio(Twilio),
     Webhook(Webhook),
+    Tencent(Tencent),
 }
 
 impl Configured {
@@ -92,6 +95,7 @@ impl Configured {
             ProviderKind::Webhook => {
                 Self::Webhook(Webhook::new(&settings.webhook, public_url, timeout)?)
             }
+            ProviderKind::Tencent => Self::Tencent(Tencent::new(&settings.tencent, timeout)?),
         })
     }
 }
@@ -102,6 +106,7 @@ impl SmsProvider for Configured {
             Self::Console(p) => p.name(),
             Self::Twilio(p) => p.name(),
             Self::Webhook(p) => p.name(),
+            Self::Tencent(p) => p.name(),
         }
     }
 
@@ -110,6 +115,7 @@ impl SmsProvider for Configured {
             Self::Console(p) => p.send(message).await,
             Self::Twilio(p) => p.send(message).await,
             Self::Webhook(p) => p.send(message).await,
+            Self::Tencent(p) => p.send(message).await,
         }
     }
 }
@@ -117,5 +123,10 @@ impl SmsProvider for Configured {
 /// Every channel's callback routes, whichever provider sends: a replica switched from one
 /// provider to another still takes the last reports of the old one.
 pub fn callback_routes() -> Vec<callbacks::Route> {
-    [twilio::callbacks::routes(), webhook::callbacks::routes()].concat()
+    [
+        twilio::callbacks::routes(),
+        webhook::callbacks::routes(),
+        tencent::callbacks::routes(),
+    ]
+    .concat()
 }

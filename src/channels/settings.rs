@@ -6,7 +6,7 @@ use std::fmt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::{twilio, webhook};
+use super::{tencent, twilio, webhook};
 
 /// `provider.kind`. No catch-all: a kind that names no channel refuses to start, saying
 /// which kinds there are (serde's own message would name the Rust enum instead).
@@ -16,10 +16,11 @@ pub enum ProviderKind {
     Console,
     Twilio,
     Webhook,
+    Tencent,
 }
 
 impl ProviderKind {
-    pub const ALL: [Self; 3] = [Self::Console, Self::Twilio, Self::Webhook];
+    pub const ALL: [Self; 4] = [Self::Console, Self::Twilio, Self::Webhook, Self::Tencent];
 
     /// The name in `provider.kind` and in `messages.provider`.
     pub const fn as_str(self) -> &'static str {
@@ -27,6 +28,7 @@ impl ProviderKind {
             Self::Console => "console",
             Self::Twilio => "twilio",
             Self::Webhook => "webhook",
+            Self::Tencent => "tencent",
         }
     }
 }
@@ -38,7 +40,7 @@ impl TryFrom<String> for ProviderKind {
         Self::ALL
             .into_iter()
             .find(|kind| kind.as_str() == name)
-            .ok_or_else(|| format!("must be console, twilio or webhook, got {name:?}"))
+            .ok_or_else(|| format!("must be console, twilio, webhook or tencent, got {name:?}"))
     }
 }
 
@@ -54,6 +56,7 @@ pub struct Settings {
     pub kind: ProviderKind,
     pub twilio: twilio::Settings,
     pub webhook: webhook::Settings,
+    pub tencent: tencent::Settings,
 }
 
 /// A channel setting that cannot be used, with its dotted key.
@@ -70,6 +73,7 @@ impl Settings {
             ProviderKind::Console => Ok(()),
             ProviderKind::Twilio => self.twilio.validate(),
             ProviderKind::Webhook => self.webhook.validate(),
+            ProviderKind::Tencent => self.tencent.validate(),
         }
     }
 }
@@ -108,6 +112,6 @@ mod tests {
             assert_eq!(ProviderKind::try_from(kind.as_str().to_owned()), Ok(kind));
         }
         let err = ProviderKind::try_from("Twilio".to_owned()).unwrap_err();
-        assert!(err.contains("console, twilio or webhook"), "{err}");
+        assert!(err.contains("console, twilio, webhook or tencent"), "{err}");
     }
 }

@@ -140,6 +140,8 @@ impl Settings {
             }
             ProviderKind::Webhook => strong_webhook_key(&p.webhook.secret)?,
             ProviderKind::Console => {}
+            // Tencent's callback token is checked with its other keys (`tencent::settings`).
+            ProviderKind::Tencent => {}
         }
         if !self.api.token.expose_secret().is_empty() {
             strong_token("api.token", &self.api.token)?;

@@ -35,3 +35,5 @@ mod score_model;
 mod scores;
 mod scores_api;
 mod shutdown;
+mod tencent;
+mod tencent_double;
