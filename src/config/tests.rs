@@ -222,7 +222,10 @@ fn an_unknown_provider_kind_names_the_kinds_there_are() {
     for kind in ["carrier-pigeon", "Twilio", ""] {
         let err = error_of(&[("POSTCALL__PROVIDER__KIND", kind)]);
         assert!(err.contains("provider.kind"), "{kind}: {err}");
-        assert!(err.contains("console, twilio, webhook or tencent"), "{kind}: {err}");
+        assert!(
+            err.contains("console, twilio, webhook or tencent"),
+            "{kind}: {err}"
+        );
     }
 }
 

@@ -6,8 +6,8 @@ use std::{collections::HashMap, time::Duration};
 use chrono::Utc;
 use postcall::{
     channels::{
-        Outbound, SendOutcome, SmsProvider, TemplateCall, Tencent,
-        templates::TemplateParam, tencent,
+        Outbound, SendOutcome, SmsProvider, TemplateCall, Tencent, templates::TemplateParam,
+        tencent,
     },
     domain::delivery::DeliveryStatus,
 };
@@ -32,10 +32,7 @@ async fn send_one(tencent: &Tencent, id: Uuid, params: &[TemplateParam]) -> Send
         id,
         to: TO,
         body: "【小蓝钱包】您好，您的问题解决了吗？",
-        template: Some(TemplateCall {
-            id: "2001",
-            params,
-        }),
+        template: Some(TemplateCall { id: "2001", params }),
     };
     tencent.send(&message).await
 }
@@ -55,7 +52,12 @@ fn params(values: &[&str]) -> Vec<TemplateParam> {
 async fn a_signed_send_is_accepted_with_tencents_serial_and_fee() {
     let double = Double::start(Mode::Accept, HashMap::new()).await;
     let id = Uuid::new_v4();
-    let outcome = send_one(&client(&double, tencent_double::SECRET_KEY), id, &params(&["5"])).await;
+    let outcome = send_one(
+        &client(&double, tencent_double::SECRET_KEY),
+        id,
+        &params(&["5"]),
+    )
+    .await;
     let sent = double.sent();
     assert_eq!(double.refusals(), Vec::<String>::new());
     assert_eq!(sent.len(), 1);
@@ -135,7 +137,12 @@ async fn each_refusal_becomes_its_outcome() {
                 assert_eq!(*recipient_opted_out, opted, "{expected}");
                 assert!(message.contains(expected), "{message}");
             }
-            (SendOutcome::Retry { code: Some(code), .. }, None) => assert_eq!(code, expected),
+            (
+                SendOutcome::Retry {
+                    code: Some(code), ..
+                },
+                None,
+            ) => assert_eq!(code, expected),
             _ => panic!("{expected}: {outcome:?}"),
         }
     }
@@ -157,7 +164,10 @@ async fn nothing_reaches_tencent_without_a_template_or_with_a_value_it_would_ref
         SendOutcome::Failed { code: None, .. }
     ));
     let link = send_one(&tencent, Uuid::new_v4(), &params(&["https://x.cn"])).await;
-    assert!(matches!(link, SendOutcome::Failed { code: None, .. }), "{link:?}");
+    assert!(
+        matches!(link, SendOutcome::Failed { code: None, .. }),
+        "{link:?}"
+    );
     assert_eq!(double.requests(), 0);
 }
 
@@ -242,7 +252,10 @@ async fn receipts_move_statuses_forward_only_and_a_wrong_token_changes_nothing()
         receipt("2433:1", "SUCCESS", "DELIVRD"),
         receipt("2433:2", "FAIL", "MK:0001"),
     ]);
-    assert_eq!(post(&app, TOKEN, "status", &batch).await, (200, OK.to_owned()));
+    assert_eq!(
+        post(&app, TOKEN, "status", &batch).await,
+        (200, OK.to_owned())
+    );
     assert_eq!(status_of(&app, "2433:1").await, ("delivered".into(), None));
     assert_eq!(
         app.count(
@@ -267,7 +280,8 @@ async fn receipts_move_statuses_forward_only_and_a_wrong_token_changes_nothing()
         assert_eq!(post(&app, TOKEN, "status", &bad).await.0, 400, "{bad}");
     }
     assert_eq!(
-        app.count("SELECT count(*) FROM early_delivery_reports").await,
+        app.count("SELECT count(*) FROM early_delivery_reports")
+            .await,
         1
     );
 }
@@ -281,7 +295,8 @@ async fn callers_outside_the_allow_list_see_no_route() {
                        "sign": SIGN, "text": "1", "time": Utc::now().timestamp()});
     assert_eq!(post(&app, TOKEN, "inbound", &reply).await.0, 404);
     assert_eq!(
-        app.count("SELECT count(*) FROM early_delivery_reports").await
+        app.count("SELECT count(*) FROM early_delivery_reports")
+            .await
             + app.count("SELECT count(*) FROM inbound_messages").await,
         0
     );
@@ -298,7 +313,10 @@ async fn a_reply_is_stored_once_under_a_made_up_id_and_answered_as_tencent_expec
     let time = Utc::now().timestamp();
     let reply = json!({"extend": "", "mobile": "13900000001", "nationcode": "86",
                        "sign": SIGN, "text": "1", "time": time});
-    assert_eq!(post(&app, TOKEN, "inbound", &reply).await, (200, OK.to_owned()));
+    assert_eq!(
+        post(&app, TOKEN, "inbound", &reply).await,
+        (200, OK.to_owned())
+    );
     assert_eq!(post(&app, TOKEN, "inbound", &reply).await.0, 200);
     let stored: Vec<(String, String, String, i64)> = sqlx::query_as(
         "SELECT provider_message_id, from_phone, outcome,

@@ -124,7 +124,10 @@ impl Respond for Player {
             return error(code, "refused by the double's mode", &request_id);
         }
         let rendered = self.render(&body);
-        let context = body["SessionContext"].as_str().unwrap_or_default().to_owned();
+        let context = body["SessionContext"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let mut statuses = Vec::new();
         let mut serial_no = None;
         for phone in body["PhoneNumberSet"].as_array().unwrap() {
@@ -176,7 +179,10 @@ impl Player {
             return Err(("InvalidParameterValue.SdkAppIdNotExist", String::new()));
         }
         if body["SignName"] != SIGN {
-            return Err(("FailedOperation.SignatureIncorrectOrUnapproved", String::new()));
+            return Err((
+                "FailedOperation.SignatureIncorrectOrUnapproved",
+                String::new(),
+            ));
         }
         let Some(id) = body["TemplateId"].as_str().filter(|id| !id.is_empty()) else {
             return Err(("MissingParameter", "TemplateId".into()));
@@ -275,7 +281,10 @@ fn verify(request: &Request) -> Result<Value, (&'static str, String)> {
     }
     let signed_headers = field("SignedHeaders")?;
     let expected = expected_signature(request, timestamp, date, service, signed_headers)?;
-    let day = DateTime::from_timestamp(timestamp, 0).unwrap().format("%Y-%m-%d").to_string();
+    let day = DateTime::from_timestamp(timestamp, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string();
     if service != "sms" || date != day || field("Signature")? != expected {
         return Err(("AuthFailure.SignatureFailure", String::new()));
     }

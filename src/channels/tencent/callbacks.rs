@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 
 use super::{
     Settings,
-    wire::{DeliveryReceipt, ReportStatus, Reply as WireReply},
+    wire::{DeliveryReceipt, Reply as WireReply, ReportStatus},
 };
 use crate::channels::{
     ProviderKind,
@@ -149,7 +149,11 @@ fn read_reply(keys: &Keys, reply: &WireReply) -> Result<Reply, Refusal> {
     let from = e164(&reply.nationcode, reply.mobile.as_str())?;
     let received_at = DateTime::<Utc>::from_timestamp(reply.time, 0)
         .ok_or_else(|| Refusal::Malformed(format!("time {} is not a Unix time", reply.time)))?;
-    let sign = reply.sign.trim().trim_start_matches('【').trim_end_matches('】');
+    let sign = reply
+        .sign
+        .trim()
+        .trim_start_matches('【')
+        .trim_end_matches('】');
     refuse_long("sign", sign, MAX_ADDRESS_CHARS)?;
     Ok(Reply {
         provider_message_id: reply_id(&from, &reply.text, reply.time),
@@ -184,7 +188,11 @@ fn e164(nationcode: &str, mobile: &str) -> Result<String, Refusal> {
 /// again. Each part is length-prefixed so that no two different triples digest alike.
 fn reply_id(from: &str, text: &str, time: i64) -> String {
     let mut digest = Sha256::new();
-    for part in [from.as_bytes(), text.as_bytes(), time.to_string().as_bytes()] {
+    for part in [
+        from.as_bytes(),
+        text.as_bytes(),
+        time.to_string().as_bytes(),
+    ] {
         digest.update((part.len() as u64).to_be_bytes());
         digest.update(part);
     }

@@ -149,7 +149,8 @@ fn outcome(answer: http::Answer, id: Uuid, to: &str) -> SendOutcome {
     }
     // Unreadable, or not about this message: Tencent may have sent it, and `SendSms` takes
     // no idempotency key, so a retry could text the customer twice. Fail loudly instead.
-    let unreadable = |why: String| refused(format!("HTTP {status}, {why}: {}", http::excerpt(&body)));
+    let unreadable =
+        |why: String| refused(format!("HTTP {status}, {why}: {}", http::excerpt(&body)));
     let answer: SendSmsResponse = match serde_json::from_str(&body) {
         Ok(answer) => answer,
         Err(e) => return unreadable(format!("an unreadable body ({e})")),

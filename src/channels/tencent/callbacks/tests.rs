@@ -64,7 +64,12 @@ fn reply_body(sign: &str, text: &str) -> Vec<u8> {
 fn a_wrong_absent_or_unconfigured_token_is_not_found() {
     let headers = HeaderMap::new();
     let body = receipts();
-    for token in [None, Some(""), Some("k3J9vQ2mX7pL4tR8wZ1nB6cZ"), Some(&TOKEN[..23])] {
+    for token in [
+        None,
+        Some(""),
+        Some("k3J9vQ2mX7pL4tR8wZ1nB6cZ"),
+        Some(&TOKEN[..23]),
+    ] {
         let refused = status(&keys(&[]), &request(token, "127.0.0.1", &headers, &body));
         assert!(matches!(refused, Err(Refusal::NotFound(_))), "{token:?}");
     }
@@ -100,7 +105,11 @@ fn the_allow_list_narrows_callers() {
 fn receipts_become_deliveries_in_order() {
     let headers = HeaderMap::new();
     let body = receipts();
-    let read = status(&keys(&[]), &request(Some(TOKEN), "127.0.0.1", &headers, &body)).unwrap();
+    let read = status(
+        &keys(&[]),
+        &request(Some(TOKEN), "127.0.0.1", &headers, &body),
+    )
+    .unwrap();
     assert_eq!(read.answer.body, Some(("application/json", OK_BODY)));
     let got: Vec<_> = read
         .heard
@@ -111,7 +120,11 @@ fn receipts_become_deliveries_in_order() {
                 status,
                 error_code,
                 ..
-            } => (provider_message_id.as_str(), status.as_str(), error_code.clone()),
+            } => (
+                provider_message_id.as_str(),
+                status.as_str(),
+                error_code.clone(),
+            ),
             other => panic!("{other:?}"),
         })
         .collect();

@@ -92,7 +92,10 @@ fn a_per_number_code_is_classified() {
     let o = outcome(answer(200, refused), id(), TO);
     assert_eq!(
         failed_code(&o),
-        Some(("FailedOperation.TemplateParamSetNotMatchApprovedTemplate", false))
+        Some((
+            "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+            false
+        ))
     );
     let blacklisted = one_status("FailedOperation.PhoneNumberInBlacklist", "", "", 0);
     assert_eq!(
@@ -215,7 +218,10 @@ fn a_message_without_a_template_or_with_a_bad_value_is_never_sent() {
     let body = tencent.body(&fine).unwrap();
     assert_eq!(body.template_id, "1110");
     assert_eq!(body.template_param_set, vec!["张三".to_owned()]);
-    assert_eq!(body.session_context.as_deref(), Some(id().to_string().as_str()));
+    assert_eq!(
+        body.session_context.as_deref(),
+        Some(id().to_string().as_str())
+    );
     assert_eq!(body.phone_number_set[0].as_str(), TO);
     assert_eq!(body.sign_name, "腾讯云");
 }

@@ -24,7 +24,7 @@ fn key_of(change: impl FnOnce(&mut Settings)) -> (String, String) {
     let mut s = valid();
     change(&mut s);
     let Invalid { key, why } = s.validate().unwrap_err();
-    (key.to_owned(), why)
+    (key.to_string(), why)
 }
 
 #[test]
@@ -36,25 +36,87 @@ fn the_example_is_valid() {
 #[test]
 fn each_refusal_names_its_key() {
     let cases: Vec<(Box<dyn FnOnce(&mut Settings)>, &str, &str)> = vec![
-        (Box::new(|s| s.base_url = "ftp://x".into()), "provider.tencent.base_url", "http"),
-        (Box::new(|s| s.base_url = "sms.tencentcloudapi.com".into()), "provider.tencent.base_url", "URL"),
-        (Box::new(|s| s.secret_id = " ".into()), "provider.tencent.secret_id", "empty"),
-        (Box::new(|s| s.secret_key = SecretString::from("")), "provider.tencent.secret_key", "empty"),
-        (Box::new(|s| s.sms_sdk_app_id = String::new()), "provider.tencent.sms_sdk_app_id", "empty"),
-        (Box::new(|s| s.sign_name = "【小蓝钱包】".into()), "provider.tencent.sign_name", "【】"),
-        (Box::new(|s| s.callback_token = SecretString::from("")), "provider.tencent.callback_token", "empty"),
-        (Box::new(|s| s.callback_token = SecretString::from("short-token")), "provider.tencent.callback_token", "too short"),
-        (Box::new(|s| s.callback_token = SecretString::from("a".repeat(30))), "provider.tencent.callback_token", "repeated"),
-        (Box::new(|s| s.callback_token = SecretString::from("k3J9vQ2mX7pL4tR8wZ1n/6cY")), "provider.tencent.callback_token", "path segment"),
-        (Box::new(|s| s.callback_allow = vec!["10.0.0.0/33".into()]), "provider.tencent.callback_allow", "10.0.0.0/33"),
-        (Box::new(|s| s.max_param_chars = Some(0)), "provider.tencent.max_param_chars", "at least 1"),
         (
-            Box::new(|s| s.templates.get_mut("zh-CN").unwrap().get_mut("first").unwrap().text = "【小蓝】{1}{2}".into()),
+            Box::new(|s| s.base_url = "ftp://x".into()),
+            "provider.tencent.base_url",
+            "http",
+        ),
+        (
+            Box::new(|s| s.base_url = "sms.tencentcloudapi.com".into()),
+            "provider.tencent.base_url",
+            "URL",
+        ),
+        (
+            Box::new(|s| s.secret_id = " ".into()),
+            "provider.tencent.secret_id",
+            "empty",
+        ),
+        (
+            Box::new(|s| s.secret_key = SecretString::from("")),
+            "provider.tencent.secret_key",
+            "empty",
+        ),
+        (
+            Box::new(|s| s.sms_sdk_app_id = String::new()),
+            "provider.tencent.sms_sdk_app_id",
+            "empty",
+        ),
+        (
+            Box::new(|s| s.sign_name = "【小蓝钱包】".into()),
+            "provider.tencent.sign_name",
+            "【】",
+        ),
+        (
+            Box::new(|s| s.callback_token = SecretString::from("")),
+            "provider.tencent.callback_token",
+            "empty",
+        ),
+        (
+            Box::new(|s| s.callback_token = SecretString::from("short-token")),
+            "provider.tencent.callback_token",
+            "too short",
+        ),
+        (
+            Box::new(|s| s.callback_token = SecretString::from("a".repeat(30))),
+            "provider.tencent.callback_token",
+            "repeated",
+        ),
+        (
+            Box::new(|s| s.callback_token = SecretString::from("k3J9vQ2mX7pL4tR8wZ1n/6cY")),
+            "provider.tencent.callback_token",
+            "path segment",
+        ),
+        (
+            Box::new(|s| s.callback_allow = vec!["10.0.0.0/33".into()]),
+            "provider.tencent.callback_allow",
+            "10.0.0.0/33",
+        ),
+        (
+            Box::new(|s| s.max_param_chars = Some(0)),
+            "provider.tencent.max_param_chars",
+            "at least 1",
+        ),
+        (
+            Box::new(|s| {
+                s.templates
+                    .get_mut("zh-CN")
+                    .unwrap()
+                    .get_mut("first")
+                    .unwrap()
+                    .text = "【小蓝】{1}{2}".into()
+            }),
             "provider.tencent.templates",
             "templates.zh-CN.first.text",
         ),
         (
-            Box::new(|s| s.templates.get_mut("zh-CN").unwrap().get_mut("first").unwrap().id = String::new()),
+            Box::new(|s| {
+                s.templates
+                    .get_mut("zh-CN")
+                    .unwrap()
+                    .get_mut("first")
+                    .unwrap()
+                    .id = String::new()
+            }),
             "provider.tencent.templates",
             "templates.zh-CN.first.id",
         ),
@@ -80,7 +142,10 @@ fn the_allow_list_reads_from_one_comma_separated_string() {
 fn secrets_print_hidden() {
     let printed = toml::to_string(&valid()).unwrap();
     assert!(printed.contains("secret_key = \"<hidden>\""), "{printed}");
-    assert!(printed.contains("callback_token = \"<hidden>\""), "{printed}");
+    assert!(
+        printed.contains("callback_token = \"<hidden>\""),
+        "{printed}"
+    );
     assert!(!printed.contains("Gu5t9x"), "{printed}");
     assert!(!printed.contains("k3J9vQ"), "{printed}");
 }
