@@ -63,6 +63,16 @@ impl Names {
     /// Settings for these names, quiet hours off (tests that need them turn them on),
     /// plus `overrides` as `POSTCALL__…` pairs.
     pub fn settings(&self, overrides: &[(&str, &str)]) -> Settings {
+        self.settings_with_file(None, overrides)
+    }
+
+    /// Like `settings`, with a config file under the overrides (nested keys such as
+    /// `provider.tencent.templates."zh-CN"`, which environment variables cannot spell).
+    pub fn settings_with_file(
+        &self,
+        file: Option<&std::path::Path>,
+        overrides: &[(&str, &str)],
+    ) -> Settings {
         let mut env: HashMap<String, String> = [
             ("POSTCALL__DATABASE__URL", self.database_url.as_str()),
             ("POSTCALL__AMQP__URL", AMQP_URL),
@@ -82,7 +92,7 @@ impl Names {
         for (k, v) in overrides {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
-        Settings::load_from(None, Some(env)).expect("test settings are valid")
+        Settings::load_from(file, Some(env)).expect("test settings are valid")
     }
 }
 
@@ -106,9 +116,14 @@ impl TestApp {
 
     /// Starts a worker on existing names (a restart, or a second replica).
     pub async fn spawn_named(names: Names, overrides: &[(&str, &str)]) -> Self {
+        let settings = names.settings(overrides);
+        Self::spawn_settings(names, settings).await
+    }
+
+    /// Starts a worker with `settings` made from `names`.
+    pub async fn spawn_settings(names: Names, settings: Settings) -> Self {
         init_tracing();
         let shutdown = CancellationToken::new();
-        let settings = names.settings(overrides);
         let running: Running = app::start(settings, shutdown.clone())
             .await
             .expect("the worker starts (are PostgreSQL and RabbitMQ running?)");

@@ -50,7 +50,8 @@ fn params(values: &[&str]) -> Vec<TemplateParam> {
 
 #[tokio::test]
 async fn a_signed_send_is_accepted_with_tencents_serial_and_fee() {
-    let double = Double::start(Mode::Accept, HashMap::new()).await;
+    let approved = HashMap::from([("2001".to_owned(), "您的问题解决了吗？回复{1}分".to_owned())]);
+    let double = Double::start(Mode::Accept, approved).await;
     let id = Uuid::new_v4();
     let outcome = send_one(
         &client(&double, tencent_double::SECRET_KEY),
@@ -58,7 +59,12 @@ async fn a_signed_send_is_accepted_with_tencents_serial_and_fee() {
         &params(&["5"]),
     )
     .await;
+    assert_eq!(double.wait_for_sent(1).await, 1);
     let sent = double.sent();
+    assert_eq!(
+        sent[0].rendered.as_deref(),
+        Some("【小蓝钱包】您的问题解决了吗？回复5分")
+    );
     assert_eq!(double.refusals(), Vec::<String>::new());
     assert_eq!(sent.len(), 1);
     assert_eq!(

@@ -3,7 +3,7 @@
 //!
 //! - [`send`]: one signed `SendSms` call per message, its answer judged.
 //! - [`callbacks`]: receipts and replies, admitted by the path token and caller address.
-//! - [`settings`]: `[provider.tencent]`.
+//! - [`settings`]: the `[provider.tencent]` section.
 //! - [`signature`]: TC3-HMAC-SHA256 request signing and the `X-TC-*` headers.
 //! - [`wire`]: `SendSms` request and answer, delivery receipts and replies as Tencent posts
 //!   them, and the answer Tencent expects back.

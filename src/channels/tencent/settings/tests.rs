@@ -33,9 +33,11 @@ fn the_example_is_valid() {
     assert_eq!(valid().allowed_callers().unwrap().len(), 2);
 }
 
+type Change = Box<dyn FnOnce(&mut Settings)>;
+
 #[test]
 fn each_refusal_names_its_key() {
-    let cases: Vec<(Box<dyn FnOnce(&mut Settings)>, &str, &str)> = vec![
+    let cases: Vec<(Change, &str, &str)> = vec![
         (
             Box::new(|s| s.base_url = "ftp://x".into()),
             "provider.tencent.base_url",
