@@ -101,6 +101,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             uses_broker: settings.ingest.enabled,
             webhooks: Arc::new(Keys::new(&settings.provider, &settings.http.public_url)?),
             survey: runtime.survey.clone(),
+            channel: runtime.provider.clone(),
             api_token,
             max_groups: settings.api.max_groups,
             scores_zone: runtime.scores_zone,

@@ -306,9 +306,18 @@ impl Settings {
 
     /// Each channel checks its own settings; `provider.kind` itself is checked by serde.
     fn validate_provider(&self) -> Result<(), ConfigError> {
-        self.provider
-            .validate()
-            .map_err(|channels::settings::Invalid { key, why }| invalid(key, why))
+        self.provider.validate().map_err(channel_invalid)
+    }
+
+    /// A templated channel must have every message the survey can send, in every language
+    /// it speaks (`channels::templates::validate`).
+    fn validate_templates(&self) -> Result<(), ConfigError> {
+        let Some(source) = self.provider.templates() else {
+            return Ok(());
+        };
+        let def = self.survey_definition()?;
+        channels::templates::validate(&source, &def, &channels::templates::languages(&def))
+            .map_err(channel_invalid)
     }
 
     fn validate_misc(&self) -> Result<(), ConfigError> {
@@ -369,7 +378,8 @@ impl Settings {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", "must be text or json"));
         }
-        self.survey_definition().map(|_| ())
+        self.survey_definition()?;
+        self.validate_templates()
     }
 
     pub fn http_bind(&self) -> Result<SocketAddr, ConfigError> {
@@ -433,6 +443,13 @@ impl Settings {
             quiet_hours,
             default_timezone: zone("eligibility.default_timezone", &e.default_timezone)?,
         })
+    }
+}
+
+fn channel_invalid(e: channels::settings::Invalid) -> ConfigError {
+    match e.key {
+        std::borrow::Cow::Borrowed(key) => invalid(key, e.why),
+        std::borrow::Cow::Owned(key) => invalid_at(key, e.why),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `[provider]` section: which channel sends, and each channel's own settings, which
 //! that channel checks. `config` layers the sources and names the key of any refusal.
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -62,7 +62,8 @@ pub struct Settings {
 /// A channel setting that cannot be used, with its dotted key.
 #[derive(Debug)]
 pub struct Invalid {
-    pub key: &'static str,
+    /// Owned where the key has a variable part (a template's language and message).
+    pub key: Cow<'static, str>,
     pub why: String,
 }
 
@@ -76,11 +77,20 @@ impl Settings {
             ProviderKind::Tencent => self.tencent.validate(),
         }
     }
+
+    /// The chosen channel's approved templates, for the platforms that send nothing else;
+    /// `None`: the channel sends the survey's own texts.
+    pub fn templates(&self) -> Option<super::templates::TemplateSource<'_>> {
+        match self.kind {
+            ProviderKind::Console | ProviderKind::Twilio | ProviderKind::Webhook => None,
+            ProviderKind::Tencent => Some(super::tencent::source::source(&self.tencent)),
+        }
+    }
 }
 
 pub(super) fn invalid(key: &'static str, why: impl Into<String>) -> Invalid {
     Invalid {
-        key,
+        key: Cow::Borrowed(key),
         why: why.into(),
     }
 }

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use super::{ConfigError, Settings};
-use crate::domain::{eligibility::Policy, survey::SurveyDefinition};
+use crate::{
+    channels,
+    domain::{eligibility::Policy, survey::SurveyDefinition},
+};
 
 #[derive(Debug, Clone)]
 pub struct Runtime {
@@ -14,6 +17,8 @@ pub struct Runtime {
     pub policy: Arc<Policy>,
     /// The questions and texts (`survey.*`).
     pub survey: Arc<SurveyDefinition>,
+    /// The `[provider]` section: the chosen channel's templates, where it sends only those.
+    pub provider: Arc<channels::Settings>,
     /// The zone score days are counted in (`aggregation.timezone`).
     pub scores_zone: Tz,
     /// When aggregation runs (`aggregation.schedule`), read in `scores_zone`.
@@ -26,6 +31,7 @@ impl Settings {
         Ok(Runtime {
             policy: Arc::new(self.policy()?),
             survey: Arc::new(self.survey_definition()?),
+            provider: Arc::new(self.provider.clone()),
             scores_zone: self.scores_zone()?,
             schedule: self.schedule()?,
         })

@@ -16,6 +16,7 @@ use super::{
     store::{self, Sent},
 };
 use crate::{
+    channels::compose::Texts,
     domain::{delivery::DeliveryStatus, survey::SurveyDefinition},
     inbound,
     store::{conversation::Inbound, deliveries},
@@ -85,7 +86,7 @@ impl Player {
     pub async fn stranger(&mut self) -> anyhow::Result<()> {
         let (phone, text) = STRANGER;
         let sms = inbound_sms("demo-in-stranger", phone, text);
-        inbound::receive(&self.pool, &self.survey, &sms).await?;
+        inbound::receive(&self.pool, &Texts::free(&self.survey), &sms).await?;
         self.replies += 1;
         Ok(())
     }
@@ -188,10 +189,11 @@ async fn carry_out(
     for act in acts {
         match act {
             Act::Delivered(id, status) => {
-                deliveries::report(pool, PROVIDER, &id, status, None).await?;
+                deliveries::report(pool, PROVIDER, &id, status, None, None).await?;
             }
             Act::Reply { id, text } => {
-                inbound::receive(pool, survey, &inbound_sms(&id, &phone, &text)).await?;
+                inbound::receive(pool, &Texts::free(survey), &inbound_sms(&id, &phone, &text))
+                    .await?;
             }
         }
     }
@@ -206,5 +208,6 @@ fn inbound_sms<'a>(id: &'a str, phone: &'a str, text: &'a str) -> Inbound<'a> {
         to: None,
         body: text,
         received_at: chrono::Utc::now(),
+        other_signature: None,
     }
 }

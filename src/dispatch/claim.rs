@@ -12,7 +12,10 @@ use tokio::{
 use chrono::Utc;
 
 use super::{Dispatcher, plan, record::Sent, start};
-use crate::{backoff, channels::SmsProvider};
+use crate::{
+    backoff,
+    channels::{SmsProvider, compose::Texts},
+};
 
 /// A claimed message's places: `slot` until its outcome is recorded, `ahead` until the
 /// rate limit lets it go (so claims run only a little ahead of the limit).
@@ -80,7 +83,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         };
         let started = start::claim_due(
             &self.pool,
-            &self.survey,
+            &Texts::new(&self.survey, &self.channel),
             &self.policy,
             asked as i64,
             Utc::now(),

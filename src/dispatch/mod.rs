@@ -8,11 +8,11 @@
 
 mod claim;
 mod feed;
-pub mod plan;
+pub(crate) mod plan;
 mod rate;
 mod record;
 mod send;
-pub mod start;
+pub(crate) mod start;
 
 use std::{sync::Arc, time::Duration};
 
@@ -21,7 +21,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    channels::SmsProvider,
+    channels::{self, SmsProvider},
     config::{Runtime, Settings},
     domain::{eligibility::Policy, survey::SurveyDefinition},
 };
@@ -32,6 +32,8 @@ pub struct Dispatcher<P> {
     pub pool: PgPool,
     pub provider: Arc<P>,
     pub survey: Arc<SurveyDefinition>,
+    /// The chosen channel's settings, for its templates (`channels::compose::Texts`).
+    pub channel: Arc<channels::Settings>,
     pub policy: Arc<Policy>,
     pub retry: plan::RetryPolicy,
     pub limiter: Arc<Limiter>,
@@ -60,6 +62,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             pool,
             provider,
             survey: runtime.survey.clone(),
+            channel: runtime.provider.clone(),
             policy: runtime.policy.clone(),
             retry: plan::RetryPolicy {
                 base: Duration::from_secs(d.retry.base_delay_seconds),

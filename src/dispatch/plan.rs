@@ -94,6 +94,8 @@ pub enum Record {
     Accepted {
         provider_message_id: String,
         status: DeliveryStatus,
+        /// What the provider billed, when it says: stored over postcall's own count.
+        billed_segments: Option<i32>,
     },
     RetryAt {
         at: DateTime<Utc>,
@@ -119,10 +121,12 @@ pub fn record(
         SendOutcome::Accepted {
             provider_message_id,
             status,
-            ..
+            billed_segments,
         } => Record::Accepted {
             provider_message_id,
             status,
+            // A count past i32 is no count a provider bills; postcall's own stands.
+            billed_segments: billed_segments.and_then(|n| i32::try_from(n).ok()),
         },
         SendOutcome::Failed {
             code,

@@ -135,7 +135,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             id: m.id,
             to: &m.to_phone,
             body: &m.body,
-            template: None,
+            template: m.template(),
         };
         let outcome = self.provider.send(&outbound).await;
         let jitter = rand::random::<f64>();
@@ -144,11 +144,13 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             Record::Accepted {
                 provider_message_id,
                 status,
+                billed_segments,
             } => {
+                let segments = billed_segments.unwrap_or(m.segments);
                 metrics::sms(self.provider.name(), "accepted");
-                metrics::segments(self.provider.name(), m.segments.max(1) as u32);
+                metrics::segments(self.provider.name(), segments.max(1) as u32);
                 tracing::info!(to = %phone::mask(&m.to_phone), provider = self.provider.name(),
-                    provider_message_id, status = status.as_str(), segments = m.segments, "SMS accepted");
+                    provider_message_id, status = status.as_str(), segments, "SMS accepted");
                 // The recorder outlives every send task, so this cannot fail while one runs.
                 let _ = recorder.send(Sent {
                     send: messages::Accepted {
@@ -156,6 +158,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                         attempts: lease.attempts,
                         provider_message_id,
                         status: status.into(),
+                        billed_segments,
                     },
                     slot: ticket.slot,
                 });

@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 use super::plan::{self, Gate, Situation};
 use crate::{
+    channels::{
+        compose::{self, ComposeError, Texts},
+        templates,
+    },
     domain::{
-        eligibility::Policy,
-        lifecycle::{MessagePurpose, SurveyState},
-        phone::PhoneNumber,
-        segments,
-        survey::SurveyDefinition,
+        conversation::Outgoing, eligibility::Policy, lifecycle::SurveyState, phone::PhoneNumber,
         timezone,
     },
     store::{
@@ -32,7 +32,8 @@ pub struct Started {
     /// Messages claimed for sending, under this replica's lease: queued ones, then first
     /// questions.
     pub claimed: Vec<Claimed>,
-    /// Due surveys deferred (quiet hours) or cancelled (opted out, unusable phone).
+    /// Due surveys deferred (quiet hours) or cancelled (opted out, unusable phone, a first
+    /// message that cannot be composed).
     pub deferred: usize,
     pub cancelled: usize,
 }
@@ -53,7 +54,7 @@ pub struct Claimant<'a> {
 /// Claims up to `limit` messages: queued ones first, then due surveys' first questions.
 pub async fn claim_due(
     pool: &PgPool,
-    survey: &SurveyDefinition,
+    texts: &Texts<'_>,
     policy: &Policy,
     limit: i64,
     now: DateTime<Utc>,
@@ -93,11 +94,16 @@ pub async fn claim_due(
             zones: &zones,
         };
         match plan::gate(&situation, now) {
-            Gate::Send => {
-                let message = first_question(survey, d, &phone);
-                claimed.push(as_claimed(&message, d));
-                queue.push(message);
-            }
+            Gate::Send => match first_question(texts, d, &phone) {
+                Ok(message) => {
+                    claimed.push(as_claimed(&message, d));
+                    queue.push(message);
+                }
+                Err(e) => {
+                    tracing::error!(call_id = d.call_id, error = %e, "first SMS not composed; survey cancelled");
+                    cancel.push(d.id);
+                }
+            },
             Gate::Defer(until) => {
                 defer_ids.push(d.id);
                 defer_until.push(until);
@@ -119,34 +125,47 @@ pub async fn claim_due(
 }
 
 fn first_question<'a>(
-    survey: &'a SurveyDefinition,
+    texts: &Texts<'a>,
     due: &'a surveys::Due,
     phone: &PhoneNumber,
-) -> messages::New<'a> {
-    let body = survey.first_message(&due.language, phone.region() == Some("CN"));
-    let counted = segments::count(&body);
-    messages::New {
+) -> Result<messages::New<'a>, ComposeError> {
+    let first = Outgoing::Question(0);
+    let values = templates::values(&due.agent_id, &due.queue);
+    let composed = texts.compose(
+        first,
+        &compose::Recipient {
+            language: &due.language,
+            mainland_china: phone.region() == Some("CN"),
+            values: &values,
+        },
+    )?;
+    Ok(messages::New {
         id: Uuid::new_v4(),
         survey_id: Some(due.id),
-        purpose: MessagePurpose::Question,
-        question_id: Some(&survey.questions[0].id),
+        purpose: first.purpose(),
+        question_id: Some(&texts.survey.questions[0].id),
         to_phone: &due.customer_phone,
-        body,
-        encoding: counted.encoding.as_str(),
-        segments: counted.count as i32,
-    }
+        body: composed.body,
+        encoding: composed.segments.encoding.as_str(),
+        segments: composed.segments.count as i32,
+        template: composed.template,
+    })
 }
 
 /// The message as a claim would have returned it: first attempt, survey `sending`.
 fn as_claimed(message: &messages::New<'_>, due: &surveys::Due) -> Claimed {
     Claimed {
         id: message.id,
-        survey_id: message.survey_id,
         call_id: Some(due.call_id.clone()),
         purpose: message.purpose,
         to_phone: message.to_phone.to_owned(),
         body: message.body.clone(),
         segments: message.segments,
+        template_id: message.template.as_ref().map(|t| t.id.clone()),
+        template_params: message
+            .template
+            .as_ref()
+            .map(|t| sqlx::types::Json(t.params.clone())),
         attempts: 1,
         survey_state: Some(SurveyState::Sending),
         customer_timezone: due.customer_timezone.clone(),

@@ -1,5 +1,7 @@
 //! SMS segment counting (DESIGN.md §4): every outbound message is stored with the number of
-//! segments it costs, so cost can be reported.
+//! segments it costs, so cost can be reported. Mainland-China numbers are counted as the
+//! domestic platforms bill them ([`mainland`]), every other number by its alphabet
+//! ([`count`]).
 
 /// The alphabet a message travels in, decided by its characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,40 @@ pub fn count(body: &str) -> Segments {
             pack(Encoding::Ucs2, &widths, UCS2_SINGLE, UCS2_PART)
         }
     }
+}
+
+/// The most characters a mainland platform sends as one SMS, signature included.
+pub const MAINLAND_MAX_CHARS: u32 = 500;
+
+/// A mainland SMS longer than any platform sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{chars} characters with the signature, more than the {MAINLAND_MAX_CHARS} a mainland SMS may have"
+)]
+pub struct TooLong {
+    pub chars: u32,
+}
+
+/// Segments a message to a mainland-China number costs, as Tencent Cloud and Aliyun bill
+/// it: every character counts one (汉字, letters, digits, punctuation, spaces, the
+/// 【signature】 itself, even a character outside the BMP), up to 70 in one SMS, else 67 per
+/// part. Those are UCS-2's sizes, and the platforms send every SMS in UCS-2, so that is the
+/// stored encoding.
+pub fn mainland(body: &str) -> Result<Segments, TooLong> {
+    let chars = u32::try_from(body.chars().count()).unwrap_or(u32::MAX);
+    if chars > MAINLAND_MAX_CHARS {
+        return Err(TooLong { chars });
+    }
+    let count = if chars <= UCS2_SINGLE {
+        1
+    } else {
+        chars.div_ceil(UCS2_PART)
+    };
+    Ok(Segments {
+        encoding: Encoding::Ucs2,
+        count,
+        units: chars,
+    })
 }
 
 /// Septets per character, or `None` as soon as one character has no GSM-7 form.
@@ -250,6 +286,49 @@ mod tests {
         assert_eq!(count(&body), ucs2(3, 134));
         let body = format!("{}😀{}", "a".repeat(66), "a".repeat(65));
         assert_eq!(count(&body), ucs2(2, 133));
+    }
+
+    #[test]
+    fn mainland_counts_every_character_as_one() {
+        let a = |n: usize| "a".repeat(n);
+        let han = |n: usize| "好".repeat(n);
+        let emoji = |n: usize| "😀".repeat(n);
+        // (body, parts, characters)
+        let table: Vec<(String, u32, u32)> = vec![
+            (String::new(), 1, 0),
+            (a(1), 1, 1),
+            (a(70), 1, 70),
+            (a(71), 2, 71),
+            (han(70), 1, 70),
+            (han(71), 2, 71),
+            (han(134), 2, 134),
+            (han(135), 3, 135),
+            (han(201), 3, 201),
+            (han(202), 4, 202),
+            (han(500), 8, 500),
+            // Outside the BMP: one character, not two UTF-16 units.
+            (emoji(70), 1, 70),
+            (emoji(71), 2, 71),
+            // GSM's two-septet characters are one here, and GSM text does not get 160.
+            (format!("{}€", a(69)), 1, 70),
+            (a(100), 2, 100),
+            (
+                "【小蓝钱包】您好，您的问题解决了吗？回复1=是，2=否。回TD退订".into(),
+                1,
+                33,
+            ),
+            (format!("【小蓝钱包】{}", han(65)), 2, 71),
+        ];
+        for (body, parts, chars) in table {
+            assert_eq!(mainland(&body), Ok(ucs2(parts, chars)), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn mainland_refuses_over_500_characters() {
+        assert_eq!(mainland(&"好".repeat(501)), Err(TooLong { chars: 501 }));
+        assert!(mainland(&format!("【小蓝钱包】{}", "a".repeat(495))).is_err());
+        assert!(mainland(&format!("【小蓝钱包】{}", "a".repeat(494))).is_ok());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! surveys expire, once per `dispatch.poll_interval_ms`, on every replica that dispatches
 //! (rows are taken with `SKIP LOCKED`, so replicas never do the same work twice).
 
-pub mod expiry;
-pub mod leases;
+pub(crate) mod expiry;
+pub(crate) mod leases;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 
 mod api;
 mod dashboard;
-pub mod error;
+pub(crate) mod error;
 mod health;
 mod idle;
 mod observe;
@@ -32,6 +32,8 @@ pub struct AppState {
     /// What the provider callbacks are verified with.
     pub webhooks: Arc<crate::channels::callbacks::Keys>,
     pub survey: Arc<crate::domain::survey::SurveyDefinition>,
+    /// The chosen channel's settings, for its templates (`channels::compose::Texts`).
+    pub channel: Arc<crate::channels::Settings>,
     /// `api.token`, if set: /api routes then require it as a bearer token.
     pub api_token: Option<String>,
     /// `api.max_groups`: the most groups one scores answer may hold.

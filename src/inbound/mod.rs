@@ -9,10 +9,10 @@ mod render;
 
 use sqlx::{Connection, PgConnection, PgPool};
 
-pub use plan::Outcome;
+pub use plan::ReplyOutcome;
 
 use crate::{
-    domain::survey::SurveyDefinition,
+    channels::compose::Texts,
     metrics,
     store::{
         conversation::{
@@ -27,13 +27,13 @@ use crate::{
     provider = sms.provider, id = sms.provider_message_id, call_id = tracing::field::Empty))]
 pub async fn receive(
     pool: &PgPool,
-    def: &SurveyDefinition,
+    texts: &Texts<'_>,
     sms: &Inbound<'_>,
-) -> sqlx::Result<Outcome> {
+) -> sqlx::Result<ReplyOutcome> {
     let mut conn = pool.acquire().await?;
-    let outcome = match guarded(&mut conn, def, sms).await? {
+    let outcome = match guarded(&mut conn, texts, sms).await? {
         Some(outcome) => outcome,
-        None => locked(&mut conn, def, sms).await?,
+        None => locked(&mut conn, texts, sms).await?,
     };
     metrics::reply(outcome.as_str());
     Ok(outcome)
@@ -44,9 +44,13 @@ pub async fn receive(
 /// takes, or its survey moved; nothing was written.
 async fn guarded(
     conn: &mut PgConnection,
-    def: &SurveyDefinition,
+    texts: &Texts<'_>,
     sms: &Inbound<'_>,
-) -> sqlx::Result<Option<Outcome>> {
+) -> sqlx::Result<Option<ReplyOutcome>> {
+    if sms.other_signature.is_some() {
+        // Matched to no survey: only the locked path stores a reply without one.
+        return Ok(None);
+    }
     // Whether the provider sent this message before is left to the write's insert: a probe
     // here ran as a cached generic plan made while `inbound_messages` was empty — a
     // sequential scan, costlier with every reply.
@@ -54,7 +58,7 @@ async fn guarded(
         return Ok(None);
     };
     record_call(&survey);
-    let plan = plan::reply(def, Some(&survey), sms);
+    let plan = plan::reply(texts, Some(&survey), sms);
     if !plan.guardable() {
         return Ok(None);
     }
@@ -66,7 +70,7 @@ async fn guarded(
             }
             Some(plan.outcome)
         }
-        Written::Duplicate => Some(Outcome::Duplicate),
+        Written::Duplicate => Some(ReplyOutcome::Duplicate),
         Written::Moved => None,
     })
 }
@@ -75,18 +79,21 @@ async fn guarded(
 /// from a phone without a survey, and any reply whose survey changed while it was decided.
 async fn locked(
     conn: &mut PgConnection,
-    def: &SurveyDefinition,
+    texts: &Texts<'_>,
     sms: &Inbound<'_>,
-) -> sqlx::Result<Outcome> {
+) -> sqlx::Result<ReplyOutcome> {
     let mut tx = conn.begin().await?;
     let Some(inbound_id) = store::insert_inbound(&mut tx, sms).await? else {
-        return Ok(Outcome::Duplicate);
+        return Ok(ReplyOutcome::Duplicate);
     };
-    let survey = store::survey_for(&mut tx, sms.from, Lock::ForUpdate).await?;
+    let survey = match sms.other_signature {
+        Some(_) => None,
+        None => store::survey_for(&mut tx, sms.from, Lock::ForUpdate).await?,
+    };
     if let Some(survey) = &survey {
         record_call(survey);
     }
-    let plan = plan::reply(def, survey.as_ref(), sms);
+    let plan = plan::reply(texts, survey.as_ref(), sms);
     let opted_out_now = reply::locked(&mut tx, inbound_id, &plan.write).await?;
     tx.commit().await?;
     if opted_out_now {

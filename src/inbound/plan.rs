@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use super::render;
 use crate::{
+    channels::{compose::Texts, templates},
     domain::{
         conversation::{self, Event, Outgoing, Step, Survey},
         phone::PhoneNumber,
         reply::AnswerValue,
-        survey::SurveyDefinition,
     },
     store::conversation::{
         Current, Inbound, Progress,
@@ -20,7 +20,7 @@ use crate::{
 
 /// What became of an inbound SMS, stored as `inbound_messages.outcome`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum ReplyOutcome {
     /// The provider sent this message before: nothing changed.
     Duplicate,
     Answer,
@@ -31,7 +31,7 @@ pub enum Outcome {
     Unsolicited,
 }
 
-impl Outcome {
+impl ReplyOutcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Duplicate => "duplicate",
@@ -46,7 +46,7 @@ impl Outcome {
 }
 
 pub struct Plan<'a> {
-    pub outcome: Outcome,
+    pub outcome: ReplyOutcome,
     pub write: Reply<'a>,
 }
 
@@ -59,23 +59,41 @@ impl Plan<'_> {
             && !w.opt_out
             && !w.opt_in
             && w.announce.is_empty()
-            && self.outcome != Outcome::Keyword
+            && self.outcome != ReplyOutcome::Keyword
     }
 }
 
 /// The plan for `sms` from the phone whose survey is `survey` (none: it never had one).
-pub fn reply<'a>(
-    def: &'a SurveyDefinition,
-    survey: Option<&'a Current>,
-    sms: &'a Inbound<'a>,
-) -> Plan<'a> {
+/// A reply under another sender's signature answers that sender, not us: it is stored as
+/// unsolicited and nothing else, not even a keyword (a `TD` there unsubscribes from them).
+pub fn reply<'a>(texts: &Texts<'a>, survey: Option<&'a Current>, sms: &'a Inbound<'a>) -> Plan<'a> {
+    if sms.other_signature.is_some() {
+        return to_another_sender(sms);
+    }
     match survey {
-        Some(current) => converse(def, current, sms),
-        None => unsolicited(def, sms),
+        Some(current) => converse(texts, current, sms),
+        None => unsolicited(texts, sms),
     }
 }
 
-fn converse<'a>(def: &'a SurveyDefinition, current: &'a Current, sms: &'a Inbound<'a>) -> Plan<'a> {
+fn to_another_sender<'a>(sms: &'a Inbound<'a>) -> Plan<'a> {
+    Plan {
+        outcome: ReplyOutcome::Unsolicited,
+        write: Reply {
+            sms,
+            outcome: ReplyOutcome::Unsolicited.as_str(),
+            survey: None,
+            answer: None,
+            send: Vec::new(),
+            opt_out: false,
+            opt_in: false,
+            announce: Vec::new(),
+        },
+    }
+}
+
+fn converse<'a>(texts: &Texts<'a>, current: &'a Current, sms: &'a Inbound<'a>) -> Plan<'a> {
+    let def = texts.survey;
     let before = survey_of(current);
     let step = conversation::advance(def, &before, sms.body, sms.received_at);
     debug_assert!(current.state.can_move_to(step.state.status));
@@ -85,6 +103,7 @@ fn converse<'a>(def: &'a SurveyDefinition, current: &'a Current, sms: &'a Inboun
         language: &current.language,
         // Parsed only when something is sent: most replies send nothing.
         mainland_china: !step.send.is_empty() && mainland_china(sms.from),
+        values: templates::values(&current.agent_id, &current.queue),
     };
     let outcome = outcome_of(&before, &step);
     Plan {
@@ -98,7 +117,7 @@ fn converse<'a>(def: &'a SurveyDefinition, current: &'a Current, sms: &'a Inboun
                 value: value(&a.value),
                 late: step.late,
             }),
-            send: messages(def, &step.send, &to),
+            send: messages(texts, &step.send, &to),
             opt_out: step.opt_out,
             opt_in: step.opt_in,
             announce: step.events.iter().map(announcement).collect(),
@@ -107,17 +126,19 @@ fn converse<'a>(def: &'a SurveyDefinition, current: &'a Current, sms: &'a Inboun
 }
 
 /// A phone with no survey: only a keyword gets an answer.
-fn unsolicited<'a>(def: &'a SurveyDefinition, sms: &'a Inbound<'a>) -> Plan<'a> {
+fn unsolicited<'a>(texts: &Texts<'a>, sms: &'a Inbound<'a>) -> Plan<'a> {
+    let def = texts.survey;
     let action = conversation::unsolicited(sms.body);
     let outcome = match action {
-        Some(_) => Outcome::Keyword,
-        None => Outcome::Unsolicited,
+        Some(_) => ReplyOutcome::Keyword,
+        None => ReplyOutcome::Unsolicited,
     };
     let to = render::Recipient {
         survey_id: None,
         phone: sms.from,
         language: &def.default_language,
         mainland_china: action.is_some() && mainland_china(sms.from),
+        values: templates::Values::new(),
     };
     let send: Vec<Outgoing> = action.iter().map(|a| a.send).collect();
     Plan {
@@ -127,7 +148,7 @@ fn unsolicited<'a>(def: &'a SurveyDefinition, sms: &'a Inbound<'a>) -> Plan<'a> 
             outcome: outcome.as_str(),
             survey: None,
             answer: None,
-            send: messages(def, &send, &to),
+            send: messages(texts, &send, &to),
             opt_out: action.is_some_and(|a| a.opt_out),
             opt_in: action.is_some_and(|a| a.opt_in),
             announce: Vec::new(),
@@ -135,12 +156,23 @@ fn unsolicited<'a>(def: &'a SurveyDefinition, sms: &'a Inbound<'a>) -> Plan<'a> 
     }
 }
 
+/// A message that cannot be composed is left out, loudly: config validation checks every
+/// template and length the survey can need, so this is a survey text over a mainland
+/// SMS's 500 characters. Failing the reply instead would only make the provider retry it.
 fn messages<'a>(
-    def: &'a SurveyDefinition,
+    texts: &Texts<'a>,
     send: &[Outgoing],
     to: &render::Recipient<'a>,
 ) -> Vec<crate::store::messages::New<'a>> {
-    send.iter().map(|o| render::message(def, *o, to)).collect()
+    send.iter()
+        .filter_map(|o| {
+            render::message(texts, *o, to)
+                .inspect_err(
+                    |e| tracing::error!(error = %e, outgoing = ?o, "SMS not composed; not sent"),
+                )
+                .ok()
+        })
+        .collect()
 }
 
 /// Mainland-China SMS carry the sender's signature and the unsubscribe hint.
@@ -185,17 +217,17 @@ fn announcement(event: &Event) -> Announcement {
     }
 }
 
-fn outcome_of(before: &Survey, step: &Step) -> Outcome {
+fn outcome_of(before: &Survey, step: &Step) -> ReplyOutcome {
     if step.opt_out || step.opt_in || step.send.iter().any(|o| matches!(o, Outgoing::Help)) {
-        Outcome::Keyword
+        ReplyOutcome::Keyword
     } else if step.late {
-        Outcome::Late
+        ReplyOutcome::Late
     } else if step.answer.is_some() {
-        Outcome::Answer
+        ReplyOutcome::Answer
     } else if step.state.reprompted && !before.reprompted {
-        Outcome::Reprompt
+        ReplyOutcome::Reprompt
     } else {
-        Outcome::Skipped
+        ReplyOutcome::Skipped
     }
 }
 

@@ -1,7 +1,7 @@
 //! SQL of the survey conversation: the phone's survey, inbound SMS and the event outbox;
 //! [`reply`] writes everything one reply changes.
 
-pub mod reply;
+pub(crate) mod reply;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -20,7 +20,9 @@ pub struct Current {
     pub question_index: i32,
     pub reprompted: bool,
     pub expires_at: Option<DateTime<Utc>>,
-    pub sent_at: Option<DateTime<Utc>>,
+    /// The call's agent and queue: values a template may carry.
+    pub agent_id: String,
+    pub queue: String,
     /// Moved by every write to the survey: the version [`reply::guarded`] is guarded by.
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -34,13 +36,13 @@ pub enum Lock {
 }
 
 const SURVEY_FOR: &str =
-    "SELECT id, call_id, state, language, question_index, reprompted, expires_at, sent_at,
-                updated_at
-           FROM surveys
-          WHERE customer_phone = $1
-            AND state IN ('sending', 'open', 'completed', 'expired', 'opted_out')
-          ORDER BY (state IN ('sending', 'open')) DESC, created_at DESC
-          LIMIT 1";
+    "SELECT s.id, s.call_id, s.state, s.language, s.question_index, s.reprompted, s.expires_at,
+            c.agent_id, c.queue, s.updated_at
+       FROM surveys s JOIN calls c USING (call_id)
+      WHERE s.customer_phone = $1
+        AND s.state IN ('sending', 'open', 'completed', 'expired', 'opted_out')
+      ORDER BY (s.state IN ('sending', 'open')) DESC, s.created_at DESC
+      LIMIT 1";
 
 /// The survey a reply from `phone` belongs to: the one in flight, else the most recent one
 /// that ended (the reply is late); none if the phone never had a survey that was sent.
@@ -53,7 +55,8 @@ pub async fn survey_for(
     let sql = match lock {
         Lock::No => SURVEY_FOR,
         Lock::ForUpdate => {
-            locked = format!("{SURVEY_FOR} FOR UPDATE");
+            // The survey only: its call is never written after ingest.
+            locked = format!("{SURVEY_FOR} FOR UPDATE OF s");
             &locked
         }
     };
@@ -75,6 +78,9 @@ pub struct Inbound<'a> {
     pub to: Option<&'a str>,
     pub body: &'a str,
     pub received_at: DateTime<Utc>,
+    /// The signature the reply came under when it is not ours (a mainland platform's `sign`
+    /// or `sign_name`): the customer answered another sender, so it is unsolicited here.
+    pub other_signature: Option<&'a str>,
 }
 
 /// Stores the SMS; `None` if this provider message was already received (a retried callback).

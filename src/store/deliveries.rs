@@ -30,32 +30,39 @@ pub async fn lock(
     Ok(())
 }
 
+/// A delivery report: `billed_segments`, where the provider says what it billed, replaces
+/// the stored count whether or not the status moves.
 pub async fn report(
     pool: &PgPool,
     provider: &str,
     provider_message_id: &str,
     status: DeliveryStatus,
     error_code: Option<&str>,
+    billed_segments: Option<i32>,
 ) -> sqlx::Result<Applied> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, provider, provider_message_id).await?;
     let (known, moved): (i64, i64) = sqlx::query_as(
         "WITH target AS (
-             SELECT id, status FROM messages WHERE provider = $1 AND provider_message_id = $2
-         ), moved AS (
+             SELECT id, status, postcall_status_rank(status) < postcall_status_rank($3) AS forward
+               FROM messages WHERE provider = $1 AND provider_message_id = $2
+         ), changed AS (
              UPDATE messages m
-                SET status = $3, error_code = coalesce($4, m.error_code), updated_at = now(),
-                    delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE m.delivered_at END
+                SET status = CASE WHEN t.forward THEN $3 ELSE m.status END,
+                    error_code = CASE WHEN t.forward THEN coalesce($4, m.error_code) ELSE m.error_code END,
+                    segments = coalesce($5, m.segments), updated_at = now(),
+                    delivered_at = CASE WHEN t.forward AND $3 = 'delivered' THEN now() ELSE m.delivered_at END
                FROM target t
-              WHERE m.id = t.id AND postcall_status_rank(t.status) < postcall_status_rank($3)
-          RETURNING m.id
+              WHERE m.id = t.id AND (t.forward OR m.segments IS DISTINCT FROM coalesce($5, m.segments))
+          RETURNING t.forward
          )
-         SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM moved)",
+         SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM changed WHERE forward)",
     )
     .bind(provider)
     .bind(provider_message_id)
     .bind(status.as_str())
     .bind(error_code)
+    .bind(billed_segments)
     .fetch_one(&mut *tx)
     .await?;
     let applied = match (known, moved) {
@@ -63,13 +70,14 @@ pub async fn report(
         (1.., 0) => Applied::Unchanged,
         _ => {
             sqlx::query(
-                "INSERT INTO early_delivery_reports (provider, provider_message_id, status, error_code)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                "INSERT INTO early_delivery_reports (provider, provider_message_id, status, error_code, billed_segments)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )
             .bind(provider)
             .bind(provider_message_id)
             .bind(status.as_str())
             .bind(error_code)
+            .bind(billed_segments)
             .execute(&mut *tx)
             .await?;
             Applied::Early
@@ -77,34 +85,4 @@ pub async fn report(
     };
     tx.commit().await?;
     Ok(applied)
-}
-
-/// Folds reports that arrived before the provider id was recorded into the message: the
-/// furthest status wins. Runs in the send's transaction, under `lock`.
-pub async fn fold_early(
-    conn: &mut PgConnection,
-    provider: &str,
-    provider_message_id: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "WITH early AS (
-             DELETE FROM early_delivery_reports
-              WHERE provider = $1 AND provider_message_id = $2
-          RETURNING status, error_code, received_at
-         ), furthest AS (
-             SELECT status, error_code, received_at FROM early
-              ORDER BY postcall_status_rank(status) DESC, received_at LIMIT 1
-         )
-         UPDATE messages m
-            SET status = f.status, error_code = coalesce(f.error_code, m.error_code),
-                delivered_at = CASE WHEN f.status = 'delivered' THEN f.received_at ELSE m.delivered_at END
-           FROM furthest f
-          WHERE m.provider = $1 AND m.provider_message_id = $2
-            AND postcall_status_rank(m.status) < postcall_status_rank(f.status)",
-    )
-    .bind(provider)
-    .bind(provider_message_id)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -4,10 +4,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool, Postgres, postgres::PgArguments, query::Query};
+use sqlx::{PgConnection, PgPool, Postgres, postgres::PgArguments, query::Query, types::Json};
 use uuid::Uuid;
 
-use crate::domain::lifecycle::{MessagePurpose, MessageStatus, SurveyState};
+use crate::{
+    channels::templates::{Filled, TemplateCall, TemplateParam},
+    domain::lifecycle::{MessagePurpose, MessageStatus, SurveyState},
+};
 
 pub struct New<'a> {
     pub id: Uuid,
@@ -18,6 +21,8 @@ pub struct New<'a> {
     pub body: String,
     pub encoding: &'a str,
     pub segments: i32,
+    /// The approved template it goes out as, on a templated channel.
+    pub template: Option<Filled>,
 }
 
 pub async fn insert(conn: &mut PgConnection, messages: &[New<'_>]) -> sqlx::Result<()> {
@@ -49,12 +54,12 @@ async fn insert_as(
         .bind(sqlx::query(
             r#"
         INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments,
-                              status, attempts, leased_by, lease_until)
-        SELECT m.*, CASE WHEN $9::text IS NULL THEN 'pending' ELSE 'sending' END,
-               CASE WHEN $9::text IS NULL THEN 0 ELSE 1 END,
-               $9, now() + make_interval(secs => $10)
+                              template_id, template_params, status, attempts, leased_by, lease_until)
+        SELECT m.*, CASE WHEN $11::text IS NULL THEN 'pending' ELSE 'sending' END,
+               CASE WHEN $11::text IS NULL THEN 0 ELSE 1 END,
+               $11, now() + make_interval(secs => $12)
           FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-                      $6::text[], $7::text[], $8::int[]) AS m
+                      $6::text[], $7::text[], $8::int[], $9::text[], $10::jsonb[]) AS m
         "#,
         ))
         .bind(replica)
@@ -64,8 +69,9 @@ async fn insert_as(
     Ok(())
 }
 
-/// New messages as the eight column arrays of an `unnest` insert, in the table's column
-/// order: `id, survey_id, purpose, question_id, to_phone, body, encoding, segments`.
+/// New messages as the ten column arrays of an `unnest` insert, in this order: `id,
+/// survey_id, purpose, question_id, to_phone, body, encoding, segments, template_id,
+/// template_params`.
 pub struct Columns<'a> {
     ids: Vec<Uuid>,
     surveys: Vec<Option<i64>>,
@@ -75,6 +81,8 @@ pub struct Columns<'a> {
     bodies: Vec<&'a str>,
     encodings: Vec<&'a str>,
     segments: Vec<i32>,
+    template_ids: Vec<Option<&'a str>>,
+    template_params: Vec<Option<Json<&'a [TemplateParam]>>>,
 }
 
 impl<'a> Columns<'a> {
@@ -88,10 +96,18 @@ impl<'a> Columns<'a> {
             bodies: messages.iter().map(|m| m.body.as_str()).collect(),
             encodings: messages.iter().map(|m| m.encoding).collect(),
             segments: messages.iter().map(|m| m.segments).collect(),
+            template_ids: messages
+                .iter()
+                .map(|m| m.template.as_ref().map(|t| t.id.as_str()))
+                .collect(),
+            template_params: messages
+                .iter()
+                .map(|m| m.template.as_ref().map(|t| Json(t.params.as_slice())))
+                .collect(),
         }
     }
 
-    /// Binds the eight arrays as the query's next eight parameters.
+    /// Binds the ten arrays as the query's next ten parameters.
     pub fn bind<'q>(
         &'q self,
         query: Query<'q, Postgres, PgArguments>,
@@ -105,6 +121,8 @@ impl<'a> Columns<'a> {
             .bind(&self.bodies)
             .bind(&self.encodings)
             .bind(&self.segments)
+            .bind(&self.template_ids)
+            .bind(&self.template_params)
     }
 }
 
@@ -112,13 +130,14 @@ impl<'a> Columns<'a> {
 #[derive(Debug, sqlx::FromRow)]
 pub struct Claimed {
     pub id: Uuid,
-    pub survey_id: Option<i64>,
     /// The survey's call, for logs (system replies to a phone have none).
     pub call_id: Option<String>,
     pub purpose: MessagePurpose,
     pub to_phone: String,
     pub body: String,
     pub segments: i32,
+    pub template_id: Option<String>,
+    pub template_params: Option<Json<Vec<TemplateParam>>>,
     pub attempts: i32,
     pub survey_state: Option<SurveyState>,
     pub customer_timezone: Option<String>,
@@ -133,6 +152,17 @@ impl Claimed {
 
     pub fn stops_at_opt_out(&self) -> bool {
         self.purpose.stops_at_opt_out()
+    }
+
+    /// The template it goes out as, if it was composed from one.
+    pub fn template(&self) -> Option<TemplateCall<'_>> {
+        self.template_id.as_deref().map(|id| TemplateCall {
+            id,
+            params: self
+                .template_params
+                .as_ref()
+                .map_or(&[], |p| p.0.as_slice()),
+        })
     }
 }
 
@@ -158,7 +188,8 @@ pub async fn claim(
                SET status = 'sending', attempts = m.attempts + 1, leased_by = $3,
                    lease_until = now() + make_interval(secs => $2), updated_at = now()
               FROM due WHERE m.id = due.id
-            RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments, m.attempts
+            RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments,
+                      m.template_id, m.template_params, m.attempts
         )
         SELECT c.*, s.call_id, s.state AS survey_state, k.customer_timezone,
                EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = c.to_phone) AS opted_out
@@ -222,6 +253,8 @@ pub struct Accepted {
     pub attempts: i32,
     pub provider_message_id: String,
     pub status: MessageStatus,
+    /// The parts the provider says it billed, stored over postcall's own count.
+    pub billed_segments: Option<i32>,
 }
 
 /// Records accepted sends in one transaction; the survey opens when its first question is
@@ -241,6 +274,7 @@ pub async fn accepted(
         .map(|s| s.provider_message_id.as_str())
         .collect();
     let statuses: Vec<MessageStatus> = sends.iter().map(|s| s.status).collect();
+    let billed: Vec<Option<i32>> = sends.iter().map(|s| s.billed_segments).collect();
     let mut tx = pool.begin().await?;
     lock_reports(&mut tx, provider, &provider_ids).await?;
     // A survey is sent, and its reply deadline starts, when its first question is accepted.
@@ -252,22 +286,27 @@ pub async fn accepted(
     //
     // Delivery reports that came before the send's own answer (kept as early reports, see
     // `deliveries`) are folded in as `deliveries::fold_early` does: the furthest status
-    // wins. Reading them here is safe: the locks above, taken before this statement's
+    // wins, and the parts a report says were billed stand over the send's own figure (a
+    // report is the later word). Reading them here is safe: the locks above, taken before this statement's
     // snapshot, hold back any report for these ids until the commit.
     let recorded: i64 = sqlx::query_scalar(
         r#"
         WITH sends AS (
-            SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[])
-                       AS s(id, attempts, provider_id, status)
+            SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $9::int[])
+                       AS s(id, attempts, provider_id, status, billed)
         ), early AS (
             SELECT DISTINCT ON (e.provider_message_id)
-                   e.provider_message_id, e.status, e.error_code, e.received_at
+                   e.provider_message_id, e.status, e.error_code, e.received_at,
+                   (SELECT b.billed_segments FROM early_delivery_reports b
+                     WHERE b.provider = e.provider AND b.provider_message_id = e.provider_message_id
+                       AND b.billed_segments IS NOT NULL
+                     ORDER BY b.received_at DESC LIMIT 1) AS early_billed
               FROM early_delivery_reports e JOIN sends s ON e.provider_message_id = s.provider_id
              WHERE e.provider = $5
              ORDER BY e.provider_message_id, postcall_status_rank(e.status) DESC, e.received_at
         ), outcomes AS (
             SELECT s.*, e.status AS early_status, e.error_code AS early_code,
-                   e.received_at AS early_at,
+                   e.received_at AS early_at, e.early_billed,
                    -- (the rank of no status is the top one, so absence is tested first)
                    e.status IS NOT NULL
                        AND postcall_status_rank(e.status) > postcall_status_rank(s.status) AS folds
@@ -278,6 +317,7 @@ pub async fn accepted(
                    error_code = CASE WHEN o.folds THEN o.early_code END,
                    delivered_at = CASE WHEN o.folds AND o.early_status = 'delivered'
                                        THEN o.early_at ELSE m.delivered_at END,
+                   segments = coalesce(o.early_billed, o.billed, m.segments),
                    provider = $5, provider_message_id = o.provider_id, sent_at = now(),
                    lease_until = NULL, error_message = NULL, updated_at = now()
               FROM outcomes o
@@ -306,6 +346,7 @@ pub async fn accepted(
     .bind(replica)
     .bind(expire_after.as_secs_f64())
     .bind(MessagePurpose::Question)
+    .bind(&billed)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -1,17 +1,18 @@
 //! PostgreSQL: the pool, migrations, and the SQL of each table family.
 
-pub mod aggregation;
-pub mod backlog;
-pub mod calls;
-pub mod conversation;
+pub(crate) mod aggregation;
+pub(crate) mod backlog;
+pub(crate) mod calls;
+pub(crate) mod conversation;
 pub mod db;
+// Public for the integration tests that drive a report with billed parts directly.
 pub mod deliveries;
-pub mod lifecycle;
-pub mod messages;
-pub mod opt_outs;
-pub mod outbox;
-pub mod scores;
-pub mod survey_view;
-pub mod surveys;
-pub mod wake;
-pub mod webhook_receipts;
+pub(crate) mod lifecycle;
+pub(crate) mod messages;
+pub(crate) mod opt_outs;
+pub(crate) mod outbox;
+pub(crate) mod scores;
+pub(crate) mod survey_view;
+pub(crate) mod surveys;
+pub(crate) mod wake;
+pub(crate) mod webhook_receipts;

@@ -7,8 +7,6 @@ use sqlx::PgConnection;
 pub struct OptOut {
     /// The phone was not opted out before (for the opt-out metric).
     pub recorded: bool,
-    /// Surveys in flight it cancelled.
-    pub cancelled: u64,
 }
 
 /// Records the opt-out and closes every survey in flight for the phone, cancelling their
@@ -23,14 +21,13 @@ pub async fn record(conn: &mut PgConnection, phone: &str, source: &str) -> sqlx:
     .await?
     .rows_affected()
         == 1;
-    let cancelled = sqlx::query(
+    sqlx::query(
         "UPDATE surveys SET state = 'cancelled', updated_at = now()
           WHERE customer_phone = $1 AND state IN ('scheduled', 'sending', 'open')",
     )
     .bind(phone)
     .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    .await?;
     sqlx::query(
         "UPDATE messages SET status = 'cancelled', error_message = 'opted out', updated_at = now()
           WHERE to_phone = $1 AND status = 'pending' AND direction = 'outbound'",
@@ -38,10 +35,7 @@ pub async fn record(conn: &mut PgConnection, phone: &str, source: &str) -> sqlx:
     .bind(phone)
     .execute(&mut *conn)
     .await?;
-    Ok(OptOut {
-        recorded,
-        cancelled,
-    })
+    Ok(OptOut { recorded })
 }
 
 /// The phone opted back in (START): surveys may reach it again.

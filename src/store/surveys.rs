@@ -14,6 +14,9 @@ pub struct Due {
     pub language: String,
     pub customer_timezone: Option<String>,
     pub opted_out: bool,
+    /// The call's agent and queue: values a template may carry.
+    pub agent_id: String,
+    pub queue: String,
 }
 
 /// Locks up to `limit` due surveys for the caller's transaction; other replicas skip them
@@ -29,6 +32,7 @@ pub async fn lock_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<D
              FOR UPDATE SKIP LOCKED
         )
         SELECT s.id, s.call_id, s.customer_phone, s.language, c.customer_timezone,
+               c.agent_id, c.queue,
                EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = s.customer_phone) AS opted_out
           FROM surveys s JOIN due USING (id) JOIN calls c USING (call_id)
         "#,

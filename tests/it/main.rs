@@ -35,5 +35,7 @@ mod score_model;
 mod scores;
 mod scores_api;
 mod shutdown;
+mod templates;
 mod tencent;
 mod tencent_double;
+mod tencent_e2e;

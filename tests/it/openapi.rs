@@ -78,6 +78,7 @@ async fn the_document_lists_exactly_the_routes_the_router_registers() {
                 .unwrap(),
         ),
         survey: settings.runtime().unwrap().survey,
+        channel: settings.runtime().unwrap().provider,
         api_token: None,
         max_groups: settings.api.max_groups,
         scores_zone: settings.runtime().unwrap().scores_zone,

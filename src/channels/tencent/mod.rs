@@ -4,6 +4,7 @@
 //! - [`send`]: one signed `SendSms` call per message, its answer judged.
 //! - [`callbacks`]: receipts and replies, admitted by the path token and caller address.
 //! - [`settings`]: the `[provider.tencent]` section.
+//! - [`source`]: the templates as the composer takes them.
 //! - [`signature`]: TC3-HMAC-SHA256 request signing and the `X-TC-*` headers.
 //! - [`wire`]: `SendSms` request and answer, delivery receipts and replies as Tencent posts
 //!   them, and the answer Tencent expects back.
@@ -16,6 +17,7 @@ pub mod errors;
 mod send;
 pub mod settings;
 pub mod signature;
+pub mod source;
 pub mod template;
 pub mod wire;
 

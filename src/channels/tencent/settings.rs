@@ -5,7 +5,6 @@ use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::template;
 use crate::channels::{
     settings::{Invalid, hidden, invalid, non_empty},
     templates::Templates,
@@ -58,7 +57,7 @@ impl Settings {
                 "must be at least 1, or unset",
             ));
         }
-        self.check_templates()
+        Ok(())
     }
 
     /// `callback_allow`, parsed.
@@ -77,30 +76,6 @@ impl Settings {
                     })
             })
             .collect()
-    }
-
-    /// Every approved text against Tencent's review rules, under this signature.
-    fn check_templates(&self) -> Result<(), Invalid> {
-        for (language, messages) in &self.templates {
-            for (name, t) in messages {
-                let at = format!("templates.{language}.{name}");
-                if t.id.trim().is_empty() {
-                    return Err(invalid(
-                        "provider.tencent.templates",
-                        format!("{at}.id must not be empty"),
-                    ));
-                }
-                let broken = template::check(&t.text, &self.sign_name);
-                if !broken.is_empty() {
-                    let why: Vec<String> = broken.iter().map(ToString::to_string).collect();
-                    return Err(invalid(
-                        "provider.tencent.templates",
-                        format!("{at}.text: {}", why.join("; ")),
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 }
 

@@ -22,6 +22,7 @@ use crate::{
     channels::{
         self,
         callbacks::{Answer, Heard, Refusal, Request, Route},
+        compose::Texts,
     },
     domain::phone,
     inbound,
@@ -110,7 +111,7 @@ async fn act(provider: &str, state: &AppState, heard: Heard) -> Result<(), HttpE
             provider_message_id,
             status,
             error_code,
-            billed_segments: _,
+            billed_segments,
         } => {
             let applied = deliveries::report(
                 &state.pool,
@@ -118,6 +119,7 @@ async fn act(provider: &str, state: &AppState, heard: Heard) -> Result<(), HttpE
                 &provider_message_id,
                 status,
                 error_code.as_deref(),
+                billed_segments.and_then(|n| i32::try_from(n).ok()),
             )
             .await?;
             tracing::info!(
@@ -135,8 +137,10 @@ async fn act(provider: &str, state: &AppState, heard: Heard) -> Result<(), HttpE
                 to: reply.to.as_deref(),
                 body: &reply.body,
                 received_at: reply.received_at,
+                other_signature: reply.other_signature.as_deref(),
             };
-            let outcome = inbound::receive(&state.pool, &state.survey, &sms).await?;
+            let texts = Texts::new(&state.survey, &state.channel);
+            let outcome = inbound::receive(&state.pool, &texts, &sms).await?;
             tracing::info!(from = %phone::mask(&reply.from), outcome = outcome.as_str(), "SMS received");
         }
         Heard::Nothing => {}

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use super::*;
 use crate::domain::{
     lifecycle::{MessagePurpose, SurveyState},
-    survey::{Question, QuestionKind, Wording},
+    survey::{Question, QuestionKind, SurveyDefinition, Wording},
 };
 
 fn t0() -> DateTime<Utc> {
@@ -39,7 +39,8 @@ fn survey(state: SurveyState, question: i32) -> Current {
         question_index: question,
         reprompted: false,
         expires_at: (state == SurveyState::Open).then(|| t0() + TimeDelta::hours(24)),
-        sent_at: None,
+        agent_id: "agent-7".into(),
+        queue: "payment".into(),
         updated_at: None,
     }
 }
@@ -52,14 +53,15 @@ fn sms(body: &str) -> Inbound<'_> {
         to: None,
         body,
         received_at: t0() + TimeDelta::hours(1),
+        other_signature: None,
     }
 }
 
 #[test]
 fn an_answer_is_written_by_the_guarded_statement() {
     let (def, current, sms) = (definition(), survey(SurveyState::Open, 0), sms("yes"));
-    let plan = reply(&def, Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Answer);
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
     assert!(plan.guardable());
     let (id, progress) = plan.write.survey.as_ref().unwrap();
     assert_eq!(
@@ -74,7 +76,7 @@ fn an_answer_is_written_by_the_guarded_statement() {
 #[test]
 fn a_reply_to_a_survey_still_sending_opens_it() {
     let (def, current, sms) = (definition(), survey(SurveyState::Sending, 0), sms("no"));
-    let plan = reply(&def, Some(&current), &sms);
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
     assert_eq!(
         plan.write.survey.as_ref().unwrap().1.state,
         SurveyState::Open
@@ -84,8 +86,8 @@ fn a_reply_to_a_survey_still_sending_opens_it() {
 #[test]
 fn the_last_answer_completes_and_announces_under_the_lock() {
     let (def, current, sms) = (definition(), survey(SurveyState::Open, 1), sms("great"));
-    let plan = reply(&def, Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Answer);
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
     assert_eq!(
         plan.write.survey.as_ref().unwrap().1.state,
         SurveyState::Completed
@@ -98,8 +100,8 @@ fn the_last_answer_completes_and_announces_under_the_lock() {
 #[test]
 fn an_opt_out_is_a_keyword_for_the_locked_path() {
     let (def, current, sms) = (definition(), survey(SurveyState::Open, 0), sms("STOP"));
-    let plan = reply(&def, Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Keyword);
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Keyword);
     assert!(plan.write.opt_out && !plan.guardable());
     assert_eq!(
         plan.write.survey.as_ref().unwrap().1.state,
@@ -110,8 +112,8 @@ fn an_opt_out_is_a_keyword_for_the_locked_path() {
 #[test]
 fn a_reply_after_the_end_is_late() {
     let (def, current, sms) = (definition(), survey(SurveyState::Expired, 0), sms("yes"));
-    let plan = reply(&def, Some(&current), &sms);
-    assert_eq!(plan.outcome, Outcome::Late);
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Late);
     assert!(plan.write.answer.as_ref().unwrap().late);
     assert!(plan.write.send.is_empty() && plan.guardable());
 }
@@ -120,13 +122,38 @@ fn a_reply_after_the_end_is_late() {
 fn a_phone_without_a_survey_gets_an_answer_only_to_a_keyword() {
     let def = definition();
     let hello = sms("hello");
-    let plan = reply(&def, None, &hello);
-    assert_eq!(plan.outcome, Outcome::Unsolicited);
+    let plan = reply(&Texts::free(&def), None, &hello);
+    assert_eq!(plan.outcome, ReplyOutcome::Unsolicited);
     assert!(plan.write.send.is_empty() && !plan.guardable());
     let stop = sms("STOP");
-    let plan = reply(&def, None, &stop);
-    assert_eq!(plan.outcome, Outcome::Keyword);
+    let plan = reply(&Texts::free(&def), None, &stop);
+    assert_eq!(plan.outcome, ReplyOutcome::Keyword);
     assert!(plan.write.opt_out && plan.write.survey.is_none());
     let purposes: Vec<_> = plan.write.send.iter().map(|m| m.purpose).collect();
     assert_eq!(purposes, [MessagePurpose::OptOutConfirmation]);
+}
+
+#[test]
+fn a_reply_under_another_signature_is_unsolicited_even_with_a_survey_open() {
+    let def = definition();
+    let current = survey(SurveyState::Open, 0);
+    for body in ["yes", "TD", "HELP"] {
+        let sms = Inbound {
+            other_signature: Some("别家银行"),
+            ..sms(body)
+        };
+        let plan = reply(&Texts::free(&def), Some(&current), &sms);
+        assert_eq!(plan.outcome, ReplyOutcome::Unsolicited, "{body}");
+        let w = &plan.write;
+        assert!(w.survey.is_none() && w.answer.is_none(), "{body}");
+        assert!(w.send.is_empty() && !w.opt_out && !w.opt_in, "{body}");
+        assert!(w.announce.is_empty() && !plan.guardable(), "{body}");
+    }
+}
+
+#[test]
+fn the_same_reply_under_our_signature_answers_the_survey() {
+    let (def, current, sms) = (definition(), survey(SurveyState::Open, 0), sms("yes"));
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
 }

@@ -98,30 +98,6 @@ fn each_refusal_names_its_key() {
             "provider.tencent.max_param_chars",
             "at least 1",
         ),
-        (
-            Box::new(|s| {
-                s.templates
-                    .get_mut("zh-CN")
-                    .unwrap()
-                    .get_mut("first")
-                    .unwrap()
-                    .text = "【小蓝】{1}{2}".into()
-            }),
-            "provider.tencent.templates",
-            "templates.zh-CN.first.text",
-        ),
-        (
-            Box::new(|s| {
-                s.templates
-                    .get_mut("zh-CN")
-                    .unwrap()
-                    .get_mut("first")
-                    .unwrap()
-                    .id = String::new()
-            }),
-            "provider.tencent.templates",
-            "templates.zh-CN.first.id",
-        ),
     ];
     for (change, key, words) in cases {
         let (got, why) = key_of(change);
