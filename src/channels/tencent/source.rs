@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn the_review_rules_are_tencents() {
         assert!(check(&template("感谢您的反馈！", &[]), "小蓝钱包").is_empty());
-        assert_eq!(check(&template("【小蓝】感谢", &[]), "小蓝钱包").len(), 1);
+        assert!(!check(&template("【小蓝】感谢", &[]), "小蓝钱包").is_empty());
         assert!(!check(&template("${1}感谢", &["queue"]), "小蓝钱包").is_empty());
     }
 }

@@ -93,9 +93,11 @@ pub async fn guarded(
             INSERT INTO answers (survey_id, question_id, value, raw, received_at, late, inbound_id)
             SELECT $1, $17, $18, $10, $11, $19, ins.id FROM ins WHERE $17::text IS NOT NULL
         ), queued AS (
-            INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments)
+            INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments,
+                                  template_id, template_params)
             SELECT m.* FROM ins, unnest($20::uuid[], $21::bigint[], $22::text[], $23::text[],
-                                        $24::text[], $25::text[], $26::text[], $27::int[]) AS m
+                                        $24::text[], $25::text[], $26::text[], $27::int[],
+                                        $28::text[], $29::jsonb[]) AS m
         )
         -- Evaluated before the statement's AFTER triggers fire: the messages trigger then
         -- leaves the dispatchers' wake-up to the caller, after the commit.
