@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{ProviderKind, Settings, webhook::signature::Secret};
+use super::{ProviderKind, Settings, tencent, webhook::signature::Secret};
 use crate::domain::delivery::DeliveryStatus;
 
 /// One callback route: the channel it belongs to, its path, and how its requests are read.
@@ -105,6 +105,7 @@ pub struct Keys {
     pub public_url: String,
     pub twilio_auth_token: Option<SecretString>,
     pub webhook_secret: Option<Secret>,
+    pub tencent: tencent::callbacks::Keys,
     /// `provider.aliyun.callback_token`; unset refuses every Aliyun callback (404).
     pub aliyun_token: Option<SecretString>,
     /// `provider.aliyun.callback_allow`; empty lets any address call.
@@ -132,6 +133,7 @@ impl Keys {
                         .map_err(|e| anyhow::anyhow!("provider.webhook.secret: {e}"))?,
                 )
             },
+            tencent: tencent::callbacks::Keys::new(&settings.tencent)?,
             aliyun_token: (!aliyun.callback_token.expose_secret().is_empty())
                 .then(|| aliyun.callback_token.clone()),
             aliyun_allow,

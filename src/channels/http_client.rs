@@ -15,7 +15,10 @@ pub struct Answer {
 
 /// Sends the request and judges the whole answer with `judge`; a transport failure is an
 /// outcome of its own.
-pub async fn exchange(request: RequestBuilder, judge: fn(Answer) -> SendOutcome) -> SendOutcome {
+pub async fn exchange(
+    request: RequestBuilder,
+    judge: impl FnOnce(Answer) -> SendOutcome,
+) -> SendOutcome {
     match read(request).await {
         Ok(answer) => judge(answer),
         Err(failed) => failed,

@@ -13,6 +13,7 @@ pub mod aliyun;
 pub mod callbacks;
 pub mod compose;
 mod console;
+pub mod errors;
 mod http_client;
 pub mod settings;
 pub mod templates;
@@ -28,6 +29,7 @@ pub use aliyun::Aliyun;
 pub use console::Console;
 pub use settings::{ProviderKind, Settings};
 pub use templates::TemplateCall;
+pub use tencent::Tencent;
 pub use twilio::Twilio;
 pub use webhook::Webhook;
 
@@ -81,6 +83,7 @@ pub enum Configured {
     Console(Console),
     Twilio(Twilio),
     Webhook(Webhook),
+    Tencent(Tencent),
     Aliyun(Aliyun),
 }
 
@@ -95,6 +98,7 @@ impl Configured {
             ProviderKind::Webhook => {
                 Self::Webhook(Webhook::new(&settings.webhook, public_url, timeout)?)
             }
+            ProviderKind::Tencent => Self::Tencent(Tencent::new(&settings.tencent, timeout)?),
             ProviderKind::Aliyun => Self::Aliyun(Aliyun::new(&settings.aliyun, timeout)?),
         })
     }
@@ -106,6 +110,7 @@ impl SmsProvider for Configured {
             Self::Console(p) => p.name(),
             Self::Twilio(p) => p.name(),
             Self::Webhook(p) => p.name(),
+            Self::Tencent(p) => p.name(),
             Self::Aliyun(p) => p.name(),
         }
     }
@@ -115,6 +120,7 @@ impl SmsProvider for Configured {
             Self::Console(p) => p.send(message).await,
             Self::Twilio(p) => p.send(message).await,
             Self::Webhook(p) => p.send(message).await,
+            Self::Tencent(p) => p.send(message).await,
             Self::Aliyun(p) => p.send(message).await,
         }
     }
@@ -126,6 +132,7 @@ pub fn callback_routes() -> Vec<callbacks::Route> {
     [
         twilio::callbacks::routes(),
         webhook::callbacks::routes(),
+        tencent::callbacks::routes(),
         aliyun::callbacks::routes(),
     ]
     .concat()
@@ -136,7 +143,10 @@ pub fn callback_routes() -> Vec<callbacks::Route> {
 pub fn stored_first(route: &callbacks::Route) -> Option<&'static str> {
     match route.channel {
         ProviderKind::Aliyun => aliyun::callbacks::inbox_kind(route.path),
-        ProviderKind::Console | ProviderKind::Twilio | ProviderKind::Webhook => None,
+        ProviderKind::Console
+        | ProviderKind::Twilio
+        | ProviderKind::Webhook
+        | ProviderKind::Tencent => None,
     }
 }
 
@@ -151,6 +161,9 @@ pub fn read_stored(
     let unknown = || callbacks::Refusal::Malformed(format!("no stored batches from {provider:?}"));
     match ProviderKind::try_from(provider.to_owned()).map_err(|_| unknown())? {
         ProviderKind::Aliyun => aliyun::callbacks::read_stored(keys, kind, body, received_at),
-        ProviderKind::Console | ProviderKind::Twilio | ProviderKind::Webhook => Err(unknown()),
+        ProviderKind::Console
+        | ProviderKind::Twilio
+        | ProviderKind::Webhook
+        | ProviderKind::Tencent => Err(unknown()),
     }
 }

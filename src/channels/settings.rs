@@ -6,7 +6,7 @@ use std::{borrow::Cow, fmt};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::{aliyun, twilio, webhook};
+use super::{aliyun, tencent, twilio, webhook};
 
 /// `provider.kind`. No catch-all: a kind that names no channel refuses to start, saying
 /// which kinds there are (serde's own message would name the Rust enum instead).
@@ -16,11 +16,18 @@ pub enum ProviderKind {
     Console,
     Twilio,
     Webhook,
+    Tencent,
     Aliyun,
 }
 
 impl ProviderKind {
-    pub const ALL: [Self; 4] = [Self::Console, Self::Twilio, Self::Webhook, Self::Aliyun];
+    pub const ALL: [Self; 5] = [
+        Self::Console,
+        Self::Twilio,
+        Self::Webhook,
+        Self::Tencent,
+        Self::Aliyun,
+    ];
 
     /// The name in `provider.kind` and in `messages.provider`.
     pub const fn as_str(self) -> &'static str {
@@ -28,6 +35,7 @@ impl ProviderKind {
             Self::Console => "console",
             Self::Twilio => "twilio",
             Self::Webhook => "webhook",
+            Self::Tencent => "tencent",
             Self::Aliyun => "aliyun",
         }
     }
@@ -40,7 +48,9 @@ impl TryFrom<String> for ProviderKind {
         Self::ALL
             .into_iter()
             .find(|kind| kind.as_str() == name)
-            .ok_or_else(|| format!("must be console, twilio, webhook or aliyun, got {name:?}"))
+            .ok_or_else(|| {
+                format!("must be console, twilio, webhook, tencent or aliyun, got {name:?}")
+            })
     }
 }
 
@@ -56,6 +66,7 @@ pub struct Settings {
     pub kind: ProviderKind,
     pub twilio: twilio::Settings,
     pub webhook: webhook::Settings,
+    pub tencent: tencent::Settings,
     pub aliyun: aliyun::Settings,
 }
 
@@ -74,6 +85,7 @@ impl Settings {
             ProviderKind::Console => Ok(()),
             ProviderKind::Twilio => self.twilio.validate(),
             ProviderKind::Webhook => self.webhook.validate(),
+            ProviderKind::Tencent => self.tencent.validate(),
             ProviderKind::Aliyun => self.aliyun.validate(),
         }
     }
@@ -83,6 +95,7 @@ impl Settings {
     pub fn templates(&self) -> Option<super::templates::TemplateSource<'_>> {
         match self.kind {
             ProviderKind::Console | ProviderKind::Twilio | ProviderKind::Webhook => None,
+            ProviderKind::Tencent => Some(super::tencent::source::source(&self.tencent)),
             ProviderKind::Aliyun => Some(super::templates::TemplateSource {
                 key: "provider.aliyun.templates",
                 sign_name: &self.aliyun.sign_name,
@@ -128,6 +141,9 @@ mod tests {
             assert_eq!(ProviderKind::try_from(kind.as_str().to_owned()), Ok(kind));
         }
         let err = ProviderKind::try_from("Twilio".to_owned()).unwrap_err();
-        assert!(err.contains("console, twilio, webhook or aliyun"), "{err}");
+        assert!(
+            err.contains("console, twilio, webhook, tencent or aliyun"),
+            "{err}"
+        );
     }
 }

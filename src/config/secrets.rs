@@ -140,6 +140,8 @@ impl Settings {
             }
             ProviderKind::Webhook => strong_webhook_key(&p.webhook.secret)?,
             ProviderKind::Console => {}
+            // Tencent's callback token is checked with its other keys (`tencent::settings`).
+            ProviderKind::Tencent => {}
             // Checked by its own settings: the token's length and the CIDRs.
             ProviderKind::Aliyun => {}
         }

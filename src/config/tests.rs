@@ -223,7 +223,7 @@ fn an_unknown_provider_kind_names_the_kinds_there_are() {
         let err = error_of(&[("POSTCALL__PROVIDER__KIND", kind)]);
         assert!(err.contains("provider.kind"), "{kind}: {err}");
         assert!(
-            err.contains("console, twilio, webhook or aliyun"),
+            err.contains("console, twilio, webhook, tencent or aliyun"),
             "{kind}: {err}"
         );
     }

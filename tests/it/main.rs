@@ -38,3 +38,6 @@ mod scores;
 mod scores_api;
 mod shutdown;
 mod templates;
+mod tencent;
+mod tencent_double;
+mod tencent_e2e;

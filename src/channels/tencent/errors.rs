@@ -6,26 +6,7 @@
 //! <https://cloud.tencent.com/document/api/382/59177> (send error codes), checked against the
 //! constants of Tencent's Go SDK, `tencentcloud/sms/v20210111/errors.go`.
 
-/// What a refused send means for the message and its survey.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Another attempt would be refused the same way (configuration, template, signature,
-    /// account, request shape): the message fails for good.
-    Permanent,
-    /// The platform did not take the message and may take it later (API throttling).
-    Retryable,
-    /// A per-number, per-content or daily cap (DESIGN §4 "Per-number caps"): the survey ends
-    /// with this reason; retrying only burns quota until the window passes.
-    CapExceeded,
-    /// The recipient is on the platform's do-not-disturb list, usually after unsubscribing:
-    /// record the opt-out.
-    OptedOut,
-    /// Not a number the platform can send to.
-    InvalidNumber,
-    /// The platform timed out on its side and may have sent it: ask it (DESIGN §4 "No blind
-    /// resend") before sending again, since `SendSms` has no idempotency key.
-    OutcomeUnknown,
-}
+pub use crate::channels::errors::ErrorClass;
 
 /// Each documented code that postcall's `SendSms` can meet. Codes of the template and
 /// signature management APIs are left out: postcall never calls them.

@@ -14,6 +14,7 @@ fn keys(allow: &[&str]) -> Keys {
         aliyun_token: Some(SecretString::from(TOKEN)),
         aliyun_allow: allow.iter().map(|n| n.parse().unwrap()).collect(),
         aliyun_sign_name: "小蓝钱包".into(),
+        tencent: Default::default(),
     }
 }
 
