@@ -9,6 +9,10 @@
 //! and must not be a 5xx. Then the events: every one the decoder refuses must reach the
 //! dead-letter queue unchanged with its reason header, every valid one must be recorded.
 //! The worker must stay up throughout, without a panic in its log.
+//!
+//! A share of the callbacks goes to the mainland platforms' routes ([`mainland`]).
+
+mod mainland;
 
 use std::{collections::HashMap, collections::HashSet, time::Duration};
 
@@ -51,7 +55,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     report.show("seed", seed);
     let site = lab.site("generated").await?;
     let provider = Provider::start().await?;
-    let mut w = start_worker(&site, &provider, &[], report).await?;
+    let mut w = start_worker(&site, &provider, &mainland::env(), report).await?;
 
     let phones = open_surveys(&site, "generated-open", 0, OPEN).await?;
     let sent: Vec<String> = sqlx::query_scalar(
@@ -171,7 +175,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
 /// One generated request: where it goes, its headers and body, what it is, and whether the
 /// worker should take it.
 struct Attempt {
-    path: &'static str,
+    path: String,
     headers: HeaderMap,
     body: Vec<u8>,
     what: &'static str,
@@ -203,7 +207,7 @@ fn attempt(rng: &mut StdRng, phones: &[String], sent: &[String]) -> Attempt {
     };
     let sms = "/webhooks/sms";
     let bad = |what, headers, body| Attempt {
-        path: sms,
+        path: sms.to_owned(),
         headers,
         body,
         what,
@@ -251,6 +255,7 @@ fn attempt(rng: &mut StdRng, phones: &[String], sent: &[String]) -> Attempt {
         }
         40..48 => bad("garbage-headers", garbage_headers(rng), genuine),
         48..54 => twilio(rng, phones),
+        54..66 => mainland::attempt(rng, phones, sent),
         _ => {
             // Properly signed, but the body is not (as a rule) a callback.
             let body = if rng.random_ratio(1, 100) {
@@ -264,7 +269,7 @@ fn attempt(rng: &mut StdRng, phones: &[String], sent: &[String]) -> Attempt {
             let valid = body.len() <= 64 * 1024 && is_callback(&body);
             let h = headers(&id, now.to_string(), sign(&secret, &id, now, &body));
             Attempt {
-                path: sms,
+                path: sms.to_owned(),
                 headers: h,
                 body,
                 what: "signed-junk",
@@ -313,7 +318,7 @@ fn with_nul(phones: &[String], sent: &[String]) -> Vec<Attempt> {
             );
         }
         Attempt {
-            path: "/webhooks/sms",
+            path: "/webhooks/sms".to_owned(),
             headers,
             body,
             what: "nul",
@@ -377,7 +382,7 @@ fn twilio(rng: &mut StdRng, phones: &[String]) -> Attempt {
         );
     }
     Attempt {
-        path,
+        path: path.to_owned(),
         headers: h,
         body: form.finish().into_bytes(),
         what: "twilio",
