@@ -8,6 +8,7 @@ mod api;
 mod broker;
 mod callbacks;
 mod cli;
+mod cli_templates;
 mod conversation;
 mod dashboard;
 mod demo;
