@@ -81,7 +81,7 @@ pub struct Ingest {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Eligibility {
-    #[serde(deserialize_with = "list_or_commas")]
+    #[serde(deserialize_with = "crate::channels::settings::list_or_commas")]
     pub dispositions: Vec<String>,
     pub min_talk_seconds: u32,
     pub sample_rate: f64,
@@ -210,24 +210,6 @@ fn invalid(key: &'static str, why: impl Into<String>) -> ConfigError {
         key,
         why: why.into(),
     }
-}
-
-/// A list from a file, or a comma-separated string from an environment variable.
-fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        List(Vec<String>),
-        Commas(String),
-    }
-    Ok(match Either::deserialize(d)? {
-        Either::List(items) => items,
-        Either::Commas(text) => text
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-    })
 }
 
 impl Settings {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
 
 use super::{ProviderKind, Settings, tencent, webhook::signature::Secret};
 use crate::domain::delivery::DeliveryStatus;
@@ -100,16 +101,59 @@ pub enum Refusal {
     NotFound(String),
 }
 
+/// Admission for the platforms that sign nothing they post (Tencent, Aliyun): the path
+/// token, compared in constant time, then the caller's address. Both refusals look like an
+/// unknown path. The default admits no one.
+#[derive(Default)]
+pub struct PathToken {
+    /// The token's config key, for the operator's log line.
+    key: &'static str,
+    token: Option<SecretString>,
+    /// Empty lets any address call.
+    allow: Vec<ipnet::IpNet>,
+}
+
+impl PathToken {
+    /// An empty `token` refuses every callback.
+    pub fn new(key: &'static str, token: &SecretString, allow: Vec<ipnet::IpNet>) -> Self {
+        Self {
+            key,
+            token: (!token.expose_secret().is_empty()).then(|| token.clone()),
+            allow,
+        }
+    }
+
+    pub fn admit(&self, request: &Request<'_>) -> Result<(), Refusal> {
+        let expected = self
+            .token
+            .as_ref()
+            .ok_or_else(|| Refusal::NotFound(format!("{} is not set", self.key)))?;
+        let given = request.token.unwrap_or_default().as_bytes();
+        if !bool::from(given.ct_eq(expected.expose_secret().as_bytes())) {
+            return Err(Refusal::NotFound(format!("not the {}", self.key)));
+        }
+        if self.allow.is_empty()
+            || request
+                .peer
+                .is_some_and(|peer| self.allow.iter().any(|net| net.contains(&peer)))
+        {
+            return Ok(());
+        }
+        Err(Refusal::NotFound(format!(
+            "caller {:?} is outside the allowed networks ({})",
+            request.peer, self.key
+        )))
+    }
+}
+
 /// What the callbacks are checked with; absent secrets refuse every request.
 pub struct Keys {
     pub public_url: String,
     pub twilio_auth_token: Option<SecretString>,
     pub webhook_secret: Option<Secret>,
     pub tencent: tencent::callbacks::Keys,
-    /// `provider.aliyun.callback_token`; unset refuses every Aliyun callback (404).
-    pub aliyun_token: Option<SecretString>,
-    /// `provider.aliyun.callback_allow`; empty lets any address call.
-    pub aliyun_allow: Vec<ipnet::IpNet>,
+    /// `provider.aliyun.callback_token` and `callback_allow`.
+    pub aliyun_gate: PathToken,
     /// `provider.aliyun.sign_name`: a reply under another signature is unsolicited.
     pub aliyun_sign_name: String,
 }
@@ -134,9 +178,11 @@ impl Keys {
                 )
             },
             tencent: tencent::callbacks::Keys::new(&settings.tencent)?,
-            aliyun_token: (!aliyun.callback_token.expose_secret().is_empty())
-                .then(|| aliyun.callback_token.clone()),
-            aliyun_allow,
+            aliyun_gate: PathToken::new(
+                "provider.aliyun.callback_token",
+                &aliyun.callback_token,
+                aliyun_allow,
+            ),
             aliyun_sign_name: aliyun.sign_name.clone(),
         })
     }

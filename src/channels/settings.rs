@@ -121,6 +121,44 @@ pub(super) fn non_empty(key: &'static str, value: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// A list in a file, or one comma-separated string from an environment variable (the
+/// config loader reads a variable as one string).
+pub fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(items) => items,
+        Either::Commas(text) => text
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    })
+}
+
+/// A `callback_allow` list as networks; a bare address is a network of one.
+pub fn networks(key: &'static str, entries: &[String]) -> Result<Vec<ipnet::IpNet>, Invalid> {
+    entries
+        .iter()
+        .map(|entry| {
+            let entry = entry.trim();
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        key,
+                        format!("{entry:?} is not a CIDR (e.g. 203.0.113.0/24) or an address"),
+                    )
+                })
+        })
+        .collect()
+}
+
 /// Serializes a secret as `<hidden>` (empty stays empty, so an unset key reads as unset):
 /// `check-config` prints the settings.
 pub fn hidden<S: serde::Serializer>(value: &SecretString, s: S) -> Result<S::Ok, S::Error> {

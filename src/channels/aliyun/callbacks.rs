@@ -10,9 +10,7 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Asia::Shanghai;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, de::DeserializeOwned};
-use subtle::ConstantTimeEq;
 
 use super::wire::{SmsReport, SmsUp};
 use crate::channels::{
@@ -76,42 +74,19 @@ pub fn read_stored(
 }
 
 fn status(keys: &Keys, request: &Request<'_>) -> Result<Callback, Refusal> {
-    admit(keys, request)?;
+    keys.aliyun_gate.admit(request)?;
     let heard = reports(parse(request.body, serde_json::from_slice)?)?;
     Ok(received(heard))
 }
 
 fn inbound(keys: &Keys, request: &Request<'_>) -> Result<Callback, Refusal> {
-    admit(keys, request)?;
+    keys.aliyun_gate.admit(request)?;
     let heard = replies(
         keys,
         parse(request.body, serde_json::from_slice)?,
         request.now,
     )?;
     Ok(received(heard))
-}
-
-/// The path token, compared in constant time, then the caller's address.
-fn admit(keys: &Keys, request: &Request<'_>) -> Result<(), Refusal> {
-    let expected = keys
-        .aliyun_token
-        .as_ref()
-        .ok_or_else(|| Refusal::NotFound("provider.aliyun.callback_token is not set".into()))?;
-    let given = request.token.unwrap_or_default();
-    if !bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
-        return Err(Refusal::NotFound(
-            "Aliyun callback with a wrong path token".into(),
-        ));
-    }
-    if keys.aliyun_allow.is_empty() {
-        return Ok(());
-    }
-    match request.peer {
-        Some(peer) if keys.aliyun_allow.iter().any(|net| net.contains(&peer)) => Ok(()),
-        peer => Err(Refusal::NotFound(format!(
-            "Aliyun callback from {peer:?}, outside provider.aliyun.callback_allow"
-        ))),
-    }
 }
 
 /// The raw body (`serde_json::from_slice`) or the stored one (`Vec::deserialize`).

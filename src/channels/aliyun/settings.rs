@@ -5,7 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::channels::{
-    settings::{Invalid, hidden, invalid, non_empty},
+    settings::{Invalid, hidden, invalid, networks, non_empty},
     templates::Templates,
 };
 
@@ -27,7 +27,10 @@ pub struct Settings {
     pub callback_token: SecretString,
     /// When not empty, only callers inside these networks reach the callbacks. A list in
     /// a file, comma-separated in `POSTCALL__PROVIDER__ALIYUN__CALLBACK_ALLOW`.
-    #[serde(default, deserialize_with = "list_or_commas")]
+    #[serde(
+        default,
+        deserialize_with = "crate::channels::settings::list_or_commas"
+    )]
     pub callback_allow: Vec<String>,
     #[serde(default)]
     pub templates: Templates,
@@ -92,39 +95,8 @@ impl Settings {
 
     /// `callback_allow` parsed; a bare address is a network of one.
     pub fn allowed_networks(&self) -> Result<Vec<IpNet>, Invalid> {
-        self.callback_allow
-            .iter()
-            .map(|entry| {
-                let entry = entry.trim();
-                entry
-                    .parse::<IpNet>()
-                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        invalid(
-                            "provider.aliyun.callback_allow",
-                            format!("{entry:?} is not a CIDR such as 106.11.0.0/16"),
-                        )
-                    })
-            })
-            .collect()
+        networks("provider.aliyun.callback_allow", &self.callback_allow)
     }
-}
-
-fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        List(Vec<String>),
-        Commas(String),
-    }
-    Ok(match Either::deserialize(d)? {
-        Either::List(items) => items,
-        Either::Commas(text) => text
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-    })
 }
 
 #[cfg(test)]

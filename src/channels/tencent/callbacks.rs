@@ -4,10 +4,7 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use ipnet::IpNet;
-use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::{
     Settings,
@@ -16,8 +13,8 @@ use super::{
 use crate::channels::{
     ProviderKind,
     callbacks::{
-        Answer, Callback, Heard, MAX_ADDRESS_CHARS, MAX_ID_CHARS, Refusal, Reply, Request, Route,
-        refuse_long, refuse_nul,
+        Answer, Callback, Heard, MAX_ADDRESS_CHARS, MAX_ID_CHARS, PathToken, Refusal, Reply,
+        Request, Route, refuse_long, refuse_nul,
     },
 };
 
@@ -34,8 +31,7 @@ const OK_BODY: &str = r#"{"result":0,"errmsg":"OK"}"#;
 /// What Tencent's callbacks are admitted and read with; the default admits none.
 #[derive(Default)]
 pub struct Keys {
-    token: Option<SecretString>,
-    allow: Vec<IpNet>,
+    gate: PathToken,
     sign_name: String,
 }
 
@@ -43,12 +39,15 @@ impl Keys {
     /// From `[provider.tencent]`, whichever channel sends: an unset token refuses every
     /// callback.
     pub fn new(settings: &Settings) -> anyhow::Result<Self> {
-        let token = &settings.callback_token;
+        let allow = settings
+            .allowed_callers()
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.key, e.why))?;
         Ok(Self {
-            token: (!token.expose_secret().is_empty()).then(|| token.clone()),
-            allow: settings
-                .allowed_callers()
-                .map_err(|e| anyhow::anyhow!("{}: {}", e.key, e.why))?,
+            gate: PathToken::new(
+                "provider.tencent.callback_token",
+                &settings.callback_token,
+                allow,
+            ),
             sign_name: settings.sign_name.trim().to_owned(),
         })
     }
@@ -71,7 +70,7 @@ pub fn routes() -> Vec<Route> {
 
 /// Receipts, in the order Tencent listed them.
 pub fn status(keys: &Keys, request: &Request<'_>) -> Result<Callback, Refusal> {
-    admit(keys, request)?;
+    keys.gate.admit(request)?;
     let receipts: Vec<DeliveryReceipt> = serde_json::from_slice(request.body)
         .map_err(|e| Refusal::Malformed(format!("not a list of Tencent receipts: {e}")))?;
     let heard = receipts
@@ -83,34 +82,10 @@ pub fn status(keys: &Keys, request: &Request<'_>) -> Result<Callback, Refusal> {
 
 /// One customer's SMS.
 pub fn inbound(keys: &Keys, request: &Request<'_>) -> Result<Callback, Refusal> {
-    admit(keys, request)?;
+    keys.gate.admit(request)?;
     let reply: WireReply = serde_json::from_slice(request.body)
         .map_err(|e| Refusal::Malformed(format!("not a Tencent reply: {e}")))?;
     Ok(ok(vec![Heard::Reply(read_reply(keys, &reply)?)]))
-}
-
-/// The token first, compared in constant time; then the caller's address. Both refusals
-/// look like an unknown path.
-fn admit(keys: &Keys, request: &Request<'_>) -> Result<(), Refusal> {
-    let expected = keys.token.as_ref().ok_or_else(|| {
-        Refusal::NotFound("provider.tencent.callback_token is not configured".into())
-    })?;
-    let given = request.token.unwrap_or_default().as_bytes();
-    if !bool::from(given.ct_eq(expected.expose_secret().as_bytes())) {
-        return Err(Refusal::NotFound("wrong Tencent callback token".into()));
-    }
-    if !keys.allow.is_empty() {
-        let allowed = request
-            .peer
-            .is_some_and(|peer| keys.allow.iter().any(|net| net.contains(&peer)));
-        if !allowed {
-            return Err(Refusal::NotFound(format!(
-                "caller {:?} is outside provider.tencent.callback_allow",
-                request.peer
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn delivery(receipt: &DeliveryReceipt) -> Result<Heard, Refusal> {

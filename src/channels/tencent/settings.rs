@@ -3,10 +3,10 @@
 use ipnet::IpNet;
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::channels::{
-    settings::{Invalid, hidden, invalid, non_empty},
+    settings::{Invalid, hidden, invalid, networks, non_empty},
     templates::Templates,
 };
 
@@ -28,7 +28,10 @@ pub struct Settings {
     #[serde(serialize_with = "hidden")]
     pub callback_token: SecretString,
     /// CIDRs that may call the callbacks; empty lets anyone holding the token call.
-    #[serde(default, deserialize_with = "list_or_comma_separated")]
+    #[serde(
+        default,
+        deserialize_with = "crate::channels::settings::list_or_commas"
+    )]
     pub callback_allow: Vec<String>,
     #[serde(default)]
     pub templates: Templates,
@@ -62,20 +65,7 @@ impl Settings {
 
     /// `callback_allow`, parsed.
     pub fn allowed_callers(&self) -> Result<Vec<IpNet>, Invalid> {
-        self.callback_allow
-            .iter()
-            .map(|cidr| {
-                let cidr = cidr.trim();
-                cidr.parse::<IpNet>()
-                    .or_else(|_| cidr.parse::<std::net::IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        invalid(
-                            "provider.tencent.callback_allow",
-                            format!("{cidr:?} is not a CIDR (e.g. 203.0.113.0/24) or an address"),
-                        )
-                    })
-            })
-            .collect()
+        networks("provider.tencent.callback_allow", &self.callback_allow)
     }
 }
 
@@ -124,25 +114,6 @@ fn callback_token(token: &SecretString) -> Result<(), Invalid> {
         ));
     }
     Ok(())
-}
-
-/// A list in a file, or one comma-separated string from an environment variable.
-fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        List(Vec<String>),
-        One(String),
-    }
-    Ok(match Either::deserialize(d)? {
-        Either::List(list) => list,
-        Either::One(one) => one
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@ use axum::http::HeaderMap;
 use secrecy::SecretString;
 
 use super::*;
+use crate::channels::callbacks::PathToken;
 use crate::domain::delivery::DeliveryStatus;
 
 const TOKEN: &str = "Zq8mV2xT7pLk4RwN9sYb3HcJ";
@@ -11,8 +12,11 @@ fn keys(allow: &[&str]) -> Keys {
         public_url: "https://postcall.example.com".into(),
         twilio_auth_token: None,
         webhook_secret: None,
-        aliyun_token: Some(SecretString::from(TOKEN)),
-        aliyun_allow: allow.iter().map(|n| n.parse().unwrap()).collect(),
+        aliyun_gate: PathToken::new(
+            "provider.aliyun.callback_token",
+            &SecretString::from(TOKEN),
+            allow.iter().map(|n| n.parse().unwrap()).collect(),
+        ),
         aliyun_sign_name: "小蓝钱包".into(),
         tencent: Default::default(),
     }
@@ -130,7 +134,7 @@ fn a_wrong_or_missing_token_or_caller_is_not_found() {
         );
     }
     let mut unset = keys(&[]);
-    unset.aliyun_token = None;
+    unset.aliyun_gate = PathToken::default();
     let refusal = status(&unset, &request(&headers, Some(""), "1.2.3.4", REPORTS)).unwrap_err();
     assert!(matches!(refusal, Refusal::NotFound(_)), "{refusal:?}");
 

@@ -74,7 +74,7 @@ fn a_wrong_absent_or_unconfigured_token_is_not_found() {
         assert!(matches!(refused, Err(Refusal::NotFound(_))), "{token:?}");
     }
     let mut unset = keys(&[]);
-    unset.token = None;
+    unset.gate = PathToken::default();
     let refused = status(&unset, &request(Some(TOKEN), "127.0.0.1", &headers, &body));
     assert!(matches!(refused, Err(Refusal::NotFound(_))));
 }
