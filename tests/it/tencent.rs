@@ -199,7 +199,8 @@ fn callback_env(allow: Option<&str>) -> Vec<(String, String)> {
     env
 }
 
-async fn post(app: &TestApp, token: &str, route: &str, body: &Value) -> (u16, String) {
+/// Posts `body` to a Tencent callback route as Tencent does; the status and the answer.
+pub async fn post(app: &TestApp, token: &str, route: &str, body: &Value) -> (u16, String) {
     let response = reqwest::Client::new()
         .post(format!("{}/webhooks/tencent/{token}/{route}", app.http))
         .json(body)

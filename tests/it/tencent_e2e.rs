@@ -139,14 +139,7 @@ async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
 }
 
 async fn push(app: &TestApp, route: &str, body: &Value) -> (u16, String) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/webhooks/tencent/{TOKEN}/{route}", app.http))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
+    crate::tencent::post(app, TOKEN, route, body).await
 }
 
 fn reply(text: &str, sign: &str, time: i64) -> Value {
