@@ -39,14 +39,14 @@ impl ErrorClass {
         }
     }
 
-    /// The outcome of a send refused with `code`. Until caps and "no blind resend" are built
-    /// (DESIGN §4), a cap fails the message and an unknown outcome is retried like a
-    /// timeout; the class stays in the message text so that the stored reason shows it.
+    /// The outcome of a send refused with `code`; the class stays in the message text so
+    /// that the stored reason shows it.
     pub fn outcome(self, code: &str, message: &str) -> SendOutcome {
         let message = format!("{code} ({self}): {message}");
         let code = Some(code.to_owned());
         match self {
-            Self::Permanent | Self::InvalidNumber | Self::CapExceeded => SendOutcome::Failed {
+            Self::CapExceeded => SendOutcome::CapExceeded { code, message },
+            Self::Permanent | Self::InvalidNumber => SendOutcome::Failed {
                 code,
                 message,
                 recipient_opted_out: false,
@@ -56,7 +56,12 @@ impl ErrorClass {
                 message,
                 recipient_opted_out: true,
             },
-            Self::Retryable | Self::OutcomeUnknown => SendOutcome::Retry {
+            Self::Retryable => SendOutcome::Retry {
+                code,
+                message,
+                retry_after: None,
+            },
+            Self::OutcomeUnknown => SendOutcome::Unknown {
                 code,
                 message,
                 retry_after: None,
@@ -91,9 +96,16 @@ mod tests {
         };
         assert_eq!(failed(ErrorClass::Permanent), Some(false));
         assert_eq!(failed(ErrorClass::InvalidNumber), Some(false));
-        assert_eq!(failed(ErrorClass::CapExceeded), Some(false));
+        assert!(matches!(
+            ErrorClass::CapExceeded.outcome("X.Y", "why"),
+            SendOutcome::CapExceeded { code: Some(c), message } if c == "X.Y" && message.contains("cap exceeded")
+        ));
+        assert!(matches!(
+            ErrorClass::OutcomeUnknown.outcome("X.Y", "why"),
+            SendOutcome::Unknown { code: Some(c), message, .. } if c == "X.Y" && message.contains("outcome unknown")
+        ));
         assert_eq!(failed(ErrorClass::OptedOut), Some(true));
-        for class in [ErrorClass::Retryable, ErrorClass::OutcomeUnknown] {
+        for class in [ErrorClass::Retryable] {
             match class.outcome("X.Y", "why") {
                 SendOutcome::Retry { code, message, .. } => {
                     assert_eq!(code.as_deref(), Some("X.Y"));

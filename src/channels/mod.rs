@@ -63,6 +63,21 @@ pub enum SendOutcome {
         message: String,
         retry_after: Option<Duration>,
     },
+    /// The request may have reached the provider and been sent (a timeout or a lost
+    /// connection after it was written, a 5xx, a platform's own "try again" after it took
+    /// the message): never resent blind where the provider takes no idempotency key
+    /// (DESIGN §4 "No blind resend").
+    Unknown {
+        code: Option<String>,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// Refused under a per-number, per-content or daily cap (DESIGN §4 "Per-number caps"):
+    /// another attempt before the window passes is refused the same way.
+    CapExceeded {
+        code: Option<String>,
+        message: String,
+    },
     /// Refused for good: another attempt would be refused the same way.
     Failed {
         code: Option<String>,

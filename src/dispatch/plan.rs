@@ -137,6 +137,28 @@ pub fn record(
             message,
             recipient_opted_out,
         },
+        // Until caps are counted before sending, a cap refusal fails the message.
+        SendOutcome::CapExceeded { code, message } => Record::Failed {
+            code,
+            message,
+            recipient_opted_out: false,
+        },
+        // Until reconciliation is built, an unknown outcome is retried like a timeout.
+        SendOutcome::Unknown {
+            code,
+            message,
+            retry_after,
+        } => record(
+            SendOutcome::Retry {
+                code,
+                message,
+                retry_after,
+            },
+            attempts,
+            policy,
+            now,
+            jitter,
+        ),
         SendOutcome::Retry { code, message, .. } if attempts >= policy.max_attempts => {
             Record::Failed {
                 code,

@@ -105,10 +105,9 @@ async fn a_send_carries_the_template_and_each_answer_has_its_outcome() {
     );
     double.set_mode(Mode::Capped);
     match send(&provider, Uuid::new_v4(), &agent("1")).await {
-        SendOutcome::Failed {
+        SendOutcome::CapExceeded {
             code: Some(c),
             message,
-            ..
         } => {
             assert_eq!(c, "isv.BUSINESS_LIMIT_CONTROL");
             assert!(message.contains("CapExceeded"), "{message}");
@@ -118,7 +117,7 @@ async fn a_send_carries_the_template_and_each_answer_has_its_outcome() {
     double.set_mode(Mode::SystemError);
     assert!(matches!(
         send(&provider, Uuid::new_v4(), &agent("1")).await,
-        SendOutcome::Retry { code: Some(c), .. } if c == "isp.SYSTEM_ERROR"
+        SendOutcome::Unknown { code: Some(c), .. } if c == "isp.SYSTEM_ERROR"
     ));
     double.set_mode(Mode::Unavailable);
     assert!(matches!(

@@ -194,15 +194,22 @@ fn outcome(
         answer.code, answer.message, answer.request_id
     );
     match class {
-        ErrorClass::Permanent | ErrorClass::InvalidNumber | ErrorClass::CapExceeded => {
-            failed(Some(answer.code), message)
-        }
+        ErrorClass::Permanent | ErrorClass::InvalidNumber => failed(Some(answer.code), message),
+        ErrorClass::CapExceeded => SendOutcome::CapExceeded {
+            code: Some(answer.code),
+            message,
+        },
         ErrorClass::OptedOut => SendOutcome::Failed {
             code: Some(answer.code),
             message,
             recipient_opted_out: true,
         },
-        ErrorClass::Retryable | ErrorClass::OutcomeUnknown => SendOutcome::Retry {
+        ErrorClass::Retryable => SendOutcome::Retry {
+            code: Some(answer.code),
+            message,
+            retry_after,
+        },
+        ErrorClass::OutcomeUnknown => SendOutcome::Unknown {
             code: Some(answer.code),
             message,
             retry_after,
