@@ -1,6 +1,7 @@
 //! Pure rules: no I/O, no clocks read, no randomness. Everything here is decided from its
 //! arguments, so every rule is tested in microseconds.
 
+pub mod caps;
 pub mod conversation;
 pub mod delivery;
 pub mod eligibility;
