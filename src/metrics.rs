@@ -41,6 +41,15 @@ pub fn sms(provider: &'static str, outcome: &'static str) {
     counter!("postcall_sms_total", "provider" => provider, "outcome" => outcome).increment(1);
 }
 
+/// A send a per-number cap held back: the provider, the cap (`per_natural_day`, …, or the
+/// platform's code when the platform refused it) and what happened (deferred, dropped,
+/// ended, refused).
+pub fn cap_hit(provider: &'static str, cap: &str, outcome: &'static str) {
+    counter!("postcall_cap_hits_total", "provider" => provider, "cap" => cap.to_owned(),
+        "outcome" => outcome)
+    .increment(1);
+}
+
 pub fn segments(provider: &'static str, n: u32) {
     counter!("postcall_sms_segments_total", "provider" => provider).increment(u64::from(n));
 }

@@ -11,6 +11,7 @@
 // to be wired as channels (issue "Mainland-China SMS").
 pub mod aliyun;
 pub mod callbacks;
+pub mod caps;
 pub mod compose;
 mod console;
 pub mod errors;

@@ -90,6 +90,18 @@ impl Settings {
         }
     }
 
+    /// The chosen channel's per-number caps, counted before every send; none for `console`.
+    pub fn caps(&self) -> Result<crate::domain::caps::Caps, Invalid> {
+        let kind = self.kind.as_str();
+        match self.kind {
+            ProviderKind::Console => Ok(crate::domain::caps::Caps::OFF),
+            ProviderKind::Twilio => self.twilio.caps.rules(kind),
+            ProviderKind::Webhook => self.webhook.caps.rules(kind),
+            ProviderKind::Tencent => self.tencent.caps.rules(kind),
+            ProviderKind::Aliyun => self.aliyun.caps.rules(kind),
+        }
+    }
+
     /// The chosen channel's approved templates, for the platforms that send nothing else;
     /// `None`: the channel sends the survey's own texts.
     pub fn templates(&self) -> Option<super::templates::TemplateSource<'_>> {

@@ -416,3 +416,86 @@ fn a_channels_refusal_names_its_key_whether_fixed_or_built() {
         "config key `provider.tencent.templates.zh-CN.reprompt_satisfaction`: missing"
     );
 }
+
+#[test]
+fn a_bad_cap_refuses_to_start_naming_its_key() {
+    let tencent = [
+        ("POSTCALL__PROVIDER__KIND", "tencent"),
+        (
+            "POSTCALL__PROVIDER__TENCENT__SECRET_ID",
+            "AKIDpcTest7Vq2Lm9Xw4Rt8Yz1Nb6Ck3Pd0",
+        ),
+        (
+            "POSTCALL__PROVIDER__TENCENT__SECRET_KEY",
+            "pcTestKey4Hx9Wq2Zr7Mv1Lt6Nb3Ks8Jd5",
+        ),
+        ("POSTCALL__PROVIDER__TENCENT__SMS_SDK_APP_ID", "1400123456"),
+        ("POSTCALL__PROVIDER__TENCENT__SIGN_NAME", "小蓝钱包"),
+        (
+            "POSTCALL__PROVIDER__TENCENT__CALLBACK_TOKEN",
+            "q8Vw3nT6zK1mR5xB9cL2pH7d",
+        ),
+    ];
+    let cases = [
+        (
+            "PER_NATURAL_DAY",
+            "0",
+            "provider.tencent.caps.per_natural_day",
+        ),
+        (
+            "PER_ROLLING_HOUR",
+            "0",
+            "provider.tencent.caps.per_rolling_hour",
+        ),
+        (
+            "PER_ROLLING_DAY",
+            "many",
+            "provider.tencent.caps.per_rolling_day",
+        ),
+        (
+            "SAME_CONTENT_SECONDS",
+            "-30",
+            "provider.tencent.caps.same_content_seconds",
+        ),
+        ("ZONE", "Asia/Beijing", "provider.tencent.caps.zone"),
+    ];
+    for (name, value, key) in cases {
+        let var = format!("POSTCALL__PROVIDER__TENCENT__CAPS__{name}");
+        let mut pairs = tencent.to_vec();
+        pairs.push((&var, value));
+        let err = error_of(&pairs);
+        assert!(err.contains(key), "{var}={value}: {err}");
+    }
+    // The chosen channel's caps only: a bad cap of another channel is not read.
+    let err = error_of(&[
+        ("POSTCALL__PROVIDER__KIND", "twilio"),
+        ("POSTCALL__PROVIDER__TWILIO__CAPS__PER_NATURAL_DAY", "0"),
+    ]);
+    assert!(err.contains("provider.twilio.account_sid"), "{err}");
+}
+
+#[test]
+fn each_platform_has_its_documented_caps_by_default() {
+    use crate::domain::caps::Caps;
+    use std::num::NonZeroU32;
+    let s = load_env(&[]).unwrap().provider;
+    assert_eq!(
+        s.tencent.caps.rules("tencent").unwrap(),
+        Caps {
+            per_natural_day: NonZeroU32::new(2),
+            zone: chrono_tz::Asia::Shanghai,
+            same_content: Some(TimeDelta::seconds(30)),
+            ..Caps::OFF
+        }
+    );
+    assert_eq!(
+        s.aliyun.caps.rules("aliyun").unwrap(),
+        Caps {
+            per_rolling_day: NonZeroU32::new(50),
+            ..Caps::OFF
+        }
+    );
+    assert!(s.twilio.caps.rules("twilio").unwrap().is_off());
+    assert!(s.webhook.caps.rules("webhook").unwrap().is_off());
+    assert!(s.caps().unwrap().is_off(), "console sends nowhere: no caps");
+}

@@ -15,6 +15,7 @@ use super::{Dispatcher, plan, record::Sent, start};
 use crate::{
     backoff,
     channels::{SmsProvider, compose::Texts},
+    metrics,
 };
 
 /// A claimed message's places: `slot` until its outcome is recorded, `ahead` until the
@@ -85,6 +86,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             &self.pool,
             &Texts::new(&self.survey, &self.channel),
             &self.policy,
+            &self.caps,
             asked as i64,
             Utc::now(),
             &claimant,
@@ -96,6 +98,12 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 cancelled = started.cancelled,
                 "due surveys not sent"
             );
+        }
+        for (cap, hit) in &started.cap_hits {
+            metrics::cap_hit(self.provider.name(), cap.as_str(), hit.as_str());
+        }
+        if !started.cap_hits.is_empty() {
+            tracing::info!(hits = ?started.cap_hits, "per-number caps held sends back");
         }
         let more = started.handled() == asked;
         // Tickets left over go back as they drop.

@@ -6,6 +6,7 @@
 //! only its own slot. Woken by `pg_notify`, polling as a fallback; several replicas never
 //! send one message twice.
 
+mod caps;
 mod claim;
 mod feed;
 pub(crate) mod plan;
@@ -23,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     channels::{self, SmsProvider},
     config::{Runtime, Settings},
-    domain::{eligibility::Policy, survey::SurveyDefinition},
+    domain::{caps::Caps, eligibility::Policy, survey::SurveyDefinition},
 };
 
 pub use rate::Limiter;
@@ -35,6 +36,8 @@ pub struct Dispatcher<P> {
     /// The chosen channel's settings, for its templates (`channels::compose::Texts`).
     pub channel: Arc<channels::Settings>,
     pub policy: Arc<Policy>,
+    /// The channel's per-number caps, counted in every claim.
+    pub caps: Caps,
     pub retry: plan::RetryPolicy,
     pub limiter: Arc<Limiter>,
     /// Messages in flight at most, from claim to recorded outcome; also the most one claim
@@ -64,6 +67,10 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             survey: runtime.survey.clone(),
             channel: runtime.provider.clone(),
             policy: runtime.policy.clone(),
+            caps: runtime
+                .provider
+                .caps()
+                .map_err(|e| anyhow::anyhow!("config key `{}`: {}", e.key, e.why))?,
             retry: plan::RetryPolicy {
                 base: Duration::from_secs(d.retry.base_delay_seconds),
                 max: Duration::from_secs(d.retry.max_delay_seconds),

@@ -107,6 +107,12 @@ pub enum Record {
         message: String,
         recipient_opted_out: bool,
     },
+    /// The platform refused it for a per-number cap: failed with its code, never retried,
+    /// its survey ended (`provider_cap`).
+    CapRefused {
+        code: Option<String>,
+        message: String,
+    },
 }
 
 /// `attempts` counts this one.
@@ -137,12 +143,8 @@ pub fn record(
             message,
             recipient_opted_out,
         },
-        // Until caps are counted before sending, a cap refusal fails the message.
-        SendOutcome::CapExceeded { code, message } => Record::Failed {
-            code,
-            message,
-            recipient_opted_out: false,
-        },
+        // Whatever the attempt: sent again, it would be refused again.
+        SendOutcome::CapExceeded { code, message } => Record::CapRefused { code, message },
         // Until reconciliation is built, an unknown outcome is retried like a timeout.
         SendOutcome::Unknown {
             code,

@@ -24,7 +24,10 @@ use crate::{
         timezone,
     },
     metrics,
-    store::messages::{self, Claimed, Lease},
+    store::{
+        caps,
+        messages::{self, Claimed, Lease},
+    },
 };
 
 impl<P: SmsProvider + 'static> Dispatcher<P> {
@@ -196,6 +199,18 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                     )
                 })
                 .await;
+            }
+            Record::CapRefused { code, message } => {
+                metrics::sms(self.provider.name(), "failed");
+                metrics::cap_hit(
+                    self.provider.name(),
+                    code.as_deref().unwrap_or(caps::REASON),
+                    "refused",
+                );
+                tracing::warn!(code, error = %phone::redact(&message),
+                    "the platform refused a per-number cap; survey ended, not retried");
+                self.write(|| caps::refused(&self.pool, lease, code.as_deref(), &message))
+                    .await;
             }
         }
     }

@@ -3,7 +3,9 @@
 //! hours), and their first question stored in the outbox already claimed by this replica,
 //! all in one transaction. A first question goes out at once, so it skips the outbox's
 //! queue: a statement and a row version fewer per survey than queueing it and claiming it
-//! back.
+//! back. Where the channel has per-number caps, every candidate is counted against them
+//! first (`caps`): a queued message that would break one is cancelled and its survey ended,
+//! a first question deferred to when it fits, or dropped if that is past its survey's life.
 
 use std::time::Duration;
 
@@ -11,17 +13,25 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::plan::{self, Gate, Situation};
+use super::{
+    caps::{self, Counter, Hit},
+    plan::{self, Gate, Situation},
+};
 use crate::{
     channels::{
         compose::{self, ComposeError, Texts},
         templates,
     },
     domain::{
-        conversation::Outgoing, eligibility::Policy, lifecycle::SurveyState, phone::PhoneNumber,
+        caps::{Cap, Caps, Verdict},
+        conversation::Outgoing,
+        eligibility::Policy,
+        lifecycle::SurveyState,
+        phone::PhoneNumber,
         timezone,
     },
     store::{
+        caps as capped,
         messages::{self, Claimed},
         surveys,
     },
@@ -36,12 +46,22 @@ pub struct Started {
     /// message that cannot be composed).
     pub deferred: usize,
     pub cancelled: usize,
+    /// Sends a per-number cap held back, and what became of each.
+    pub cap_hits: Vec<(Cap, Hit)>,
 }
 
 impl Started {
     /// Messages and surveys dealt with, whichever way.
     pub fn handled(&self) -> usize {
-        self.claimed.len() + self.deferred + self.cancelled
+        self.claimed.len() + self.deferred + self.cancelled + self.ended()
+    }
+
+    /// Queued messages a cap cancelled (their surveys ended).
+    fn ended(&self) -> usize {
+        self.cap_hits
+            .iter()
+            .filter(|(_, hit)| *hit == Hit::Ended)
+            .count()
     }
 }
 
@@ -56,26 +76,58 @@ pub async fn claim_due(
     pool: &PgPool,
     texts: &Texts<'_>,
     policy: &Policy,
+    caps: &Caps,
     limit: i64,
     now: DateTime<Utc>,
     claimant: &Claimant<'_>,
 ) -> sqlx::Result<Started> {
     let mut tx = messages::begin_claim(pool).await?;
-    let mut claimed = messages::claim(&mut tx, limit, claimant.lease, claimant.replica).await?;
-    let room = limit - claimed.len() as i64;
+    // Without caps a queued message is claimed as it is found; with them it is only locked
+    // until its phone's sends are counted.
+    let (mut claimed, queued) = if caps.is_off() {
+        let claimed = messages::claim(&mut tx, limit, claimant.lease, claimant.replica).await?;
+        (claimed, vec![])
+    } else {
+        (vec![], messages::lock_due(&mut tx, limit).await?)
+    };
+    let room = limit - (claimed.len() + queued.len()) as i64;
     let due = if room > 0 {
         surveys::lock_due(&mut tx, room).await?
     } else {
         vec![]
     };
+    let phones: Vec<&str> = queued
+        .iter()
+        .map(|m| m.to_phone.as_str())
+        .chain(due.iter().map(|d| d.customer_phone.as_str()))
+        .collect();
+    let mut counter = Counter::load(&mut tx, caps, &phones).await?;
+    let mut cap_hits = vec![];
+    if !queued.is_empty() {
+        let (mut fit, mut held, mut why) = (vec![], vec![], vec![]);
+        for m in &queued {
+            match counter.take(&m.to_phone, &m.body) {
+                Verdict::Fits => fit.push(m.id),
+                Verdict::NotBefore(at, cap) => {
+                    held.push(m.id);
+                    why.push(caps::why(cap, at));
+                    cap_hits.push((cap, Hit::Ended));
+                }
+            }
+        }
+        claimed = messages::claim_locked(&mut tx, &fit, claimant.lease, claimant.replica).await?;
+        capped::cancel(&mut tx, &held, &why).await?;
+    }
     if due.is_empty() {
         tx.commit().await?;
         return Ok(Started {
             claimed,
+            cap_hits,
             ..Started::default()
         });
     }
     let (mut queue, mut cancel, mut defer_ids, mut defer_until) = (vec![], vec![], vec![], vec![]);
+    let mut dropped = vec![];
     for d in &due {
         let Ok(phone) = PhoneNumber::parse(&d.customer_phone) else {
             cancel.push(d.id);
@@ -95,10 +147,23 @@ pub async fn claim_due(
         };
         match plan::gate(&situation, now) {
             Gate::Send => match first_question(texts, d, &phone) {
-                Ok(message) => {
-                    claimed.push(as_claimed(&message, d));
-                    queue.push(message);
-                }
+                Ok(message) => match counter.take(&d.customer_phone, &message.body) {
+                    Verdict::Fits => {
+                        claimed.push(as_claimed(&message, d));
+                        queue.push(message);
+                    }
+                    // A survey lives until its call is too old to ask about
+                    // (`eligibility.stale_after_hours`, as for a new call).
+                    Verdict::NotBefore(at, cap) if at > d.ended_at + policy.stale_after => {
+                        cap_hits.push((cap, Hit::Dropped));
+                        dropped.push(d.id);
+                    }
+                    Verdict::NotBefore(at, cap) => {
+                        cap_hits.push((cap, Hit::Deferred));
+                        defer_ids.push(d.id);
+                        defer_until.push(at);
+                    }
+                },
                 Err(e) => {
                     tracing::error!(call_id = d.call_id, error = %e, "first SMS not composed; survey cancelled");
                     cancel.push(d.id);
@@ -116,11 +181,13 @@ pub async fn claim_due(
     surveys::set_state(&mut tx, &queued_ids, SurveyState::Sending).await?;
     surveys::set_state(&mut tx, &cancel, SurveyState::Cancelled).await?;
     surveys::defer(&mut tx, &defer_ids, &defer_until).await?;
+    capped::end_surveys(&mut tx, &dropped).await?;
     tx.commit().await?;
     Ok(Started {
         claimed,
         deferred: defer_ids.len(),
-        cancelled: cancel.len(),
+        cancelled: cancel.len() + dropped.len(),
+        cap_hits,
     })
 }
 

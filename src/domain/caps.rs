@@ -103,8 +103,10 @@ impl Caps {
     /// May a send with `content` go to the number at `now`, given its `sends`?
     pub fn check(&self, sends: &[Send<'_>], content: &str, now: DateTime<Utc>) -> Verdict {
         let limits = [
-            self.per_natural_day
-                .and_then(|n| self.natural_day(sends, n, now).map(|t| (t, Cap::NaturalDay))),
+            self.per_natural_day.and_then(|n| {
+                self.natural_day(sends, n, now)
+                    .map(|t| (t, Cap::NaturalDay))
+            }),
             self.per_rolling_hour
                 .and_then(|n| rolling(sends.iter(), HOUR, n, now).map(|t| (t, Cap::RollingHour))),
             self.per_rolling_day
@@ -148,7 +150,10 @@ fn rolling<'a>(
     limit: NonZeroU32,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let mut inside: Vec<DateTime<Utc>> = sends.map(|s| s.at).filter(|at| *at + window > now).collect();
+    let mut inside: Vec<DateTime<Utc>> = sends
+        .map(|s| s.at)
+        .filter(|at| *at + window > now)
+        .collect();
     let limit = limit.get() as usize;
     if inside.len() < limit {
         return None;

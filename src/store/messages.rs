@@ -166,6 +166,31 @@ impl Claimed {
     }
 }
 
+/// Marks the messages of the `due` CTE (its ids) `sending` under a lease, the attempt
+/// counted, and returns them as claimed; `$2` is the lease in seconds, `$3` the replica.
+const CLAIM: &str = r#"
+    claimed AS (
+        UPDATE messages m
+           SET status = 'sending', attempts = m.attempts + 1, leased_by = $3,
+               lease_until = now() + make_interval(secs => $2), updated_at = now()
+          FROM due WHERE m.id = due.id
+        RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments,
+                  m.template_id, m.template_params, m.attempts
+    )
+    SELECT c.*, s.call_id, s.state AS survey_state, k.customer_timezone,
+           EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = c.to_phone) AS opted_out
+      FROM claimed c LEFT JOIN surveys s ON s.id = c.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
+"#;
+
+/// The due messages, earliest first, locked without waiting on other replicas' locks.
+const DUE: &str = r#"
+    SELECT id, to_phone, body FROM messages
+     WHERE status = 'pending' AND next_attempt_at <= now()
+     ORDER BY next_attempt_at
+     LIMIT $1
+     FOR UPDATE SKIP LOCKED
+"#;
+
 /// Claims up to `limit` due messages in one statement, in the caller's transaction:
 /// locked without waiting on other replicas' locks, marked `sending` with a lease, the
 /// attempt counted.
@@ -175,28 +200,42 @@ pub async fn claim(
     lease: Duration,
     replica: &str,
 ) -> sqlx::Result<Vec<Claimed>> {
-    sqlx::query_as(
-        r#"
-        WITH due AS (
-            SELECT id FROM messages
-             WHERE status = 'pending' AND next_attempt_at <= now()
-             ORDER BY next_attempt_at
-             LIMIT $1
-             FOR UPDATE SKIP LOCKED
-        ), claimed AS (
-            UPDATE messages m
-               SET status = 'sending', attempts = m.attempts + 1, leased_by = $3,
-                   lease_until = now() + make_interval(secs => $2), updated_at = now()
-              FROM due WHERE m.id = due.id
-            RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments,
-                      m.template_id, m.template_params, m.attempts
-        )
-        SELECT c.*, s.call_id, s.state AS survey_state, k.customer_timezone,
-               EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = c.to_phone) AS opted_out
-          FROM claimed c LEFT JOIN surveys s ON s.id = c.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
-        "#,
-    )
-    .bind(limit)
+    sqlx::query_as(&format!("WITH due AS ({DUE}), {CLAIM}"))
+        .bind(limit)
+        .bind(lease.as_secs_f64())
+        .bind(replica)
+        .fetch_all(conn)
+        .await
+}
+
+/// A due message locked for the caller's transaction, not claimed yet: what a cap check
+/// needs of it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Due {
+    pub id: Uuid,
+    pub to_phone: String,
+    pub body: String,
+}
+
+/// Locks up to `limit` due messages, for a claim that checks them before claiming.
+pub async fn lock_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Due>> {
+    sqlx::query_as(DUE).bind(limit).fetch_all(conn).await
+}
+
+/// Claims messages the caller's transaction locked (`lock_due`), as `claim` does.
+pub async fn claim_locked(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    lease: Duration,
+    replica: &str,
+) -> sqlx::Result<Vec<Claimed>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    sqlx::query_as(&format!(
+        "WITH due AS (SELECT unnest($1::uuid[]) AS id), {CLAIM}"
+    ))
+    .bind(ids)
     .bind(lease.as_secs_f64())
     .bind(replica)
     .fetch_all(conn)

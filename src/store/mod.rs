@@ -4,6 +4,7 @@ pub(crate) mod aggregation;
 pub(crate) mod backlog;
 pub(crate) mod callback_inbox;
 pub(crate) mod calls;
+pub(crate) mod caps;
 pub(crate) mod conversation;
 pub mod db;
 // Public for the integration tests that drive a report with billed parts directly.

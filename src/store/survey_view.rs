@@ -13,6 +13,7 @@ pub async fn show(pool: &PgPool, call_id: &str) -> sqlx::Result<Option<Value>> {
             'decision', CASE WHEN c.decision = 'scheduled' THEN 'scheduled' ELSE 'skipped' END,
             'reason', c.decision,
             'state', s.state,
+            'end_reason', s.end_reason,
             'send_at', s.send_at,
             'messages', coalesce((
                 SELECT jsonb_agg(jsonb_build_object(

@@ -17,6 +17,9 @@ pub struct Due {
     /// The call's agent and queue: values a template may carry.
     pub agent_id: String,
     pub queue: String,
+    /// When the call ended: a first question held back by a cap is dropped once the call
+    /// is too old to ask about.
+    pub ended_at: DateTime<Utc>,
 }
 
 /// Locks up to `limit` due surveys for the caller's transaction; other replicas skip them
@@ -32,7 +35,7 @@ pub async fn lock_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<D
              FOR UPDATE SKIP LOCKED
         )
         SELECT s.id, s.call_id, s.customer_phone, s.language, c.customer_timezone,
-               c.agent_id, c.queue,
+               c.agent_id, c.queue, c.ended_at,
                EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = s.customer_phone) AS opted_out
           FROM surveys s JOIN due USING (id) JOIN calls c USING (call_id)
         "#,

@@ -29,6 +29,7 @@ fn settings(base_url: &str, secret: &str) -> aliyun::Settings {
         callback_token: SecretString::from(TOKEN),
         callback_allow: vec![],
         templates: Default::default(),
+        caps: Default::default(),
     }
 }
 

@@ -91,7 +91,7 @@ fn english_text(name: &str) -> &'static str {
     }
 }
 
-fn config_and_templates() -> (String, HashMap<String, String>) {
+pub(crate) fn config_and_templates() -> (String, HashMap<String, String>) {
     let mut toml = String::new();
     let mut approved = HashMap::new();
     for (language, offset) in [("zh-CN", 0), ("en", 1000)] {
@@ -117,12 +117,28 @@ fn config_and_templates() -> (String, HashMap<String, String>) {
     (toml, approved)
 }
 
+/// The whole survey is five SMS to one number: above Tencent's default cap of two a day,
+/// which this account is taken to have raised (tests/it/caps.rs runs it at two).
 async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
+    start_with(
+        double,
+        config,
+        &[("POSTCALL__PROVIDER__TENCENT__CAPS__PER_NATURAL_DAY", "10")],
+    )
+    .await
+}
+
+/// A Tencent-backed app on `double`, with `config` as its file and `extra` settings.
+pub(crate) async fn start_with(
+    double: &Double,
+    config: &str,
+    extra: &[(&str, &str)],
+) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tencent.toml");
     std::fs::write(&file, config).unwrap();
     let uri = double.uri();
-    let env = [
+    let mut env = vec![
         ("POSTCALL__PROVIDER__KIND", "tencent"),
         ("POSTCALL__PROVIDER__TENCENT__BASE_URL", uri.as_str()),
         ("POSTCALL__PROVIDER__TENCENT__SECRET_ID", SECRET_ID),
@@ -133,6 +149,7 @@ async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
         ("POSTCALL__ELIGIBILITY__DELAY_SECONDS", "0"),
         ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "200"),
     ];
+    env.extend_from_slice(extra);
     let names = Names::new();
     let settings = names.settings_from(Some(&file), &env);
     (TestApp::spawn_settings(names, settings).await, dir)

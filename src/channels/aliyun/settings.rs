@@ -34,6 +34,9 @@ pub struct Settings {
     pub callback_allow: Vec<String>,
     #[serde(default)]
     pub templates: Templates,
+    /// `provider.aliyun.caps`: the per-number caps (`channels::caps`).
+    #[serde(default)]
+    pub caps: crate::channels::caps::Settings,
 }
 
 impl Settings {
@@ -76,6 +79,7 @@ impl Settings {
             ));
         }
         self.allowed_networks()?;
+        self.caps.rules("aliyun")?;
         Ok(())
     }
 

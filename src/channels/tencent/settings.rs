@@ -39,6 +39,9 @@ pub struct Settings {
     /// as individuals); unset leaves the check to Tencent.
     #[serde(default)]
     pub max_param_chars: Option<usize>,
+    /// `provider.tencent.caps`: the per-number caps (`channels::caps`).
+    #[serde(default)]
+    pub caps: crate::channels::caps::Settings,
 }
 
 impl Settings {
@@ -60,6 +63,7 @@ impl Settings {
                 "must be at least 1, or unset",
             ));
         }
+        self.caps.rules("tencent")?;
         Ok(())
     }
 

@@ -14,6 +14,9 @@ pub struct Settings {
     pub auth_token: SecretString,
     pub from: String,
     pub messaging_service_sid: String,
+    /// `provider.twilio.caps`: the per-number caps (`channels::caps`).
+    #[serde(default)]
+    pub caps: crate::channels::caps::Settings,
 }
 
 impl Settings {
@@ -30,6 +33,7 @@ impl Settings {
                 "set it, or provider.twilio.messaging_service_sid",
             ));
         }
+        self.caps.rules("twilio")?;
         Ok(())
     }
 }

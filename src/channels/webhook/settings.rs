@@ -11,6 +11,9 @@ pub struct Settings {
     pub url: String,
     #[serde(serialize_with = "hidden")]
     pub secret: SecretString,
+    /// `provider.webhook.caps`: the per-number caps (`channels::caps`).
+    #[serde(default)]
+    pub caps: crate::channels::caps::Settings,
 }
 
 impl Settings {
@@ -22,6 +25,7 @@ impl Settings {
                 "must be a Standard Webhooks secret, `whsec_<base64>`",
             ));
         }
+        self.caps.rules("webhook")?;
         Ok(())
     }
 }

@@ -159,6 +159,24 @@ fn accepted_and_failed_pass_through() {
 }
 
 #[test]
+fn a_cap_refusal_is_never_retried() {
+    for attempt in [1, 2, policy().max_attempts] {
+        let capped = SendOutcome::CapExceeded {
+            code: Some("LimitExceeded.PhoneNumberDailyLimit".into()),
+            message: "daily limit".into(),
+        };
+        assert_eq!(
+            record(capped, attempt, &policy(), utc(2, 0), 0.5),
+            Record::CapRefused {
+                code: Some("LimitExceeded.PhoneNumberDailyLimit".into()),
+                message: "daily limit".into(),
+            },
+            "attempt {attempt}"
+        );
+    }
+}
+
+#[test]
 fn claims_run_a_quarter_second_ahead_of_the_rate_limit() {
     assert_eq!(claim_ahead(20, 50), 5);
     assert_eq!(claim_ahead(500, 50), 50, "never more than in flight");

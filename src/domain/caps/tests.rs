@@ -30,7 +30,10 @@ fn only_rolling(hour: u32, day: u32) -> Caps {
 
 /// A UTC instant from "YYYY-MM-DD HH:MM:SS" read in `zone`.
 fn at(zone: Tz, local: &str) -> DateTime<Utc> {
-    zone.datetime_from_str(local, "%Y-%m-%d %H:%M:%S")
+    chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S")
+        .unwrap()
+        .and_local_timezone(zone)
+        .earliest()
         .unwrap()
         .with_timezone(&Utc)
 }
@@ -39,40 +42,61 @@ fn sh(local: &str) -> DateTime<Utc> {
     at(chrono_tz::Asia::Shanghai, local)
 }
 
-fn sends<'a>(list: &[(DateTime<Utc>, &'a str)]) -> Vec<Send<'a>> {
-    list.iter().map(|&(at, content)| Send { at, content }).collect()
+/// A send made: when, and its content.
+type Made = (DateTime<Utc>, &'static str);
+
+fn sends(list: &[Made]) -> Vec<Send<'static>> {
+    list.iter()
+        .map(|&(at, content)| Send { at, content })
+        .collect()
 }
 
 #[test]
 fn natural_day_in_the_platforms_zone() {
     let caps = tencent();
     // (sends, candidate at, verdict)
-    let table: Vec<(Vec<(DateTime<Utc>, &str)>, DateTime<Utc>, Verdict)> = vec![
+    let table: Vec<(Vec<Made>, DateTime<Utc>, Verdict)> = vec![
         // Nothing sent yet: fits.
         (vec![], sh("2026-12-02 10:00:00"), Verdict::Fits),
         // One sent today: the second fits.
-        (vec![(sh("2026-12-02 09:00:00"), "a")], sh("2026-12-02 10:00:00"), Verdict::Fits),
+        (
+            vec![(sh("2026-12-02 09:00:00"), "a")],
+            sh("2026-12-02 10:00:00"),
+            Verdict::Fits,
+        ),
         // Two today: the third waits for Beijing midnight (16:00 UTC), not UTC midnight.
         (
-            vec![(sh("2026-12-02 09:00:00"), "a"), (sh("2026-12-02 09:05:00"), "b")],
+            vec![
+                (sh("2026-12-02 09:00:00"), "a"),
+                (sh("2026-12-02 09:05:00"), "b"),
+            ],
             sh("2026-12-02 10:00:00"),
             Verdict::NotBefore(sh("2026-12-03 00:00:00"), Cap::NaturalDay),
         ),
         // Two yesterday (one a second before midnight): today is empty.
         (
-            vec![(sh("2026-12-01 09:00:00"), "a"), (sh("2026-12-01 23:59:59"), "b")],
+            vec![
+                (sh("2026-12-01 09:00:00"), "a"),
+                (sh("2026-12-01 23:59:59"), "b"),
+            ],
             sh("2026-12-02 00:00:00"),
             Verdict::Fits,
         ),
         // At 23:59:59 with two that day: one second to wait.
         (
-            vec![(sh("2026-12-02 00:00:00"), "a"), (sh("2026-12-02 12:00:00"), "b")],
+            vec![
+                (sh("2026-12-02 00:00:00"), "a"),
+                (sh("2026-12-02 12:00:00"), "b"),
+            ],
             sh("2026-12-02 23:59:59"),
             Verdict::NotBefore(sh("2026-12-03 00:00:00"), Cap::NaturalDay),
         ),
         // One exactly at midnight belongs to the new day.
         (
-            vec![(sh("2026-12-01 12:00:00"), "a"), (sh("2026-12-02 00:00:00"), "b")],
+            vec![
+                (sh("2026-12-01 12:00:00"), "a"),
+                (sh("2026-12-02 00:00:00"), "b"),
+            ],
             sh("2026-12-02 08:00:00"),
             Verdict::Fits,
         ),
@@ -133,7 +157,12 @@ fn rolling_windows_at_their_edges() {
     let s = |secs: i64| t0 + TimeDelta::seconds(secs);
     let table: Vec<(Caps, Vec<i64>, i64, Verdict)> = vec![
         // 2 an hour: sends at 0 and 600 s; at 3599 s the one at 0 still counts.
-        (only_rolling(2, 0), vec![0, 600], 3599, Verdict::NotBefore(s(3600), Cap::RollingHour)),
+        (
+            only_rolling(2, 0),
+            vec![0, 600],
+            3599,
+            Verdict::NotBefore(s(3600), Cap::RollingHour),
+        ),
         // Exactly an hour after the oldest: it has left the window.
         (only_rolling(2, 0), vec![0, 600], 3600, Verdict::Fits),
         // Three inside, limit two: two must leave, so the second oldest decides.
@@ -152,7 +181,12 @@ fn rolling_windows_at_their_edges() {
             80_000,
             Verdict::NotBefore(s(86_400), Cap::RollingDay),
         ),
-        (only_rolling(0, 3), vec![0, 3600, 7200], 86_400, Verdict::Fits),
+        (
+            only_rolling(0, 3),
+            vec![0, 3600, 7200],
+            86_400,
+            Verdict::Fits,
+        ),
         // Both: the hour's limit frees at 3610 s, the day's (the oldest leaving) later.
         (
             only_rolling(1, 2),
@@ -162,7 +196,13 @@ fn rolling_windows_at_their_edges() {
         ),
     ];
     for (i, (caps, offsets, now, want)) in table.into_iter().enumerate() {
-        let list: Vec<Send> = offsets.iter().map(|&o| Send { at: s(o), content: "x" }).collect();
+        let list: Vec<Send> = offsets
+            .iter()
+            .map(|&o| Send {
+                at: s(o),
+                content: "x",
+            })
+            .collect();
         assert_eq!(caps.check(&list, "y", s(now)), want, "row {i}");
     }
 }
@@ -194,7 +234,10 @@ fn same_content_once_per_window() {
 #[test]
 fn the_latest_cap_decides_and_names_itself() {
     let caps = tencent();
-    let list = sends(&[(sh("2026-12-02 23:59:50"), "a"), (sh("2026-12-02 23:59:55"), "a")]);
+    let list = sends(&[
+        (sh("2026-12-02 23:59:50"), "a"),
+        (sh("2026-12-02 23:59:55"), "a"),
+    ]);
     // The same content: 30 s after 23:59:55 is after midnight, so that rule decides.
     assert_eq!(
         caps.check(&list, "a", sh("2026-12-02 23:59:56")),

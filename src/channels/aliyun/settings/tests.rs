@@ -9,6 +9,7 @@ fn valid() -> Settings {
         callback_token: SecretString::from("Zq8mV2xT7pLk4RwN9sYb3HcJ"),
         callback_allow: vec!["106.11.0.0/16".into(), "47.96.1.2".into()],
         templates: Templates::new(),
+        caps: Default::default(),
     }
 }
 
