@@ -7,6 +7,7 @@ mod aliyun_double;
 mod api;
 mod broker;
 mod callbacks;
+mod caps;
 mod cli;
 mod cli_templates;
 mod conversation;

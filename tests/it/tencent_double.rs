@@ -3,7 +3,8 @@
 //! not postcall's signer), and refuses what Tencent refuses with Tencent's own codes.
 //! Sources: 签名方法 v3 <https://cloud.tencent.com/document/api/382/52072>, SendSms
 //! <https://cloud.tencent.com/document/api/382/55981>, 错误码
-//! <https://cloud.tencent.com/document/api/382/52075>.
+//! <https://cloud.tencent.com/document/api/382/52075>. It enforces the per-number frequency
+//! limits Tencent's console sets (`Limits`), answering the documented `LimitExceeded.*` codes.
 
 use std::{
     collections::HashMap,
@@ -35,6 +36,31 @@ pub enum Mode {
     Error(&'static str),
 }
 
+/// Per-number frequency limits, as set in Tencent's console (默认频率限制, FAQ
+/// <https://www.tencentcloud.com/document/product/382/13303>): a send over one is refused
+/// for that number in `SendStatusSet` with the code of 错误码
+/// <https://cloud.tencent.com/document/api/382/59177>, and counts nowhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// SMS per number per natural day (Beijing time): `LimitExceeded.PhoneNumberDailyLimit`.
+    pub per_day: Option<usize>,
+    /// The same content to one number at most once in this many seconds:
+    /// `LimitExceeded.PhoneNumberThirtySecondLimit`.
+    pub same_content_seconds: Option<i64>,
+    /// The same content per number per natural day:
+    /// `LimitExceeded.PhoneNumberSameContentDailyLimit`.
+    pub same_content_per_day: Option<usize>,
+}
+
+impl Limits {
+    /// Tencent's documented default: 2 a day, the same content once in 30 s.
+    pub const DEFAULT: Self = Self {
+        per_day: Some(2),
+        same_content_seconds: Some(30),
+        same_content_per_day: None,
+    };
+}
+
 /// A call the double took, and what it rendered for the customer when it knew the template.
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -51,6 +77,10 @@ struct Player {
     sent: Arc<Mutex<Vec<Sent>>>,
     refusals: Arc<Mutex<Vec<String>>>,
     serial: Arc<AtomicU64>,
+    limits: Arc<Mutex<Limits>>,
+    /// What each number was sent (when, the content), and the caps it met (codes).
+    delivered: Arc<Mutex<HashMap<String, Vec<(DateTime<Utc>, String)>>>>,
+    capped: Arc<Mutex<Vec<String>>>,
 }
 
 pub struct Double {
@@ -67,6 +97,9 @@ impl Double {
             sent: Arc::default(),
             refusals: Arc::default(),
             serial: Arc::new(AtomicU64::new(1)),
+            limits: Arc::default(),
+            delivered: Arc::default(),
+            capped: Arc::default(),
         };
         Mock::given(method("POST"))
             .respond_with(player.clone())
@@ -81,6 +114,15 @@ impl Double {
 
     pub fn set_mode(&self, mode: Mode) {
         *self.player.mode.lock().unwrap() = mode;
+    }
+
+    pub fn set_limits(&self, limits: Limits) {
+        *self.player.limits.lock().unwrap() = limits;
+    }
+
+    /// The cap codes numbers were refused with, in order.
+    pub fn capped(&self) -> Vec<String> {
+        self.player.capped.lock().unwrap().clone()
     }
 
     /// Calls that passed every check, in order.
@@ -130,9 +172,23 @@ impl Respond for Player {
             .to_owned();
         let mut statuses = Vec::new();
         let mut serial_no = None;
+        let content = rendered
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}", body["TemplateId"], body["TemplateParamSet"]));
+        let mut accepted = false;
         for phone in body["PhoneNumberSet"].as_array().unwrap() {
-            let status = match mode {
-                Mode::Accept => {
+            let cap = match mode {
+                Mode::Accept => self.over_limit(phone.as_str().unwrap_or_default(), &content),
+                _ => None,
+            };
+            let status = match (mode, cap) {
+                (Mode::Accept, Some(code)) => {
+                    self.capped.lock().unwrap().push(code.to_owned());
+                    json!({"SerialNo": "", "PhoneNumber": phone, "Fee": 0, "SessionContext": "",
+                           "Code": code, "Message": limit_message(code), "IsoCode": "CN"})
+                }
+                (Mode::Accept, None) => {
+                    accepted = true;
                     let serial = format!(
                         "2433:{}",
                         1_000_000_000u64 + self.serial.fetch_add(1, Ordering::Relaxed)
@@ -142,15 +198,15 @@ impl Respond for Player {
                            "SessionContext": context, "Code": "Ok", "Message": "send success",
                            "IsoCode": "CN"})
                 }
-                Mode::RefuseEach(code) => {
+                (Mode::RefuseEach(code), _) => {
                     json!({"SerialNo": "", "PhoneNumber": phone, "Fee": 0, "SessionContext": "",
                            "Code": code, "Message": "refused by the double's mode", "IsoCode": ""})
                 }
-                Mode::Error(_) => unreachable!(),
+                (Mode::Error(_), _) => unreachable!(),
             };
             statuses.push(status);
         }
-        if matches!(mode, Mode::Accept) {
+        if accepted {
             self.sent.lock().unwrap().push(Sent {
                 body,
                 rendered,
@@ -164,6 +220,37 @@ impl Respond for Player {
 }
 
 impl Player {
+    /// The code of the limit a send of `content` to `phone` now would break, or none, in
+    /// which case it is counted (under the one lock: concurrent calls count in turn).
+    fn over_limit(&self, phone: &str, content: &str) -> Option<&'static str> {
+        let limits = *self.limits.lock().unwrap();
+        let now = Utc::now();
+        let beijing = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let mut delivered = self.delivered.lock().unwrap();
+        let made = delivered.entry(phone.to_owned()).or_default();
+        let today: Vec<&(DateTime<Utc>, String)> = made
+            .iter()
+            .filter(|(t, _)| beijing(*t) == beijing(now))
+            .collect();
+        let same_today = today.iter().filter(|(_, c)| c == content).count();
+        let code = if limits.same_content_seconds.is_some_and(|s| {
+            made.iter()
+                .any(|(t, c)| c == content && (now - *t).num_seconds() < s)
+        }) {
+            Some("LimitExceeded.PhoneNumberThirtySecondLimit")
+        } else if limits.same_content_per_day.is_some_and(|n| same_today >= n) {
+            Some("LimitExceeded.PhoneNumberSameContentDailyLimit")
+        } else if limits.per_day.is_some_and(|n| today.len() >= n) {
+            Some("LimitExceeded.PhoneNumberDailyLimit")
+        } else {
+            None
+        };
+        if code.is_none() {
+            made.push((now, content.to_owned()));
+        }
+        code
+    }
+
     fn check_body(&self, body: Value) -> Result<Value, (&'static str, String)> {
         let phones = body["PhoneNumberSet"]
             .as_array()
@@ -211,6 +298,19 @@ impl Player {
             text = text.replace(&format!("{{{}}}", i + 1), value.as_str()?);
         }
         Some(format!("【{SIGN}】{text}"))
+    }
+}
+
+/// The documented description of each limit's code (错误码).
+fn limit_message(code: &str) -> &'static str {
+    match code {
+        "LimitExceeded.PhoneNumberDailyLimit" => {
+            "单个手机号日下发短信条数超过设定的上限，可自行到控制台调整短信频率限制策略。"
+        }
+        "LimitExceeded.PhoneNumberThirtySecondLimit" => {
+            "单个手机号30秒内下发短信条数超过设定的上限，可自行到控制台调整短信频率限制策略。"
+        }
+        _ => "单个手机号下发相同内容超过设定的上限，可自行到控制台调整短信频率限制策略。",
     }
 }
 

@@ -121,6 +121,7 @@ pub(crate) fn config_and_templates() -> (String, HashMap<String, String>) {
 /// which this account is taken to have raised (tests/it/caps.rs runs it at two).
 async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
     start_with(
+        Names::new(),
         double,
         config,
         &[("POSTCALL__PROVIDER__TENCENT__CAPS__PER_NATURAL_DAY", "10")],
@@ -128,8 +129,10 @@ async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
     .await
 }
 
-/// A Tencent-backed app on `double`, with `config` as its file and `extra` settings.
+/// A Tencent-backed app on `names` and `double`, with `config` as its file and `extra`
+/// settings.
 pub(crate) async fn start_with(
+    names: Names,
     double: &Double,
     config: &str,
     extra: &[(&str, &str)],
@@ -150,7 +153,6 @@ pub(crate) async fn start_with(
         ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "200"),
     ];
     env.extend_from_slice(extra);
-    let names = Names::new();
     let settings = names.settings_from(Some(&file), &env);
     (TestApp::spawn_settings(names, settings).await, dir)
 }

@@ -1,0 +1,179 @@
+//! Per-number caps (DESIGN.md §4) against a Tencent double that enforces them as Tencent
+//! does: postcall never sends past a cap, ends a survey there with its answers counting,
+//! keeps two replicas from both sending a number's last allowed SMS, and takes a cap
+//! refusal from the platform as final.
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Names, TestApp, event, minutes_ago},
+    tencent_double::{Double, Limits, Mode, SIGN, TOKEN},
+    tencent_e2e::{config_and_templates, start_with},
+};
+
+const PHONE: &str = "+8613912345678";
+
+async fn reply(app: &TestApp, text: &str, at: i64) {
+    let body = json!({"extend": "", "mobile": &PHONE[3..], "nationcode": "86", "sign": SIGN,
+                      "text": text, "time": at});
+    let (status, _) = crate::tencent::post(app, TOKEN, "inbound", &body).await;
+    assert_eq!(status, 200, "{text}");
+}
+
+async fn view(app: &TestApp, call_id: &str) -> Value {
+    reqwest::get(format!("{}/api/v1/surveys/{call_id}", app.http))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_a_day_ends_the_default_survey_after_two_sms_and_its_answers_count() {
+    let (config, approved) = config_and_templates();
+    let double = Double::start(Mode::Accept, approved).await;
+    double.set_limits(Limits::DEFAULT);
+    // postcall's defaults for Tencent: 2 a natural day, the same content once in 30 s.
+    let (app, _dir) = start_with(Names::new(), &double, &config, &[]).await;
+    app.publish(&event("cap-1", PHONE, minutes_ago(1))).await;
+    assert_eq!(double.wait_for_sent(1).await, 1, "{:?}", double.refusals());
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+
+    let now = chrono::Utc::now().timestamp();
+    reply(&app, "1", now).await;
+    assert_eq!(double.wait_for_sent(2).await, 2);
+    // The third question would be the day's third SMS: not sent, the survey ends there.
+    reply(&app, "5", now + 1).await;
+    app.wait_for_count(
+        "SELECT count(*) FROM surveys WHERE state = 'expired' AND end_reason = 'provider_cap'",
+        1,
+    )
+    .await;
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE status = 'cancelled' AND error_code = 'provider_cap'",
+        1,
+    )
+    .await;
+    assert_eq!(double.sent().len(), 2);
+    assert!(double.capped().is_empty(), "{:?}", double.capped());
+    let shown = view(&app, "cap-1").await;
+    assert_eq!(
+        (&shown["state"], &shown["end_reason"]),
+        (&json!("expired"), &json!("provider_cap")),
+        "{shown}"
+    );
+    let announced = app
+        .count("SELECT count(*) FROM outbox WHERE routing_key = 'survey.completed'")
+        .await;
+    assert_eq!(announced, 1);
+
+    let settings = app.names.settings(&[]);
+    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
+        .run_now()
+        .await
+        .unwrap();
+    let scores: Value = reqwest::get(format!("{}/api/v1/scores", app.http))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let all = &scores["groups"][0];
+    assert_eq!(
+        (&all["sent"], &all["responses"]),
+        (&json!(1), &json!(1)),
+        "{scores}"
+    );
+    assert_eq!(all["fcr"]["yes"], 1, "{scores}");
+    assert_eq!(all["csat"]["satisfied"], 1, "{scores}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_racing_on_one_number_never_pass_the_cap() {
+    let (config, approved) = config_and_templates();
+    let double = Double::start(Mode::Accept, approved).await;
+    double.set_limits(Limits::DEFAULT);
+    let names = Names::new();
+    // One message per claim, so that the two replicas' claims interleave.
+    let one = [("POSTCALL__DISPATCH__BATCH_SIZE", "1")];
+    let (first, _d1) = start_with(names.clone(), &double, &config, &one).await;
+    let (second, _d2) = start_with(names, &double, &config, &one).await;
+    // Help replies and thank-yous due to one phone at once: two kinds of content, six SMS.
+    let help = "【小蓝钱包】这是客服满意度回访短信。如需帮助请致电95188。回TD退订。";
+    let thanks = "【小蓝钱包】感谢您对payment服务的反馈！";
+    for i in 0..6 {
+        let (body, template, params) = if i % 2 == 0 {
+            (help, "3012", json!([]))
+        } else {
+            (
+                thanks,
+                "3009",
+                json!([{"name": "queue", "value": "payment"}]),
+            )
+        };
+        sqlx::query(
+            "INSERT INTO messages (id, purpose, to_phone, body, encoding, segments,
+                                   template_id, template_params)
+             VALUES (gen_random_uuid(), 'help', $1, $2, 'ucs2', 1, $3, $4)",
+        )
+        .bind(PHONE)
+        .bind(body)
+        .bind(template)
+        .bind(&params)
+        .execute(&first.pool)
+        .await
+        .unwrap();
+    }
+    first
+        .wait_for_count(
+            "SELECT count(*) FROM messages WHERE status NOT IN ('pending', 'sending')",
+            6,
+        )
+        .await;
+    assert_eq!(double.sent().len(), 2, "{:?}", double.sent());
+    assert!(double.capped().is_empty(), "{:?}", double.capped());
+    let cancelled = first
+        .count("SELECT count(*) FROM messages WHERE status = 'cancelled' AND error_code = 'provider_cap'")
+        .await;
+    assert_eq!(cancelled, 4);
+    drop(second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cap_refused_by_the_platform_is_recorded_and_never_retried() {
+    let (config, approved) = config_and_templates();
+    let double = Double::start(Mode::Accept, approved).await;
+    // The account's console allows fewer than postcall was told.
+    double.set_limits(Limits {
+        per_day: Some(1),
+        ..Limits::DEFAULT
+    });
+    let fast_retry = [("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1")];
+    let (app, _dir) = start_with(Names::new(), &double, &config, &fast_retry).await;
+    app.publish(&event("cap-3", PHONE, minutes_ago(1))).await;
+    assert_eq!(double.wait_for_sent(1).await, 1, "{:?}", double.refusals());
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+    reply(&app, "1", chrono::Utc::now().timestamp()).await;
+    app.wait_for_count(
+        "SELECT count(*) FROM surveys WHERE state = 'expired' AND end_reason = 'provider_cap'",
+        1,
+    )
+    .await;
+    let (status, code, attempts): (String, String, i32) = sqlx::query_as(
+        "SELECT status, error_code, attempts FROM messages WHERE question_id = 'satisfaction'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), code.as_str(), attempts),
+        ("failed", "LimitExceeded.PhoneNumberDailyLimit", 1)
+    );
+    assert_eq!(double.capped(), ["LimitExceeded.PhoneNumberDailyLimit"]);
+    assert_eq!(double.sent().len(), 1);
+    let shown = view(&app, "cap-3").await;
+    assert_eq!(shown["end_reason"], "provider_cap", "{shown}");
+}
