@@ -69,6 +69,9 @@ pub struct Sent {
     pub serial_no: Option<String>,
 }
 
+/// One SMS a number was sent: when, and its content.
+type Delivered = (DateTime<Utc>, String);
+
 #[derive(Clone)]
 struct Player {
     mode: Arc<Mutex<Mode>>,
@@ -79,7 +82,7 @@ struct Player {
     serial: Arc<AtomicU64>,
     limits: Arc<Mutex<Limits>>,
     /// What each number was sent (when, the content), and the caps it met (codes).
-    delivered: Arc<Mutex<HashMap<String, Vec<(DateTime<Utc>, String)>>>>,
+    delivered: Arc<Mutex<HashMap<String, Vec<Delivered>>>>,
     capped: Arc<Mutex<Vec<String>>>,
 }
 
@@ -228,7 +231,7 @@ impl Player {
         let beijing = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
         let mut delivered = self.delivered.lock().unwrap();
         let made = delivered.entry(phone.to_owned()).or_default();
-        let today: Vec<&(DateTime<Utc>, String)> = made
+        let today: Vec<&Delivered> = made
             .iter()
             .filter(|(t, _)| beijing(*t) == beijing(now))
             .collect();
