@@ -94,50 +94,66 @@ async fn two_a_day_ends_the_default_survey_after_two_sms_and_its_answers_count()
 async fn two_replicas_racing_on_one_number_never_pass_the_cap() {
     let (config, approved) = config_and_templates();
     let double = Double::start(Mode::Accept, approved).await;
-    double.set_limits(Limits::DEFAULT);
+    // One a day: the replicas' very first claims, woken together, would both fit alone.
+    double.set_limits(Limits {
+        per_day: Some(1),
+        ..Limits::DEFAULT
+    });
     let names = Names::new();
     // One message per claim, so that the two replicas' claims interleave.
-    let one = [("POSTCALL__DISPATCH__BATCH_SIZE", "1")];
+    let one = [
+        ("POSTCALL__DISPATCH__BATCH_SIZE", "1"),
+        ("POSTCALL__PROVIDER__TENCENT__CAPS__PER_NATURAL_DAY", "1"),
+    ];
     let (first, _d1) = start_with(names.clone(), &double, &config, &one).await;
     let (second, _d2) = start_with(names, &double, &config, &one).await;
-    // Help replies and thank-yous due to one phone at once: two kinds of content, six SMS.
+    // Help replies and thank-yous due to one phone at once (one insert, one wake-up for
+    // both replicas): two kinds of content, six SMS. Each round a new phone: the replicas'
+    // first claims race on it.
     let help = "【小蓝钱包】这是客服满意度回访短信。如需帮助请致电95188。回TD退订。";
     let thanks = "【小蓝钱包】感谢您对payment服务的反馈！";
-    for i in 0..6 {
-        let (body, template, params) = if i % 2 == 0 {
-            (help, "3012", json!([]))
-        } else {
-            (
-                thanks,
-                "3009",
-                json!([{"name": "queue", "value": "payment"}]),
-            )
-        };
+    const ROUNDS: i64 = 8;
+    for round in 0..ROUNDS {
+        let phone = format!("{}{round}", &PHONE[..PHONE.len() - 1]);
         sqlx::query(
             "INSERT INTO messages (id, purpose, to_phone, body, encoding, segments,
                                    template_id, template_params)
-             VALUES (gen_random_uuid(), 'help', $1, $2, 'ucs2', 1, $3, $4)",
+             SELECT gen_random_uuid(), 'help', $1,
+                    CASE WHEN i % 2 = 0 THEN $2 ELSE $3 END, 'ucs2', 1,
+                    CASE WHEN i % 2 = 0 THEN '3012' ELSE '3009' END,
+                    CASE WHEN i % 2 = 0 THEN '[]'::jsonb
+                         ELSE '[{\"name\": \"queue\", \"value\": \"payment\"}]'::jsonb END
+               FROM generate_series(0, 5) AS i",
         )
-        .bind(PHONE)
-        .bind(body)
-        .bind(template)
-        .bind(&params)
+        .bind(&phone)
+        .bind(help)
+        .bind(thanks)
         .execute(&first.pool)
         .await
         .unwrap();
+        first
+            .wait_for_count(
+                "SELECT count(*) FROM messages WHERE status NOT IN ('pending', 'sending')",
+                6 * (round + 1),
+            )
+            .await;
+        assert_eq!(
+            double.sent().len() as i64,
+            round + 1,
+            "{phone}: {:?}",
+            double.sent()
+        );
     }
-    first
-        .wait_for_count(
-            "SELECT count(*) FROM messages WHERE status NOT IN ('pending', 'sending')",
-            6,
-        )
-        .await;
-    assert_eq!(double.sent().len(), 2, "{:?}", double.sent());
     assert!(double.capped().is_empty(), "{:?}", double.capped());
     let cancelled = first
         .count("SELECT count(*) FROM messages WHERE status = 'cancelled' AND error_code = 'provider_cap'")
         .await;
-    assert_eq!(cancelled, 4);
+    assert_eq!(cancelled, 5 * ROUNDS);
+    // Both replicas did claim.
+    let claimants = first
+        .count("SELECT count(DISTINCT leased_by) FROM messages WHERE leased_by IS NOT NULL")
+        .await;
+    assert_eq!(claimants, 2);
     drop(second);
 }
 
