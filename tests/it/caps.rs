@@ -68,6 +68,21 @@ async fn two_a_day_ends_the_default_survey_after_two_sms_and_its_answers_count()
         .count("SELECT count(*) FROM outbox WHERE routing_key = 'survey.completed'")
         .await;
     assert_eq!(announced, 1);
+    let metrics = reqwest::get(format!("{}/metrics", app.http))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("postcall_cap_hits_total{")
+                && l.contains(r#"provider="tencent""#)
+                && l.contains(r#"cap="per_natural_day""#)
+                && l.contains(r#"outcome="ended""#)),
+        "{metrics}"
+    );
 
     let settings = app.names.settings(&[]);
     postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
@@ -192,4 +207,67 @@ async fn a_cap_refused_by_the_platform_is_recorded_and_never_retried() {
     assert_eq!(double.sent().len(), 1);
     let shown = view(&app, "cap-3").await;
     assert_eq!(shown["end_reason"], "provider_cap", "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_question_over_the_cap_waits_for_beijing_midnight_or_is_dropped() {
+    let (config, approved) = config_and_templates();
+    let double = Double::start(Mode::Accept, approved).await;
+    double.set_limits(Limits::DEFAULT);
+    let (app, _dir) = start_with(Names::new(), &double, &config, &[]).await;
+    // Two phones that had their two SMS today, each with a survey due now; the second's
+    // call ended 25 h ago, past a survey's life (`eligibility.stale_after_hours`, 24).
+    let now = chrono::Utc::now();
+    let ids = crate::helpers::insert_surveys(
+        &app.pool,
+        2,
+        now + chrono::TimeDelta::hours(1),
+        "Asia/Shanghai",
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO messages (id, survey_id, purpose, to_phone, body, encoding, segments,
+                               status, sent_at)
+         SELECT gen_random_uuid(), NULL, 'help', s.customer_phone, 'earlier ' || n, 'ucs2', 1,
+                'delivered', now()
+           FROM surveys s, generate_series(1, 2) AS n",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE calls SET ended_at = now() - interval '25 hours' WHERE call_id = 'call-2'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE surveys SET send_at = now()")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    app.wait_for_count(
+        "SELECT count(*) FROM surveys WHERE state = 'cancelled' AND end_reason = 'provider_cap'",
+        1,
+    )
+    .await;
+    app.wait_for_count(
+        "SELECT count(*) FROM surveys WHERE state = 'scheduled' AND send_at > now()",
+        1,
+    )
+    .await;
+    let send_at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT send_at FROM surveys WHERE id = $1")
+            .bind(ids[0])
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let beijing = send_at.with_timezone(&chrono_tz::Asia::Shanghai);
+    assert_eq!(
+        (beijing.time(), beijing.date_naive()),
+        (
+            chrono::NaiveTime::MIN,
+            now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive() + chrono::Days::new(1)
+        )
+    );
+    assert_eq!(app.survey_state(ids[1]).await, "cancelled");
+    assert!(double.sent().is_empty(), "{:?}", double.sent());
 }
