@@ -42,8 +42,8 @@ pub struct Started {
     /// Messages claimed for sending, under this replica's lease: queued ones, then first
     /// questions.
     pub claimed: Vec<Claimed>,
-    /// Due surveys deferred (quiet hours) or cancelled (opted out, unusable phone, a first
-    /// message that cannot be composed).
+    /// Due surveys deferred (quiet hours, a per-number cap) or cancelled (opted out,
+    /// unusable phone, a first message that cannot be composed, a cap past its life).
     pub deferred: usize,
     pub cancelled: usize,
     /// Sends a per-number cap held back, and what became of each.
