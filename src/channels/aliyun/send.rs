@@ -123,7 +123,7 @@ impl SmsProvider for Aliyun {
                 request = request.header(name, value);
             }
         }
-        http::exchange(request, outcome).await
+        http::exchange(request, http::Resend::AfterLookup, outcome).await
     }
 }
 
@@ -144,32 +144,27 @@ fn outcome(
     }: http::Answer,
 ) -> SendOutcome {
     let answer = serde_json::from_str::<SendSmsResponse>(&body);
-    if http::is_retryable(status) {
-        let (code, message) = match &answer {
-            Ok(a) => (
-                Some(a.code.clone()),
-                format!("HTTP {status}: {}: {}", a.code, a.message),
-            ),
-            Err(_) => (None, format!("HTTP {status}: {}", http::excerpt(&body))),
-        };
-        return SendOutcome::Retry {
-            code,
-            message,
-            retry_after,
-        };
+    let (code, message) = match &answer {
+        Ok(a) => (
+            Some(a.code.clone()),
+            format!("HTTP {status}: {}: {}", a.code, a.message),
+        ),
+        Err(_) => (None, format!("HTTP {status}: {}", http::excerpt(&body))),
+    };
+    if let Some(outcome) =
+        http::unavailable(status, http::Resend::AfterLookup, code, message, retry_after)
+    {
+        return outcome;
     }
     let answer = match answer {
         Ok(answer) => answer,
         // SendSms takes no idempotency key: an answer nobody can read may hide a sent SMS,
-        // so it is not sent again blindly.
+        // so it is looked up before anything is sent again.
         Err(e) => {
-            return failed(
-                None,
-                format!(
-                    "HTTP {status} with an unreadable body ({e}): {}",
-                    http::excerpt(&body)
-                ),
-            );
+            return http::unreadable(format!(
+                "HTTP {status} with an unreadable body ({e}): {}",
+                http::excerpt(&body)
+            ));
         }
     };
     if answer.is_ok() {
@@ -179,13 +174,11 @@ fn outcome(
                 status: DeliveryStatus::Queued,
                 billed_segments: None,
             },
-            None => failed(
-                Some(answer.code),
-                format!(
-                    "HTTP {status}: Code OK without a BizId (RequestId {})",
-                    answer.request_id
-                ),
-            ),
+            // Taken, but not said as what: looked up rather than sent again.
+            None => http::unreadable(format!(
+                "HTTP {status}: Code OK without a BizId (RequestId {})",
+                answer.request_id
+            )),
         };
     }
     let class = classify(&answer.code);

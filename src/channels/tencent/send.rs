@@ -117,7 +117,10 @@ impl SmsProvider for Tencent {
         }
         let id = message.id;
         let to = message.to;
-        http::exchange(request.body(payload), |answer| outcome(answer, id, to)).await
+        http::exchange(request.body(payload), http::Resend::AfterLookup, |answer| {
+            outcome(answer, id, to)
+        })
+        .await
     }
 }
 
@@ -138,19 +141,19 @@ fn outcome(answer: http::Answer, id: Uuid, to: &str) -> SendOutcome {
     } = answer;
     if !status.is_success() {
         let message = format!("HTTP {status}: {}", http::excerpt(&body));
-        if http::is_retryable(status) {
-            return SendOutcome::Retry {
-                code: None,
-                message,
-                retry_after,
-            };
-        }
-        return refused(message);
+        return http::unavailable(
+            status,
+            http::Resend::AfterLookup,
+            None,
+            message.clone(),
+            retry_after,
+        )
+        .unwrap_or_else(|| refused(message));
     }
     // Unreadable, or not about this message: Tencent may have sent it, and `SendSms` takes
-    // no idempotency key, so a retry could text the customer twice. Fail loudly instead.
+    // no idempotency key, so it is looked up before anything is sent again.
     let unreadable =
-        |why: String| refused(format!("HTTP {status}, {why}: {}", http::excerpt(&body)));
+        |why: String| http::unreadable(format!("HTTP {status}, {why}: {}", http::excerpt(&body)));
     let answer: SendSmsResponse = match serde_json::from_str(&body) {
         Ok(answer) => answer,
         Err(e) => return unreadable(format!("an unreadable body ({e})")),

@@ -71,7 +71,7 @@ impl SmsProvider for Twilio {
             .post(&self.messages_url)
             .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
             .form(&self.form(message));
-        http::exchange(request, outcome).await
+        http::exchange(request, http::Resend::AfterLookup, outcome).await
     }
 }
 
@@ -95,15 +95,11 @@ fn outcome(
                 billed_segments: created.num_segments.as_deref().and_then(|n| n.parse().ok()),
             },
             // Accepted but unreadable: Twilio may have sent it, and it takes no idempotency
-            // key, so a retry could text the customer twice. Fail loudly instead.
-            Err(e) => SendOutcome::Failed {
-                code: None,
-                message: format!(
-                    "HTTP {status} with an unreadable body ({e}): {}",
-                    http::excerpt(&body)
-                ),
-                recipient_opted_out: false,
-            },
+            // key, so it is looked up before anything is sent again.
+            Err(e) => http::unreadable(format!(
+                "HTTP {status} with an unreadable body ({e}): {}",
+                http::excerpt(&body)
+            )),
         };
     }
     let error: ApiError = serde_json::from_str(&body).unwrap_or_default();
@@ -112,12 +108,21 @@ fn outcome(
         "HTTP {status}: {}",
         error.message.unwrap_or_else(|| http::excerpt(&body))
     );
-    if http::is_retryable(status) || error.code == Some(TOO_MANY_REQUESTS) {
+    if error.code == Some(TOO_MANY_REQUESTS) {
         return SendOutcome::Retry {
             code,
             message,
             retry_after,
         };
+    }
+    if let Some(outcome) = http::unavailable(
+        status,
+        http::Resend::AfterLookup,
+        code.clone(),
+        message.clone(),
+        retry_after,
+    ) {
+        return outcome;
     }
     SendOutcome::Failed {
         recipient_opted_out: error.code == Some(OPTED_OUT),

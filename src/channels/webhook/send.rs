@@ -64,7 +64,7 @@ impl SmsProvider for Webhook {
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
             .body(body);
-        http::exchange(request, outcome).await
+        http::exchange(request, http::Resend::Blind, outcome).await
     }
 }
 
@@ -95,17 +95,16 @@ fn outcome(
     }
     let message = format!("HTTP {status}: {}", http::excerpt(&body));
     let code = Some(status.as_u16().to_string());
-    if http::is_retryable(status) {
-        SendOutcome::Retry {
-            code,
-            message,
-            retry_after,
-        }
-    } else {
-        SendOutcome::Failed {
-            code,
-            message,
-            recipient_opted_out: false,
-        }
-    }
+    http::unavailable(
+        status,
+        http::Resend::Blind,
+        code.clone(),
+        message.clone(),
+        retry_after,
+    )
+    .unwrap_or(SendOutcome::Failed {
+        code,
+        message,
+        recipient_opted_out: false,
+    })
 }
