@@ -47,7 +47,11 @@ fn error_statuses_by_what_they_say_about_the_message() {
     for resend in [AfterLookup, Blind] {
         assert_eq!(judge(429, resend), Some("retry"), "throttled: never taken");
         for refusal in [400, 401, 403, 404, 409, 422] {
-            assert_eq!(judge(refusal, resend), None, "{refusal}: the channel reads it");
+            assert_eq!(
+                judge(refusal, resend),
+                None,
+                "{refusal}: the channel reads it"
+            );
         }
     }
     for server in [500, 502, 503, 504] {

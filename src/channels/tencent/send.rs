@@ -3,19 +3,19 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{
     Settings, errors,
-    signature::Request,
+    signature::{ACTION_SEND_SMS, Request},
     template,
     wire::{Mobile, SendSmsRequest, SendSmsResponse},
 };
 use crate::{
-    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
+    channels::{Lookup, Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
     domain::delivery::DeliveryStatus,
 };
 
@@ -28,7 +28,7 @@ pub struct Tencent {
     secret_id: String,
     secret_key: SecretString,
     region: String,
-    sms_sdk_app_id: String,
+    pub(super) sms_sdk_app_id: String,
     sign_name: String,
     max_param_chars: Option<usize>,
 }
@@ -97,6 +97,10 @@ impl SmsProvider for Tencent {
         ProviderKind::Tencent.as_str()
     }
 
+    async fn find(&self, message: &Outbound<'_>, since: DateTime<Utc>) -> Lookup {
+        self.pull_status(message, since).await
+    }
+
     async fn send(&self, message: &Outbound<'_>) -> SendOutcome {
         let body = match self.body(message) {
             Ok(body) => body,
@@ -106,7 +110,20 @@ impl SmsProvider for Tencent {
             Ok(payload) => payload,
             Err(e) => return refused(format!("SendSms body could not be written: {e}")),
         };
-        let signed = Request::send_sms(&self.host, &self.region, Utc::now(), &payload);
+        let request = self.signed(ACTION_SEND_SMS, payload);
+        let id = message.id;
+        let to = message.to;
+        http::exchange(request, http::Resend::AfterLookup, |answer| {
+            outcome(answer, id, to)
+        })
+        .await
+    }
+}
+
+impl Tencent {
+    /// A TC3-signed POST of `action` with the JSON `payload`.
+    pub(super) fn signed(&self, action: &str, payload: Vec<u8>) -> reqwest::RequestBuilder {
+        let signed = Request::sms(action, &self.host, &self.region, Utc::now(), &payload);
         let mut request = self.client.post(self.url.clone());
         for (name, value) in signed.headers(&self.secret_id, self.secret_key.expose_secret()) {
             // reqwest writes `Host` from the URL, the very value signed; a second one
@@ -115,12 +132,7 @@ impl SmsProvider for Tencent {
                 request = request.header(name, value);
             }
         }
-        let id = message.id;
-        let to = message.to;
-        http::exchange(request.body(payload), http::Resend::AfterLookup, |answer| {
-            outcome(answer, id, to)
-        })
-        .await
+        request.body(payload)
     }
 }
 

@@ -10,17 +10,19 @@ use super::{
     wire::{ApiError, Created, OPTED_OUT, STATUS_CALLBACK_PATH, TOO_MANY_REQUESTS},
 };
 use crate::{
-    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
+    channels::{Lookup, Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
     domain::delivery::DeliveryStatus,
 };
 
 pub struct Twilio {
-    client: reqwest::Client,
-    messages_url: String,
-    account_sid: String,
-    auth_token: SecretString,
-    from: String,
-    messaging_service_sid: String,
+    pub(super) client: reqwest::Client,
+    /// The API's scheme and host: the list's next pages are relative to it.
+    pub(super) base_url: String,
+    pub(super) messages_url: String,
+    pub(super) account_sid: String,
+    pub(super) auth_token: SecretString,
+    pub(super) from: String,
+    pub(super) messaging_service_sid: String,
     status_callback: String,
 }
 
@@ -32,6 +34,7 @@ impl Twilio {
             .context("building the Twilio HTTP client")?;
         Ok(Self {
             client,
+            base_url: settings.base_url.trim_end_matches('/').to_owned(),
             messages_url: format!(
                 "{}/2010-04-01/Accounts/{}/Messages.json",
                 settings.base_url.trim_end_matches('/'),
@@ -72,6 +75,10 @@ impl SmsProvider for Twilio {
             .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
             .form(&self.form(message));
         http::exchange(request, http::Resend::AfterLookup, outcome).await
+    }
+
+    async fn find(&self, message: &Outbound<'_>, since: chrono::DateTime<chrono::Utc>) -> Lookup {
+        self.list_sent(message, since).await
     }
 }
 

@@ -11,7 +11,7 @@ use super::{
     wire::{Accepted, CALLBACK_PATH, SendRequest},
 };
 use crate::{
-    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
+    channels::{Lookup, Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
     domain::delivery::DeliveryStatus,
 };
 
@@ -65,6 +65,12 @@ impl SmsProvider for Webhook {
             .header("webhook-signature", signature)
             .body(body);
         http::exchange(request, http::Resend::Blind, outcome).await
+    }
+
+    /// Never asked (its transport failures are retried blind): a resend carries the same
+    /// `Idempotency-Key`, which the provider drops if it has the message.
+    async fn find(&self, _: &Outbound<'_>, _: chrono::DateTime<chrono::Utc>) -> Lookup {
+        Lookup::NotFound
     }
 }
 

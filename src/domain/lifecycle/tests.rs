@@ -147,12 +147,18 @@ fn a_message_status_never_goes_back() {
 #[test]
 fn a_send_of_unknown_outcome_is_reconciled_before_anything_else() {
     use MessageStatus::*;
-    assert!(Sending.can_move_to(Reconciling), "a timeout after the write");
+    assert!(
+        Sending.can_move_to(Reconciling),
+        "a timeout after the write"
+    );
     assert!(Reconciling.can_move_to(Pending), "not found: resent");
     for to in [Queued, Sent, Delivered, Undelivered] {
         assert!(Reconciling.can_move_to(to), "found as {to}");
     }
-    assert!(Reconciling.can_move_to(Failed), "the platform could not be asked");
+    assert!(
+        Reconciling.can_move_to(Failed),
+        "the platform could not be asked"
+    );
     assert!(
         !Reconciling.can_move_to(Sending),
         "never sent again without the resend's own claim"
@@ -161,10 +167,22 @@ fn a_send_of_unknown_outcome_is_reconciled_before_anything_else() {
         !Reconciling.can_move_to(Cancelled),
         "it may be out: an opt-out does not unsend it"
     );
-    for from in [Pending, Queued, Sent, Delivered, Undelivered, Failed, Cancelled] {
+    for from in [
+        Pending,
+        Queued,
+        Sent,
+        Delivered,
+        Undelivered,
+        Failed,
+        Cancelled,
+    ] {
         assert!(!from.can_move_to(Reconciling), "{from}");
     }
-    assert_eq!(Reconciling.rank(), Sending.rank(), "below every reported status");
+    assert_eq!(
+        Reconciling.rank(),
+        Sending.rank(),
+        "below every reported status"
+    );
     assert_eq!(
         SurveyState::first_question_ended(Failed),
         SurveyState::Failed,

@@ -68,7 +68,10 @@ fn ok_with_our_session_context_is_accepted_with_serial_no_and_fee() {
 fn ok_with_another_session_context_is_looked_up() {
     let body = one_status("Ok", "someone-else", "5000:1", 1);
     let outcome = outcome(answer(200, body), id(), TO);
-    assert!(matches!(outcome, SendOutcome::Unknown { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Unknown { .. }),
+        "{outcome:?}"
+    );
 }
 
 fn unknown(outcome: &SendOutcome) -> bool {
