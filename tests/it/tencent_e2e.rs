@@ -91,7 +91,7 @@ fn english_text(name: &str) -> &'static str {
     }
 }
 
-fn config_and_templates() -> (String, HashMap<String, String>) {
+pub fn config_and_templates() -> (String, HashMap<String, String>) {
     let mut toml = String::new();
     let mut approved = HashMap::new();
     for (language, offset) in [("zh-CN", 0), ("en", 1000)] {

@@ -1,0 +1,139 @@
+//! Reconcile before resend (DESIGN §4 "No blind resend"), against doubles that lose their
+//! answers: a send the platform took but never answered in time is found by the lookup and
+//! recorded, never sent twice; one that never reached it is sent again, once; a platform that
+//! cannot be asked fails the message with the reason, never a blind resend.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::{
+    helpers::{Names, TestApp, insert_surveys},
+    tencent_double::{APP_ID, Double, Fault, Mode, SECRET_ID, SECRET_KEY, SIGN, TOKEN},
+    tencent_e2e::config_and_templates,
+};
+
+/// Longer than the client's timeout (1 s): the answer never arrives in time.
+const HANG: Duration = Duration::from_secs(3);
+
+/// A worker on Tencent at `double`, its client timing out after 1 s, lookups 1 s after.
+async fn tencent_worker(double: &Double, extra: &[(&str, &str)]) -> (TestApp, tempfile::TempDir) {
+    let (config, _) = config_and_templates();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tencent.toml");
+    std::fs::write(&file, config).unwrap();
+    let uri = double.uri();
+    let mut env = vec![
+        ("POSTCALL__PROVIDER__KIND", "tencent"),
+        ("POSTCALL__PROVIDER__TENCENT__BASE_URL", uri.as_str()),
+        ("POSTCALL__PROVIDER__TENCENT__SECRET_ID", SECRET_ID),
+        ("POSTCALL__PROVIDER__TENCENT__SECRET_KEY", SECRET_KEY),
+        ("POSTCALL__PROVIDER__TENCENT__SMS_SDK_APP_ID", APP_ID),
+        ("POSTCALL__PROVIDER__TENCENT__SIGN_NAME", SIGN),
+        ("POSTCALL__PROVIDER__TENCENT__CALLBACK_TOKEN", TOKEN),
+        ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "200"),
+        ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "1"),
+        ("POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS", "1"),
+        ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "0"),
+    ];
+    env.extend_from_slice(extra);
+    let names = Names::new();
+    let settings = names.settings_from(Some(&file), &env);
+    (TestApp::spawn_settings(names, settings).await, dir)
+}
+
+async fn tencent_double() -> Double {
+    let (_, approved) = config_and_templates();
+    Double::start(Mode::Accept, approved).await
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    provider_message_id: Option<String>,
+    attempts: i32,
+    reconcile_checks: i32,
+    error_message: Option<String>,
+}
+
+async fn first_question(app: &TestApp) -> Row {
+    sqlx::query_as(
+        "SELECT provider_message_id, attempts, reconcile_checks, error_message
+           FROM messages WHERE purpose = 'question'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tencent_a_send_taken_but_unanswered_is_found_and_recorded_never_sent_twice() {
+    let double = tencent_double().await;
+    double.fail_next(Fault::TakeThenHang(HANG));
+    let (app, _dir) = tencent_worker(&double, &[]).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'sent'",
+        1,
+    )
+    .await;
+    let sent = double.sent();
+    assert_eq!(sent.len(), 1, "the customer got it twice");
+    let row = first_question(&app).await;
+    assert_eq!(row.provider_message_id, sent[0].serial_no, "{row:?}");
+    assert_eq!((row.attempts, row.reconcile_checks), (1, 1), "{row:?}");
+    assert!(double.pulls() >= 1);
+    assert_eq!(app.survey_state(ids[0]).await, "open");
+    assert_eq!(double.refusals(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tencent_a_send_that_never_reached_is_sent_again_once() {
+    let double = tencent_double().await;
+    double.fail_next(Fault::HangUntaken(HANG));
+    let (app, _dir) = tencent_worker(&double, &[]).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'sent'",
+        1,
+    )
+    .await;
+    let sent = double.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let row = first_question(&app).await;
+    assert_eq!(row.provider_message_id, sent[0].serial_no, "{row:?}");
+    assert_eq!(
+        (row.attempts, row.reconcile_checks),
+        (2, 1),
+        "looked up once, then sent again: {row:?}"
+    );
+    assert_eq!(app.survey_state(ids[0]).await, "open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tencent_a_platform_that_cannot_be_asked_fails_the_message_with_the_reason() {
+    let double = tencent_double().await;
+    double.fail_next(Fault::TakeThenHang(HANG));
+    double.refuse_pulls(Some("UnauthorizedOperation.RequestPermissionDeny"));
+    let (app, _dir) = tencent_worker(
+        &double,
+        &[("POSTCALL__DISPATCH__RECONCILE__MAX_CHECKS", "2")],
+    )
+    .await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'failed'",
+        1,
+    )
+    .await;
+    let row = first_question(&app).await;
+    let reason = row.error_message.clone().unwrap_or_default();
+    assert!(reason.contains("could not be asked"), "{row:?}");
+    assert!(reason.contains("RequestPermissionDeny"), "{row:?}");
+    assert_eq!((row.attempts, row.reconcile_checks), (1, 2), "{row:?}");
+    assert_eq!(double.pulls(), 2);
+    assert_eq!(double.sent().len(), 1, "resent blind");
+    assert_eq!(app.survey_state(ids[0]).await, "failed");
+}
