@@ -170,7 +170,7 @@ fn expect_code(outcome: SendOutcome, code: &str) {
     }
 }
 
-fn env(base_url: &str, allow: &str) -> Vec<(String, String)> {
+pub fn env(base_url: &str, allow: &str) -> Vec<(String, String)> {
     [
         ("POSTCALL__PROVIDER__KIND", "aliyun"),
         ("POSTCALL__PROVIDER__ALIYUN__BASE_URL", base_url),
@@ -189,7 +189,7 @@ fn env(base_url: &str, allow: &str) -> Vec<(String, String)> {
 
 /// The default survey's texts as approved templates (README "Alibaba Cloud SMS"), the
 /// first one with the agent's id as a variable.
-fn templates_toml() -> String {
+pub fn templates_toml() -> String {
     let zh = [
         (
             "first",

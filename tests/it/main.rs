@@ -2,7 +2,7 @@
 //! gets its own database and its own exchange/queue names, so they run in parallel.
 //! A missing service fails the test loudly; nothing is skipped.
 
-mod aliyun;
+pub mod aliyun;
 mod aliyun_double;
 mod api;
 mod broker;

@@ -8,6 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::{
+    aliyun,
+    aliyun_double::{self, AliyunDouble},
     helpers::{Names, TestApp, insert_surveys},
     tencent_double::{APP_ID, Double, Fault, Mode, SECRET_ID, SECRET_KEY, SIGN, TOKEN},
     tencent_e2e::config_and_templates,
@@ -16,7 +18,15 @@ use crate::{
 /// Longer than the client's timeout (1 s): the answer never arrives in time.
 const HANG: Duration = Duration::from_secs(3);
 
-/// A worker on Tencent at `double`, its client timing out after 1 s, lookups 1 s after.
+/// What every worker here runs with: the client times out after 1 s, lookups 1 s after.
+const FAST: [(&str, &str); 4] = [
+    ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "200"),
+    ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "1"),
+    ("POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS", "1"),
+    ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "0"),
+];
+
+/// A worker on Tencent at `double`.
 async fn tencent_worker(double: &Double, extra: &[(&str, &str)]) -> (TestApp, tempfile::TempDir) {
     let (config, _) = config_and_templates();
     let dir = tempfile::tempdir().unwrap();
@@ -31,15 +41,28 @@ async fn tencent_worker(double: &Double, extra: &[(&str, &str)]) -> (TestApp, te
         ("POSTCALL__PROVIDER__TENCENT__SMS_SDK_APP_ID", APP_ID),
         ("POSTCALL__PROVIDER__TENCENT__SIGN_NAME", SIGN),
         ("POSTCALL__PROVIDER__TENCENT__CALLBACK_TOKEN", TOKEN),
-        ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "200"),
-        ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "1"),
-        ("POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS", "1"),
-        ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "0"),
     ];
+    env.extend_from_slice(&FAST);
     env.extend_from_slice(extra);
     let names = Names::new();
     let settings = names.settings_from(Some(&file), &env);
     (TestApp::spawn_settings(names, settings).await, dir)
+}
+
+/// A worker on Aliyun at `double`.
+async fn aliyun_worker(
+    double: &AliyunDouble,
+    extra: &[(&str, &str)],
+) -> (TestApp, tempfile::NamedTempFile) {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::io::Write::write_all(&mut file, aliyun::templates_toml().as_bytes()).unwrap();
+    let base = aliyun::env(&double.url, "");
+    let mut env: Vec<(&str, &str)> = base.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.extend_from_slice(&FAST);
+    env.extend_from_slice(extra);
+    let names = Names::new();
+    let settings = names.settings_from(Some(file.path()), &env);
+    (TestApp::spawn_settings(names, settings).await, file)
 }
 
 async fn tencent_double() -> Double {
@@ -135,5 +158,78 @@ async fn tencent_a_platform_that_cannot_be_asked_fails_the_message_with_the_reas
     assert_eq!((row.attempts, row.reconcile_checks), (1, 2), "{row:?}");
     assert_eq!(double.pulls(), 2);
     assert_eq!(double.sent().len(), 1, "resent blind");
+    assert_eq!(app.survey_state(ids[0]).await, "failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliyun_a_send_taken_but_unanswered_is_found_by_its_out_id_never_sent_twice() {
+    let double = AliyunDouble::start(aliyun_double::Mode::Ok).await;
+    double.fail_next(aliyun_double::Fault::TakeThenHang(HANG));
+    let (app, _file) = aliyun_worker(&double, &[]).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'delivered'",
+        1,
+    )
+    .await;
+    let received = double.received();
+    assert_eq!(received.len(), 1, "the customer got it twice");
+    let row = first_question(&app).await;
+    let out_id = received[0].params["OutId"].clone();
+    assert_eq!(
+        row.provider_message_id,
+        Some(format!("OutId:{out_id}")),
+        "{row:?}"
+    );
+    assert_eq!((row.attempts, row.reconcile_checks), (1, 1), "{row:?}");
+    assert!(double.queries() >= 1);
+    assert_eq!(app.survey_state(ids[0]).await, "open");
+    assert!(double.refused().is_empty(), "{:?}", double.refused());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliyun_a_send_that_never_reached_is_sent_again_once() {
+    let double = AliyunDouble::start(aliyun_double::Mode::Ok).await;
+    double.fail_next(aliyun_double::Fault::HangUntaken(HANG));
+    let (app, _file) = aliyun_worker(&double, &[]).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'queued'",
+        1,
+    )
+    .await;
+    assert_eq!(double.received().len(), 1);
+    let row = first_question(&app).await;
+    assert_eq!((row.attempts, row.reconcile_checks), (2, 1), "{row:?}");
+    assert!(row.provider_message_id.is_some_and(|id| id.ends_with("^0")));
+    assert_eq!(app.survey_state(ids[0]).await, "open");
+    assert!(double.refused().is_empty(), "{:?}", double.refused());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliyun_a_query_refused_fails_the_message_with_the_reason() {
+    let double = AliyunDouble::start(aliyun_double::Mode::Ok).await;
+    double.fail_next(aliyun_double::Fault::TakeThenHang(HANG));
+    double.refuse_queries(Some("isv.PERMISSION_DENY"));
+    let (app, _file) = aliyun_worker(
+        &double,
+        &[("POSTCALL__DISPATCH__RECONCILE__MAX_CHECKS", "1")],
+    )
+    .await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'failed'",
+        1,
+    )
+    .await;
+    let row = first_question(&app).await;
+    let reason = row.error_message.clone().unwrap_or_default();
+    assert!(reason.contains("could not be asked"), "{row:?}");
+    assert!(reason.contains("isv.PERMISSION_DENY"), "{row:?}");
+    assert_eq!(double.queries(), 1);
+    assert_eq!(double.received().len(), 1, "resent blind");
     assert_eq!(app.survey_state(ids[0]).await, "failed");
 }
