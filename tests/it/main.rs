@@ -43,3 +43,4 @@ mod templates;
 mod tencent;
 mod tencent_double;
 pub mod tencent_e2e;
+mod twilio_double;

@@ -13,6 +13,7 @@ use crate::{
     helpers::{Names, TestApp, insert_surveys},
     tencent_double::{APP_ID, Double, Fault, Mode, SECRET_ID, SECRET_KEY, SIGN, TOKEN},
     tencent_e2e::config_and_templates,
+    twilio_double::{self, TwilioDouble},
 };
 
 /// Longer than the client's timeout (1 s): the answer never arrives in time.
@@ -63,6 +64,17 @@ async fn aliyun_worker(
     let names = Names::new();
     let settings = names.settings_from(Some(file.path()), &env);
     (TestApp::spawn_settings(names, settings).await, file)
+}
+
+/// A worker on Twilio at `double`.
+async fn twilio_worker(double: &TwilioDouble, extra: &[(&str, &str)]) -> TestApp {
+    let mut env = double.env();
+    env.extend(
+        FAST.iter()
+            .chain(extra)
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    TestApp::spawn_env(Names::new(), &env).await
 }
 
 async fn tencent_double() -> Double {
@@ -231,5 +243,81 @@ async fn aliyun_a_query_refused_fails_the_message_with_the_reason() {
     assert!(reason.contains("isv.PERMISSION_DENY"), "{row:?}");
     assert_eq!(double.queries(), 1);
     assert_eq!(double.received().len(), 1, "resent blind");
+    assert_eq!(app.survey_state(ids[0]).await, "failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_a_send_taken_but_unanswered_is_found_by_body_and_sender_never_sent_twice() {
+    let double = TwilioDouble::start().await;
+    double.fail_next(twilio_double::Fault::TakeThenHang(HANG));
+    let app = twilio_worker(&double, &[]).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'queued'",
+        1,
+    )
+    .await;
+    let created = double.created();
+    assert_eq!(created.len(), 1, "the customer got it twice");
+    let row = first_question(&app).await;
+    assert_eq!(
+        row.provider_message_id.as_ref(),
+        Some(&created[0].sid),
+        "{row:?}"
+    );
+    assert_eq!((row.attempts, row.reconcile_checks), (1, 1), "{row:?}");
+    assert!(double.lists() >= 1);
+    assert_eq!(app.survey_state(ids[0]).await, "open");
+    assert!(double.refused().is_empty(), "{:?}", double.refused());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_a_send_that_never_reached_is_sent_again_once() {
+    let double = TwilioDouble::start().await;
+    double.fail_next(twilio_double::Fault::HangUntaken(HANG));
+    let app = twilio_worker(&double, &[]).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'queued'",
+        1,
+    )
+    .await;
+    let created = double.created();
+    assert_eq!(created.len(), 1);
+    let row = first_question(&app).await;
+    assert_eq!(
+        row.provider_message_id.as_ref(),
+        Some(&created[0].sid),
+        "{row:?}"
+    );
+    assert_eq!((row.attempts, row.reconcile_checks), (2, 1), "{row:?}");
+    assert_eq!(app.survey_state(ids[0]).await, "open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_a_list_refused_fails_the_message_with_the_reason() {
+    let double = TwilioDouble::start().await;
+    double.fail_next(twilio_double::Fault::TakeThenHang(HANG));
+    double.refuse_lists();
+    let app = twilio_worker(
+        &double,
+        &[("POSTCALL__DISPATCH__RECONCILE__MAX_CHECKS", "1")],
+    )
+    .await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now(), "Asia/Shanghai").await;
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'failed'",
+        1,
+    )
+    .await;
+    let row = first_question(&app).await;
+    let reason = row.error_message.clone().unwrap_or_default();
+    assert!(reason.contains("could not be asked"), "{row:?}");
+    assert!(reason.contains("403"), "{row:?}");
+    assert_eq!(double.lists(), 1);
+    assert_eq!(double.created().len(), 1, "resent blind");
     assert_eq!(app.survey_state(ids[0]).await, "failed");
 }
