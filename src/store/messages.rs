@@ -485,17 +485,27 @@ pub async fn finish(
 }
 
 /// Returns messages whose lease ran out (their worker died mid-send) to the queue; one
-/// that has used every attempt fails instead, and so does a survey waiting on it. Returns
+/// that has used every attempt fails instead, and so does a survey waiting on it. With
+/// `reconcile_after` (a provider without idempotency key), each may have gone out: it is
+/// parked `reconciling`, to be looked up after that long, whatever its attempts. Returns
 /// how many were rescued.
-pub async fn rescue_expired(pool: &PgPool, max_attempts: i32) -> sqlx::Result<i64> {
+pub async fn rescue_expired(
+    pool: &PgPool,
+    max_attempts: i32,
+    reconcile_after: Option<Duration>,
+) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         r#"
         WITH rescued AS (
             UPDATE messages
-               SET status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
-                   error_message = CASE WHEN attempts >= $1
+               SET status = CASE WHEN $2::float8 IS NOT NULL THEN 'reconciling'
+                                 WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+                   error_message = CASE
+                       WHEN $2::float8 IS NOT NULL THEN 'lease expired mid-send; outcome unknown'
+                       WHEN attempts >= $1
                        THEN 'lease expired on the last attempt; outcome unknown' ELSE error_message END,
-                   next_attempt_at = now(), lease_until = NULL, updated_at = now()
+                   next_attempt_at = now() + make_interval(secs => coalesce($2::float8, 0)),
+                   lease_until = NULL, updated_at = now()
              WHERE status = 'sending' AND lease_until < now()
             RETURNING survey_id, status
         ), failed AS (
@@ -507,6 +517,7 @@ pub async fn rescue_expired(pool: &PgPool, max_attempts: i32) -> sqlx::Result<i6
         "#,
     )
     .bind(max_attempts)
+    .bind(reconcile_after.map(|d| d.as_secs_f64()))
     .fetch_one(pool)
     .await
 }

@@ -5,13 +5,15 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
+use postcall::channels::{Outbound, SmsProvider, TemplateCall, Tencent, tencent};
+use uuid::Uuid;
 
 use crate::{
     aliyun,
     aliyun_double::{self, AliyunDouble},
     helpers::{Names, TestApp, insert_surveys},
-    tencent_double::{APP_ID, Double, Fault, Mode, SECRET_ID, SECRET_KEY, SIGN, TOKEN},
+    tencent_double::{self, APP_ID, Double, Fault, Mode, SECRET_ID, SECRET_KEY, SIGN, TOKEN},
     tencent_e2e::config_and_templates,
     twilio_double::{self, TwilioDouble},
 };
@@ -320,4 +322,91 @@ async fn twilio_a_list_refused_fails_the_message_with_the_reason() {
     assert_eq!(double.lists(), 1);
     assert_eq!(double.created().len(), 1, "resent blind");
     assert_eq!(app.survey_state(ids[0]).await, "failed");
+}
+
+/// First questions whose sender died mid-send: `sending`, their lease run out, held by a
+/// replica that is gone. Returns their phones.
+async fn died_mid_send(app: &TestApp, ids: &[Uuid]) -> Vec<String> {
+    let surveys = insert_surveys(
+        &app.pool,
+        ids.len() as i64,
+        Utc::now() + TimeDelta::hours(1),
+        "Asia/Shanghai",
+    )
+    .await;
+    let mut phones = vec![];
+    for (id, survey) in ids.iter().zip(surveys) {
+        let phone: String = sqlx::query_scalar(
+            "UPDATE surveys SET state = 'sending' WHERE id = $1 RETURNING customer_phone",
+        )
+        .bind(survey)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding,
+                                   segments, template_id, template_params, status, attempts,
+                                   leased_by, lease_until)
+             VALUES ($1, $2, 'question', 'resolved', $3, '【小蓝钱包】您好', 'ucs2', 1, '3001',
+                     '[]', 'sending', 1, 'a-replica-that-died', now() - interval '1 second')",
+        )
+        .bind(id)
+        .bind(survey)
+        .bind(&phone)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+        phones.push(phone);
+    }
+    phones
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tencent_a_send_whose_sender_died_is_looked_up_not_resent_blind() {
+    let double = tencent_double().await;
+    let (app, _dir) = tencent_worker(&double, &[]).await;
+    // `gone` was sent by the replica before it died: Tencent has it. `never` was not: its
+    // sender died before the request left.
+    let (gone, never) = (Uuid::new_v4(), Uuid::new_v4());
+    let phones = died_mid_send(&app, &[gone, never]).await;
+    let settings: tencent::Settings = toml::from_str(&tencent_double::settings_toml(
+        &double.uri(),
+        tencent_double::SECRET_KEY,
+    ))
+    .unwrap();
+    let sender = Tencent::new(&settings, Duration::from_secs(5)).unwrap();
+    let message = Outbound {
+        id: gone,
+        to: &phones[0],
+        body: "【小蓝钱包】您好",
+        template: Some(TemplateCall {
+            id: "3001",
+            params: &[],
+        }),
+    };
+    assert!(matches!(
+        sender.send(&message).await,
+        postcall::channels::SendOutcome::Accepted { .. }
+    ));
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'sent'",
+        2,
+    )
+    .await;
+    let sent = double.sent();
+    let per_message = |id: Uuid| {
+        sent.iter()
+            .filter(|s| s.body["SessionContext"] == id.to_string())
+            .count()
+    };
+    assert_eq!(per_message(gone), 1, "the customer got it twice");
+    assert_eq!(per_message(never), 1, "never sent");
+    let attempts: Vec<(Uuid, i32, i32)> =
+        sqlx::query_as("SELECT id, attempts, reconcile_checks FROM messages ORDER BY created_at")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert!(attempts.contains(&(gone, 1, 1)), "{attempts:?}");
+    assert!(attempts.contains(&(never, 2, 1)), "{attempts:?}");
 }
