@@ -36,6 +36,8 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         ticket: Ticket,
         recorder: mpsc::UnboundedSender<Sent>,
     ) {
+        // A lookup sends nothing: it waits for no rate limit, and holds only its slot.
+        let Ticket { slot, .. } = ticket;
         let m = &due.message;
         let lease = Lease {
             id: m.id,
@@ -76,7 +78,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                         status: status.into(),
                         billed_segments: None,
                     },
-                    slot: ticket.slot,
+                    slot,
                 });
             }
             Reconciled::Resend => {
