@@ -243,7 +243,7 @@ pub struct Lease<'a> {
     pub id: Uuid,
     pub replica: &'a str,
     pub attempts: i32,
-    /// Set for a lookup's lease (`claim_lookups`): the `reconcile_checks` it claimed,
+    /// Set for a lookup's lease (`reconcile::claim`): the `reconcile_checks` it claimed,
     /// which fences it as `attempts` fences a send's.
     pub checks: Option<i32>,
 }

@@ -97,10 +97,6 @@ impl SmsProvider for Tencent {
         ProviderKind::Tencent.as_str()
     }
 
-    async fn find(&self, message: &Outbound<'_>, since: DateTime<Utc>) -> Lookup {
-        self.pull_status(message, since).await
-    }
-
     async fn send(&self, message: &Outbound<'_>) -> SendOutcome {
         let body = match self.body(message) {
             Ok(body) => body,
@@ -117,6 +113,10 @@ impl SmsProvider for Tencent {
             outcome(answer, id, to)
         })
         .await
+    }
+
+    async fn find(&self, message: &Outbound<'_>, since: DateTime<Utc>) -> Lookup {
+        self.pull_status(message, since).await
     }
 }
 
