@@ -324,9 +324,10 @@ async fn twilio_a_list_refused_fails_the_message_with_the_reason() {
     assert_eq!(app.survey_state(ids[0]).await, "failed");
 }
 
-/// First questions whose sender died mid-send: `sending`, their lease run out, held by a
-/// replica that is gone. Returns their phones.
-async fn died_mid_send(app: &TestApp, ids: &[Uuid]) -> Vec<String> {
+/// First questions whose replica died mid-send (`sending`) or mid-lookup (`reconciling`,
+/// looked up once), their lease run out, held by a replica that is gone. Returns their
+/// phones.
+async fn died_mid_send(app: &TestApp, ids: &[(Uuid, &str)]) -> Vec<String> {
     let surveys = insert_surveys(
         &app.pool,
         ids.len() as i64,
@@ -335,7 +336,7 @@ async fn died_mid_send(app: &TestApp, ids: &[Uuid]) -> Vec<String> {
     )
     .await;
     let mut phones = vec![];
-    for (id, survey) in ids.iter().zip(surveys) {
+    for (&(id, status), survey) in ids.iter().zip(surveys) {
         let phone: String = sqlx::query_scalar(
             "UPDATE surveys SET state = 'sending' WHERE id = $1 RETURNING customer_phone",
         )
@@ -346,13 +347,15 @@ async fn died_mid_send(app: &TestApp, ids: &[Uuid]) -> Vec<String> {
         sqlx::query(
             "INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding,
                                    segments, template_id, template_params, status, attempts,
-                                   leased_by, lease_until)
+                                   reconcile_checks, leased_by, lease_until, next_attempt_at)
              VALUES ($1, $2, 'question', 'resolved', $3, '【小蓝钱包】您好', 'ucs2', 1, '3001',
-                     '[]', 'sending', 1, 'a-replica-that-died', now() - interval '1 second')",
+                     '[]', $4, 1, ($4 = 'reconciling')::int, 'a-replica-that-died',
+                     now() - interval '1 second', now() - interval '1 second')",
         )
         .bind(id)
         .bind(survey)
         .bind(&phone)
+        .bind(status)
         .execute(&app.pool)
         .await
         .unwrap();
@@ -362,13 +365,15 @@ async fn died_mid_send(app: &TestApp, ids: &[Uuid]) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tencent_a_send_whose_sender_died_is_looked_up_not_resent_blind() {
+async fn tencent_a_send_or_a_lookup_whose_replica_died_is_looked_up_not_resent_blind() {
     let double = tencent_double().await;
     let (app, _dir) = tencent_worker(&double, &[]).await;
     // `gone` was sent by the replica before it died: Tencent has it. `never` was not: its
-    // sender died before the request left.
-    let (gone, never) = (Uuid::new_v4(), Uuid::new_v4());
-    let phones = died_mid_send(&app, &[gone, never]).await;
+    // sender died before the request left. `asking` was sent, and being looked up by a
+    // replica that died mid-lookup.
+    let (gone, never, asking) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    // Sent before anything is inserted, so that no lookup comes before Tencent has them.
+    let phones = [1, 2, 3].map(|n| format!("+86139{n:08}"));
     let settings: tencent::Settings = toml::from_str(&tencent_double::settings_toml(
         &double.uri(),
         tencent_double::SECRET_KEY,
@@ -384,14 +389,31 @@ async fn tencent_a_send_whose_sender_died_is_looked_up_not_resent_blind() {
             params: &[],
         }),
     };
-    assert!(matches!(
-        sender.send(&message).await,
-        postcall::channels::SendOutcome::Accepted { .. }
-    ));
+    for (id, to) in [(gone, &phones[0]), (asking, &phones[2])] {
+        let message = Outbound {
+            id,
+            to,
+            ..message.clone()
+        };
+        assert!(matches!(
+            sender.send(&message).await,
+            postcall::channels::SendOutcome::Accepted { .. }
+        ));
+    }
+    let inserted = died_mid_send(
+        &app,
+        &[
+            (gone, "sending"),
+            (never, "sending"),
+            (asking, "reconciling"),
+        ],
+    )
+    .await;
+    assert_eq!(inserted, phones, "insert_surveys' phones");
 
     app.wait_for_count(
         "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'sent'",
-        2,
+        3,
     )
     .await;
     let sent = double.sent();
@@ -409,4 +431,9 @@ async fn tencent_a_send_whose_sender_died_is_looked_up_not_resent_blind() {
             .unwrap();
     assert!(attempts.contains(&(gone, 1, 1)), "{attempts:?}");
     assert!(attempts.contains(&(never, 2, 1)), "{attempts:?}");
+    assert_eq!(per_message(asking), 1);
+    assert!(
+        attempts.contains(&(asking, 1, 2)),
+        "looked up again under a lease of its own: {attempts:?}"
+    );
 }
