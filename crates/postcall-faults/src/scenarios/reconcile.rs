@@ -1,7 +1,9 @@
-//! Reconcile before resend, against a Tencent-like platform (no idempotency key) that loses
-//! answers: on first attempts it takes the send and answers past the worker's timeout, holds
+//! Reconcile before resend, with two replicas, against a Tencent-like platform (no
+//! idempotency key) that loses answers: on first attempts it takes the send and answers past the worker's timeout, holds
 //! it untaken past the timeout, or takes it and answers `InternalError.Timeout`; on any
-//! later send it may, at random, take it and answer too late again. Every survey must open
+//! later send it may, at random, take it and answer too late again; and one replica is
+//! killed with SIGKILL mid-flow, leaving sends and lookups under leases nobody will record
+//! (its sends are looked up once the leases run out). Every survey must open
 //! (lost = 0) and no customer may get a first question twice: under one message id
 //! (duplicate_sms, which no idempotency key absorbs here) or under two (duplicate).
 
@@ -54,13 +56,23 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         ),
     ]));
     let args = ["--config".to_owned(), config.display().to_string()];
-    let mut w = Worker::start_with(&site, "worker", &env, &args)?;
-    report.watch(&w.log);
-    w.ready(&reqwest::Client::new(), Duration::from_secs(60))
-        .await?;
+    let mut workers = Vec::new();
+    for name in ["worker-a", "worker-b"] {
+        let w = Worker::start_with(&site, name, &env, &args)?;
+        report.watch(&w.log);
+        workers.push(w);
+    }
+    let client = reqwest::Client::new();
+    for w in &mut workers {
+        w.ready(&client, Duration::from_secs(60)).await?;
+    }
 
     let (calls, events) = calls("reconcile", 9, N, |_| None);
     publish(&site, &events, 200.0, Duration::from_secs(60)).await?;
+    // Mid-flow: sends hanging on the platform, lookups under way.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    workers[0].restart()?;
+    workers[0].ready(&client, Duration::from_secs(60)).await?;
     let settled = tally::wait_for(Duration::from_secs(150), || async {
         site.count("SELECT count(*) FROM surveys").await == i64::from(N)
             && tally::in_flight(&site).await == 0
@@ -78,7 +90,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .count("SELECT count(*) FROM messages WHERE reconcile_checks > 0 AND attempts > 1")
         .await;
     let refused = double.refused();
-    stop_workers(std::slice::from_mut(&mut w), report).await;
+    stop_workers(&mut workers, report).await;
 
     report
         .show("surveys", N)
@@ -88,6 +100,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .show("looked_up", looked_up)
         .show("resent_after_not_found", resent)
         .show("pulls", double.pulls())
+        .show("killed", 1)
         .zero("lost", first.lost)
         .zero("duplicate", first.duplicate)
         .zero("duplicate_sms", first.resent)
