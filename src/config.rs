@@ -111,6 +111,16 @@ pub struct Dispatch {
     pub request_timeout_seconds: u64,
     pub rate_limit: RateLimit,
     pub retry: Retry,
+    pub reconcile: Reconcile,
+}
+
+/// `[dispatch.reconcile]`: looking up a send of unknown outcome (DESIGN §4 "No blind
+/// resend").
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reconcile {
+    pub grace_seconds: u64,
+    pub max_checks: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -334,6 +344,14 @@ impl Settings {
             (
                 "dispatch.rate_limit.segments_per_second",
                 d.rate_limit.segments_per_second.into(),
+            ),
+            (
+                "dispatch.reconcile.grace_seconds",
+                d.reconcile.grace_seconds,
+            ),
+            (
+                "dispatch.reconcile.max_checks",
+                d.reconcile.max_checks.into(),
             ),
         ] {
             if value == 0 {

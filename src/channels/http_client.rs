@@ -1,10 +1,24 @@
-//! What an HTTP answer means for a send, shared by the channels that send over HTTP.
+//! What an HTTP answer means for a send, shared by the channels that send over HTTP, and
+//! the one place that tells a request that never reached the provider from one that may
+//! have been sent (DESIGN §4 "No blind resend").
 
 use std::time::Duration;
 
 use reqwest::{RequestBuilder, Response, StatusCode, header::RETRY_AFTER};
 
 use super::SendOutcome;
+
+/// Whether the provider drops a second send of the same message, which decides what an
+/// answer that never came means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// The provider takes an idempotency key (the webhook provider's `Idempotency-Key`):
+    /// sending again is safe whatever became of the first request.
+    Blind,
+    /// No idempotency key (Twilio, Tencent, Aliyun): a request that may have been sent is
+    /// looked up on the platform before it is sent again.
+    AfterLookup,
+}
 
 /// A provider's whole answer, read.
 pub struct Answer {
@@ -14,22 +28,38 @@ pub struct Answer {
 }
 
 /// Sends the request and judges the whole answer with `judge`; a transport failure is an
-/// outcome of its own.
+/// outcome of its own, judged by `resend`.
 pub async fn exchange(
     request: RequestBuilder,
+    resend: Resend,
     judge: impl FnOnce(Answer) -> SendOutcome,
 ) -> SendOutcome {
     match read(request).await {
         Ok(answer) => judge(answer),
-        Err(failed) => failed,
+        Err(e) => transport_error(&e, resend),
     }
 }
 
-async fn read(request: RequestBuilder) -> Result<Answer, SendOutcome> {
-    let response = request.send().await.map_err(|e| transport_error(&e))?;
+/// Sends a request that changes nothing (a lookup) and reads the answer; a transport failure
+/// is described, since the caller only needs to know it could not ask.
+pub async fn ask(request: RequestBuilder) -> Result<Answer, String> {
+    read(request).await.map_err(|e| {
+        format!(
+            "{}: {e}",
+            if e.is_timeout() {
+                "timeout"
+            } else {
+                "connection error"
+            }
+        )
+    })
+}
+
+async fn read(request: RequestBuilder) -> Result<Answer, reqwest::Error> {
+    let response = request.send().await?;
     let status = response.status();
     let retry_after = retry_after(&response);
-    let body = response.text().await.map_err(|e| transport_error(&e))?;
+    let body = response.text().await?;
     Ok(Answer {
         status,
         retry_after,
@@ -37,9 +67,31 @@ async fn read(request: RequestBuilder) -> Result<Answer, SendOutcome> {
     })
 }
 
-/// A transport failure: timeouts and connection errors are worth retrying; a request that
-/// could not even be built is not.
-pub fn transport_error(e: &reqwest::Error) -> SendOutcome {
+/// How far a failed request got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// No connection was made: the provider never saw it.
+    NotReached,
+    /// The request may have been written (a timeout, a connection lost mid-exchange):
+    /// the provider may have taken it.
+    MayHaveReached,
+}
+
+impl Transport {
+    fn of(e: &reqwest::Error) -> Self {
+        // A timeout while connecting is a connect error too: nothing was written.
+        if e.is_connect() {
+            Self::NotReached
+        } else {
+            Self::MayHaveReached
+        }
+    }
+}
+
+/// A transport failure: a request that could not even be built fails; one that never
+/// reached the provider is retried; one that may have been sent is retried only where the
+/// provider drops duplicates, and otherwise looked up first.
+pub fn transport_error(e: &reqwest::Error, resend: Resend) -> SendOutcome {
     if e.is_builder() {
         return SendOutcome::Failed {
             code: None,
@@ -52,17 +104,60 @@ pub fn transport_error(e: &reqwest::Error) -> SendOutcome {
     } else {
         "connection error"
     };
-    SendOutcome::Retry {
-        code: None,
-        message: format!("{kind}: {e}"),
-        retry_after: None,
+    transport(Transport::of(e), resend, format!("{kind}: {e}"))
+}
+
+/// What a transport failure that got as far as `got` means for a provider that `resend`s.
+pub fn transport(got: Transport, resend: Resend, message: String) -> SendOutcome {
+    match (got, resend) {
+        (Transport::MayHaveReached, Resend::AfterLookup) => SendOutcome::Unknown {
+            code: None,
+            message,
+            retry_after: None,
+        },
+        (Transport::NotReached, _) | (_, Resend::Blind) => SendOutcome::Retry {
+            code: None,
+            message,
+            retry_after: None,
+        },
     }
 }
 
-/// 429 and 5xx are retried (after `Retry-After` if the provider sent one); any other
-/// error status fails the message for good.
-pub fn is_retryable(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+/// An error status that is no refusal of this message: 429 (throttled before it was taken)
+/// is retried; a 5xx may come after the provider took it, so it is retried only where the
+/// provider drops duplicates and otherwise looked up. None for any other status: the
+/// channel reads the provider's refusal.
+pub fn unavailable(
+    status: StatusCode,
+    resend: Resend,
+    code: Option<String>,
+    message: String,
+    retry_after: Option<Duration>,
+) -> Option<SendOutcome> {
+    if status == StatusCode::TOO_MANY_REQUESTS
+        || (status.is_server_error() && resend == Resend::Blind)
+    {
+        return Some(SendOutcome::Retry {
+            code,
+            message,
+            retry_after,
+        });
+    }
+    status.is_server_error().then_some(SendOutcome::Unknown {
+        code,
+        message,
+        retry_after,
+    })
+}
+
+/// A success status whose body cannot be read, or is not about this message: the provider
+/// may have sent it, so it is looked up rather than sent again or failed.
+pub fn unreadable(message: String) -> SendOutcome {
+    SendOutcome::Unknown {
+        code: None,
+        message,
+        retry_after: None,
+    }
 }
 
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3).
@@ -83,3 +178,6 @@ pub fn excerpt(body: &str) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,6 +24,7 @@ pub mod webhook;
 
 use std::{future::Future, time::Duration};
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use aliyun::Aliyun;
@@ -88,10 +89,31 @@ pub enum SendOutcome {
     },
 }
 
+/// What the platform says of a send whose outcome was unknown (DESIGN §4 "No blind
+/// resend").
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// It went out: recorded exactly like an accepted send.
+    Found {
+        provider_message_id: String,
+        status: DeliveryStatus,
+    },
+    /// The platform has no such send: it may be sent again.
+    NotFound,
+    /// The platform could not be asked, or its answer not read.
+    CannotAsk { message: String },
+}
+
 pub trait SmsProvider: Send + Sync {
     /// The name stored with each message (`messages.provider`).
     fn name(&self) -> &'static str;
     fn send(&self, message: &Outbound<'_>) -> impl Future<Output = SendOutcome> + Send;
+    /// Asks the platform whether `message` went out at or after `since`.
+    fn find(
+        &self,
+        message: &Outbound<'_>,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Lookup> + Send;
 }
 
 /// The provider chosen by `provider.kind`.
@@ -138,6 +160,16 @@ impl SmsProvider for Configured {
             Self::Webhook(p) => p.send(message).await,
             Self::Tencent(p) => p.send(message).await,
             Self::Aliyun(p) => p.send(message).await,
+        }
+    }
+
+    async fn find(&self, message: &Outbound<'_>, since: DateTime<Utc>) -> Lookup {
+        match self {
+            Self::Console(p) => p.find(message, since).await,
+            Self::Twilio(p) => p.find(message, since).await,
+            Self::Webhook(p) => p.find(message, since).await,
+            Self::Tencent(p) => p.find(message, since).await,
+            Self::Aliyun(p) => p.find(message, since).await,
         }
     }
 }

@@ -29,6 +29,16 @@ impl ProviderKind {
         Self::Aliyun,
     ];
 
+    /// Whether the provider drops a second send of one message (an idempotency key; the
+    /// console sends nothing), so that a send of unknown outcome may simply go again.
+    /// The others are asked first (DESIGN §4 "No blind resend").
+    pub const fn drops_duplicates(self) -> bool {
+        match self {
+            Self::Console | Self::Webhook => true,
+            Self::Twilio | Self::Tencent | Self::Aliyun => false,
+        }
+    }
+
     /// The name in `provider.kind` and in `messages.provider`.
     pub const fn as_str(self) -> &'static str {
         match self {

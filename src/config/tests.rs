@@ -209,6 +209,21 @@ fn invalid_values_name_their_key() {
             "0",
             "dispatch.retry.max_attempts",
         ),
+        (
+            "POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS",
+            "0",
+            "dispatch.reconcile.grace_seconds",
+        ),
+        (
+            "POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS",
+            "soon",
+            "dispatch.reconcile.grace_seconds",
+        ),
+        (
+            "POSTCALL__DISPATCH__RECONCILE__MAX_CHECKS",
+            "0",
+            "dispatch.reconcile.max_checks",
+        ),
         ("POSTCALL__LOG__FORMAT", "xml", "log.format"),
     ];
     for (var, value, key) in cases {

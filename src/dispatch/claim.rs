@@ -16,6 +16,7 @@ use crate::{
     backoff,
     channels::{SmsProvider, compose::Texts},
     metrics,
+    store::reconcile,
 };
 
 /// A claimed message's places: `slot` until its outcome is recorded, `ahead` until the
@@ -105,10 +106,22 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         if !started.cap_hits.is_empty() {
             tracing::info!(hits = ?started.cap_hits, "per-number caps held sends back");
         }
-        let more = started.handled() == asked;
-        // Tickets left over go back as they drop.
-        for (m, ticket) in started.claimed.into_iter().zip(tickets) {
+        let handled = started.handled();
+        let mut tickets = tickets.into_iter();
+        for (m, ticket) in started.claimed.into_iter().zip(tickets.by_ref()) {
             sends.spawn(self.clone().send_one(m, read_at, ticket, recorder.clone()));
+        }
+        // Lookups take what sends left: they send nothing, and are few.
+        let room = asked - handled;
+        let lookups = if room > 0 {
+            reconcile::claim(&self.pool, room as i64, self.lease, &self.replica).await?
+        } else {
+            vec![]
+        };
+        let more = handled + lookups.len() == asked;
+        // Tickets left over go back as they drop.
+        for (due, ticket) in lookups.into_iter().zip(tickets) {
+            sends.spawn(self.clone().reconcile_one(due, ticket, recorder.clone()));
         }
         Ok(more)
     }

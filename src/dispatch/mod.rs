@@ -11,6 +11,7 @@ mod claim;
 mod feed;
 pub(crate) mod plan;
 mod rate;
+mod reconcile;
 mod record;
 mod send;
 pub(crate) mod start;
@@ -75,6 +76,10 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 base: Duration::from_secs(d.retry.base_delay_seconds),
                 max: Duration::from_secs(d.retry.max_delay_seconds),
                 max_attempts: d.retry.max_attempts,
+                reconcile: plan::ReconcilePolicy {
+                    grace: Duration::from_secs(d.reconcile.grace_seconds),
+                    max_checks: d.reconcile.max_checks,
+                },
             },
             limiter: Arc::new(Limiter::new(&d.rate_limit)),
             batch_size: d.batch_size.into(),

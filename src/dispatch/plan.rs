@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::{
-    channels::SendOutcome,
+    channels::{Lookup, SendOutcome},
     domain::{delivery::DeliveryStatus, quiet_hours::QuietHours},
 };
 
@@ -73,6 +73,17 @@ pub struct RetryPolicy {
     pub base: Duration,
     pub max: Duration,
     pub max_attempts: u32,
+    pub reconcile: ReconcilePolicy,
+}
+
+/// How a send of unknown outcome is looked up (`dispatch.reconcile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcilePolicy {
+    /// How long after the attempt the platform is first asked: long enough for the
+    /// platform to list what it took.
+    pub grace: Duration,
+    /// Lookups a message gets in its life; the last one unanswered fails it.
+    pub max_checks: u32,
 }
 
 impl RetryPolicy {
@@ -88,6 +99,9 @@ impl RetryPolicy {
     }
 }
 
+/// How far before an attempt a lookup searches: what a platform's clock may be behind ours.
+pub const LOOKUP_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
 /// How to record an attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -98,6 +112,12 @@ pub enum Record {
         billed_segments: Option<i32>,
     },
     RetryAt {
+        at: DateTime<Utc>,
+        code: Option<String>,
+        message: String,
+    },
+    /// It may have been sent: ask the platform at `at` before anything else.
+    ReconcileAt {
         at: DateTime<Utc>,
         code: Option<String>,
         message: String,
@@ -145,22 +165,19 @@ pub fn record(
         },
         // Whatever the attempt: sent again, it would be refused again.
         SendOutcome::CapExceeded { code, message } => Record::CapRefused { code, message },
-        // Until reconciliation is built, an unknown outcome is retried like a timeout.
+        // Never resent blind, whatever attempts are left: the platform is asked first.
         SendOutcome::Unknown {
             code,
             message,
             retry_after,
-        } => record(
-            SendOutcome::Retry {
+        } => {
+            let wait = policy.reconcile.grace.max(retry_after.unwrap_or_default());
+            Record::ReconcileAt {
+                at: later(now, wait),
                 code,
                 message,
-                retry_after,
-            },
-            attempts,
-            policy,
-            now,
-            jitter,
-        ),
+            }
+        }
         SendOutcome::Retry { code, message, .. } if attempts >= policy.max_attempts => {
             Record::Failed {
                 code,
@@ -174,9 +191,75 @@ pub fn record(
             retry_after,
         } => {
             let wait = policy.delay(attempts, retry_after, jitter);
-            let at = now + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
-            Record::RetryAt { at, code, message }
+            Record::RetryAt {
+                at: later(now, wait),
+                code,
+                message,
+            }
         }
+    }
+}
+
+fn later(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
+    now + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+/// What to do with a send of unknown outcome once the platform answered a lookup.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reconciled {
+    /// It went out: recorded as the accepted send it was.
+    Accepted {
+        provider_message_id: String,
+        status: DeliveryStatus,
+    },
+    /// It did not: back to the queue, sent again through the normal path (gate, rate limit,
+    /// a counted attempt).
+    Resend,
+    /// The platform could not be asked: ask again at `at`.
+    CheckAgainAt {
+        at: DateTime<Utc>,
+        message: String,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// `attempts` are the sends made so far, `checks` the lookups, this one included.
+pub fn reconciled(
+    lookup: Lookup,
+    attempts: u32,
+    checks: u32,
+    policy: &RetryPolicy,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> Reconciled {
+    match lookup {
+        Lookup::Found {
+            provider_message_id,
+            status,
+        } => Reconciled::Accepted {
+            provider_message_id,
+            status,
+        },
+        Lookup::NotFound if attempts >= policy.max_attempts => Reconciled::Failed {
+            message: format!(
+                "not sent: the platform has no record of it and all {attempts} attempts are spent"
+            ),
+        },
+        Lookup::NotFound => Reconciled::Resend,
+        Lookup::CannotAsk { message } if checks >= policy.reconcile.max_checks => {
+            Reconciled::Failed {
+                message: format!(
+                    "outcome unknown: the platform could not be asked whether it was sent \
+                     ({checks} lookups); last: {message}"
+                ),
+            }
+        }
+        Lookup::CannotAsk { message } => Reconciled::CheckAgainAt {
+            at: later(now, policy.delay(checks, None, jitter)),
+            message: format!("the platform could not be asked: {message}"),
+        },
     }
 }
 

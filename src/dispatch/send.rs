@@ -27,6 +27,7 @@ use crate::{
     store::{
         caps,
         messages::{self, Claimed, Lease},
+        reconcile,
     },
 };
 
@@ -45,6 +46,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             id: m.id,
             replica: &self.replica,
             attempts: m.attempts,
+            checks: None,
         };
         let zones = match PhoneNumber::parse(&m.to_phone) {
             Ok(phone) => timezone::customer_zones(
@@ -140,6 +142,8 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             body: &m.body,
             template: m.template(),
         };
+        // A lookup searches from here, less what the platform's clock may be behind ours.
+        let since = Utc::now() - plan::LOOKUP_MARGIN;
         let outcome = self.provider.send(&outbound).await;
         let jitter = rand::random::<f64>();
         let attempts = m.attempts.max(1) as u32;
@@ -159,6 +163,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                     send: messages::Accepted {
                         id: m.id,
                         attempts: lease.attempts,
+                        checks: None,
                         provider_message_id,
                         status: status.into(),
                         billed_segments,
@@ -171,6 +176,15 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 tracing::warn!(%at, code, error = %phone::redact(&message), "send failed; will retry");
                 self.write(|| messages::retry_at(&self.pool, lease, at, code.as_deref(), &message))
                     .await;
+            }
+            Record::ReconcileAt { at, code, message } => {
+                metrics::sms(self.provider.name(), "unknown");
+                tracing::warn!(%at, code, error = %phone::redact(&message),
+                    "send outcome unknown; the platform is asked before anything is sent again");
+                self.write(|| {
+                    reconcile::park(&self.pool, lease, at, since, code.as_deref(), &message)
+                })
+                .await;
             }
             Record::Failed {
                 code,
@@ -217,7 +231,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
 
     /// Records an outcome, retrying briefly if the database hiccups: an outcome lost here
     /// means the lease expires and the message is sent again.
-    async fn write<F, Fut>(&self, op: F)
+    pub(super) async fn write<F, Fut>(&self, op: F)
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = sqlx::Result<bool>>,

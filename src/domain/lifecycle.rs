@@ -129,6 +129,9 @@ pub enum MessageStatus {
     Pending,
     /// Claimed by one dispatcher under a lease.
     Sending,
+    /// Its last attempt's outcome is unknown (DESIGN §4 "No blind resend"): the platform is
+    /// asked whether it went out before anything is sent again. Not a failure.
+    Reconciling,
     Queued,
     Sent,
     Delivered,
@@ -141,6 +144,7 @@ pub enum MessageStatus {
 spelled!(MessageStatus, "message status", {
     Pending => "pending",
     Sending => "sending",
+    Reconciling => "reconciling",
     Queued => "queued",
     Sent => "sent",
     Delivered => "delivered",
@@ -154,7 +158,7 @@ impl MessageStatus {
     /// reports orders by: a status only ever moves to a higher rank.
     pub fn rank(self) -> u8 {
         match self {
-            Self::Pending | Self::Sending => 0,
+            Self::Pending | Self::Sending | Self::Reconciling => 0,
             Self::Queued => 1,
             Self::Sent => 2,
             Self::Delivered | Self::Undelivered | Self::Failed => 3,
@@ -163,11 +167,14 @@ impl MessageStatus {
     }
 
     /// Claimed and handed back (a retry, quiet hours, a lease that ran out) between
-    /// `pending` and `sending`; cancelled only before it is sent; otherwise only forward.
+    /// `pending` and `sending`; cancelled only before it is sent; a send of unknown outcome
+    /// `reconciling` until the platform says: found (on to its status), not found (back to
+    /// `pending` for the resend) or never answered (`failed`); otherwise only forward.
     pub fn can_move_to(self, next: MessageStatus) -> bool {
         use MessageStatus::*;
         match (self, next) {
             (Pending, Sending | Cancelled) | (Sending, Pending | Cancelled) => true,
+            (Sending, Reconciling) | (Reconciling, Pending) => true,
             (Pending, _) | (_, Pending | Cancelled) => false,
             (from, to) => to.rank() > from.rank(),
         }

@@ -1,4 +1,7 @@
-//! Leases whose holder died or hung: their messages go back to the queue.
+//! Leases whose holder died or hung: their messages go back to the queue, or, where the
+//! provider drops no duplicates, to be looked up first.
+
+use std::time::Duration;
 
 use sqlx::PgPool;
 
@@ -6,8 +9,12 @@ use crate::store::{messages, wake};
 
 /// Returns expired leases to the queue (giving up on messages out of attempts) and wakes
 /// the dispatchers when any came back; returns how many.
-pub async fn rescue(pool: &PgPool, max_attempts: i32) -> sqlx::Result<i64> {
-    let rescued = messages::rescue_expired(pool, max_attempts).await?;
+pub async fn rescue(
+    pool: &PgPool,
+    max_attempts: i32,
+    reconcile_after: Option<Duration>,
+) -> sqlx::Result<i64> {
+    let rescued = messages::rescue_expired(pool, max_attempts, reconcile_after).await?;
     if rescued > 0 {
         tracing::warn!(rescued, "returned messages whose lease expired");
         // The claims sleep until a notification or their poll; a returned message is due now.

@@ -16,6 +16,9 @@ pub struct Housekeeping {
     pub pool: PgPool,
     /// A message out of attempts when its lease expires is failed, not returned.
     pub max_attempts: i32,
+    /// Where the provider drops no duplicates, a send whose lease expired may have gone
+    /// out: it is looked up after this grace instead of sent again.
+    pub reconcile_after: Option<Duration>,
     /// Surveys expired per round at most.
     pub batch_size: i64,
     pub every: Duration,
@@ -28,6 +31,8 @@ impl Housekeeping {
         Self {
             pool,
             max_attempts: d.retry.max_attempts as i32,
+            reconcile_after: (!settings.provider.kind.drops_duplicates())
+                .then(|| Duration::from_secs(d.reconcile.grace_seconds)),
             batch_size: d.batch_size.into(),
             every: Duration::from_millis(d.poll_interval_ms),
             shutdown,
@@ -58,7 +63,7 @@ impl Housekeeping {
     }
 
     async fn round(&self) -> sqlx::Result<()> {
-        leases::rescue(&self.pool, self.max_attempts).await?;
+        leases::rescue(&self.pool, self.max_attempts, self.reconcile_after).await?;
         let expired = expiry::sweep(&self.pool, self.batch_size).await?;
         if expired > 0 {
             tracing::info!(expired, "surveys expired without a reply");

@@ -282,14 +282,34 @@ pub struct Lease<'a> {
     pub id: Uuid,
     pub replica: &'a str,
     pub attempts: i32,
+    /// Set for a lookup's lease (`reconcile::claim`): the `reconcile_checks` it claimed,
+    /// which fences it as `attempts` fences a send's.
+    pub checks: Option<i32>,
 }
 
-const HELD: &str = "id = $1 AND status = 'sending' AND leased_by = $2 AND attempts = $3";
+impl Lease<'_> {
+    /// The condition every update under this lease carries, on `$1` id, `$2` replica and
+    /// `$3` the fence.
+    pub(super) fn held(&self) -> &'static str {
+        match self.checks {
+            None => "id = $1 AND status = 'sending' AND leased_by = $2 AND attempts = $3",
+            Some(_) => {
+                "id = $1 AND status = 'reconciling' AND leased_by = $2 AND reconcile_checks = $3"
+            }
+        }
+    }
 
-/// A send the provider accepted, to be recorded under the lease `attempts` names.
+    pub(super) fn fence(&self) -> i32 {
+        self.checks.unwrap_or(self.attempts)
+    }
+}
+
+/// A send the provider accepted, to be recorded under the lease `attempts` names (and
+/// `checks`, for a send a lookup found).
 pub struct Accepted {
     pub id: Uuid,
     pub attempts: i32,
+    pub checks: Option<i32>,
     pub provider_message_id: String,
     pub status: MessageStatus,
     /// The parts the provider says it billed, stored over postcall's own count.
@@ -314,6 +334,7 @@ pub async fn accepted(
         .collect();
     let statuses: Vec<MessageStatus> = sends.iter().map(|s| s.status).collect();
     let billed: Vec<Option<i32>> = sends.iter().map(|s| s.billed_segments).collect();
+    let checks: Vec<Option<i32>> = sends.iter().map(|s| s.checks).collect();
     let mut tx = pool.begin().await?;
     lock_reports(&mut tx, provider, &provider_ids).await?;
     // A survey is sent, and its reply deadline starts, when its first question is accepted.
@@ -331,8 +352,9 @@ pub async fn accepted(
     let recorded: i64 = sqlx::query_scalar(
         r#"
         WITH sends AS (
-            SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $9::int[])
-                       AS s(id, attempts, provider_id, status, billed)
+            SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $9::int[],
+                                 $10::int[])
+                       AS s(id, attempts, provider_id, status, billed, checks)
         ), early AS (
             SELECT DISTINCT ON (e.provider_message_id)
                    e.provider_message_id, e.status, e.error_code, e.received_at,
@@ -360,8 +382,9 @@ pub async fn accepted(
                    provider = $5, provider_message_id = o.provider_id, sent_at = now(),
                    lease_until = NULL, error_message = NULL, updated_at = now()
               FROM outcomes o
-             WHERE m.id = o.id AND m.status = 'sending' AND m.leased_by = $6
-               AND m.attempts = o.attempts
+             WHERE m.id = o.id AND m.leased_by = $6 AND m.attempts = o.attempts
+               AND CASE WHEN o.checks IS NULL THEN m.status = 'sending'
+                        ELSE m.status = 'reconciling' AND m.reconcile_checks = o.checks END
             RETURNING m.survey_id, m.purpose, m.provider_message_id
         ), folded AS (
             DELETE FROM early_delivery_reports e USING sent
@@ -386,6 +409,7 @@ pub async fn accepted(
     .bind(expire_after.as_secs_f64())
     .bind(MessagePurpose::Question)
     .bind(&billed)
+    .bind(&checks)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -424,11 +448,12 @@ pub async fn retry_at(
     let done = sqlx::query(&format!(
         "UPDATE messages SET status = 'pending', next_attempt_at = $4, lease_until = NULL,
                 error_code = $5, error_message = $6, updated_at = now()
-          WHERE {HELD}"
+          WHERE {}",
+        lease.held()
     ))
     .bind(lease.id)
     .bind(lease.replica)
-    .bind(lease.attempts)
+    .bind(lease.fence())
     .bind(at)
     .bind(code)
     .bind(message)
@@ -443,11 +468,12 @@ pub async fn release(pool: &PgPool, lease: &Lease<'_>, at: DateTime<Utc>) -> sql
     let done = sqlx::query(&format!(
         "UPDATE messages SET status = 'pending', next_attempt_at = $4, lease_until = NULL,
                 attempts = attempts - 1, updated_at = now()
-          WHERE {HELD}"
+          WHERE {}",
+        lease.held()
     ))
     .bind(lease.id)
     .bind(lease.replica)
-    .bind(lease.attempts)
+    .bind(lease.fence())
     .bind(at)
     .execute(pool)
     .await?;
@@ -469,11 +495,12 @@ pub async fn finish(
     let survey: Option<Option<i64>> = sqlx::query_scalar(&format!(
         "UPDATE messages SET status = $4, error_code = $5, error_message = $6, lease_until = NULL,
                 updated_at = now()
-          WHERE {HELD} RETURNING survey_id"
+          WHERE {} RETURNING survey_id",
+        lease.held()
     ))
     .bind(lease.id)
     .bind(lease.replica)
-    .bind(lease.attempts)
+    .bind(lease.fence())
     .bind(status)
     .bind(code)
     .bind(message)
@@ -497,17 +524,27 @@ pub async fn finish(
 }
 
 /// Returns messages whose lease ran out (their worker died mid-send) to the queue; one
-/// that has used every attempt fails instead, and so does a survey waiting on it. Returns
+/// that has used every attempt fails instead, and so does a survey waiting on it. With
+/// `reconcile_after` (a provider without idempotency key), each may have gone out: it is
+/// parked `reconciling`, to be looked up after that long, whatever its attempts. Returns
 /// how many were rescued.
-pub async fn rescue_expired(pool: &PgPool, max_attempts: i32) -> sqlx::Result<i64> {
+pub async fn rescue_expired(
+    pool: &PgPool,
+    max_attempts: i32,
+    reconcile_after: Option<Duration>,
+) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         r#"
         WITH rescued AS (
             UPDATE messages
-               SET status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
-                   error_message = CASE WHEN attempts >= $1
+               SET status = CASE WHEN $2::float8 IS NOT NULL THEN 'reconciling'
+                                 WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+                   error_message = CASE
+                       WHEN $2::float8 IS NOT NULL THEN 'lease expired mid-send; outcome unknown'
+                       WHEN attempts >= $1
                        THEN 'lease expired on the last attempt; outcome unknown' ELSE error_message END,
-                   next_attempt_at = now(), lease_until = NULL, updated_at = now()
+                   next_attempt_at = now() + make_interval(secs => coalesce($2::float8, 0)),
+                   lease_until = NULL, updated_at = now()
              WHERE status = 'sending' AND lease_until < now()
             RETURNING survey_id, status
         ), failed AS (
@@ -519,13 +556,17 @@ pub async fn rescue_expired(pool: &PgPool, max_attempts: i32) -> sqlx::Result<i6
         "#,
     )
     .bind(max_attempts)
+    .bind(reconcile_after.map(|d| d.as_secs_f64()))
     .fetch_one(pool)
     .await
 }
 
-/// When the earliest pending message is due.
+/// When the earliest pending message or lookup is due.
 pub async fn next_due(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar("SELECT min(next_attempt_at) FROM messages WHERE status = 'pending'")
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT least((SELECT min(next_attempt_at) FROM messages WHERE status = 'pending'),
+                      (SELECT min(next_attempt_at) FROM messages WHERE status = 'reconciling'))",
+    )
+    .fetch_one(pool)
+    .await
 }

@@ -3,6 +3,11 @@
 //! `signature.rs`, from the secret it was given, and refuses a wrong one with Aliyun's
 //! `SignatureDoesNotMatch`; it checks the `x-acs-*` headers, the nonce (never reused) and
 //! the required parameters, then answers as scripted.
+//!
+//! It also answers `QuerySendDetails` (one number's sends on one Beijing day, by page, each
+//! with the `OutId` it was sent with: <https://help.aliyun.com/zh/sms/developer-reference/api-dysmsapi-2017-05-25-querysenddetails>),
+//! and can lose a send's answer: take it and answer too late ([`Fault::TakeThenHang`]), or
+//! hold it untaken ([`Fault::HangUntaken`]).
 
 use std::{
     collections::{BTreeMap, HashSet},
@@ -39,11 +44,21 @@ pub enum Mode {
     Unavailable,
 }
 
-/// A call the double accepted as well signed: its parameters and `Host`.
+/// What becomes of the next send's answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Taken (it counts as received) and answered only after this long.
+    TakeThenHang(std::time::Duration),
+    /// Not taken, and answered (a system error) only after this long.
+    HangUntaken(std::time::Duration),
+}
+
+/// A send the double accepted as well signed: its parameters and `Host`.
 #[derive(Debug, Clone)]
 pub struct Received {
     pub params: BTreeMap<String, String>,
     pub host: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Clone, Default)]
@@ -52,6 +67,10 @@ struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     refused: Arc<Mutex<Vec<String>>>,
     nonces: Arc<Mutex<HashSet<String>>>,
+    faults: Arc<Mutex<std::collections::VecDeque<Fault>>>,
+    /// `Some(code)`: queries are refused with it.
+    query_error: Arc<Mutex<Option<&'static str>>>,
+    queries: Arc<Mutex<usize>>,
 }
 
 pub struct AliyunDouble {
@@ -94,6 +113,21 @@ impl AliyunDouble {
         self.received().len()
     }
 
+    /// The next sends' answers go wrong this way, one fault each, in order.
+    pub fn fail_next(&self, fault: Fault) {
+        self.shared.faults.lock().unwrap().push_back(fault);
+    }
+
+    /// Queries are refused with `code` (`None`: answered).
+    pub fn refuse_queries(&self, code: Option<&'static str>) {
+        *self.shared.query_error.lock().unwrap() = code;
+    }
+
+    /// Well-signed `QuerySendDetails` calls, answered or refused.
+    pub fn queries(&self) -> usize {
+        *self.shared.queries.lock().unwrap()
+    }
+
     /// The codes of the calls refused before any scripted answer.
     pub fn refused(&self) -> Vec<String> {
         self.shared.refused.lock().unwrap().clone()
@@ -110,38 +144,106 @@ async fn send_sms(
     body: Bytes,
 ) -> Answer {
     let checked = check(&shared, &method, &uri, &headers, &body);
-    let params = match checked {
-        Ok(params) => params,
+    let (action, params) = match checked {
+        Ok(checked) => checked,
         Err((status, code)) => {
             shared.refused.lock().unwrap().push(code.clone());
             return error(status, &code);
         }
     };
+    if action == "QuerySendDetails" {
+        return query(&shared, &params);
+    }
+    let fault = shared.faults.lock().unwrap().pop_front();
+    if let Some(Fault::HangUntaken(delay)) = fault {
+        tokio::time::sleep(delay).await;
+        return error(StatusCode::OK, "isp.SYSTEM_ERROR");
+    }
     let host = header(&headers, "host").unwrap_or_default();
-    shared
-        .received
-        .lock()
-        .unwrap()
-        .push(Received { params, host });
     let mode = shared.mode.lock().unwrap().expect("a mode is set");
+    let biz_id = {
+        let mut received = shared.received.lock().unwrap();
+        let biz_id = format!("90061974693649{:02}^0", received.len() + 1);
+        received.push(Received {
+            params,
+            host,
+            at: Utc::now(),
+        });
+        biz_id
+    };
+    if let Some(Fault::TakeThenHang(delay)) = fault {
+        tokio::time::sleep(delay).await;
+    }
     match mode {
-        Mode::Ok => {
-            let n = shared.received.lock().unwrap().len();
-            (
-                StatusCode::OK,
-                Json(json!({
-                    "Code": "OK",
-                    "Message": "OK",
-                    "BizId": format!("90061974693649{n:02}^0"),
-                    "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990",
-                })),
-            )
-        }
+        Mode::Ok => (
+            StatusCode::OK,
+            Json(json!({
+                "Code": "OK",
+                "Message": "OK",
+                "BizId": biz_id,
+                "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990",
+            })),
+        ),
         Mode::BadNumber => error(StatusCode::OK, "isv.MOBILE_NUMBER_ILLEGAL"),
         Mode::Capped => error(StatusCode::OK, "isv.BUSINESS_LIMIT_CONTROL"),
         Mode::SystemError => error(StatusCode::OK, "isp.SYSTEM_ERROR"),
         Mode::Unavailable => error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
     }
+}
+
+/// One number's sends on one Beijing day (`SendDate`), a page of them, newest first, each
+/// with the `OutId` it was sent with.
+fn query(shared: &Shared, params: &BTreeMap<String, String>) -> Answer {
+    *shared.queries.lock().unwrap() += 1;
+    if let Some(code) = *shared.query_error.lock().unwrap() {
+        return error(StatusCode::OK, code);
+    }
+    let number = |name: &str| params.get(name).and_then(|v| v.parse::<usize>().ok());
+    let (Some(size), Some(page)) = (number("PageSize"), number("CurrentPage")) else {
+        return error(StatusCode::BAD_REQUEST, "isv.INVALID_PARAMETERS");
+    };
+    let day = params.get("SendDate").cloned().unwrap_or_default();
+    let phone = params.get("PhoneNumber").cloned().unwrap_or_default();
+    if !(1..=50).contains(&size)
+        || page == 0
+        || day.len() != 8
+        || phone.is_empty()
+        || !day.bytes().all(|b| b.is_ascii_digit())
+    {
+        return error(StatusCode::BAD_REQUEST, "isv.INVALID_PARAMETERS");
+    }
+    let received = shared.received.lock().unwrap();
+    let sends: Vec<&Received> = received
+        .iter()
+        .rev()
+        .filter(|r| r.params.get("PhoneNumbers") == Some(&phone))
+        .filter(|r| {
+            r.at.with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y%m%d")
+                .to_string()
+                == day
+        })
+        .collect();
+    let listed: Vec<Value> = sends
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|r| {
+            json!({"PhoneNum": phone, "SendStatus": 3, "ErrCode": "DELIVERED",
+                   "TemplateCode": r.params.get("TemplateCode"), "Content": "【sign】…",
+                   "SendDate": r.at.with_timezone(&chrono_tz::Asia::Shanghai)
+                        .format("%Y-%m-%d %H:%M:%S").to_string(),
+                   "ReceiveDate": "", "OutId": r.params.get("OutId")})
+        })
+        .collect();
+    (
+        StatusCode::OK,
+        Json(
+            json!({"Code": "OK", "Message": "OK", "RequestId": "819BE656-D2E0-4858-8B21-B2E477085AAF",
+                    "TotalCount": sends.len().to_string(),
+                    "SmsSendDetailDTOs": {"SmsSendDetailDTO": listed}}),
+        ),
+    )
 }
 
 fn error(status: StatusCode, code: &str) -> Answer {
@@ -170,7 +272,7 @@ fn check(
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<BTreeMap<String, String>, (StatusCode, String)> {
+) -> Result<(String, BTreeMap<String, String>), (StatusCode, String)> {
     let refuse = |status: StatusCode, code: &str| (status, code.to_owned());
     let bad = StatusCode::BAD_REQUEST;
     if method != Method::POST || uri.path() != "/" {
@@ -178,7 +280,8 @@ fn check(
     }
     let required =
         |name: &str| header(headers, name).ok_or_else(|| refuse(bad, "MissingParameter"));
-    if required("x-acs-action")? != "SendSms" {
+    let action = required("x-acs-action")?;
+    if !matches!(action.as_str(), "SendSms" | "QuerySendDetails") {
         return Err(refuse(StatusCode::NOT_FOUND, "InvalidAction.NotFound"));
     }
     if required("x-acs-version")? != "2017-05-25" {
@@ -273,6 +376,9 @@ fn check(
         return Err(refuse(bad, "SignatureNonceUsed"));
     }
 
+    if action == "QuerySendDetails" {
+        return Ok((action, params));
+    }
     for name in ["PhoneNumbers", "SignName", "TemplateCode"] {
         if params.get(name).is_none_or(|v| v.is_empty()) {
             return Err(refuse(bad, "isv.INVALID_PARAMETERS"));
@@ -284,7 +390,7 @@ fn check(
             return Err(refuse(bad, "isv.INVALID_JSON_PARAM"));
         }
     }
-    Ok(params)
+    Ok((action, params))
 }
 
 fn hex(bytes: &[u8]) -> String {

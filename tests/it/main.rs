@@ -2,7 +2,7 @@
 //! gets its own database and its own exchange/queue names, so they run in parallel.
 //! A missing service fails the test loudly; nothing is skipped.
 
-mod aliyun;
+pub mod aliyun;
 mod aliyun_double;
 mod api;
 mod broker;
@@ -32,6 +32,7 @@ mod process;
 mod provider_double;
 mod providers;
 mod raw_http;
+mod reconcile;
 mod replay;
 mod replicas;
 mod schemathesis;
@@ -42,4 +43,5 @@ mod shutdown;
 mod templates;
 mod tencent;
 mod tencent_double;
-mod tencent_e2e;
+pub mod tencent_e2e;
+mod twilio_double;

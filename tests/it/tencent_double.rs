@@ -3,8 +3,16 @@
 //! not postcall's signer), and refuses what Tencent refuses with Tencent's own codes.
 //! Sources: 签名方法 v3 <https://cloud.tencent.com/document/api/382/52072>, SendSms
 //! <https://cloud.tencent.com/document/api/382/55981>, 错误码
-//! <https://cloud.tencent.com/document/api/382/52075>. It enforces the per-number frequency
-//! limits Tencent's console sets (`Limits`), answering the documented `LimitExceeded.*` codes.
+//! <https://cloud.tencent.com/document/api/382/52075>, PullSmsSendStatusByPhoneNumber
+//! <https://cloud.tencent.com/document/api/382/55980> (which lists what was taken, with the
+//! `SessionContext` it was sent with).
+//!
+//! It can also lose its answers: take a send and answer too late for the client
+//! ([`Fault::TakeThenHang`]), or hold a request without taking it ([`Fault::HangUntaken`]),
+//! each for the next send only.
+//!
+//! It enforces the per-number frequency limits Tencent's console sets (`Limits`), answering
+//! the documented `LimitExceeded.*` codes.
 
 use std::{
     collections::HashMap,
@@ -61,12 +69,23 @@ impl Limits {
     };
 }
 
+/// What becomes of the next send's answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Taken (it counts as sent) and answered only after this long.
+    TakeThenHang(std::time::Duration),
+    /// Not taken, and answered (a refusal) only after this long.
+    HangUntaken(std::time::Duration),
+}
+
 /// A call the double took, and what it rendered for the customer when it knew the template.
 #[derive(Debug, Clone)]
 pub struct Sent {
     pub body: Value,
     pub rendered: Option<String>,
     pub serial_no: Option<String>,
+    /// Unix seconds, when it was taken.
+    pub at: i64,
 }
 
 /// One SMS a number was sent: when, and its content.
@@ -84,6 +103,10 @@ struct Player {
     /// What each number was sent (when, the content), and the caps it met (codes).
     delivered: Arc<Mutex<HashMap<String, Vec<Delivered>>>>,
     capped: Arc<Mutex<Vec<String>>>,
+    faults: Arc<Mutex<std::collections::VecDeque<Fault>>>,
+    /// How lookups are answered: `None` lists what was taken, `Some(code)` refuses.
+    pull_error: Arc<Mutex<Option<&'static str>>>,
+    pulls: Arc<AtomicU64>,
 }
 
 pub struct Double {
@@ -103,6 +126,9 @@ impl Double {
             limits: Arc::default(),
             delivered: Arc::default(),
             capped: Arc::default(),
+            faults: Arc::default(),
+            pull_error: Arc::default(),
+            pulls: Arc::default(),
         };
         Mock::given(method("POST"))
             .respond_with(player.clone())
@@ -126,6 +152,21 @@ impl Double {
     /// The cap codes numbers were refused with, in order.
     pub fn capped(&self) -> Vec<String> {
         self.player.capped.lock().unwrap().clone()
+    }
+
+    /// The next sends' answers go wrong this way, one fault each, in order.
+    pub fn fail_next(&self, fault: Fault) {
+        self.player.faults.lock().unwrap().push_back(fault);
+    }
+
+    /// Lookups are refused with `code` (`None`: answered).
+    pub fn refuse_pulls(&self, code: Option<&'static str>) {
+        *self.player.pull_error.lock().unwrap() = code;
+    }
+
+    /// Lookups that passed the checks (signature, shape), answered or refused.
+    pub fn pulls(&self) -> u64 {
+        self.player.pulls.load(Ordering::Relaxed)
     }
 
     /// Calls that passed every check, in order.
@@ -157,13 +198,23 @@ impl Double {
 impl Respond for Player {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let request_id = format!("req-{}", self.serial.fetch_add(1, Ordering::Relaxed));
-        let body = match verify(request).and_then(|body| self.check_body(body)) {
-            Ok(body) => body,
+        let checked = verify(request).and_then(|(action, body)| match action {
+            Action::Send => self.check_body(body).map(|b| (action, b)),
+            Action::Pull => check_pull(body).map(|b| (action, b)),
+        });
+        let body = match checked {
+            Ok((Action::Send, body)) => body,
+            Ok((Action::Pull, body)) => return self.pull(&body, &request_id),
             Err((code, message)) => {
                 self.refusals.lock().unwrap().push(code.to_owned());
                 return error(code, &message, &request_id);
             }
         };
+        let fault = self.faults.lock().unwrap().pop_front();
+        if let Some(Fault::HangUntaken(delay)) = fault {
+            return error("InternalError.Timeout", "held, never taken", &request_id)
+                .set_delay(delay);
+        }
         let mode = *self.mode.lock().unwrap();
         if let Mode::Error(code) = mode {
             return error(code, "refused by the double's mode", &request_id);
@@ -214,10 +265,93 @@ impl Respond for Player {
                 body,
                 rendered,
                 serial_no,
+                at: Utc::now().timestamp(),
             });
         }
-        ResponseTemplate::new(200).set_body_json(
+        let answer = ResponseTemplate::new(200).set_body_json(
             json!({"Response": {"SendStatusSet": statuses, "RequestId": request_id}}),
+        );
+        match fault {
+            Some(Fault::TakeThenHang(delay)) => answer.set_delay(delay),
+            _ => answer,
+        }
+    }
+}
+
+/// Which of the two calls the double plays.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Send,
+    Pull,
+}
+
+/// `PullSmsSendStatusByPhoneNumber`'s parameters as the document states them.
+fn check_pull(body: Value) -> Result<Value, (&'static str, String)> {
+    if body["SmsSdkAppId"] != APP_ID {
+        return Err(("InvalidParameterValue.SdkAppIdNotExist", String::new()));
+    }
+    if !body["PhoneNumber"]
+        .as_str()
+        .is_some_and(|p| p.starts_with('+'))
+    {
+        return Err(("InvalidParameterValue.IncorrectPhoneNumber", String::new()));
+    }
+    if body["Offset"] != 0
+        || !body["Limit"]
+            .as_u64()
+            .is_some_and(|l| (1..=100).contains(&l))
+    {
+        return Err(("InvalidParameter", "Offset/Limit".into()));
+    }
+    let (Some(begin), Some(end)) = (body["BeginTime"].as_i64(), body["EndTime"].as_i64()) else {
+        return Err(("MissingParameter", "BeginTime/EndTime".into()));
+    };
+    if begin > end {
+        return Err(("InvalidParameterValue.InvalidStartTime", String::new()));
+    }
+    if Utc::now().timestamp() - begin > 7 * 86_400 {
+        return Err(("InvalidParameterValue.BeginTimeVerifyFail", String::new()));
+    }
+    Ok(body)
+}
+
+impl Player {
+    /// The number's sends taken between `BeginTime` and `EndTime`, with the `SessionContext`
+    /// each was sent with.
+    fn pull(&self, body: &Value, request_id: &str) -> ResponseTemplate {
+        self.pulls.fetch_add(1, Ordering::Relaxed);
+        if let Some(code) = *self.pull_error.lock().unwrap() {
+            return error(code, "refused by the double's pull mode", request_id);
+        }
+        let phone = body["PhoneNumber"].as_str().unwrap();
+        let (begin, end) = (
+            body["BeginTime"].as_i64().unwrap(),
+            body["EndTime"].as_i64().unwrap(),
+        );
+        let limit = body["Limit"].as_u64().unwrap() as usize;
+        let listed: Vec<Value> = self
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| (begin..=end).contains(&s.at))
+            .filter(|s| {
+                s.body["PhoneNumberSet"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p == phone)
+            })
+            .take(limit)
+            .map(|s| {
+                json!({"UserReceiveTime": s.at, "CountryCode": "86",
+                       "SubscriberNumber": &phone[3..], "PhoneNumber": phone,
+                       "SerialNo": s.serial_no, "ReportStatus": "SUCCESS", "Description": "DELIVRD",
+                       "SessionContext": s.body["SessionContext"]})
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(
+            json!({"Response": {"PullSmsSendStatusSet": listed, "RequestId": request_id}}),
         )
     }
 }
@@ -339,13 +473,15 @@ fn header<'a>(request: &'a Request, name: &str) -> Result<&'a str, (&'static str
 
 /// The API 3.0 checks, in Tencent's order: action, version, region, timestamp, credential,
 /// signature; then the body as JSON.
-fn verify(request: &Request) -> Result<Value, (&'static str, String)> {
+fn verify(request: &Request) -> Result<(Action, Value), (&'static str, String)> {
     if request.url.path() != "/" {
         return Err(("InvalidAction", request.url.path().to_owned()));
     }
-    if header(request, "x-tc-action")? != "SendSms" {
-        return Err(("InvalidAction", String::new()));
-    }
+    let action = match header(request, "x-tc-action")? {
+        "SendSms" => Action::Send,
+        "PullSmsSendStatusByPhoneNumber" => Action::Pull,
+        _ => return Err(("InvalidAction", String::new())),
+    };
     if header(request, "x-tc-version")? != "2021-01-11" {
         return Err(("NoSuchVersion", String::new()));
     }
@@ -392,6 +528,7 @@ fn verify(request: &Request) -> Result<Value, (&'static str, String)> {
         return Err(("AuthFailure.SignatureFailure", String::new()));
     }
     serde_json::from_slice(&request.body)
+        .map(|body| (action, body))
         .map_err(|_| ("FailedOperation.JsonParseFail", String::new()))
 }
 

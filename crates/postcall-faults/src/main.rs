@@ -17,6 +17,7 @@ mod rabbit;
 mod report;
 mod scenarios;
 mod tally;
+mod tencent;
 mod worker;
 
 use std::{path::PathBuf, process::ExitCode, time::Instant};

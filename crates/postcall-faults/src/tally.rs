@@ -6,7 +6,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{lab::Site, provider::Provider};
+use crate::{
+    lab::Site,
+    provider::{Provider, Receipt},
+};
 
 /// What became of the first SMS of a set of eligible calls.
 #[derive(Debug, Default)]
@@ -31,7 +34,12 @@ pub struct FirstSms {
 }
 
 impl FirstSms {
-    pub async fn count(site: &Site, provider: &Provider, calls: &[String]) -> anyhow::Result<Self> {
+    /// `receipts`: every request the provider saw.
+    pub async fn count(
+        site: &Site,
+        receipts: &[Receipt],
+        calls: &[String],
+    ) -> anyhow::Result<Self> {
         let first: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
             "SELECT m.id::text, s.call_id FROM messages m JOIN surveys s ON s.id = m.survey_id
               WHERE m.purpose = 'question'",
@@ -45,7 +53,6 @@ impl FirstSms {
             .await?
             .into_iter()
             .collect();
-        let receipts = provider.receipts();
         let mut per_id: HashMap<&str, usize> = HashMap::new();
         for r in receipts.iter().filter(|r| r.accepted()) {
             *per_id.entry(&r.key).or_default() += 1;
@@ -104,7 +111,7 @@ where
 /// Messages and surveys still on their way: nothing should be left once a scenario drains.
 pub async fn in_flight(site: &Site) -> i64 {
     site.count(
-        "SELECT (SELECT count(*) FROM messages WHERE status IN ('pending', 'sending'))
+        "SELECT (SELECT count(*) FROM messages WHERE status IN ('pending', 'sending', 'reconciling'))
               + (SELECT count(*) FROM surveys WHERE state IN ('scheduled', 'sending'))",
     )
     .await

@@ -18,6 +18,8 @@ pub struct Worker {
     pub base: String,
     postcall: PathBuf,
     env: Vec<(String, String)>,
+    /// After `run`: `--config FILE` for what variables cannot spell.
+    args: Vec<String>,
     pub log: PathBuf,
     running: Option<Owned>,
     pub starts: u32,
@@ -27,6 +29,16 @@ impl Worker {
     /// Starts `postcall run` for `site`; `env` (`POSTCALL__…` pairs) overrides the suite's
     /// defaults: no send delay, quiet hours off, this worker's own HTTP port.
     pub fn start(site: &Site, name: &str, env: &[(String, String)]) -> anyhow::Result<Self> {
+        Self::start_with(site, name, env, &[])
+    }
+
+    /// Like [`Worker::start`], with arguments after `run` (a `--config FILE`).
+    pub fn start_with(
+        site: &Site,
+        name: &str,
+        env: &[(String, String)],
+        args: &[String],
+    ) -> anyhow::Result<Self> {
         let port = process::free_port()?;
         let base = format!("http://127.0.0.1:{port}");
         let mut all = site.base_env();
@@ -48,6 +60,7 @@ impl Worker {
             base,
             postcall: site.postcall.clone(),
             env: all,
+            args: args.to_vec(),
             log: site.logs.join(format!("{}-{name}.log", site.name)),
             running: None,
             starts: 0,
@@ -58,7 +71,7 @@ impl Worker {
 
     fn spawn(&mut self) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.postcall);
-        cmd.arg("run");
+        cmd.arg("run").args(&self.args);
         for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("POSTCALL__")) {
             cmd.env_remove(k);
         }

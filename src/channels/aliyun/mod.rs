@@ -10,6 +10,7 @@
 
 pub mod callbacks;
 pub mod errors;
+mod lookup;
 mod send;
 pub mod settings;
 pub mod signature;

@@ -16,7 +16,7 @@ use super::{
     wire::{Mobile, SendSmsRequest, SendSmsResponse, template_param},
 };
 use crate::{
-    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
+    channels::{Lookup, Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
     domain::delivery::DeliveryStatus,
 };
 
@@ -108,9 +108,20 @@ impl SmsProvider for Aliyun {
             Ok(parameters) => parameters,
             Err(refused) => return refused,
         };
-        let query = parameters.query();
+        let request = self.signed(signature::ACTION_SEND_SMS, &parameters.query());
+        http::exchange(request, http::Resend::AfterLookup, outcome).await
+    }
+
+    async fn find(&self, message: &Outbound<'_>, since: chrono::DateTime<Utc>) -> Lookup {
+        self.query_details(message, since).await
+    }
+}
+
+impl Aliyun {
+    /// An ACS3-signed RPC call `action` with `query`, sent exactly as signed.
+    pub(super) fn signed(&self, action: &str, query: &[(&str, &str)]) -> reqwest::RequestBuilder {
         let nonce = Uuid::new_v4().simple().to_string();
-        let signed = signature::Request::send_sms(&self.host, Utc::now(), &nonce, &query);
+        let signed = signature::Request::rpc(action, &self.host, Utc::now(), &nonce, query);
         let mut url = self.endpoint.clone();
         // Sent exactly as signed: reqwest's own query encoding differs (`+`, `*`).
         url.set_query(Some(&signed.canonical_query()));
@@ -123,13 +134,13 @@ impl SmsProvider for Aliyun {
                 request = request.header(name, value);
             }
         }
-        http::exchange(request, outcome).await
+        request
     }
 }
 
 /// Mainland numbers go as their 11 digits, as Aliyun's examples write them; any other
 /// number keeps its `+` and country code, which Aliyun also accepts.
-fn phone_number(e164: &str) -> String {
+pub(super) fn phone_number(e164: &str) -> String {
     match e164.strip_prefix("+86") {
         Some(national) if national.len() == 11 => national.to_owned(),
         _ => e164.to_owned(),
@@ -144,32 +155,31 @@ fn outcome(
     }: http::Answer,
 ) -> SendOutcome {
     let answer = serde_json::from_str::<SendSmsResponse>(&body);
-    if http::is_retryable(status) {
-        let (code, message) = match &answer {
-            Ok(a) => (
-                Some(a.code.clone()),
-                format!("HTTP {status}: {}: {}", a.code, a.message),
-            ),
-            Err(_) => (None, format!("HTTP {status}: {}", http::excerpt(&body))),
-        };
-        return SendOutcome::Retry {
-            code,
-            message,
-            retry_after,
-        };
+    let (code, message) = match &answer {
+        Ok(a) => (
+            Some(a.code.clone()),
+            format!("HTTP {status}: {}: {}", a.code, a.message),
+        ),
+        Err(_) => (None, format!("HTTP {status}: {}", http::excerpt(&body))),
+    };
+    if let Some(outcome) = http::unavailable(
+        status,
+        http::Resend::AfterLookup,
+        code,
+        message,
+        retry_after,
+    ) {
+        return outcome;
     }
     let answer = match answer {
         Ok(answer) => answer,
         // SendSms takes no idempotency key: an answer nobody can read may hide a sent SMS,
-        // so it is not sent again blindly.
+        // so it is looked up before anything is sent again.
         Err(e) => {
-            return failed(
-                None,
-                format!(
-                    "HTTP {status} with an unreadable body ({e}): {}",
-                    http::excerpt(&body)
-                ),
-            );
+            return http::unreadable(format!(
+                "HTTP {status} with an unreadable body ({e}): {}",
+                http::excerpt(&body)
+            ));
         }
     };
     if answer.is_ok() {
@@ -179,13 +189,11 @@ fn outcome(
                 status: DeliveryStatus::Queued,
                 billed_segments: None,
             },
-            None => failed(
-                Some(answer.code),
-                format!(
-                    "HTTP {status}: Code OK without a BizId (RequestId {})",
-                    answer.request_id
-                ),
-            ),
+            // Taken, but not said as what: looked up rather than sent again.
+            None => http::unreadable(format!(
+                "HTTP {status}: Code OK without a BizId (RequestId {})",
+                answer.request_id
+            )),
         };
     }
     let class = classify(&answer.code);

@@ -21,6 +21,8 @@ pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 pub const DEFAULT_HOST: &str = "dysmsapi.aliyuncs.com";
 pub const VERSION: &str = "2017-05-25";
 pub const ACTION_SEND_SMS: &str = "SendSms";
+/// The lookup of a send whose outcome is unknown (DESIGN §4 "No blind resend").
+pub const ACTION_QUERY_SEND_DETAILS: &str = "QuerySendDetails";
 
 /// One call to sign.
 #[derive(Debug, Clone, Copy)]
@@ -48,10 +50,21 @@ impl<'a> Request<'a> {
         nonce: &'a str,
         query: &'a [(&'a str, &'a str)],
     ) -> Self {
+        Self::rpc(ACTION_SEND_SMS, host, date, nonce, query)
+    }
+
+    /// An RPC call `action` of Dysms (2017-05-25): POST, parameters in the query, no body.
+    pub fn rpc(
+        action: &'a str,
+        host: &'a str,
+        date: DateTime<Utc>,
+        nonce: &'a str,
+        query: &'a [(&'a str, &'a str)],
+    ) -> Self {
         Self {
             method: "POST",
             host,
-            action: ACTION_SEND_SMS,
+            action,
             version: VERSION,
             date,
             nonce,

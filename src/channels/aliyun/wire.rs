@@ -77,6 +77,50 @@ impl SendSmsResponse {
     }
 }
 
+/// The `QuerySendDetails` answer: one number's sends on one day, a page at a time. Source:
+/// <https://help.aliyun.com/zh/sms/developer-reference/api-dysmsapi-2017-05-25-querysenddetails>,
+/// field names as in Alibaba Cloud's SDKs (`dysmsapi-20170525`,
+/// `QuerySendDetailsResponseBody`). It carries no `BizId`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct QuerySendDetailsResponse {
+    pub code: String,
+    pub message: String,
+    #[serde(default)]
+    pub request_id: String,
+    /// A number, as a string.
+    #[serde(default)]
+    pub total_count: Option<String>,
+    #[serde(default, rename = "SmsSendDetailDTOs")]
+    pub details: Option<SendDetails>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendDetails {
+    #[serde(default, rename = "SmsSendDetailDTO")]
+    pub list: Vec<SendDetail>,
+}
+
+/// One send (`SmsSendDetailDTO`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SendDetail {
+    #[serde(default)]
+    pub phone_num: Option<String>,
+    /// 1 waiting for the receipt, 2 failed, 3 delivered.
+    #[serde(default)]
+    pub send_status: Option<i64>,
+    #[serde(default)]
+    pub err_code: Option<String>,
+    #[serde(default)]
+    pub out_id: Option<String>,
+    #[serde(default)]
+    pub send_date: Option<String>,
+}
+
+/// The most `PageSize` takes.
+pub const QUERY_PAGE_SIZE: usize = 50;
+
 /// One SmsReport entry; Aliyun pushes a JSON array, several per request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmsReport {

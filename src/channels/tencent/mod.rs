@@ -2,6 +2,7 @@
 //! documents (DESIGN.md §4).
 //!
 //! - [`send`]: one signed `SendSms` call per message, its answer judged.
+//! - [`lookup`]: a send of unknown outcome found (or not) by `PullSmsSendStatusByPhoneNumber`.
 //! - [`callbacks`]: receipts and replies, admitted by the path token and caller address.
 //! - [`settings`]: the `[provider.tencent]` section.
 //! - [`source`]: the templates as the composer takes them.
@@ -14,6 +15,7 @@
 
 pub mod callbacks;
 pub mod errors;
+mod lookup;
 mod send;
 pub mod settings;
 pub mod signature;

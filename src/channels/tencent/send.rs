@@ -3,19 +3,19 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{
     Settings, errors,
-    signature::Request,
+    signature::{ACTION_SEND_SMS, Request},
     template,
     wire::{Mobile, SendSmsRequest, SendSmsResponse},
 };
 use crate::{
-    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
+    channels::{Lookup, Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
     domain::delivery::DeliveryStatus,
 };
 
@@ -28,7 +28,7 @@ pub struct Tencent {
     secret_id: String,
     secret_key: SecretString,
     region: String,
-    sms_sdk_app_id: String,
+    pub(super) sms_sdk_app_id: String,
     sign_name: String,
     max_param_chars: Option<usize>,
 }
@@ -106,7 +106,24 @@ impl SmsProvider for Tencent {
             Ok(payload) => payload,
             Err(e) => return refused(format!("SendSms body could not be written: {e}")),
         };
-        let signed = Request::send_sms(&self.host, &self.region, Utc::now(), &payload);
+        let request = self.signed(ACTION_SEND_SMS, payload);
+        let id = message.id;
+        let to = message.to;
+        http::exchange(request, http::Resend::AfterLookup, |answer| {
+            outcome(answer, id, to)
+        })
+        .await
+    }
+
+    async fn find(&self, message: &Outbound<'_>, since: DateTime<Utc>) -> Lookup {
+        self.pull_status(message, since).await
+    }
+}
+
+impl Tencent {
+    /// A TC3-signed POST of `action` with the JSON `payload`.
+    pub(super) fn signed(&self, action: &str, payload: Vec<u8>) -> reqwest::RequestBuilder {
+        let signed = Request::sms(action, &self.host, &self.region, Utc::now(), &payload);
         let mut request = self.client.post(self.url.clone());
         for (name, value) in signed.headers(&self.secret_id, self.secret_key.expose_secret()) {
             // reqwest writes `Host` from the URL, the very value signed; a second one
@@ -115,9 +132,7 @@ impl SmsProvider for Tencent {
                 request = request.header(name, value);
             }
         }
-        let id = message.id;
-        let to = message.to;
-        http::exchange(request.body(payload), |answer| outcome(answer, id, to)).await
+        request.body(payload)
     }
 }
 
@@ -138,19 +153,19 @@ fn outcome(answer: http::Answer, id: Uuid, to: &str) -> SendOutcome {
     } = answer;
     if !status.is_success() {
         let message = format!("HTTP {status}: {}", http::excerpt(&body));
-        if http::is_retryable(status) {
-            return SendOutcome::Retry {
-                code: None,
-                message,
-                retry_after,
-            };
-        }
-        return refused(message);
+        return http::unavailable(
+            status,
+            http::Resend::AfterLookup,
+            None,
+            message.clone(),
+            retry_after,
+        )
+        .unwrap_or_else(|| refused(message));
     }
     // Unreadable, or not about this message: Tencent may have sent it, and `SendSms` takes
-    // no idempotency key, so a retry could text the customer twice. Fail loudly instead.
+    // no idempotency key, so it is looked up before anything is sent again.
     let unreadable =
-        |why: String| refused(format!("HTTP {status}, {why}: {}", http::excerpt(&body)));
+        |why: String| http::unreadable(format!("HTTP {status}, {why}: {}", http::excerpt(&body)));
     let answer: SendSmsResponse = match serde_json::from_str(&body) {
         Ok(answer) => answer,
         Err(e) => return unreadable(format!("an unreadable body ({e})")),

@@ -20,6 +20,8 @@ pub const SERVICE: &str = "sms";
 pub const DEFAULT_HOST: &str = "sms.tencentcloudapi.com";
 pub const VERSION: &str = "2021-01-11";
 pub const ACTION_SEND_SMS: &str = "SendSms";
+/// The lookup of a send whose outcome is unknown (DESIGN §4 "No blind resend").
+pub const ACTION_PULL_STATUS: &str = "PullSmsSendStatusByPhoneNumber";
 /// What postcall sends. The document warns that a client adding `; charset=utf-8` on its
 /// own breaks the signature, so the exact value signed is the one sent.
 pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -50,10 +52,21 @@ impl<'a> Request<'a> {
         time: DateTime<Utc>,
         payload: &'a [u8],
     ) -> Self {
+        Self::sms(ACTION_SEND_SMS, host, region, time, payload)
+    }
+
+    /// An SMS API call `action` (2021-01-11) to `host` with the JSON `payload`.
+    pub fn sms(
+        action: &'a str,
+        host: &'a str,
+        region: &'a str,
+        time: DateTime<Utc>,
+        payload: &'a [u8],
+    ) -> Self {
         Self {
             host,
             service: SERVICE,
-            action: ACTION_SEND_SMS,
+            action,
             version: VERSION,
             region: Some(region),
             content_type: CONTENT_TYPE,

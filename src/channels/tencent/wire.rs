@@ -115,6 +115,59 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// The `PullSmsSendStatusByPhoneNumber` body: one number's sends between two instants, to
+/// find a send whose outcome is unknown by its `SessionContext`. Source: the API's page
+/// <https://cloud.tencent.com/document/api/382/55980>, field names as in Tencent's Go SDK
+/// (`sms/v20210111/models.go`, `PullSmsSendStatusByPhoneNumberRequestParams`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PullStatusRequest {
+    /// Unix seconds; at most 7 days back.
+    pub begin_time: u64,
+    /// "Fixed at 0 for now", the document says: there is no paging.
+    pub offset: u64,
+    /// At most 100.
+    pub limit: u64,
+    pub phone_number: Mobile,
+    pub sms_sdk_app_id: String,
+    pub end_time: u64,
+}
+
+/// The most one pull returns, and so the most postcall asks for.
+pub const PULL_LIMIT: u64 = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullStatusResponse {
+    #[serde(rename = "Response")]
+    pub response: PullStatusBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PullStatusBody {
+    #[serde(default)]
+    pub pull_sms_send_status_set: Vec<PulledStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+    pub request_id: String,
+}
+
+/// One send as the pull lists it (`PullSmsSendStatus`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PulledStatus {
+    pub serial_no: String,
+    pub phone_number: Mobile,
+    /// Echoed from the send; empty unless Tencent enabled it for the app.
+    #[serde(default)]
+    pub session_context: String,
+    /// `SUCCESS`/`FAIL`, present once the carrier reported.
+    #[serde(default)]
+    pub report_status: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
 /// One delivery receipt. Tencent posts a JSON array of these, several per request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryReceipt {

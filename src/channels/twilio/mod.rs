@@ -3,6 +3,7 @@
 //! `X-Twilio-Signature`.
 
 pub mod callbacks;
+mod lookup;
 mod send;
 pub mod settings;
 pub mod signature;

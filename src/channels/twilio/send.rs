@@ -10,17 +10,19 @@ use super::{
     wire::{ApiError, Created, OPTED_OUT, STATUS_CALLBACK_PATH, TOO_MANY_REQUESTS},
 };
 use crate::{
-    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
+    channels::{Lookup, Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
     domain::delivery::DeliveryStatus,
 };
 
 pub struct Twilio {
-    client: reqwest::Client,
-    messages_url: String,
-    account_sid: String,
-    auth_token: SecretString,
-    from: String,
-    messaging_service_sid: String,
+    pub(super) client: reqwest::Client,
+    /// The API's scheme and host: the list's next pages are relative to it.
+    pub(super) base_url: String,
+    pub(super) messages_url: String,
+    pub(super) account_sid: String,
+    pub(super) auth_token: SecretString,
+    pub(super) from: String,
+    pub(super) messaging_service_sid: String,
     status_callback: String,
 }
 
@@ -32,6 +34,7 @@ impl Twilio {
             .context("building the Twilio HTTP client")?;
         Ok(Self {
             client,
+            base_url: settings.base_url.trim_end_matches('/').to_owned(),
             messages_url: format!(
                 "{}/2010-04-01/Accounts/{}/Messages.json",
                 settings.base_url.trim_end_matches('/'),
@@ -71,7 +74,11 @@ impl SmsProvider for Twilio {
             .post(&self.messages_url)
             .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
             .form(&self.form(message));
-        http::exchange(request, outcome).await
+        http::exchange(request, http::Resend::AfterLookup, outcome).await
+    }
+
+    async fn find(&self, message: &Outbound<'_>, since: chrono::DateTime<chrono::Utc>) -> Lookup {
+        self.list_sent(message, since).await
     }
 }
 
@@ -95,15 +102,11 @@ fn outcome(
                 billed_segments: created.num_segments.as_deref().and_then(|n| n.parse().ok()),
             },
             // Accepted but unreadable: Twilio may have sent it, and it takes no idempotency
-            // key, so a retry could text the customer twice. Fail loudly instead.
-            Err(e) => SendOutcome::Failed {
-                code: None,
-                message: format!(
-                    "HTTP {status} with an unreadable body ({e}): {}",
-                    http::excerpt(&body)
-                ),
-                recipient_opted_out: false,
-            },
+            // key, so it is looked up before anything is sent again.
+            Err(e) => http::unreadable(format!(
+                "HTTP {status} with an unreadable body ({e}): {}",
+                http::excerpt(&body)
+            )),
         };
     }
     let error: ApiError = serde_json::from_str(&body).unwrap_or_default();
@@ -112,12 +115,21 @@ fn outcome(
         "HTTP {status}: {}",
         error.message.unwrap_or_else(|| http::excerpt(&body))
     );
-    if http::is_retryable(status) || error.code == Some(TOO_MANY_REQUESTS) {
+    if error.code == Some(TOO_MANY_REQUESTS) {
         return SendOutcome::Retry {
             code,
             message,
             retry_after,
         };
+    }
+    if let Some(outcome) = http::unavailable(
+        status,
+        http::Resend::AfterLookup,
+        code.clone(),
+        message.clone(),
+        retry_after,
+    ) {
+        return outcome;
     }
     SendOutcome::Failed {
         recipient_opted_out: error.code == Some(OPTED_OUT),

@@ -24,6 +24,40 @@ pub struct Created {
     pub num_segments: Option<String>,
 }
 
+/// One page of `GET /2010-04-01/Accounts/{AccountSid}/Messages.json`, newest first.
+/// Source: Twilio's Message resource, "Read multiple Message resources"
+/// <https://www.twilio.com/docs/messaging/api/message-resource#read-multiple-message-resources>.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MessagePage {
+    pub messages: Vec<ListedMessage>,
+    /// The next page's path and query, relative to the API's host; null on the last page.
+    #[serde(default)]
+    pub next_page_uri: Option<String>,
+}
+
+/// A Message resource as the list shows it (the fields postcall matches on).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ListedMessage {
+    pub sid: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub messaging_service_sid: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// RFC 2822, as every Twilio date: when Twilio created it (set at once, unlike
+    /// `date_sent`, which a message still queued lacks).
+    #[serde(default)]
+    pub date_created: Option<String>,
+    /// `outbound-api` for what postcall sent.
+    #[serde(default)]
+    pub direction: Option<String>,
+}
+
 /// Twilio's error body, any field of which may be missing.
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 pub struct ApiError {

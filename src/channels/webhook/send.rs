@@ -11,7 +11,7 @@ use super::{
     wire::{Accepted, CALLBACK_PATH, SendRequest},
 };
 use crate::{
-    channels::{Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
+    channels::{Lookup, Outbound, ProviderKind, SendOutcome, SmsProvider, http_client as http},
     domain::delivery::DeliveryStatus,
 };
 
@@ -64,7 +64,13 @@ impl SmsProvider for Webhook {
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
             .body(body);
-        http::exchange(request, outcome).await
+        http::exchange(request, http::Resend::Blind, outcome).await
+    }
+
+    /// Never asked (its transport failures are retried blind): a resend carries the same
+    /// `Idempotency-Key`, which the provider drops if it has the message.
+    async fn find(&self, _: &Outbound<'_>, _: chrono::DateTime<chrono::Utc>) -> Lookup {
+        Lookup::NotFound
     }
 }
 
@@ -95,17 +101,16 @@ fn outcome(
     }
     let message = format!("HTTP {status}: {}", http::excerpt(&body));
     let code = Some(status.as_u16().to_string());
-    if http::is_retryable(status) {
-        SendOutcome::Retry {
-            code,
-            message,
-            retry_after,
-        }
-    } else {
-        SendOutcome::Failed {
-            code,
-            message,
-            recipient_opted_out: false,
-        }
-    }
+    http::unavailable(
+        status,
+        http::Resend::Blind,
+        code.clone(),
+        message.clone(),
+        retry_after,
+    )
+    .unwrap_or(SendOutcome::Failed {
+        code,
+        message,
+        recipient_opted_out: false,
+    })
 }

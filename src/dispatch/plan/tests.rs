@@ -7,6 +7,10 @@ fn policy() -> RetryPolicy {
         base: Duration::from_secs(30),
         max: Duration::from_secs(3600),
         max_attempts: 5,
+        reconcile: ReconcilePolicy {
+            grace: Duration::from_secs(60),
+            max_checks: 3,
+        },
     }
 }
 
@@ -173,6 +177,80 @@ fn a_cap_refusal_is_never_retried() {
             },
             "attempt {attempt}"
         );
+    }
+}
+
+#[test]
+fn an_unknown_outcome_is_looked_up_after_the_grace_never_retried_even_on_the_last_attempt() {
+    let unknown = |retry_after| SendOutcome::Unknown {
+        code: Some("InternalError.Timeout".into()),
+        message: "timeout".into(),
+        retry_after,
+    };
+    let now = utc(2, 0);
+    for attempts in [1, 5, 9] {
+        match record(unknown(None), attempts, &policy(), now, 0.7) {
+            Record::ReconcileAt { at, code, message } => {
+                assert_eq!(at, now + chrono::TimeDelta::seconds(60), "{attempts}");
+                assert_eq!(code.as_deref(), Some("InternalError.Timeout"));
+                assert_eq!(message, "timeout");
+            }
+            other => panic!("{attempts}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        record(unknown(Some(Duration::from_secs(600))), 1, &policy(), now, 0.0),
+        Record::ReconcileAt { at, .. } if at == now + chrono::TimeDelta::seconds(600)
+    ));
+}
+
+#[test]
+fn a_lookup_decides_found_resend_ask_again_or_fail() {
+    let now = utc(2, 0);
+    let found = Lookup::Found {
+        provider_message_id: "2433:1".into(),
+        status: DeliveryStatus::Sent,
+    };
+    assert_eq!(
+        reconciled(found, 5, 3, &policy(), now, 0.0),
+        Reconciled::Accepted {
+            provider_message_id: "2433:1".into(),
+            status: DeliveryStatus::Sent,
+        },
+        "found on the last attempt and the last lookup: sent all the same"
+    );
+    assert_eq!(
+        reconciled(Lookup::NotFound, 1, 1, &policy(), now, 0.0),
+        Reconciled::Resend
+    );
+    assert_eq!(
+        reconciled(Lookup::NotFound, 4, 3, &policy(), now, 0.0),
+        Reconciled::Resend,
+        "lookups do not spend attempts"
+    );
+    match reconciled(Lookup::NotFound, 5, 1, &policy(), now, 0.0) {
+        Reconciled::Failed { message } => {
+            assert!(message.contains("all 5 attempts are spent"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let cannot = || Lookup::CannotAsk {
+        message: "UnauthorizedOperation.RequestPermissionDeny".into(),
+    };
+    match reconciled(cannot(), 1, 2, &policy(), now, 0.0) {
+        Reconciled::CheckAgainAt { at, message } => {
+            // The retry schedule, by lookups: base 30 s · 2 = 60 s, half of it at jitter 0.
+            assert_eq!(at, now + chrono::TimeDelta::seconds(30));
+            assert!(message.contains("could not be asked"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match reconciled(cannot(), 1, 3, &policy(), now, 0.0) {
+        Reconciled::Failed { message } => {
+            assert!(message.contains("could not be asked"), "{message}");
+            assert!(message.contains("RequestPermissionDeny"), "{message}");
+        }
+        other => panic!("{other:?}"),
     }
 }
 

@@ -3,7 +3,7 @@ use super::*;
 /// The CHECK lists as the migrations state them: a variant spelled otherwise could never
 /// be written, and a stored value missing here could never be read.
 const SURVEY_STATES: &str = include_str!("../../../migrations/20261124000004_conversation.sql");
-const MESSAGE_STATUSES: &str = include_str!("../../../migrations/20261124000002_messages.sql");
+const MESSAGE_STATUSES: &str = include_str!("../../../migrations/20261203000002_reconcile.sql");
 
 fn check_list<'a>(migration: &'a str, column: &str) -> Vec<&'a str> {
     let start = migration
@@ -142,6 +142,52 @@ fn a_message_status_never_goes_back() {
             assert!(!s.can_move_to(to), "{s} -> {to}");
         }
     }
+}
+
+#[test]
+fn a_send_of_unknown_outcome_is_reconciled_before_anything_else() {
+    use MessageStatus::*;
+    assert!(
+        Sending.can_move_to(Reconciling),
+        "a timeout after the write"
+    );
+    assert!(Reconciling.can_move_to(Pending), "not found: resent");
+    for to in [Queued, Sent, Delivered, Undelivered] {
+        assert!(Reconciling.can_move_to(to), "found as {to}");
+    }
+    assert!(
+        Reconciling.can_move_to(Failed),
+        "the platform could not be asked"
+    );
+    assert!(
+        !Reconciling.can_move_to(Sending),
+        "never sent again without the resend's own claim"
+    );
+    assert!(
+        !Reconciling.can_move_to(Cancelled),
+        "it may be out: an opt-out does not unsend it"
+    );
+    for from in [
+        Pending,
+        Queued,
+        Sent,
+        Delivered,
+        Undelivered,
+        Failed,
+        Cancelled,
+    ] {
+        assert!(!from.can_move_to(Reconciling), "{from}");
+    }
+    assert_eq!(
+        Reconciling.rank(),
+        Sending.rank(),
+        "below every reported status"
+    );
+    assert_eq!(
+        SurveyState::first_question_ended(Failed),
+        SurveyState::Failed,
+        "a first question never found fails its survey"
+    );
 }
 
 #[test]

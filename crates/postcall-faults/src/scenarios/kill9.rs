@@ -48,7 +48,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
 
     // The last kill's leases expire and are sent or settled.
     let (reached, settled) = drain(&site, &provider, EVENTS as usize).await;
-    let first = FirstSms::count(&site, &provider, &calls).await?;
+    let first = FirstSms::count(&site, &provider.receipts(), &calls).await?;
     let surveys = site.count("SELECT count(*) FROM surveys").await;
     let misjudged = site
         .count("SELECT count(*) FROM calls WHERE decision <> 'scheduled'")

@@ -7,6 +7,7 @@ mod kill9;
 mod outage;
 mod provider_faults;
 mod quiet;
+mod reconcile;
 mod replicas;
 
 use std::{panic::AssertUnwindSafe, time::Duration, time::Instant};
@@ -51,6 +52,11 @@ pub const ALL: &[Scenario] = &[
         name: "provider-faults",
         about: "the provider answers 500, 429 + Retry-After, hangs, answers slowly, refuses",
         run: |lab, report| Box::pin(provider_faults::run(lab, report)),
+    },
+    Scenario {
+        name: "provider-faults-tencent",
+        about: "a Tencent-like platform takes sends and loses the answers: reconciled, never sent twice",
+        run: |lab, report| Box::pin(reconcile::run(lab, report)),
     },
     Scenario {
         name: "rabbitmq-restart",

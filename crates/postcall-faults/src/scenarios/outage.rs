@@ -117,7 +117,7 @@ async fn outage(lab: &Lab, report: &mut Report, service: Service) -> anyhow::Res
         .iter()
         .filter(|(at, s)| *at >= outage.down && *at <= outage.up && *s == Some(503))
         .count();
-    let first = FirstSms::count(&site, &provider, &calls).await?;
+    let first = FirstSms::count(&site, &provider.receipts(), &calls).await?;
     let alive = w.alive();
     stop_workers(std::slice::from_mut(&mut w), report).await;
     let secs =

@@ -142,7 +142,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .filter(|(i, _)| !KINDS[i % KINDS.len()].should_fail())
         .map(|(_, c)| c.clone())
         .collect();
-    let first = FirstSms::count(&site, &provider, &expected_sent).await?;
+    let first = FirstSms::count(&site, &provider.receipts(), &expected_sent).await?;
     let receipts = provider.receipts();
     let early = early_retries(&receipts);
     stop_workers(std::slice::from_mut(&mut w), report).await;

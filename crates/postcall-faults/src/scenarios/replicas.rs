@@ -59,7 +59,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         site.count("SELECT count(*) FROM score_changes").await == 0
     })
     .await;
-    let first = FirstSms::count(&site, &provider, &calls).await?;
+    let first = FirstSms::count(&site, &provider.receipts(), &calls).await?;
     let twice = tally::duplicate_questions(&site, &provider).await?;
     let followed_up = site
         .count(

@@ -65,20 +65,27 @@ fn ok_with_our_session_context_is_accepted_with_serial_no_and_fee() {
 }
 
 #[test]
-fn ok_with_another_session_context_is_a_failure() {
+fn ok_with_another_session_context_is_looked_up() {
     let body = one_status("Ok", "someone-else", "5000:1", 1);
     let outcome = outcome(answer(200, body), id(), TO);
-    assert_eq!(failed_code(&outcome), Some(("", false)), "{outcome:?}");
+    assert!(
+        matches!(outcome, SendOutcome::Unknown { .. }),
+        "{outcome:?}"
+    );
+}
+
+fn unknown(outcome: &SendOutcome) -> bool {
+    matches!(outcome, SendOutcome::Unknown { .. })
 }
 
 #[test]
-fn ok_for_another_number_or_without_serial_no_is_a_failure() {
+fn ok_for_another_number_or_without_serial_no_is_looked_up() {
     let ctx = id().to_string();
     let mut other = one_status("Ok", &ctx, "5000:1", 1);
     other["Response"]["SendStatusSet"][0]["PhoneNumber"] = json!("+8618501230000");
-    assert!(failed_code(&outcome(answer(200, other), id(), TO)).is_some());
+    assert!(unknown(&outcome(answer(200, other), id(), TO)));
     let no_serial = one_status("Ok", &ctx, "", 1);
-    assert!(failed_code(&outcome(answer(200, no_serial), id(), TO)).is_some());
+    assert!(unknown(&outcome(answer(200, no_serial), id(), TO)));
 }
 
 #[test]
@@ -135,19 +142,20 @@ fn a_whole_call_error_is_classified() {
 }
 
 #[test]
-fn unreadable_or_several_statuses_fail_and_5xx_retries() {
+fn unreadable_answers_several_statuses_and_5xx_are_looked_up_and_429_retries() {
     let unreadable = http::Answer {
         status: StatusCode::OK,
         retry_after: None,
         body: "<html>".into(),
     };
-    assert!(failed_code(&outcome(unreadable, id(), TO)).is_some());
+    assert!(unknown(&outcome(unreadable, id(), TO)));
     let mut two = one_status("Ok", &id().to_string(), "5000:1", 1);
     let first = two["Response"]["SendStatusSet"][0].clone();
     two["Response"]["SendStatusSet"] = json!([first.clone(), first]);
-    assert!(failed_code(&outcome(answer(200, two), id(), TO)).is_some());
+    assert!(unknown(&outcome(answer(200, two), id(), TO)));
+    assert!(unknown(&outcome(answer(503, json!({})), id(), TO)));
     assert!(matches!(
-        outcome(answer(503, json!({})), id(), TO),
+        outcome(answer(429, json!({})), id(), TO),
         SendOutcome::Retry { .. }
     ));
     assert!(failed_code(&outcome(answer(400, json!({})), id(), TO)).is_some());

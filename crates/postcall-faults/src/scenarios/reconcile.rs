@@ -1,0 +1,115 @@
+//! Reconcile before resend, with two replicas, against a Tencent-like platform (no
+//! idempotency key) that loses answers: on first attempts it takes the send and answers past the worker's timeout, holds
+//! it untaken past the timeout, or takes it and answers `InternalError.Timeout`; on any
+//! later send it may, at random, take it and answer too late again; and one replica is
+//! killed with SIGKILL mid-flow, leaving sends and lookups under leases nobody will record
+//! (its sends are looked up once the leases run out). Every survey must open
+//! (lost = 0) and no customer may get a first question twice: under one message id
+//! (duplicate_sms, which no idempotency key absorbs here) or under two (duplicate).
+
+use std::time::Duration;
+
+use super::{calls, publish, stop_workers};
+use crate::{
+    lab::Lab,
+    report::Report,
+    tally::{self, FirstSms},
+    tencent::{Fault, TencentDouble},
+    worker::{self, Worker},
+};
+
+const N: u32 = 200;
+/// Past the worker's 2 s request timeout.
+const HANG: Duration = Duration::from_millis(3500);
+
+fn fault(phone: &str, attempt: u32) -> Fault {
+    let n: u32 = phone[phone.len() - 7..].parse().unwrap_or(0);
+    match (attempt, n % 4) {
+        (1, 0) => Fault::None,
+        (1, 1) => Fault::TakeThenHang(HANG),
+        (1, 2) => Fault::HangUntaken(HANG),
+        (1, _) => Fault::TakenButTimedOut,
+        _ if rand::random_bool(0.3) => Fault::TakeThenHang(HANG),
+        _ => Fault::None,
+    }
+}
+
+pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
+    let site = lab.site("provider_faults_tencent").await?;
+    let double = TencentDouble::start().await?;
+    double.plan(fault);
+    let config = site.logs.join(format!("{}-templates.toml", site.name));
+    std::fs::write(&config, TencentDouble::templates_toml())?;
+    let mut env = double.env();
+    env.extend(worker::env(&[
+        ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "2"),
+        ("POSTCALL__DISPATCH__LEASE_SECONDS", "15"),
+        ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "250"),
+        ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1"),
+        ("POSTCALL__DISPATCH__RETRY__MAX_DELAY_SECONDS", "4"),
+        ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", "6"),
+        ("POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS", "2"),
+        ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "500"),
+        (
+            "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
+            "2000",
+        ),
+    ]));
+    let args = ["--config".to_owned(), config.display().to_string()];
+    let mut workers = Vec::new();
+    for name in ["worker-a", "worker-b"] {
+        let w = Worker::start_with(&site, name, &env, &args)?;
+        report.watch(&w.log);
+        workers.push(w);
+    }
+    let client = reqwest::Client::new();
+    for w in &mut workers {
+        w.ready(&client, Duration::from_secs(60)).await?;
+    }
+
+    let (calls, events) = calls("reconcile", 9, N, |_| None);
+    publish(&site, &events, 200.0, Duration::from_secs(60)).await?;
+    // Mid-flow: sends hanging on the platform, lookups under way.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    workers[0].restart()?;
+    workers[0].ready(&client, Duration::from_secs(60)).await?;
+    let settled = tally::wait_for(Duration::from_secs(150), || async {
+        site.count("SELECT count(*) FROM surveys").await == i64::from(N)
+            && tally::in_flight(&site).await == 0
+    })
+    .await;
+    let receipts = double.receipts();
+    let first = FirstSms::count(&site, &receipts, &calls).await?;
+    let open = site
+        .count("SELECT count(*) FROM surveys WHERE state = 'open'")
+        .await;
+    let looked_up = site
+        .count("SELECT count(*) FROM messages WHERE reconcile_checks > 0")
+        .await;
+    let resent = site
+        .count("SELECT count(*) FROM messages WHERE reconcile_checks > 0 AND attempts > 1")
+        .await;
+    let refused = double.refused();
+    stop_workers(&mut workers, report).await;
+
+    report
+        .show("surveys", N)
+        .show("open", open)
+        .show("requests", receipts.len())
+        .show("taken", receipts.iter().filter(|r| r.accepted()).count())
+        .show("looked_up", looked_up)
+        .show("resent_after_not_found", resent)
+        .show("pulls", double.pulls())
+        .show("killed", 1)
+        .zero("lost", first.lost)
+        .zero("duplicate", first.duplicate)
+        .zero("duplicate_sms", first.resent)
+        .zero("refused", refused.len())
+        .check(refused.is_empty(), format!("refused: {refused:?}"))
+        .zero("stuck", tally::in_flight(&site).await)
+        .check(
+            open == i64::from(N) && settled.is_some(),
+            format!("did not all open: {}", tally::states(&site).await),
+        );
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Sends of unknown outcome (DESIGN §4 "No blind resend"), in `messages`: parked as
+//! `reconciling` under the send's lease, then leased again, one lookup at a time, by the
+//! dispatcher that asks the platform. A lookup's lease is its `reconcile_checks` and
+//! `leased_by`, and its end is the row's `next_attempt_at`: a replica that dies mid-lookup
+//! leaves the row due again when the lease runs out, for any replica to ask, and a lookup
+//! that outlived its lease records nothing.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::messages::{Claimed, Lease};
+
+/// Parks a send whose outcome is unknown until `at`; `since` is when the attempt began, the
+/// earliest a lookup must search from (an earlier unknown attempt's stands).
+pub async fn park(
+    pool: &PgPool,
+    lease: &Lease<'_>,
+    at: DateTime<Utc>,
+    since: DateTime<Utc>,
+    code: Option<&str>,
+    message: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE messages SET status = 'reconciling', next_attempt_at = $4, lease_until = NULL,
+                reconcile_since = coalesce(reconcile_since, $5),
+                error_code = $6, error_message = $7, updated_at = now()
+          WHERE {}",
+        lease.held()
+    ))
+    .bind(lease.id)
+    .bind(lease.replica)
+    .bind(lease.fence())
+    .bind(at)
+    .bind(since)
+    .bind(code)
+    .bind(message)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A send to look up, leased to this replica.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Due {
+    #[sqlx(flatten)]
+    pub message: Claimed,
+    /// This lookup's number, its lease's fence.
+    pub checks: i32,
+    pub since: DateTime<Utc>,
+}
+
+/// Leases up to `limit` due lookups for `lease`, without waiting on other replicas' locks.
+pub async fn claim(
+    pool: &PgPool,
+    limit: i64,
+    lease: Duration,
+    replica: &str,
+) -> sqlx::Result<Vec<Due>> {
+    sqlx::query_as(
+        r#"
+        WITH due AS (
+            SELECT id FROM messages
+             WHERE status = 'reconciling' AND next_attempt_at <= now()
+             ORDER BY next_attempt_at
+             LIMIT $1
+             FOR UPDATE SKIP LOCKED
+        ), leased AS (
+            UPDATE messages m
+               SET reconcile_checks = m.reconcile_checks + 1, leased_by = $3,
+                   lease_until = now() + make_interval(secs => $2),
+                   next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
+              FROM due WHERE m.id = due.id
+            RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments,
+                      m.template_id, m.template_params, m.attempts,
+                      m.reconcile_checks AS checks,
+                      coalesce(m.reconcile_since, m.created_at) AS since
+        )
+        SELECT l.*, s.call_id, s.state AS survey_state, k.customer_timezone,
+               EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = l.to_phone) AS opted_out
+          FROM leased l LEFT JOIN surveys s ON s.id = l.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
+        "#,
+    )
+    .bind(limit)
+    .bind(lease.as_secs_f64())
+    .bind(replica)
+    .fetch_all(pool)
+    .await
+}
+
+/// The platform could not be asked: due again at `at`, the reason kept.
+pub async fn ask_again(
+    pool: &PgPool,
+    lease: &Lease<'_>,
+    at: DateTime<Utc>,
+    message: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE messages SET next_attempt_at = $4, lease_until = NULL, error_message = $5,
+                updated_at = now()
+          WHERE {}",
+        lease.held()
+    ))
+    .bind(lease.id)
+    .bind(lease.replica)
+    .bind(lease.fence())
+    .bind(at)
+    .bind(message)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The platform has no such send: back to the queue, due now, for the normal send path.
+pub async fn resend(pool: &PgPool, lease: &Lease<'_>) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE messages SET status = 'pending', next_attempt_at = now(), lease_until = NULL,
+                updated_at = now()
+          WHERE {}",
+        lease.held()
+    ))
+    .bind(lease.id)
+    .bind(lease.replica)
+    .bind(lease.fence())
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
