@@ -149,6 +149,9 @@ pub struct QuestionSettings {
     pub max: Option<i32>,
     pub metric: String,
     pub text: BTreeMap<String, String>,
+    /// Asked in one SMS with the next question (`survey::Question::with_next`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_next: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -482,6 +485,7 @@ impl Settings {
                 kind,
                 metric,
                 text: q.text.clone(),
+                with_next: q.with_next,
             });
         }
         if !s.wording.contains_key(default_language) {

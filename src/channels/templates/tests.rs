@@ -37,6 +37,7 @@ pub(crate) fn definition() -> SurveyDefinition {
             ("zh-CN".to_owned(), format!("{id}？")),
             ("en".to_owned(), format!("{id}?")),
         ]),
+        with_next: false,
     };
     SurveyDefinition {
         questions: vec![

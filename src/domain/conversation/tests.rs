@@ -28,6 +28,7 @@ fn question(id: &str, kind: QuestionKind, metric: Option<Metric>) -> Question {
         kind,
         metric,
         text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
+        with_next: false,
     }
 }
 

@@ -18,6 +18,7 @@ fn definition() -> SurveyDefinition {
         kind,
         metric: None,
         text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
+        with_next: false,
     };
     SurveyDefinition {
         questions: vec![
