@@ -39,6 +39,7 @@ fn survey(state: SurveyState, question: i32) -> Current {
         language: "en".into(),
         question_index: question,
         reprompted: false,
+        answered: Vec::new(),
         expires_at: (state == SurveyState::Open).then(|| t0() + TimeDelta::hours(24)),
         agent_id: "agent-7".into(),
         queue: "payment".into(),
@@ -69,7 +70,7 @@ fn an_answer_is_written_by_the_guarded_statement() {
         (*id, progress.state, progress.question_index),
         (7, SurveyState::Open, 1)
     );
-    assert_eq!(plan.write.answer.as_ref().unwrap().value, json!(true));
+    assert_eq!(plan.write.answers[0].value, json!(true));
     let purposes: Vec<_> = plan.write.send.iter().map(|m| m.purpose).collect();
     assert_eq!(purposes, [MessagePurpose::FollowUp]);
 }
@@ -115,7 +116,7 @@ fn a_reply_after_the_end_is_late() {
     let (def, current, sms) = (definition(), survey(SurveyState::Expired, 0), sms("yes"));
     let plan = reply(&Texts::free(&def), Some(&current), &sms);
     assert_eq!(plan.outcome, ReplyOutcome::Late);
-    assert!(plan.write.answer.as_ref().unwrap().late);
+    assert!(plan.write.answers[0].late);
     assert!(plan.write.send.is_empty() && plan.guardable());
 }
 
@@ -146,7 +147,7 @@ fn a_reply_under_another_signature_is_unsolicited_even_with_a_survey_open() {
         let plan = reply(&Texts::free(&def), Some(&current), &sms);
         assert_eq!(plan.outcome, ReplyOutcome::Unsolicited, "{body}");
         let w = &plan.write;
-        assert!(w.survey.is_none() && w.answer.is_none(), "{body}");
+        assert!(w.survey.is_none() && w.answers.is_empty(), "{body}");
         assert!(w.send.is_empty() && !w.opt_out && !w.opt_in, "{body}");
         assert!(w.announce.is_empty() && !plan.guardable(), "{body}");
     }
