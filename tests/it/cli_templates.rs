@@ -14,7 +14,7 @@ fn readme_templates(kind: &str) -> String {
 }
 
 /// README's second block for the channel: the compact survey's.
-fn readme_compact_templates(kind: &str) -> String {
+pub(crate) fn readme_compact_templates(kind: &str) -> String {
     readme_block(kind, 1)
 }
 

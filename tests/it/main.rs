@@ -9,6 +9,7 @@ mod broker;
 mod callbacks;
 mod cli;
 mod cli_templates;
+mod compact;
 mod conversation;
 mod dashboard;
 mod demo;

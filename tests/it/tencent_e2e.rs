@@ -117,7 +117,7 @@ fn config_and_templates() -> (String, HashMap<String, String>) {
     (toml, approved)
 }
 
-async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
+pub(crate) async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tencent.toml");
     std::fs::write(&file, config).unwrap();
@@ -142,7 +142,7 @@ async fn push(app: &TestApp, route: &str, body: &Value) -> (u16, String) {
     crate::tencent::post(app, TOKEN, route, body).await
 }
 
-fn reply(text: &str, sign: &str, time: i64) -> Value {
+pub(crate) fn reply(text: &str, sign: &str, time: i64) -> Value {
     json!({"extend": "", "mobile": &PHONE[3..], "nationcode": "86", "sign": sign,
            "text": text, "time": time})
 }
