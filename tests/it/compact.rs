@@ -241,3 +241,62 @@ async fn aliyun_the_compact_survey_runs_on_its_readme_templates() {
     assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
     assert_eq!(double.received().len(), 2);
 }
+
+/// A pair with a question after it: `1 4` leaves the survey open, so both answers go
+/// through the one guarded statement; the surveys API shows them under their own ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_before_another_question_stores_both_answers_and_asks_the_next() {
+    let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    let config = format!(
+        "{}\n[[survey.questions]]\nid = \"comment\"\nkind = \"text\"\nmetric = \"none\"\ntext.\"zh-CN\" = \"还有什么想说的吗？\"\n",
+        postcall::config::COMPACT_TOML
+    );
+    std::io::Write::write_all(&mut file, config.as_bytes()).unwrap();
+    let mut env = webhook_env(&provider.uri());
+    env.push(("POSTCALL__ELIGIBILITY__DELAY_SECONDS".into(), "0".into()));
+    env.push(("POSTCALL__DISPATCH__POLL_INTERVAL_MS".into(), "200".into()));
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let names = Names::new();
+    let settings = names.settings_from(Some(file.path()), &pairs);
+    let app = TestApp::spawn_settings(names, settings).await;
+
+    app.publish(&event("compact-3", PHONE, minutes_ago(1)))
+        .await;
+    assert_eq!(provider.wait_for(1).await, 1);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+    assert_eq!(sms_reply(&app, "in-1", "1 4").await, 204);
+    assert_eq!(provider.wait_for(2).await, 2);
+    assert_eq!(sent_body(&provider, 1), "【小蓝钱包】还有什么想说的吗？");
+    assert_eq!(
+        stored_answers(&app).await,
+        vec![
+            ("resolved".to_owned(), json!(true)),
+            ("satisfaction".to_owned(), json!(4)),
+        ]
+    );
+    let survey: Value = reqwest::get(format!("{}/api/v1/surveys/compact-3", app.http))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(survey["state"], "open", "{survey}");
+    let answers: Vec<(&str, &Value)> = survey["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["question_id"].as_str().unwrap(), &a["value"]))
+        .collect();
+    assert_eq!(
+        answers,
+        [("resolved", &json!(true)), ("satisfaction", &json!(4))],
+        "{survey}"
+    );
+    assert_eq!(sms_reply(&app, "in-2", "挺好").await, 204);
+    assert_eq!(provider.wait_for(3).await, 3);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
+        .await;
+    assert_eq!(app.count("SELECT count(*) FROM answers").await, 3);
+}

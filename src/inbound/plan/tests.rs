@@ -186,3 +186,64 @@ fn a_follow_up_too_long_for_a_mainland_sms_is_left_out_and_reported() {
     assert_eq!(plan.write.send.len(), 1);
     assert!(plan.not_composed.is_empty());
 }
+
+/// The compact pair with a comment after it: a reply to the pair can leave the survey open.
+fn pair_then_comment() -> SurveyDefinition {
+    let mut def = definition();
+    def.questions.insert(
+        1,
+        Question {
+            id: "satisfaction".into(),
+            kind: QuestionKind::Scale { min: 1, max: 5 },
+            metric: None,
+            text: BTreeMap::from([("en".to_owned(), "satisfaction?".to_owned())]),
+            with_next: false,
+        },
+    );
+    def.questions[0].with_next = true;
+    def
+}
+
+#[test]
+fn both_answers_of_a_pair_are_written_by_the_guarded_statement() {
+    let (def, current, sms) = (
+        pair_then_comment(),
+        survey(SurveyState::Open, 0),
+        sms("1 4"),
+    );
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
+    assert!(plan.guardable());
+    let written: Vec<_> = plan
+        .write
+        .answers
+        .iter()
+        .map(|a| (a.question_id.as_str(), a.value.clone(), a.late))
+        .collect();
+    assert_eq!(
+        written,
+        [
+            ("resolved", json!(true), false),
+            ("satisfaction", json!(4), false)
+        ]
+    );
+    assert_eq!(plan.write.survey.as_ref().unwrap().1.question_index, 2);
+    let asked: Vec<_> = plan.write.send.iter().map(|m| m.question_id).collect();
+    assert_eq!(asked, [Some("comment")]);
+}
+
+#[test]
+fn the_part_of_a_pair_left_is_read_alone_once_the_other_is_answered() {
+    let (def, sms) = (pair_then_comment(), sms("1"));
+    let current = Current {
+        reprompted: true,
+        answered: vec!["satisfaction".into()],
+        ..survey(SurveyState::Open, 0)
+    };
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
+    assert_eq!(plan.write.answers.len(), 1);
+    assert_eq!(plan.write.answers[0].question_id, "resolved");
+    // Past the pair, not back to its second question.
+    assert_eq!(plan.write.survey.as_ref().unwrap().1.question_index, 2);
+}
