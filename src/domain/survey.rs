@@ -130,7 +130,8 @@ impl SurveyDefinition {
         }
     }
 
-    /// What a re-prompt for the pair starting at question `index` says is expected: both.
+    /// What a re-prompt for two questions asked together says is expected: both (the one
+    /// pair config allows is a yes/no and a 1–5 scale, so one text serves every pair).
     pub fn reprompt_pair(&self, language: &str) -> String {
         self.wording(language).reprompt_pair.clone()
     }
@@ -242,6 +243,29 @@ mod tests {
                 .first_message("en", true)
                 .starts_with("【小蓝钱包】Was")
         );
+    }
+
+    #[test]
+    fn a_question_asked_with_the_next_is_sent_as_both_and_skipped_past_as_one() {
+        let mut d = definition();
+        let mut score = d.questions[0].clone();
+        score.id = "satisfaction".into();
+        score.text = BTreeMap::from([
+            ("zh-CN".to_owned(), "满意度1-5分？".to_owned()),
+            ("en".to_owned(), "Rate us 1-5.".to_owned()),
+        ]);
+        d.questions.push(score);
+        d.questions[0].with_next = true;
+        assert_eq!(
+            d.first_message("zh-CN", true),
+            "【小蓝钱包】您的问题解决了吗？回复1=是，2=否。满意度1-5分？回TD退订"
+        );
+        assert_eq!(
+            d.question_text(0, "en"),
+            "Was your problem solved? Reply 1 = yes, 2 = no. Rate us 1-5."
+        );
+        assert_eq!((d.next_after(0), d.next_after(1)), (2, 2));
+        assert!(d.sent_alone(0) && !d.sent_alone(1));
     }
 
     #[test]
