@@ -28,6 +28,8 @@ use crate::{
 };
 
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+/// The compact survey's questions (`survey.preset = "compact"`), also a ready `--config` file.
+pub const COMPACT_TOML: &str = include_str!("../config/compact.toml");
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -141,6 +143,9 @@ pub struct Retry {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Survey {
+    /// `standard`: `survey.questions` as configured; `compact`: the shipped pair of
+    /// `config/compact.toml` instead.
+    pub preset: String,
     pub expire_after_hours: u32,
     pub signature: String,
     pub hotline: String,
@@ -148,7 +153,7 @@ pub struct Survey {
     pub questions: Vec<QuestionSettings>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionSettings {
     pub id: String,
@@ -159,6 +164,9 @@ pub struct QuestionSettings {
     pub max: Option<i32>,
     pub metric: String,
     pub text: BTreeMap<String, String>,
+    /// Asked in one SMS with the next question (`survey::Question::with_next`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_next: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -467,15 +475,16 @@ impl Settings {
     fn survey_definition(&self) -> Result<SurveyDefinition, ConfigError> {
         let s = &self.survey;
         let default_language = &self.eligibility.default_language;
-        if s.questions.is_empty() {
+        let asked = self.questions()?;
+        if asked.is_empty() {
             return Err(invalid(
                 "survey.questions",
                 "at least one question is needed",
             ));
         }
         let mut ids = HashSet::new();
-        let mut questions = Vec::with_capacity(s.questions.len());
-        for (i, q) in s.questions.iter().enumerate() {
+        let mut questions = Vec::with_capacity(asked.len());
+        for (i, q) in asked.iter().enumerate() {
             let at = |field: &str| format!("survey.questions[{i}].{field}");
             if q.id.trim().is_empty() || !ids.insert(q.id.as_str()) {
                 return Err(invalid_at(
@@ -500,12 +509,25 @@ impl Settings {
                 kind,
                 metric,
                 text: q.text.clone(),
+                with_next: q.with_next,
             });
         }
+        pairs(&questions)?;
         if !s.wording.contains_key(default_language) {
             return Err(invalid_at(
                 format!("survey.wording.{default_language}"),
                 "the default language needs its wording (unsubscribe_hint)",
+            ));
+        }
+        if questions.iter().any(|q| q.with_next)
+            && let Some((lang, _)) = s
+                .wording
+                .iter()
+                .find(|(_, w)| w.reprompt_pair.trim().is_empty())
+        {
+            return Err(invalid_at(
+                format!("survey.wording.{lang}.reprompt_pair"),
+                "must not be empty: a survey that asks two questions together re-prompts both at once",
             ));
         }
         let wording = s
@@ -523,6 +545,57 @@ impl Settings {
             default_language: default_language.clone(),
         })
     }
+}
+
+impl Settings {
+    /// The questions asked: as configured, or the compact preset's. Both at once is
+    /// refused rather than one silently winning.
+    fn questions(&self) -> Result<Vec<QuestionSettings>, ConfigError> {
+        let configured = &self.survey.questions;
+        match self.survey.preset.as_str() {
+            "standard" => Ok(configured.clone()),
+            "compact" if *configured == shipped_questions(DEFAULT_TOML) => {
+                Ok(shipped_questions(COMPACT_TOML))
+            }
+            "compact" => Err(invalid(
+                "survey.preset",
+                "compact replaces survey.questions, which are set to questions of your own: \
+                 set one or the other",
+            )),
+            other => Err(invalid(
+                "survey.preset",
+                format!("must be standard or compact, got {other:?}"),
+            )),
+        }
+    }
+}
+
+/// `survey.questions` of a compiled-in file (its tests prove it reads).
+fn shipped_questions(toml: &str) -> Vec<QuestionSettings> {
+    Config::builder()
+        .add_source(File::from_str(toml, FileFormat::Toml))
+        .build()
+        .and_then(|c| c.get("survey.questions"))
+        .expect("the compiled-in survey files read")
+}
+
+/// A question asked with the next one must be a yes/no followed by a 1–5 scale: the one
+/// pair a single reply is read for (`domain::reply::compact`).
+fn pairs(questions: &[Question]) -> Result<(), ConfigError> {
+    for (i, q) in questions.iter().enumerate().filter(|(_, q)| q.with_next) {
+        let next = questions.get(i + 1);
+        let fits = q.kind == QuestionKind::YesNo
+            && next
+                .is_some_and(|n| n.kind == QuestionKind::Scale { min: 1, max: 5 } && !n.with_next);
+        if !fits {
+            return Err(invalid_at(
+                format!("survey.questions[{i}].with_next"),
+                "only a yes_no question followed by a scale from 1 to 5 (not itself with_next) \
+                 can be asked with the next",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn question_kind(q: &QuestionSettings) -> Result<QuestionKind, String> {

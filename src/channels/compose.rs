@@ -102,8 +102,9 @@ impl Texts<'_> {
         let w = def.wording(language);
         let text = match outgoing {
             Outgoing::Question(0) => return def.first_message(language, mainland),
-            Outgoing::Question(i) => def.question_text(i, language).to_owned(),
+            Outgoing::Question(i) => def.question_text(i, language),
             Outgoing::Reprompt(i) => def.reprompt(i, language),
+            Outgoing::RepromptPair(_) => def.reprompt_pair(language),
             Outgoing::ThankYou => w.thank_you.clone(),
             Outgoing::OptOutConfirmation => w.opted_out.clone(),
             Outgoing::OptInConfirmation => w.opted_in.clone(),

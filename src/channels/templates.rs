@@ -4,7 +4,8 @@
 //! the customer reads.
 //!
 //! A message's name: `first` (the first question, with its opt-out hint), `question_<id>`
-//! (a later question), `reprompt_<id>`, `thank_you`, `opted_out`, `opted_in`, `help`.
+//! (a later question), `reprompt_<id>`, `reprompt_<id>_<next id>` (both questions of a pair
+//! asked together), `thank_you`, `opted_out`, `opted_in`, `help`.
 //!
 //! A templated channel hands over a [`TemplateSource`]: its signature, its templates and
 //! its own placeholder syntax and review rules. [`validate`] checks it against the survey
@@ -130,6 +131,7 @@ pub fn message_name(def: &SurveyDefinition, outgoing: Outgoing) -> String {
         Outgoing::Question(0) => FIRST.to_owned(),
         Outgoing::Question(i) => format!("question_{}", id(i)),
         Outgoing::Reprompt(i) => format!("reprompt_{}", id(i)),
+        Outgoing::RepromptPair(i) => format!("reprompt_{}_{}", id(i), id(i + 1)),
         Outgoing::ThankYou => "thank_you".to_owned(),
         Outgoing::OptOutConfirmation => "opted_out".to_owned(),
         Outgoing::OptInConfirmation => "opted_in".to_owned(),
@@ -137,11 +139,20 @@ pub fn message_name(def: &SurveyDefinition, outgoing: Outgoing) -> String {
     }
 }
 
-/// Every message the survey can send, by name.
+/// Every message the survey can send, by name: the second of a pair is never asked alone,
+/// but is re-prompted alone when only the first part was answered.
 pub fn message_names(def: &SurveyDefinition) -> Vec<String> {
     let n = def.questions.len();
-    let mut sent: Vec<Outgoing> = (0..n).map(Outgoing::Question).collect();
+    let mut sent: Vec<Outgoing> = (0..n)
+        .filter(|i| def.sent_alone(*i))
+        .map(Outgoing::Question)
+        .collect();
     sent.extend((0..n).map(Outgoing::Reprompt));
+    sent.extend(
+        (0..n)
+            .filter(|i| def.questions[*i].with_next)
+            .map(Outgoing::RepromptPair),
+    );
     sent.extend([
         Outgoing::ThankYou,
         Outgoing::OptOutConfirmation,

@@ -514,3 +514,84 @@ fn each_platform_has_its_documented_caps_by_default() {
     assert!(s.webhook.caps.rules("webhook").unwrap().is_off());
     assert!(s.caps().unwrap().is_off(), "console sends nowhere: no caps");
 }
+
+// --- the compact survey ------------------------------------------------------------------
+
+fn load_file(text: &str, pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let mut file = tempfile_with(text);
+    file.flush().unwrap();
+    Settings::load_from(Some(file.path()), env(pairs))
+}
+
+#[test]
+fn the_compact_preset_asks_resolved_and_satisfaction_in_one_short_sms() {
+    let s = load_env(&[("POSTCALL__SURVEY__PRESET", "compact")]).unwrap();
+    let d = s.survey_definition().unwrap();
+    let ids: Vec<&str> = d.questions.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(ids, ["resolved", "satisfaction"]);
+    assert!(d.questions[0].with_next && !d.questions[1].with_next);
+    let zh = d.first_message("zh-CN", true);
+    assert_eq!(
+        zh,
+        "【小蓝钱包】您好，感谢您致电。问题解决了吗（1=是，2=否）？服务满意度1-5分（5=非常满意）？请一起回复，如：1 5。回TD退订"
+    );
+    assert!(zh.chars().count() <= 70, "{} chars", zh.chars().count());
+    let en = d.first_message("en", false);
+    assert_eq!(
+        en,
+        "Thanks for calling. Was your problem solved (1=yes, 2=no)? How satisfied were you, 1-5 (5=very)? Reply both, e.g. 1 5. Reply TD to unsubscribe."
+    );
+    assert!(en.len() <= 160, "{} chars", en.len());
+}
+
+#[test]
+fn the_compact_file_is_the_preset() {
+    let by_file = load_file(COMPACT_TOML, &[]).unwrap();
+    let by_key = load_env(&[("POSTCALL__SURVEY__PRESET", "compact")]).unwrap();
+    assert_eq!(
+        by_file.survey_definition().unwrap(),
+        by_key.survey_definition().unwrap()
+    );
+}
+
+#[test]
+fn the_preset_key_refuses_what_it_cannot_mean() {
+    let err = error_of(&[("POSTCALL__SURVEY__PRESET", "short")]);
+    assert!(
+        err.contains("survey.preset") && err.contains("standard or compact"),
+        "{err}"
+    );
+    // Questions of one's own and the preset at once: neither silently wins.
+    let err = load_file(COMPACT_TOML, &[("POSTCALL__SURVEY__PRESET", "compact")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("survey.preset") && err.contains("survey.questions"),
+        "{err}"
+    );
+}
+
+#[test]
+fn only_a_yes_no_then_a_one_to_five_scale_can_be_asked_together() {
+    for (from, to) in [
+        // The second of a pair asked with a third.
+        (
+            "metric = \"csat\"\n",
+            "metric = \"csat\"\nwith_next = true\n",
+        ),
+        // A pair that is not yes/no then 1–5.
+        ("kind = \"yes_no\"", "kind = \"text\""),
+    ] {
+        let text = COMPACT_TOML.replacen(from, to, 1);
+        let text = text.replacen("metric = \"fcr\"", "metric = \"none\"", 1);
+        let err = load_file(&text, &[]).unwrap_err().to_string();
+        assert!(err.contains("with_next"), "{to}: {err}");
+    }
+    let err = load_file(
+        COMPACT_TOML,
+        &[("POSTCALL__SURVEY__WORDING__EN__REPROMPT_PAIR", " ")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("survey.wording.en.reprompt_pair"), "{err}");
+}

@@ -6,7 +6,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::lifecycle::MessagePurpose;
 pub use super::lifecycle::SurveyState;
-use super::reply::{self, AnswerValue, Keyword, Reply};
+use super::reply::{
+    self, AnswerValue, Keyword, Reply,
+    compact::{self, Pair, PairReply},
+};
 use super::survey::{Metric, Question, SurveyDefinition};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +28,9 @@ pub struct Survey {
     pub question: usize,
     /// The current question has had its one re-prompt.
     pub reprompted: bool,
-    pub answers: Vec<Answer>,
+    /// The ids of the questions answered so far: of a pair, the part still awaited is the
+    /// one not answered.
+    pub answered: Vec<String>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -34,6 +39,8 @@ pub struct Survey {
 pub enum Outgoing {
     Question(usize),
     Reprompt(usize),
+    /// The re-prompt of the pair of questions starting at this one, asked together.
+    RepromptPair(usize),
     ThankYou,
     OptOutConfirmation,
     OptInConfirmation,
@@ -46,7 +53,9 @@ impl Outgoing {
     pub fn purpose(self) -> MessagePurpose {
         match self {
             Self::Question(0) => MessagePurpose::Question,
-            Self::Question(_) | Self::Reprompt(_) => MessagePurpose::FollowUp,
+            Self::Question(_) | Self::Reprompt(_) | Self::RepromptPair(_) => {
+                MessagePurpose::FollowUp
+            }
             Self::ThankYou => MessagePurpose::ThankYou,
             Self::OptOutConfirmation => MessagePurpose::OptOutConfirmation,
             Self::OptInConfirmation => MessagePurpose::OptInConfirmation,
@@ -94,8 +103,9 @@ impl Event {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub state: Survey,
-    /// Recorded by this reply, if any (for a late reply: stored, but not in `state`).
-    pub answer: Option<Answer>,
+    /// Recorded by this reply (for a late reply: stored, but not in `state`): one, or two
+    /// for a reply to a pair.
+    pub answers: Vec<Answer>,
     /// The reply came after the survey ended: stored, changes no score.
     pub late: bool,
     pub send: Vec<Outgoing>,
@@ -125,7 +135,7 @@ pub fn start(_def: &SurveyDefinition, now: DateTime<Utc>, expire_after: TimeDelt
         status: SurveyState::Open,
         question: 0,
         reprompted: false,
-        answers: Vec::new(),
+        answered: Vec::new(),
         expires_at: now + expire_after,
     }
 }
@@ -138,16 +148,16 @@ pub fn advance(def: &SurveyDefinition, state: &Survey, reply: &str, now: DateTim
         Some(step) => (step.state, step.events),
         None => (state.clone(), Vec::new()),
     };
-    let question = def.questions.get(state.question);
-    let parsed = match question {
-        Some(q) => reply::parse(reply, &q.kind),
+    let awaited = awaited(def, &state);
+    let heard = match awaited {
+        Some(a) => hear(def, a, reply),
         // Nothing is pending (completed, or a definition shorter than this survey):
         // only a keyword can mean anything.
-        None => reply::keyword(reply).map_or(Reply::NotUnderstood, Reply::Keyword),
+        None => reply::keyword(reply).map_or(Heard::NotUnderstood, Heard::Keyword),
     };
-    let mut step = match question {
-        Some(q) if state.status == SurveyState::Open => live(def, state, q, parsed),
-        _ => late(state, question, parsed),
+    let mut step = match awaited {
+        Some(a) if state.status == SurveyState::Open => live(def, state, a, heard),
+        _ => late(def, state, heard),
     };
     step.events.splice(0..0, expired);
     step
@@ -184,28 +194,80 @@ fn keyword_action(keyword: Keyword) -> KeywordAction {
     }
 }
 
-/// A reply to the question `q` that an open survey is waiting on.
-fn live(def: &SurveyDefinition, state: Survey, q: &Question, parsed: Reply) -> Step {
-    match parsed {
-        Reply::Keyword(k) => keyword_step(state, k, true),
-        Reply::Answer(value) => answered(def, state, q, value),
-        Reply::NotUnderstood => not_understood(def, state),
+/// What an open survey waits on: one question, or a pair asked in one SMS of which
+/// neither part is answered yet.
+#[derive(Debug, Clone, Copy)]
+enum Awaited<'a> {
+    One(usize, &'a Question),
+    Pair(usize),
+}
+
+fn awaited<'a>(def: &'a SurveyDefinition, state: &Survey) -> Option<Awaited<'a>> {
+    let i = state.question;
+    let q = def.questions.get(i)?;
+    let second_answered = || {
+        def.questions
+            .get(i + 1)
+            .is_some_and(|next| state.answered.contains(&next.id))
+    };
+    Some(if q.with_next && !second_answered() {
+        Awaited::Pair(i)
+    } else {
+        Awaited::One(i, q)
+    })
+}
+
+/// A reply as read for what the survey waits on.
+#[derive(Debug, Clone, PartialEq)]
+enum Heard {
+    Keyword(Keyword),
+    /// One answer, or both of a pair, with the index of the question each answers.
+    Answers(Vec<(usize, AnswerValue)>),
+    NotUnderstood,
+}
+
+fn hear(def: &SurveyDefinition, awaited: Awaited<'_>, text: &str) -> Heard {
+    match awaited {
+        Awaited::One(i, q) => match reply::parse(text, &q.kind) {
+            Reply::Keyword(k) => Heard::Keyword(k),
+            Reply::Answer(value) => Heard::Answers(vec![(i, value)]),
+            Reply::NotUnderstood => Heard::NotUnderstood,
+        },
+        Awaited::Pair(i) => match compact::parse(text) {
+            PairReply::Keyword(k) => Heard::Keyword(k),
+            PairReply::Answer(Pair {
+                resolved,
+                satisfaction,
+            }) => {
+                debug_assert!(def.questions.len() > i + 1, "config checks a pair has two");
+                let first = resolved.map(|r| (i, AnswerValue::YesNo(r)));
+                let second = satisfaction.map(|s| (i + 1, AnswerValue::Scale(s)));
+                Heard::Answers(first.into_iter().chain(second).collect())
+            }
+            PairReply::NotUnderstood => Heard::NotUnderstood,
+        },
+    }
+}
+
+/// A reply to what an open survey is waiting on.
+fn live(def: &SurveyDefinition, state: Survey, awaited: Awaited<'_>, heard: Heard) -> Step {
+    match heard {
+        Heard::Keyword(k) => keyword_step(state, k, true),
+        Heard::Answers(values) => answered(def, state, awaited, values),
+        Heard::NotUnderstood => not_understood(def, state, awaited),
     }
 }
 
 /// A reply to a survey that has ended: an answer is kept for the record only, keywords act
 /// as they would anywhere (an opt-out is honoured whenever it comes).
-fn late(state: Survey, question: Option<&Question>, parsed: Reply) -> Step {
-    let mut step = match parsed {
-        Reply::Keyword(k) => keyword_step(state, k, false),
-        Reply::Answer(value) => {
-            let answer = question.map(|q| answer_to(q, value));
-            Step {
-                answer,
-                ..Step::quiet(state)
-            }
-        }
-        Reply::NotUnderstood => Step::quiet(state),
+fn late(def: &SurveyDefinition, state: Survey, heard: Heard) -> Step {
+    let mut step = match heard {
+        Heard::Keyword(k) => keyword_step(state, k, false),
+        Heard::Answers(values) => Step {
+            answers: answers_to(def, values),
+            ..Step::quiet(state)
+        },
+        Heard::NotUnderstood => Step::quiet(state),
     };
     step.late = true;
     step
@@ -228,35 +290,69 @@ fn keyword_step(mut state: Survey, keyword: Keyword, open: bool) -> Step {
     }
 }
 
-fn answered(def: &SurveyDefinition, mut state: Survey, q: &Question, value: AnswerValue) -> Step {
-    let answer = answer_to(q, value);
-    let detractor = detractor_reason(q, &answer.value).map(|r| Event::Detractor(vec![r]));
-    state.answers.push(answer.clone());
-    let mut step = move_on(def, state);
+fn answered(
+    def: &SurveyDefinition,
+    mut state: Survey,
+    awaited: Awaited<'_>,
+    values: Vec<(usize, AnswerValue)>,
+) -> Step {
+    let answers = answers_to(def, values);
+    // One event for the reply, with each answer's own reason.
+    let reasons: Vec<DetractorReason> = answers
+        .iter()
+        .filter_map(|a| detractor_reason(def, a))
+        .collect();
+    state
+        .answered
+        .extend(answers.iter().map(|a| a.question_id.clone()));
+    let mut step = match (awaited, answers.as_slice()) {
+        // One part of a pair: the other gets its own re-prompt, once.
+        (Awaited::Pair(i), [only]) if !state.reprompted => {
+            let other = if only.question_id == def.questions[i].id {
+                i + 1
+            } else {
+                i
+            };
+            state.question = other;
+            state.reprompted = true;
+            Step {
+                send: vec![Outgoing::Reprompt(other)],
+                ..Step::quiet(state)
+            }
+        }
+        _ => move_on(def, state),
+    };
     // The detractor came first: it is why a callback team is alerted, before the end.
-    step.events.splice(0..0, detractor);
-    step.answer = Some(answer);
+    if !reasons.is_empty() {
+        step.events.insert(0, Event::Detractor(reasons));
+    }
+    step.answers = answers;
     step
 }
 
-/// One re-prompt per question; the second miss skips the question unanswered, so a customer
-/// who cannot be understood (or an auto-responder) never keeps the survey going.
-fn not_understood(def: &SurveyDefinition, mut state: Survey) -> Step {
+/// One re-prompt per question (or pair), saying what is expected; the second miss skips it
+/// unanswered, so a customer who cannot be understood (or an auto-responder) never keeps
+/// the survey going.
+fn not_understood(def: &SurveyDefinition, mut state: Survey, awaited: Awaited<'_>) -> Step {
     if state.reprompted {
         return move_on(def, state);
     }
     state.reprompted = true;
-    let question = state.question;
+    let send = match awaited {
+        Awaited::One(i, _) => Outgoing::Reprompt(i),
+        Awaited::Pair(i) => Outgoing::RepromptPair(i),
+    };
     Step {
-        send: vec![Outgoing::Reprompt(question)],
+        send: vec![send],
         ..Step::quiet(state)
     }
 }
 
-/// To the next question, or past the last one to the end, which is thanked for however the
-/// last question was left (answered or skipped): it tells the customer nothing more is asked.
+/// To the next question (past a pair if this one is asked with the next), or past the last
+/// one to the end, which is thanked for however the last question was left (answered or
+/// skipped): it tells the customer nothing more is asked.
 fn move_on(def: &SurveyDefinition, mut state: Survey) -> Step {
-    state.question += 1;
+    state.question = def.next_after(state.question);
     state.reprompted = false;
     if state.question < def.questions.len() {
         let next = state.question;
@@ -273,17 +369,21 @@ fn move_on(def: &SurveyDefinition, mut state: Survey) -> Step {
     }
 }
 
-fn answer_to(q: &Question, value: AnswerValue) -> Answer {
-    Answer {
-        question_id: q.id.clone(),
-        value,
-    }
+fn answers_to(def: &SurveyDefinition, values: Vec<(usize, AnswerValue)>) -> Vec<Answer> {
+    values
+        .into_iter()
+        .map(|(i, value)| Answer {
+            question_id: def.questions[i].id.clone(),
+            value,
+        })
+        .collect()
 }
 
 /// Thresholds from DESIGN.md §5. A value of the wrong kind for its metric (a misconfigured
 /// question) makes no detractor rather than a guess.
-fn detractor_reason(q: &Question, value: &AnswerValue) -> Option<DetractorReason> {
-    match (q.metric?, value) {
+fn detractor_reason(def: &SurveyDefinition, answer: &Answer) -> Option<DetractorReason> {
+    let q = def.questions.iter().find(|q| q.id == answer.question_id)?;
+    match (q.metric?, &answer.value) {
         (Metric::Nps, AnswerValue::Scale(v)) if *v <= NPS_DETRACTOR_MAX => {
             Some(DetractorReason::Nps)
         }
@@ -300,7 +400,7 @@ impl Step {
     fn quiet(state: Survey) -> Self {
         Step {
             state,
-            answer: None,
+            answers: Vec::new(),
             late: false,
             send: Vec::new(),
             events: Vec::new(),

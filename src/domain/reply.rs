@@ -3,6 +3,7 @@
 //! the caller re-prompts once, saying what is expected: a wrong score counts in a report for
 //! good, a re-prompt costs one SMS.
 
+pub mod compact;
 mod stop_intent;
 
 use crate::domain::survey::QuestionKind;

@@ -24,6 +24,10 @@ pub struct Question {
     pub metric: Option<Metric>,
     /// Text per language tag, keys as configured (`zh-CN`, `en`).
     pub text: BTreeMap<String, String>,
+    /// Asked in one SMS together with the next question, and answered in one reply (the
+    /// compact survey: a yes/no followed by a 1–5 scale, `domain::reply::compact`). Each
+    /// keeps its own id, answer and re-prompt.
+    pub with_next: bool,
 }
 
 /// Texts that wrap the questions, per language (`[survey.wording.<language>]` in config).
@@ -35,6 +39,10 @@ pub struct Wording {
     pub reprompt_yes_no: String,
     /// With `{min}` and `{max}` standing for the scale's bounds.
     pub reprompt_scale: String,
+    /// What a reply to two questions asked together must carry (`with_next`): needed only
+    /// by a survey that has such a pair.
+    #[serde(default)]
+    pub reprompt_pair: String,
     pub reprompt_text: String,
     pub thank_you: String,
     pub opted_out: String,
@@ -64,14 +72,41 @@ impl SurveyDefinition {
             .map_or(self.default_language.as_str(), String::as_str)
     }
 
-    /// The text of question `index` in `language`, falling back to the default language
-    /// (which every question has: config refuses to start otherwise).
-    pub fn question_text(&self, index: usize, language: &str) -> &str {
+    /// The text question `index` is sent with in `language`, falling back to the default
+    /// language (which every question has: config refuses to start otherwise). A question
+    /// asked with the next one is sent with both texts, joined as one message.
+    pub fn question_text(&self, index: usize, language: &str) -> String {
+        let own = self.own_text(index, language);
+        if !self.questions[index].with_next {
+            return own.to_owned();
+        }
+        let next = self.own_text(index + 1, language);
+        let separator = if ends_with_cjk(own) { "" } else { " " };
+        format!("{own}{separator}{next}")
+    }
+
+    fn own_text(&self, index: usize, language: &str) -> &str {
         let texts = &self.questions[index].text;
         texts
             .get(self.language_for(language))
             .or_else(|| texts.get(&self.default_language))
             .map_or("", String::as_str)
+    }
+
+    /// The question asked after question `index` has been answered or skipped: the one
+    /// after its pair, if it is asked with the next.
+    pub fn next_after(&self, index: usize) -> usize {
+        if self.questions.get(index).is_some_and(|q| q.with_next) {
+            index + 2
+        } else {
+            index + 1
+        }
+    }
+
+    /// Whether question `index` is ever sent as a message of its own: not the second of a
+    /// pair, which goes out inside its first's message.
+    pub fn sent_alone(&self, index: usize) -> bool {
+        index == 0 || !self.questions[index - 1].with_next
     }
 
     /// The wording for `language`, or the default language's.
@@ -95,6 +130,12 @@ impl SurveyDefinition {
         }
     }
 
+    /// What a re-prompt for two questions asked together says is expected: both (the one
+    /// pair config allows is a yes/no and a 1–5 scale, so one text serves every pair).
+    pub fn reprompt_pair(&self, language: &str) -> String {
+        self.wording(language).reprompt_pair.clone()
+    }
+
     /// Every SMS to mainland China carries the sender's signature in front.
     pub fn signed(&self, text: &str, mainland_china: bool) -> String {
         if mainland_china {
@@ -108,7 +149,7 @@ impl SurveyDefinition {
     /// get the bracketed signature in front; every first message ends with the hint.
     pub fn first_message(&self, language: &str, mainland_china: bool) -> String {
         let language = self.language_for(language);
-        let question = self.question_text(0, language);
+        let question = &self.question_text(0, language);
         let hint = self
             .wording
             .get(language)
@@ -154,6 +195,7 @@ mod tests {
                     "您的问题解决了吗？回复1=是，2=否。",
                     "Was your problem solved? Reply 1 = yes, 2 = no.",
                 ),
+                with_next: false,
             }],
             signature: "【小蓝钱包】".into(),
             wording: BTreeMap::from([
@@ -201,6 +243,29 @@ mod tests {
                 .first_message("en", true)
                 .starts_with("【小蓝钱包】Was")
         );
+    }
+
+    #[test]
+    fn a_question_asked_with_the_next_is_sent_as_both_and_skipped_past_as_one() {
+        let mut d = definition();
+        let mut score = d.questions[0].clone();
+        score.id = "satisfaction".into();
+        score.text = BTreeMap::from([
+            ("zh-CN".to_owned(), "满意度1-5分？".to_owned()),
+            ("en".to_owned(), "Rate us 1-5.".to_owned()),
+        ]);
+        d.questions.push(score);
+        d.questions[0].with_next = true;
+        assert_eq!(
+            d.first_message("zh-CN", true),
+            "【小蓝钱包】您的问题解决了吗？回复1=是，2=否。满意度1-5分？回TD退订"
+        );
+        assert_eq!(
+            d.question_text(0, "en"),
+            "Was your problem solved? Reply 1 = yes, 2 = no. Rate us 1-5."
+        );
+        assert_eq!((d.next_after(0), d.next_after(1)), (2, 2));
+        assert!(d.sent_alone(0) && !d.sent_alone(1));
     }
 
     #[test]

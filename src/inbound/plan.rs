@@ -89,7 +89,7 @@ fn to_another_sender<'a>(sms: &'a Inbound<'a>) -> Plan<'a> {
             sms,
             outcome: ReplyOutcome::Unsolicited.as_str(),
             survey: None,
-            answer: None,
+            answers: Vec::new(),
             send: Vec::new(),
             opt_out: false,
             opt_in: false,
@@ -121,11 +121,15 @@ fn converse<'a>(texts: &Texts<'a>, current: &'a Current, sms: &'a Inbound<'a>) -
             sms,
             outcome: outcome.as_str(),
             survey: Some((current.id, progress_of(&step))),
-            answer: step.answer.as_ref().map(|a| Answer {
-                question_id: a.question_id.clone(),
-                value: value(&a.value),
-                late: step.late,
-            }),
+            answers: step
+                .answers
+                .iter()
+                .map(|a| Answer {
+                    question_id: a.question_id.clone(),
+                    value: value(&a.value),
+                    late: step.late,
+                })
+                .collect(),
             send,
             opt_out: step.opt_out,
             opt_in: step.opt_in,
@@ -158,7 +162,7 @@ fn unsolicited<'a>(texts: &Texts<'a>, sms: &'a Inbound<'a>) -> Plan<'a> {
             sms,
             outcome: outcome.as_str(),
             survey: None,
-            answer: None,
+            answers: Vec::new(),
             send,
             opt_out: action.is_some_and(|a| a.opt_out),
             opt_in: action.is_some_and(|a| a.opt_in),
@@ -193,14 +197,14 @@ fn mainland_china(phone: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The survey as the conversation sees it. Earlier answers are not loaded: no rule reads
-/// them (events build their payload from the database).
+/// The survey as the conversation sees it: which questions are answered, not the values (no
+/// rule reads them; events build their payload from the database).
 fn survey_of(current: &Current) -> Survey {
     Survey {
         status: current.state.replied_to(),
         question: current.question_index.max(0) as usize,
         reprompted: current.reprompted,
-        answers: Vec::new(),
+        answered: current.answered.clone(),
         // A survey still `sending` has no deadline yet: it cannot have expired.
         expires_at: current
             .expires_at
@@ -232,7 +236,7 @@ fn outcome_of(before: &Survey, step: &Step) -> ReplyOutcome {
         ReplyOutcome::Keyword
     } else if step.late {
         ReplyOutcome::Late
-    } else if step.answer.is_some() {
+    } else if !step.answers.is_empty() {
         ReplyOutcome::Answer
     } else if step.state.reprompted && !before.reprompted {
         ReplyOutcome::Reprompt

@@ -35,7 +35,7 @@ pub fn message<'a>(
         },
     )?;
     let question_id = match outgoing {
-        Outgoing::Question(i) | Outgoing::Reprompt(i) => {
+        Outgoing::Question(i) | Outgoing::Reprompt(i) | Outgoing::RepromptPair(i) => {
             texts.survey.questions.get(i).map(|q| q.id.as_str())
         }
         _ => None,

@@ -19,6 +19,8 @@ pub struct Current {
     pub language: String,
     pub question_index: i32,
     pub reprompted: bool,
+    /// The ids of the questions answered in time, for the part of a pair still awaited.
+    pub answered: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
     /// The call's agent and queue: values a template may carry.
     pub agent_id: String,
@@ -36,8 +38,9 @@ pub enum Lock {
 }
 
 const SURVEY_FOR: &str =
-    "SELECT s.id, s.call_id, s.state, s.language, s.question_index, s.reprompted, s.expires_at,
-            c.agent_id, c.queue, s.updated_at
+    "SELECT s.id, s.call_id, s.state, s.language, s.question_index, s.reprompted,
+            ARRAY(SELECT a.question_id FROM answers a WHERE a.survey_id = s.id AND NOT a.late) AS answered,
+            s.expires_at, c.agent_id, c.queue, s.updated_at
        FROM surveys s JOIN calls c USING (call_id)
       WHERE s.customer_phone = $1
         AND s.state IN ('sending', 'open', 'completed', 'expired', 'opted_out')

@@ -17,8 +17,8 @@ use crate::{
     helpers::{Names, TestApp},
 };
 
-const TOKEN: &str = "k3Jx9QwVb7TzL2mNf8RpY4sD";
-const SIGN: &str = "小蓝钱包";
+pub(crate) const TOKEN: &str = "k3Jx9QwVb7TzL2mNf8RpY4sD";
+pub(crate) const SIGN: &str = "小蓝钱包";
 
 fn settings(base_url: &str, secret: &str) -> aliyun::Settings {
     aliyun::Settings {
@@ -262,7 +262,7 @@ async fn app(allow: &str) -> TestApp {
     app_on(Names::new(), "http://127.0.0.1:9", allow).await
 }
 
-async fn post(app: &TestApp, token: &str, route: &str, body: &str) -> (u16, String) {
+pub(crate) async fn post(app: &TestApp, token: &str, route: &str, body: &str) -> (u16, String) {
     let response = reqwest::Client::new()
         .post(format!("{}/webhooks/aliyun/{token}/{route}", app.http))
         .header("content-type", "application/json")
@@ -308,7 +308,7 @@ async fn status_of(app: &TestApp, biz_id: &str) -> String {
         .unwrap()
 }
 
-const RECEIVED: &str = r#"{"code":0,"msg":"接收成功"}"#;
+pub(crate) const RECEIVED: &str = r#"{"code":0,"msg":"接收成功"}"#;
 const INBOX_EMPTY: &str = "SELECT count(*) FROM callback_inbox";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -513,7 +513,7 @@ async fn a_batch_left_by_a_dead_process_is_processed_by_the_sweep() {
 
 const PHONE: &str = "+8613912345678";
 
-fn sms_up(sequence_id: &str, content: &str, sign_name: &str) -> String {
+pub(crate) fn sms_up(sequence_id: &str, content: &str, sign_name: &str) -> String {
     let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
     json!([{
         "phone_number": "13912345678",

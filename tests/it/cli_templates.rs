@@ -1,6 +1,7 @@
 //! `postcall check-config` with a templated channel: README's template set for the default
 //! survey, with the ids the platform gave back filled in, is complete and passes the
-//! platform's rules; without one message it refuses, naming that template's key.
+//! platform's rules; without one message it refuses, naming that template's key. The same
+//! for README's compact set with `survey.preset = "compact"`, which the standard set fails.
 
 use std::process::Command;
 
@@ -9,9 +10,20 @@ const README: &str = include_str!("../../README.md");
 /// README's `[provider.<kind>.templates…]` block, each template given an id as the
 /// platform would after approval.
 fn readme_templates(kind: &str) -> String {
+    readme_block(kind, 0)
+}
+
+/// README's second block for the channel: the compact survey's.
+pub(crate) fn readme_compact_templates(kind: &str) -> String {
+    readme_block(kind, 1)
+}
+
+fn readme_block(kind: &str, nth: usize) -> String {
     let start = README
-        .find(&format!("[provider.{kind}.templates.\"zh-CN\"]"))
-        .unwrap_or_else(|| panic!("README shows no {kind} templates"));
+        .match_indices(&format!("[provider.{kind}.templates.\"zh-CN\"]"))
+        .nth(nth)
+        .unwrap_or_else(|| panic!("README shows no {kind} templates block {nth}"))
+        .0;
     let end = start + README[start..].find("```").expect("the block ends");
     let mut n = 0;
     README[start..end]
@@ -104,4 +116,39 @@ fn tencent_check_config_accepts_readmes_templates_and_names_a_missing_one() {
 #[test]
 fn aliyun_check_config_accepts_readmes_templates_and_names_a_missing_one() {
     says_valid_then_names_a_missing_template("aliyun");
+}
+
+const COMPACT: &str = "[survey]\npreset = \"compact\"\n";
+
+fn compact_accepted_and_standard_refused(kind: &str) {
+    let out = check_config(
+        kind,
+        &format!("{COMPACT}{}", readme_compact_templates(kind)),
+    );
+    assert!(
+        out.status.success(),
+        "{kind}: README's compact templates refused: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The standard set has templates the compact survey never sends.
+    let out = check_config(kind, &format!("{COMPACT}{}", readme_templates(kind)));
+    assert!(
+        !out.status.success(),
+        "{kind}: the standard set was accepted"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("names no message postcall sends"),
+        "{kind}: {err}"
+    );
+}
+
+#[test]
+fn tencent_check_config_accepts_readmes_compact_templates_with_the_compact_preset() {
+    compact_accepted_and_standard_refused("tencent");
+}
+
+#[test]
+fn aliyun_check_config_accepts_readmes_compact_templates_with_the_compact_preset() {
+    compact_accepted_and_standard_refused("aliyun");
 }

@@ -29,7 +29,7 @@ async fn next_event(events: &mut Consumer) -> (String, Value) {
     )
 }
 
-fn sent_body(provider: &Provider, n: usize) -> String {
+pub(crate) fn sent_body(provider: &Provider, n: usize) -> String {
     let request = &provider.requests()[n];
     match serde_json::from_slice::<Value>(&request.body) {
         Ok(json) => json["body"].as_str().unwrap().to_owned(),
@@ -40,7 +40,7 @@ fn sent_body(provider: &Provider, n: usize) -> String {
     }
 }
 
-async fn sms_reply(app: &TestApp, id: &str, text: &str) -> u16 {
+pub(crate) async fn sms_reply(app: &TestApp, id: &str, text: &str) -> u16 {
     sms_reply_as(app, &format!("msg_{id}"), id, text).await
 }
 
@@ -77,7 +77,7 @@ async fn sms_reply_from(app: &TestApp, from: &str, webhook_id: &str, id: &str, t
         .as_u16()
 }
 
-async fn start(extra: Vec<(String, String)>) -> TestApp {
+pub(crate) async fn start(extra: Vec<(String, String)>) -> TestApp {
     let mut env = extra;
     env.push(("POSTCALL__ELIGIBILITY__DELAY_SECONDS".into(), "0".into()));
     env.push(("POSTCALL__DISPATCH__POLL_INTERVAL_MS".into(), "200".into()));
@@ -93,7 +93,7 @@ async fn open_survey(app: &TestApp, provider: &Provider, call_id: &str) {
         .await;
 }
 
-async fn answers(app: &TestApp) -> Vec<(String, Value, bool)> {
+pub(crate) async fn answers(app: &TestApp) -> Vec<(String, Value, bool)> {
     sqlx::query_as("SELECT question_id, value, late FROM answers ORDER BY id")
         .fetch_all(&app.pool)
         .await

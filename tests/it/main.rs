@@ -10,6 +10,7 @@ mod callbacks;
 mod caps;
 mod cli;
 mod cli_templates;
+mod compact;
 mod conversation;
 mod dashboard;
 mod demo;

@@ -119,7 +119,7 @@ pub(crate) fn config_and_templates() -> (String, HashMap<String, String>) {
 
 /// The whole survey is five SMS to one number: above Tencent's default cap of two a day,
 /// which this account is taken to have raised (tests/it/caps.rs runs it at two).
-async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
+pub(crate) async fn start(double: &Double, config: &str) -> (TestApp, tempfile::TempDir) {
     start_with(
         Names::new(),
         double,
@@ -161,7 +161,7 @@ async fn push(app: &TestApp, route: &str, body: &Value) -> (u16, String) {
     crate::tencent::post(app, TOKEN, route, body).await
 }
 
-fn reply(text: &str, sign: &str, time: i64) -> Value {
+pub(crate) fn reply(text: &str, sign: &str, time: i64) -> Value {
     json!({"extend": "", "mobile": &PHONE[3..], "nationcode": "86", "sign": sign,
            "text": text, "time": time})
 }

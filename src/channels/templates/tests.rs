@@ -37,6 +37,7 @@ pub(crate) fn definition() -> SurveyDefinition {
             ("zh-CN".to_owned(), format!("{id}？")),
             ("en".to_owned(), format!("{id}?")),
         ]),
+        with_next: false,
     };
     SurveyDefinition {
         questions: vec![
@@ -116,6 +117,28 @@ fn message_names_cover_every_message_the_survey_sends() {
             "help",
         ]
     );
+}
+
+#[test]
+fn a_pair_asked_together_needs_no_question_of_its_own_but_a_re_prompt_for_both() {
+    let mut def = definition();
+    def.questions[0].with_next = true;
+    assert_eq!(
+        message_names(&def),
+        [
+            "first",
+            "reprompt_resolved",
+            "reprompt_satisfaction",
+            "reprompt_resolved_satisfaction",
+            "thank_you",
+            "opted_out",
+            "opted_in",
+            "help",
+        ]
+    );
+    // The standard set is more than the compact survey can send: refused by name.
+    let err = validate(&source(&complete(&definition())), &def, &languages(&def)).unwrap_err();
+    assert_eq!(err.key, "provider.toy.templates.en.question_satisfaction");
 }
 
 #[test]

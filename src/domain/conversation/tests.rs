@@ -28,6 +28,7 @@ fn question(id: &str, kind: QuestionKind, metric: Option<Metric>) -> Question {
         kind,
         metric,
         text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
+        with_next: false,
     }
 }
 
@@ -128,7 +129,7 @@ fn start_opens_at_the_first_question_and_expires_after_the_window() {
             status: SurveyState::Open,
             question: 0,
             reprompted: false,
-            answers: vec![],
+            answered: vec![],
             expires_at: deadline(),
         }
     );
@@ -154,8 +155,9 @@ fn the_happy_path_asks_each_question_then_thanks_and_completes() {
     let last = &steps[3].state;
     assert_eq!(last.status, SurveyState::Completed);
     assert_eq!(last.question, 4);
+    let recorded: Vec<Answer> = steps.iter().flat_map(|s| s.answers.clone()).collect();
     assert_eq!(
-        last.answers,
+        recorded,
         [
             answer("resolved", AnswerValue::YesNo(true)),
             answer("satisfaction", AnswerValue::Scale(5)),
@@ -163,14 +165,21 @@ fn the_happy_path_asks_each_question_then_thanks_and_completes() {
             answer("comment", AnswerValue::Text("Quick and friendly.".into())),
         ]
     );
+    assert_eq!(
+        last.answered,
+        ["resolved", "satisfaction", "recommend", "comment"]
+    );
     assert!(steps.iter().all(|s| !s.late && !s.opt_out && !s.opt_in));
 }
 
 #[test]
 fn each_answer_is_reported_as_recorded_by_its_reply() {
     let steps = replies(&default_like(), &["yes", "5", "10", "ok"]);
-    for (step, recorded) in steps.iter().zip(&steps[3].state.answers) {
-        assert_eq!(step.answer.as_ref(), Some(recorded));
+    for (step, recorded) in steps.iter().zip(&steps[3].state.answered) {
+        assert!(
+            matches!(step.answers.as_slice(), [a] if a.question_id == *recorded),
+            "{step:?}"
+        );
     }
 }
 
@@ -190,7 +199,7 @@ fn a_survey_whose_last_question_is_not_text_completes_on_its_answer() {
     assert_eq!(last.send, [Outgoing::ThankYou]);
     assert_eq!(last.events, [Event::Completed]);
     assert_eq!(last.state.status, SurveyState::Completed);
-    assert_eq!(last.state.answers.len(), 3);
+    assert_eq!(last.state.answered.len(), 3);
 }
 
 #[test]
@@ -212,7 +221,7 @@ fn any_non_empty_text_answers_the_comment() {
         let step = reply(&at(3), text);
         assert_eq!(step.state.status, SurveyState::Completed, "{text}");
         assert!(
-            matches!(&step.answer, Some(a) if a.question_id == "comment"),
+            matches!(step.answers.as_slice(), [a] if a.question_id == "comment"),
             "{text}: {step:?}"
         );
     }
@@ -223,7 +232,7 @@ fn a_blank_comment_is_not_an_answer() {
     let step = reply(&at(3), " \n ");
     assert_eq!(step.send, [Outgoing::Reprompt(3)]);
     assert_eq!(step.state.status, SurveyState::Open);
-    assert_eq!(step.answer, None);
+    assert!(step.answers.is_empty());
 }
 
 // --- detractors ----------------------------------------------------------------------
@@ -268,10 +277,7 @@ fn nps_six_or_less_is_a_detractor_seven_is_not() {
 #[test]
 fn a_detractor_answer_is_still_recorded_and_the_survey_goes_on() {
     let step = reply(&at(2), "3");
-    assert_eq!(
-        step.answer,
-        Some(answer("recommend", AnswerValue::Scale(3)))
-    );
+    assert_eq!(step.answers, [answer("recommend", AnswerValue::Scale(3))]);
     assert_eq!(step.send, [Outgoing::Question(3)]);
     assert_eq!(step.state.status, SurveyState::Open);
 }
@@ -327,7 +333,7 @@ fn gibberish_gets_one_reprompt_for_the_same_question() {
     assert_eq!(step.send, [Outgoing::Reprompt(1)]);
     assert_eq!(step.state.question, 1);
     assert!(step.state.reprompted);
-    assert_eq!(step.answer, None);
+    assert!(step.answers.is_empty());
     assert!(step.events.is_empty() && !step.late);
 }
 
@@ -336,8 +342,8 @@ fn gibberish_then_a_valid_answer_records_it_and_moves_on() {
     let steps = replies(&default_like(), &["yes", "banana", "4"]);
     let after = &steps[2];
     assert_eq!(
-        after.answer,
-        Some(answer("satisfaction", AnswerValue::Scale(4)))
+        after.answers,
+        [answer("satisfaction", AnswerValue::Scale(4))]
     );
     assert_eq!(after.send, [Outgoing::Question(2)]);
     assert_eq!(after.state.question, 2);
@@ -349,13 +355,10 @@ fn gibberish_twice_skips_the_question_unanswered() {
     let steps = replies(&default_like(), &["yes", "banana", "banana"]);
     let after = &steps[2];
     assert_eq!(after.send, [Outgoing::Question(2)]);
-    assert_eq!(after.answer, None);
+    assert!(after.answers.is_empty());
     assert_eq!(after.state.question, 2);
     assert!(!after.state.reprompted);
-    assert_eq!(
-        after.state.answers,
-        [answer("resolved", AnswerValue::YesNo(true))]
-    );
+    assert_eq!(after.state.answered, ["resolved"]);
     assert_eq!(after.state.status, SurveyState::Open);
 }
 
@@ -372,7 +375,7 @@ fn gibberish_twice_on_the_last_question_completes_with_thanks() {
     assert_eq!(last.send, [Outgoing::ThankYou]);
     assert_eq!(last.events, [Event::Completed]);
     assert_eq!(last.state.status, SurveyState::Completed);
-    assert_eq!(last.state.answers.len(), 2);
+    assert_eq!(last.state.answered.len(), 2);
 }
 
 #[test]
@@ -411,7 +414,7 @@ fn opt_out_mid_survey_ends_it_with_only_a_confirmation() {
     assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
     assert_eq!(step.events, [Event::Completed]);
     assert!(step.opt_out && !step.opt_in && !step.late);
-    assert_eq!(step.answer, None);
+    assert!(step.answers.is_empty());
     assert_eq!(
         step.state,
         Survey {
@@ -443,8 +446,8 @@ fn nothing_is_sent_after_an_opt_out() {
 fn n_answers_a_yes_no_question() {
     let step = reply(&at(0), "N");
     assert_eq!(
-        step.answer,
-        Some(answer("resolved", AnswerValue::YesNo(false)))
+        step.answers,
+        [answer("resolved", AnswerValue::YesNo(false))]
     );
     assert_eq!(step.send, [Outgoing::Question(1)]);
     assert!(!step.opt_out);
@@ -457,7 +460,7 @@ fn n_to_a_scale_question_is_an_opt_out() {
     assert!(step.opt_out);
     assert_eq!(step.state.status, SurveyState::OptedOut);
     assert_eq!(step.send, [Outgoing::OptOutConfirmation]);
-    assert_eq!(step.answer, None);
+    assert!(step.answers.is_empty());
 }
 
 #[test]
@@ -467,7 +470,7 @@ fn help_answers_and_leaves_the_question_pending() {
     assert_eq!(step.send, [Outgoing::Help]);
     assert_eq!(step.state, before);
     assert!(step.events.is_empty() && !step.opt_out && !step.opt_in && !step.late);
-    assert_eq!(step.answer, None);
+    assert!(step.answers.is_empty());
 }
 
 #[test]
@@ -504,8 +507,8 @@ fn a_comment_about_stopping_something_else_is_the_comment() {
     for text in ["扣款停不下来", "我想取消自动续费", "stop charging me twice"] {
         let step = reply(&at(3), text);
         assert_eq!(
-            step.answer,
-            Some(answer("comment", AnswerValue::Text(text.into()))),
+            step.answers,
+            [answer("comment", AnswerValue::Text(text.into()))],
             "{text}"
         );
         assert!(!step.opt_out, "{text}");
@@ -532,8 +535,8 @@ fn a_late_answer_is_kept_for_the_record_and_changes_nothing() {
     let step = reply(&expired, "2");
     assert!(step.late);
     assert_eq!(
-        step.answer,
-        Some(answer("satisfaction", AnswerValue::Scale(2)))
+        step.answers,
+        [answer("satisfaction", AnswerValue::Scale(2))]
     );
     assert_eq!(step.state, expired);
     // No detractor either: a late answer changes no score and alerts nobody.
@@ -545,7 +548,7 @@ fn a_late_reply_that_does_not_parse_records_nothing() {
     let expired = with_status(SurveyState::Expired, 1);
     let step = reply(&expired, "banana");
     assert!(step.late);
-    assert_eq!(step.answer, None);
+    assert!(step.answers.is_empty());
     assert_silent(&step);
     assert_eq!(step.state, expired);
 }
@@ -555,8 +558,8 @@ fn a_late_n_to_a_pending_yes_no_question_is_the_answer_it_was_meant_as() {
     let step = reply(&with_status(SurveyState::Expired, 0), "N");
     assert!(step.late && !step.opt_out);
     assert_eq!(
-        step.answer,
-        Some(answer("resolved", AnswerValue::YesNo(false)))
+        step.answers,
+        [answer("resolved", AnswerValue::YesNo(false))]
     );
 }
 
@@ -575,8 +578,8 @@ fn a_reply_at_the_deadline_expires_the_open_survey_first() {
         }
     );
     assert_eq!(
-        step.answer,
-        Some(answer("satisfaction", AnswerValue::Scale(5)))
+        step.answers,
+        [answer("satisfaction", AnswerValue::Scale(5))]
     );
     assert!(step.send.is_empty());
 }
@@ -587,7 +590,7 @@ fn a_reply_just_before_the_deadline_still_counts() {
     let step = advance(&default_like(), &at(1), "5", just_before);
     assert!(!step.late);
     assert_eq!(step.send, [Outgoing::Question(2)]);
-    assert_eq!(step.state.answers.len(), 1);
+    assert_eq!(step.state.answered.len(), 1);
 }
 
 #[test]
@@ -650,7 +653,7 @@ fn a_reply_to_a_completed_survey_is_late_and_only_keywords_act() {
         .clone();
     let more = reply(&done, "also, thanks!");
     assert!(more.late);
-    assert_eq!(more.answer, None);
+    assert!(more.answers.is_empty());
     assert_silent(&more);
     assert_eq!(more.state, done);
     let n = reply(&done, "N");
@@ -668,7 +671,7 @@ fn a_survey_beyond_a_shortened_definition_takes_only_keywords() {
     let stranded = at(5);
     let answer = reply(&stranded, "5");
     assert!(answer.late);
-    assert_eq!(answer.answer, None);
+    assert!(answer.answers.is_empty());
     assert_silent(&answer);
     assert_eq!(answer.state, stranded);
     assert!(reply(&stranded, "TD").opt_out);
@@ -686,7 +689,7 @@ fn expire_at_the_deadline_ends_the_survey() {
     let step = expire(&open(), deadline()).expect("due");
     assert_eq!(step.state.status, SurveyState::Expired);
     assert_eq!(step.events, [Event::Completed]);
-    assert!(step.send.is_empty() && !step.late && step.answer.is_none());
+    assert!(step.send.is_empty() && !step.late && step.answers.is_empty());
     assert!(expire(&open(), deadline() + TimeDelta::days(3)).is_some());
 }
 
@@ -694,13 +697,7 @@ fn expire_at_the_deadline_ends_the_survey() {
 fn answers_given_before_expiry_are_kept() {
     let steps = replies(&default_like(), &["no", "4"]);
     let step = expire(&steps[1].state, deadline()).expect("due");
-    assert_eq!(
-        step.state.answers,
-        [
-            answer("resolved", AnswerValue::YesNo(false)),
-            answer("satisfaction", AnswerValue::Scale(4)),
-        ]
-    );
+    assert_eq!(step.state.answered, ["resolved", "satisfaction"]);
     assert_eq!(step.state.question, 2);
 }
 
@@ -759,4 +756,158 @@ fn an_unsolicited_message_that_is_no_keyword_gets_no_answer() {
     ] {
         assert_eq!(unsolicited(text), None, "{text}");
     }
+}
+
+// --- the compact survey: two questions in one SMS ----------------------------------------
+
+/// The compact preset's shape: resolved asked with satisfaction.
+fn compact() -> SurveyDefinition {
+    let mut resolved = question("resolved", QuestionKind::YesNo, Some(Metric::Fcr));
+    resolved.with_next = true;
+    definition(vec![
+        resolved,
+        question(
+            "satisfaction",
+            QuestionKind::Scale { min: 1, max: 5 },
+            Some(Metric::Csat),
+        ),
+    ])
+}
+
+fn resolved(yes: bool) -> Answer {
+    answer("resolved", AnswerValue::YesNo(yes))
+}
+
+fn satisfaction(score: i32) -> Answer {
+    answer("satisfaction", AnswerValue::Scale(score))
+}
+
+#[test]
+fn both_parts_in_one_reply_record_two_answers_and_thank() {
+    let [step] = replies(&compact(), &["1 5"]).try_into().unwrap();
+    assert_eq!(step.answers, [resolved(true), satisfaction(5)]);
+    assert_eq!(step.send, [Outgoing::ThankYou]);
+    assert_eq!(step.events, [Event::Completed]);
+    assert_eq!(step.state.status, SurveyState::Completed);
+    assert_eq!(step.state.answered, ["resolved", "satisfaction"]);
+}
+
+#[test]
+fn each_part_is_its_own_detractor_check_in_one_event() {
+    let [step] = replies(&compact(), &["没解决 1分"]).try_into().unwrap();
+    assert_eq!(step.answers, [resolved(false), satisfaction(1)]);
+    assert_eq!(
+        step.events,
+        [
+            Event::Detractor(vec![DetractorReason::Fcr, DetractorReason::Csat]),
+            Event::Completed
+        ]
+    );
+    let [step] = replies(&compact(), &["1 2"]).try_into().unwrap();
+    assert_eq!(
+        step.events,
+        [
+            Event::Detractor(vec![DetractorReason::Csat]),
+            Event::Completed
+        ]
+    );
+}
+
+#[test]
+fn the_score_alone_is_kept_and_resolved_re_prompted_once_then_read_alone() {
+    let [first, second] = replies(&compact(), &["5", "是"]).try_into().unwrap();
+    assert_eq!(first.answers, [satisfaction(5)]);
+    assert_eq!(first.send, [Outgoing::Reprompt(0)]);
+    assert_eq!(first.state.status, SurveyState::Open);
+    assert!(first.events.is_empty());
+    assert_eq!(second.answers, [resolved(true)]);
+    assert_eq!(second.send, [Outgoing::ThankYou]);
+    assert_eq!(second.state.status, SurveyState::Completed);
+    // Read as the yes/no alone: `1` is "yes" here, where to the pair it was ambiguous.
+    let [_, one] = replies(&compact(), &["4分", "1"]).try_into().unwrap();
+    assert_eq!(one.answers, [resolved(true)]);
+}
+
+#[test]
+fn the_yes_no_alone_is_kept_and_satisfaction_re_prompted_then_read_alone() {
+    let [first, second] = replies(&compact(), &["解决了", "2"]).try_into().unwrap();
+    assert_eq!(first.answers, [resolved(true)]);
+    assert_eq!(first.send, [Outgoing::Reprompt(1)]);
+    assert_eq!(first.state.question, 1);
+    assert_eq!(second.answers, [satisfaction(2)]);
+    assert_eq!(second.send, [Outgoing::ThankYou]);
+    assert_eq!(
+        second.events[0],
+        Event::Detractor(vec![DetractorReason::Csat])
+    );
+}
+
+#[test]
+fn one_part_then_nothing_understood_ends_with_the_one_answer() {
+    for first in ["5", "是"] {
+        let [_, second] = replies(&compact(), &[first, "嗯？什么意思"])
+            .try_into()
+            .unwrap();
+        assert!(second.answers.is_empty(), "{first}");
+        assert_eq!(second.send, [Outgoing::ThankYou], "{first}");
+        assert_eq!(second.state.status, SurveyState::Completed, "{first}");
+        assert_eq!(second.state.answered.len(), 1, "{first}");
+    }
+}
+
+#[test]
+fn nothing_understood_re_prompts_both_once_then_both_are_read() {
+    let [first, second] = replies(&compact(), &["1", "1 4"]).try_into().unwrap();
+    assert!(first.answers.is_empty());
+    assert_eq!(first.send, [Outgoing::RepromptPair(0)]);
+    assert!(first.state.reprompted);
+    assert_eq!(second.answers, [resolved(true), satisfaction(4)]);
+    assert_eq!(second.send, [Outgoing::ThankYou]);
+}
+
+#[test]
+fn after_the_pairs_re_prompt_one_part_is_kept_and_the_survey_ends() {
+    let [_, second] = replies(&compact(), &["6", "5"]).try_into().unwrap();
+    assert_eq!(second.answers, [satisfaction(5)]);
+    assert_eq!(second.send, [Outgoing::ThankYou]);
+    let [_, second] = replies(&compact(), &["?", "??"]).try_into().unwrap();
+    assert!(second.answers.is_empty());
+    assert_eq!(second.send, [Outgoing::ThankYou]);
+    assert_eq!(second.state.status, SurveyState::Completed);
+}
+
+#[test]
+fn an_opt_out_mid_way_ends_the_compact_survey_with_the_answer_given() {
+    let [first, stop] = replies(&compact(), &["5", "TD"]).try_into().unwrap();
+    assert_eq!(first.answers, [satisfaction(5)]);
+    assert!(stop.opt_out);
+    assert!(stop.answers.is_empty());
+    assert_eq!(stop.send, [Outgoing::OptOutConfirmation]);
+    assert_eq!(stop.state.status, SurveyState::OptedOut);
+    assert_eq!(stop.state.answered, ["satisfaction"]);
+    let [stop] = replies(&compact(), &["别再发了"]).try_into().unwrap();
+    assert!(stop.opt_out);
+}
+
+#[test]
+fn a_late_reply_to_the_pair_is_stored_as_both() {
+    let expired = Survey {
+        status: SurveyState::Expired,
+        ..start(&compact(), t0(), day())
+    };
+    let step = advance(&compact(), &expired, "1 5", soon());
+    assert!(step.late);
+    assert_eq!(step.answers, [resolved(true), satisfaction(5)]);
+    assert_silent(&step);
+}
+
+#[test]
+fn a_later_pair_is_asked_as_one_question_and_skipped_past_as_one() {
+    let mut def = compact();
+    def.questions
+        .insert(0, question("comment", QuestionKind::Text, None));
+    let [first, second] = replies(&def, &["hello", "1 3"]).try_into().unwrap();
+    assert_eq!(first.send, [Outgoing::Question(1)]);
+    assert_eq!(second.answers, [resolved(true), satisfaction(3)]);
+    assert_eq!(second.send, [Outgoing::ThankYou]);
 }

@@ -18,6 +18,7 @@ fn definition() -> SurveyDefinition {
         kind,
         metric: None,
         text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
+        with_next: false,
     };
     SurveyDefinition {
         questions: vec![
@@ -38,6 +39,7 @@ fn survey(state: SurveyState, question: i32) -> Current {
         language: "en".into(),
         question_index: question,
         reprompted: false,
+        answered: Vec::new(),
         expires_at: (state == SurveyState::Open).then(|| t0() + TimeDelta::hours(24)),
         agent_id: "agent-7".into(),
         queue: "payment".into(),
@@ -68,7 +70,7 @@ fn an_answer_is_written_by_the_guarded_statement() {
         (*id, progress.state, progress.question_index),
         (7, SurveyState::Open, 1)
     );
-    assert_eq!(plan.write.answer.as_ref().unwrap().value, json!(true));
+    assert_eq!(plan.write.answers[0].value, json!(true));
     let purposes: Vec<_> = plan.write.send.iter().map(|m| m.purpose).collect();
     assert_eq!(purposes, [MessagePurpose::FollowUp]);
 }
@@ -114,7 +116,7 @@ fn a_reply_after_the_end_is_late() {
     let (def, current, sms) = (definition(), survey(SurveyState::Expired, 0), sms("yes"));
     let plan = reply(&Texts::free(&def), Some(&current), &sms);
     assert_eq!(plan.outcome, ReplyOutcome::Late);
-    assert!(plan.write.answer.as_ref().unwrap().late);
+    assert!(plan.write.answers[0].late);
     assert!(plan.write.send.is_empty() && plan.guardable());
 }
 
@@ -145,7 +147,7 @@ fn a_reply_under_another_signature_is_unsolicited_even_with_a_survey_open() {
         let plan = reply(&Texts::free(&def), Some(&current), &sms);
         assert_eq!(plan.outcome, ReplyOutcome::Unsolicited, "{body}");
         let w = &plan.write;
-        assert!(w.survey.is_none() && w.answer.is_none(), "{body}");
+        assert!(w.survey.is_none() && w.answers.is_empty(), "{body}");
         assert!(w.send.is_empty() && !w.opt_out && !w.opt_in, "{body}");
         assert!(w.announce.is_empty() && !plan.guardable(), "{body}");
     }
@@ -183,4 +185,65 @@ fn a_follow_up_too_long_for_a_mainland_sms_is_left_out_and_reported() {
     let plan = reply(&Texts::free(&def), Some(&current), &abroad);
     assert_eq!(plan.write.send.len(), 1);
     assert!(plan.not_composed.is_empty());
+}
+
+/// The compact pair with a comment after it: a reply to the pair can leave the survey open.
+fn pair_then_comment() -> SurveyDefinition {
+    let mut def = definition();
+    def.questions.insert(
+        1,
+        Question {
+            id: "satisfaction".into(),
+            kind: QuestionKind::Scale { min: 1, max: 5 },
+            metric: None,
+            text: BTreeMap::from([("en".to_owned(), "satisfaction?".to_owned())]),
+            with_next: false,
+        },
+    );
+    def.questions[0].with_next = true;
+    def
+}
+
+#[test]
+fn both_answers_of_a_pair_are_written_by_the_guarded_statement() {
+    let (def, current, sms) = (
+        pair_then_comment(),
+        survey(SurveyState::Open, 0),
+        sms("1 4"),
+    );
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
+    assert!(plan.guardable());
+    let written: Vec<_> = plan
+        .write
+        .answers
+        .iter()
+        .map(|a| (a.question_id.as_str(), a.value.clone(), a.late))
+        .collect();
+    assert_eq!(
+        written,
+        [
+            ("resolved", json!(true), false),
+            ("satisfaction", json!(4), false)
+        ]
+    );
+    assert_eq!(plan.write.survey.as_ref().unwrap().1.question_index, 2);
+    let asked: Vec<_> = plan.write.send.iter().map(|m| m.question_id).collect();
+    assert_eq!(asked, [Some("comment")]);
+}
+
+#[test]
+fn the_part_of_a_pair_left_is_read_alone_once_the_other_is_answered() {
+    let (def, sms) = (pair_then_comment(), sms("1"));
+    let current = Current {
+        reprompted: true,
+        answered: vec!["satisfaction".into()],
+        ..survey(SurveyState::Open, 0)
+    };
+    let plan = reply(&Texts::free(&def), Some(&current), &sms);
+    assert_eq!(plan.outcome, ReplyOutcome::Answer);
+    assert_eq!(plan.write.answers.len(), 1);
+    assert_eq!(plan.write.answers[0].question_id, "resolved");
+    // Past the pair, not back to its second question.
+    assert_eq!(plan.write.survey.as_ref().unwrap().1.question_index, 2);
 }

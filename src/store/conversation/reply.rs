@@ -28,7 +28,8 @@ pub struct Reply<'a> {
     pub outcome: &'static str,
     /// The survey it belongs to and where it leaves it; none for a phone without a survey.
     pub survey: Option<(i64, Progress)>,
-    pub answer: Option<Answer>,
+    /// One answer, or two for a reply to a pair of questions asked together.
+    pub answers: Vec<Answer>,
     pub send: Vec<messages::New<'a>>,
     pub opt_out: bool,
     pub opt_in: bool,
@@ -91,7 +92,8 @@ pub async fn guarded(
               FROM ins WHERE surveys.id = $1
         ), answered AS (
             INSERT INTO answers (survey_id, question_id, value, raw, received_at, late, inbound_id)
-            SELECT $1, $17, $18, $10, $11, $19, ins.id FROM ins WHERE $17::text IS NOT NULL
+            SELECT $1, a.question_id, a.value, $10, $11, $19, ins.id
+              FROM ins, unnest($17::text[], $18::jsonb[]) AS a (question_id, value)
         ), queued AS (
             INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments,
                                   template_id, template_params)
@@ -108,7 +110,7 @@ pub async fn guarded(
     let query = bind_guard(query, read);
     let query = bind_inbound(query, reply.sms, reply.outcome);
     let query = bind_progress(query, progress);
-    let query = bind_answer(query, reply.answer.as_ref());
+    let query = bind_answers(query, &reply.answers);
     let row = columns.bind(query).fetch_one(conn).await?;
     let (guard_held, inbound_id): (bool, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
     Ok(match (guard_held, inbound_id) {
@@ -151,12 +153,17 @@ fn bind_progress<'q>(query: Q<'q>, p: &'q Progress) -> Q<'q> {
         .bind(p.expires_at)
 }
 
-/// `$17..$19`: the answer, all NULL (and `late` false) for none.
-fn bind_answer<'q>(query: Q<'q>, a: Option<&'q Answer>) -> Q<'q> {
+/// `$17..$19`: the answers' ids and values, and whether they are late (all are, or none).
+fn bind_answers<'q>(query: Q<'q>, answers: &'q [Answer]) -> Q<'q> {
     query
-        .bind(a.map(|a| a.question_id.as_str()))
-        .bind(a.map(|a| &a.value))
-        .bind(a.is_some_and(|a| a.late))
+        .bind(
+            answers
+                .iter()
+                .map(|a| a.question_id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(answers.iter().map(|a| &a.value).collect::<Vec<_>>())
+        .bind(answers.iter().any(|a| a.late))
 }
 
 /// Writes `reply` in the caller's transaction, for the inbound row `inbound_id` already
@@ -167,8 +174,10 @@ pub async fn locked(
     reply: &Reply<'_>,
 ) -> sqlx::Result<bool> {
     let survey_id = reply.survey.as_ref().map(|(id, _)| *id);
-    if let (Some(survey_id), Some(answer)) = (survey_id, &reply.answer) {
-        insert_answer(tx, survey_id, inbound_id, reply.sms, answer).await?;
+    if let Some(survey_id) = survey_id {
+        for answer in &reply.answers {
+            insert_answer(tx, survey_id, inbound_id, reply.sms, answer).await?;
+        }
     }
     let mut opted_out = false;
     if reply.opt_out {

@@ -1,10 +1,13 @@
 //! The reply parser (`domain::reply`) on any text — CJK, emoji, control characters,
 //! invisible marks, huge — for every kind of question: never a panic, and the outcome is
 //! one the conversation can act on: a keyword (the same one `keyword` sees), an answer of
-//! the question's own kind and range, or not understood.
+//! the question's own kind and range, or not understood. The same for the compact pair reader.
 
 use postcall::domain::{
-    reply::{self, AnswerValue, Keyword, Reply},
+    reply::{
+        self, AnswerValue, Keyword, Reply,
+        compact::{self, Pair, PairReply},
+    },
     survey::QuestionKind,
 };
 use proptest::prelude::*;
@@ -115,8 +118,59 @@ fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The compact pair reader (`domain::reply::compact`): a keyword as `keyword` sees it, or
+/// at least one part with the score on 1–5, or not understood.
+fn check_pair(text: &str) -> Result<(), TestCaseError> {
+    match compact::parse(text) {
+        PairReply::Keyword(k) => prop_assert_eq!(reply::keyword(text), Some(k)),
+        PairReply::Answer(Pair {
+            resolved,
+            satisfaction,
+        }) => {
+            prop_assert!(resolved.is_some() || satisfaction.is_some());
+            prop_assert!(satisfaction.is_none_or(|s| (1..=5).contains(&s)));
+        }
+        PairReply::NotUnderstood => {}
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(1_000))]
+
+    #[test]
+    fn any_text_reads_as_a_pair_to_a_defined_outcome(text in nasty_text()) {
+        check_pair(&text)?;
+    }
+
+    #[test]
+    fn a_pair_reply_in_noise_reads_to_a_defined_outcome(text in reply_like()) {
+        check_pair(&text)?;
+    }
+
+    #[test]
+    fn the_pair_as_the_sms_shows_it_reads_whatever_the_separator(
+        yes in any::<bool>(), score in 1..=5i32,
+        separator in prop::sample::select(vec![" ", "", ",", "，", "、", "  ", "\n"]),
+    ) {
+        let digit = if yes { 1 } else { 2 };
+        // `1 1` and `2 2` are yes/no words only: an echo of "1=是", re-prompted for the score.
+        prop_assume!(score != digit || separator.is_empty());
+        let text = format!("{digit}{separator}{score}");
+        prop_assert_eq!(
+            compact::parse(&text),
+            PairReply::Answer(Pair { resolved: Some(yes), satisfaction: Some(score) }),
+            "{:?}", text
+        );
+    }
+
+    #[test]
+    fn a_stop_in_words_is_an_opt_out_to_the_pair_too(
+        before in wordless(), stop in prop::sample::select(STOPS.to_vec()), after in wordless(),
+    ) {
+        let text = format!("{before}{stop}{after}");
+        prop_assert_eq!(compact::parse(&text), PairReply::Keyword(Keyword::OptOut));
+    }
 
     #[test]
     fn any_text_parses_to_a_defined_outcome(text in nasty_text(), kind in kind()) {

@@ -1,0 +1,131 @@
+//! Reading one reply to two questions asked in one SMS (the compact survey, README "The
+//! compact survey"): was the problem resolved (yes/no) and how satisfied (1–5), as in `1 5`,
+//! `15`, `1，5分`, `是 5`, `解决了 5分`. Each part is read by the single-question readers
+//! (`yes_no`, `scale`); this module only decides where one part ends and the other begins.
+//!
+//! The rules, in order:
+//! 1. A keyword is a keyword (`TD`, `STOP`, a stop in words); `N` alone is "no", as it is
+//!    to any yes/no question.
+//! 2. The message is cut in two at every place (between words, or inside a word: `15`,
+//!    `是5`); a reading is a cut whose left part is a yes/no answer and right part a score.
+//!    The yes/no comes first, as the SMS asks it and its example shows (`2 1` is "no, 1");
+//!    a score first is read only when no cut reads the other way (`5 1`, `5分 解决了`).
+//!    Two different readings are no reading.
+//!    A slash at the cut separates (`1/3`).
+//! 3. The whole message may answer one of the two: `是`, `没解决` (resolved only), `5`, `4分`,
+//!    `五星`, `满分` (satisfaction only). `1` and `2` alone are both a yes/no and a score and
+//!    are not read; a lone `3`–`5` can only be a score. A message made only of yes/no words
+//!    is the yes/no alone even if it cuts into a pair: `1 是`, `yes 1`, `1 1` echo "1=是"
+//!    rather than give a score of 1.
+//! 4. A message that reads both as a pair and as a score alone is not read: `1/5` is "yes, 5"
+//!    or "1 out of 5". Nor is anything else: `0 5`, `6`, `是 6`, `1 2 3`, `5 5`.
+//!
+//! What is not read is re-prompted by the caller, once: a wrong score counts for good.
+
+use super::{Keyword, keyword_of, normalise, scale, script_runs, words, yes_no};
+
+/// The satisfaction scale of the compact pair.
+const MIN: i32 = 1;
+const MAX: i32 = 5;
+
+/// Longer replies are not cut in two: a pair answer is a few characters, and cutting a
+/// long text at every place would cost the square of its length.
+const MAX_PAIR_CHARS: usize = 40;
+
+/// What one reply answered; at least one part is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    pub resolved: Option<bool>,
+    pub satisfaction: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairReply {
+    Keyword(Keyword),
+    Answer(Pair),
+    NotUnderstood,
+}
+
+/// Reads `text` as the answer to a yes/no question and a 1–5 scale asked together.
+pub fn parse(text: &str) -> PairReply {
+    let norm = normalise(text);
+    if norm == "n" {
+        return answer(Some(false), None);
+    }
+    if let Some(keyword) = keyword_of(&norm) {
+        return PairReply::Keyword(keyword);
+    }
+    match (one_of_two(&norm), both(&norm)) {
+        // Every word a yes/no word: the digit beside one is an echo of "1=是", not a score.
+        (
+            Some(
+                alone @ Pair {
+                    satisfaction: None, ..
+                },
+            ),
+            _,
+        ) => PairReply::Answer(alone),
+        (None, Some((resolved, satisfaction))) => answer(Some(resolved), Some(satisfaction)),
+        (Some(alone), None) => PairReply::Answer(alone),
+        // `1/5`: "yes, 5" or "1 out of 5".
+        (Some(_), Some(_)) | (None, None) => PairReply::NotUnderstood,
+    }
+}
+
+fn answer(resolved: Option<bool>, satisfaction: Option<i32>) -> PairReply {
+    PairReply::Answer(Pair {
+        resolved,
+        satisfaction,
+    })
+}
+
+/// The one reading of the message as both answers, yes/no first unless only the other
+/// order reads (rule 2).
+fn both(norm: &str) -> Option<(bool, i32)> {
+    if norm.chars().count() > MAX_PAIR_CHARS {
+        return None;
+    }
+    let cuts: Vec<(&str, &str)> = norm
+        .char_indices()
+        .skip(1)
+        .map(|(i, _)| {
+            // A slash between the two parts separates them: `1/3`.
+            let (left, right) = norm.split_at(i);
+            (left.trim_end_matches('/'), right.trim_start_matches('/'))
+        })
+        .collect();
+    let forward = cuts
+        .iter()
+        .filter_map(|(left, right)| Some((yes_no(left)?, scale(right, MIN, MAX)?)));
+    let backward = cuts
+        .iter()
+        .filter_map(|(left, right)| Some((yes_no(right)?, scale(left, MIN, MAX)?)));
+    only_reading(forward).or_else(|| only_reading(backward))
+}
+
+/// The reading if every cut that reads agrees on it; none if none reads or two disagree.
+fn only_reading(mut readings: impl Iterator<Item = (bool, i32)>) -> Option<(bool, i32)> {
+    let first = readings.next()?;
+    readings.all(|r| r == first).then_some(first)
+}
+
+/// The whole message as the answer to exactly one of the two (rule 3).
+fn one_of_two(norm: &str) -> Option<Pair> {
+    // "是1" is the words "是" and "1", as "1 是" is.
+    let apart: Vec<&str> = words(norm).flat_map(script_runs).collect();
+    match (yes_no(&apart.join(" ")), scale(norm, MIN, MAX)) {
+        (Some(resolved), None) => Some(Pair {
+            resolved: Some(resolved),
+            satisfaction: None,
+        }),
+        (None, Some(satisfaction)) => Some(Pair {
+            resolved: None,
+            satisfaction: Some(satisfaction),
+        }),
+        // `1` and `2`: a yes/no and a score at once.
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+//! The compact reply table: what customers send to "resolved? (1=yes, 2=no) and satisfaction
+//! 1–5, reply both, e.g. 1 5", and what each reply must mean.
+
+use super::*;
+use Expect::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Both parts: resolved, satisfaction.
+    Both(bool, i32),
+    /// Resolved only: satisfaction is re-prompted.
+    Resolved(bool),
+    /// Satisfaction only: resolved is re-prompted.
+    Score(i32),
+    Stop,
+    Start,
+    Help,
+    /// Not understood: both are re-prompted.
+    Again,
+}
+
+const TABLE: &[(&str, Expect)] = &[
+    // The example the SMS gives, and its spacings.
+    ("1 5", Both(true, 5)),
+    ("1  5", Both(true, 5)),
+    (" 1 5 ", Both(true, 5)),
+    ("1\n5", Both(true, 5)),
+    ("2 3", Both(false, 3)),
+    ("2 1", Both(false, 1)),
+    ("1 2", Both(true, 2)),
+    ("1 4", Both(true, 4)),
+    ("2 5", Both(false, 5)),
+    // Without a separator: no score above 5 exists, so the digits are the two answers.
+    ("15", Both(true, 5)),
+    ("14", Both(true, 4)),
+    ("25", Both(false, 5)),
+    ("21", Both(false, 1)),
+    ("12", Both(true, 2)),
+    ("11", Both(true, 1)),
+    ("15分", Both(true, 5)),
+    ("23分", Both(false, 3)),
+    // Separators of every kind.
+    ("1,5", Both(true, 5)),
+    ("1，5", Both(true, 5)),
+    ("1，5分", Both(true, 5)),
+    ("1、5", Both(true, 5)),
+    ("1。5", Both(true, 5)),
+    ("1;5", Both(true, 5)),
+    ("1/3", Both(true, 3)),
+    ("2/4", Both(false, 4)),
+    ("1.5", Both(true, 5)),
+    ("1 ,5", Both(true, 5)),
+    // Full width.
+    ("１ ５", Both(true, 5)),
+    ("１５", Both(true, 5)),
+    ("２，４分", Both(false, 4)),
+    ("1　5", Both(true, 5)),
+    // 汉字 numerals and rating words for the score.
+    ("1 五分", Both(true, 5)),
+    ("是 五星", Both(true, 5)),
+    ("1 五", Both(true, 5)),
+    ("2 三分", Both(false, 3)),
+    ("是，满分", Both(true, 5)),
+    ("1 ★★★★", Both(true, 4)),
+    ("1 5星", Both(true, 5)),
+    ("yes 5 stars", Both(true, 5)),
+    ("1 5/5", Both(true, 5)),
+    ("1 4 out of 5", Both(true, 4)),
+    // Words for the yes/no.
+    ("是 5", Both(true, 5)),
+    ("是5", Both(true, 5)),
+    ("是的 5分", Both(true, 5)),
+    ("解决了 5分", Both(true, 5)),
+    ("解决了5分", Both(true, 5)),
+    ("已解决，4分", Both(true, 4)),
+    ("没解决 2分", Both(false, 2)),
+    ("没有解决，1分", Both(false, 1)),
+    ("没解决，1分", Both(false, 1)),
+    ("未解决 3星", Both(false, 3)),
+    ("否 3", Both(false, 3)),
+    ("不 1", Both(false, 1)),
+    ("嗯 5", Both(true, 5)),
+    ("yes 5", Both(true, 5)),
+    ("Yes, 4", Both(true, 4)),
+    ("no, 3", Both(false, 3)),
+    ("No 1", Both(false, 1)),
+    ("y 5", Both(true, 5)),
+    ("n 3", Both(false, 3)),
+    ("n 2", Resolved(false)),
+    ("solved 5", Both(true, 5)),
+    ("yes five", Both(true, 5)),
+    ("是的，5分，谢谢", Both(true, 5)),
+    ("谢谢 1 5", Both(true, 5)),
+    ("1 5 thanks", Both(true, 5)),
+    ("1 5！", Both(true, 5)),
+    ("1 5 👍", Both(true, 5)),
+    // The score first: read so only when the other order has no reading.
+    ("5 1", Both(true, 5)),
+    ("4 2", Both(false, 4)),
+    ("51", Both(true, 5)),
+    ("5分 解决了", Both(true, 5)),
+    ("5分，是", Both(true, 5)),
+    ("1分 是", Both(true, 1)),
+    ("五星 已解决", Both(true, 5)),
+    ("3 no", Both(false, 3)),
+    // One part only: stored, the other re-prompted.
+    ("是", Resolved(true)),
+    ("是的", Resolved(true)),
+    ("解决了", Resolved(true)),
+    ("没解决", Resolved(false)),
+    ("还没有", Resolved(false)),
+    ("yes", Resolved(true)),
+    ("no", Resolved(false)),
+    ("N", Resolved(false)),
+    ("ｎ", Resolved(false)),
+    ("是的，谢谢", Resolved(true)),
+    // Only yes/no words: a digit beside one echoes "1=是", it is no score.
+    ("1 是", Resolved(true)),
+    ("是1", Resolved(true)),
+    ("1是的", Resolved(true)),
+    ("yes 1", Resolved(true)),
+    ("1 1", Resolved(true)),
+    ("2 2", Resolved(false)),
+    ("不是 2", Resolved(false)),
+    ("5", Score(5)),
+    ("３", Score(3)),
+    ("4分", Score(4)),
+    ("五星", Score(5)),
+    ("五分", Score(5)),
+    ("满分", Score(5)),
+    ("★★★", Score(3)),
+    ("1分", Score(1)),
+    ("2分", Score(2)),
+    ("4/5", Score(4)),
+    ("5/5", Score(5)),
+    ("ok 5", Score(5)),
+    ("five", Score(5)),
+    // Not read: both re-prompted.
+    ("1", Again),
+    ("2", Again),
+    ("１", Again),
+    ("1/5", Again),
+    ("2/5", Again),
+    ("6", Again),
+    ("0", Again),
+    ("0 5", Again),
+    ("1 6", Again),
+    ("是 6", Again),
+    ("10分", Again),
+    ("55", Again),
+    ("5 5", Again),
+    ("1 2 3", Again),
+    ("1-5", Again),
+    ("115", Again),
+    ("是 否 5", Again),
+    ("好的 1", Again),
+    ("ok", Again),
+    ("一般吧", Again),
+    ("还行", Again),
+    ("你们是谁", Again),
+    ("", Again),
+    ("1 5 maybe", Again),
+    ("-1 5", Again),
+    ("是 -5", Again),
+    ("我的问题是5天前提的", Again),
+    // Keywords stay keywords, a stop in words included.
+    ("TD", Stop),
+    ("td", Stop),
+    ("退订", Stop),
+    ("STOP", Stop),
+    ("ＳＴＯＰ", Stop),
+    ("TD退订", Stop),
+    ("别再发了", Stop),
+    ("stop texting me", Stop),
+    ("START", Start),
+    ("HELP", Help),
+    ("帮助", Help),
+];
+
+fn read(reply: PairReply) -> Expect {
+    match reply {
+        PairReply::Answer(Pair {
+            resolved: Some(r),
+            satisfaction: Some(s),
+        }) => Both(r, s),
+        PairReply::Answer(Pair {
+            resolved: Some(r),
+            satisfaction: None,
+        }) => Resolved(r),
+        PairReply::Answer(Pair {
+            resolved: None,
+            satisfaction: Some(s),
+        }) => Score(s),
+        PairReply::Answer(Pair {
+            resolved: None,
+            satisfaction: None,
+        }) => panic!("an answer with neither part"),
+        PairReply::Keyword(Keyword::OptOut) => Stop,
+        PairReply::Keyword(Keyword::OptIn) => Start,
+        PairReply::Keyword(Keyword::Help) => Help,
+        PairReply::NotUnderstood => Again,
+    }
+}
+
+#[test]
+fn the_table_reads_as_expected() {
+    assert!(TABLE.len() >= 80, "{} forms", TABLE.len());
+    let wrong: Vec<String> = TABLE
+        .iter()
+        .filter_map(|(text, expected)| {
+            let got = read(parse(text));
+            (got != *expected).then(|| format!("{text:?}: expected {expected:?}, got {got:?}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_long_text_is_not_cut_in_two() {
+    let long = format!("1 5 {}", "很".repeat(MAX_PAIR_CHARS));
+    assert_eq!(parse(&long), PairReply::NotUnderstood);
+}
