@@ -174,7 +174,7 @@ impl Request {
 
 /// A query date: `YYYY-MM-DD` exactly, a real day from 0001-01-01 to 9999-12-31. chrono alone
 /// would also take a sign, a year of other than four digits, or single-digit fields.
-fn date(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, String> {
+pub(super) fn date(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, String> {
     let Some(v) = value else { return Ok(None) };
     let shaped = v.len() == 10
         && v.bytes().enumerate().all(|(i, b)| match i {
