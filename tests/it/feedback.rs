@@ -17,7 +17,7 @@ fn calls(items: &[Value]) -> Vec<String> {
         .collect()
 }
 
-fn expected<'a>(month: &'a Month, keep: impl Fn(&Planned) -> bool) -> BTreeSet<&'a str> {
+fn expected(month: &Month, keep: impl Fn(&Planned) -> bool) -> BTreeSet<&str> {
     month
         .surveys
         .iter()
@@ -66,6 +66,9 @@ async fn pages_list_every_item_once_while_new_surveys_arrive() {
     assert!(batch > 12, "surveys arrived between pages");
 }
 
+/// Which of the month's surveys a query should list.
+type Keep = Box<dyn Fn(&Planned) -> bool>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_select_what_the_month_says() {
     let (app, _provider) = spawn().await;
@@ -76,7 +79,7 @@ async fn filters_select_what_the_month_says() {
             ..=NaiveDate::from_ymd_opt(2026, 11, 14).unwrap())
             .contains(&s.day())
     };
-    let cases: [(&str, Box<dyn Fn(&Planned) -> bool>); 7] = [
+    let cases: [(&str, Keep); 7] = [
         ("", Box::new(|_| true)),
         ("kind=comment", Box::new(|s| s.comment().is_some())),
         ("kind=detractor", Box::new(|s| !s.reasons().is_empty())),
