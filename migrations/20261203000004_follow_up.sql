@@ -9,7 +9,8 @@ CREATE TABLE follow_up_cases (
         ('open', 'contacted', 'resolved', 'unreachable')),
     -- Every reason the survey's `survey.detractor` events gave (nps, csat, fcr), each once.
     reasons      text[]      NOT NULL,
-    -- When the first detractor answer was received (the reply's time, not the write's).
+    -- When the first detractor answer was received (the reply's time, not the write's),
+    -- never after the case opened.
     detractor_at timestamptz NOT NULL,
     opened_at    timestamptz NOT NULL DEFAULT now(),
     -- The first move to contacted: the scores' time to first contact ends here.
@@ -49,8 +50,9 @@ BEGIN
            ARRAY(SELECT jsonb_array_elements_text(
                    CASE WHEN jsonb_typeof(NEW.payload -> 'reasons') = 'array'
                         THEN NEW.payload -> 'reasons' ELSE '[]'::jsonb END)),
-           coalesce((SELECT max(a.received_at) FROM answers a
-                      WHERE a.survey_id = s.id AND NOT a.late), now())
+           -- A provider's clock ahead of ours must not put the answer after the case.
+           least((SELECT max(a.received_at) FROM answers a
+                   WHERE a.survey_id = s.id AND NOT a.late), now())
       FROM surveys s
      WHERE s.call_id = NEW.payload ->> 'call_id'
     ON CONFLICT (survey_id) DO UPDATE

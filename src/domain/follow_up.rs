@@ -1,7 +1,7 @@
 //! Follow-up cases (售后跟踪): every detractor survey opens one, and someone on the hotline
 //! works it: calls the customer back (`contacted`), then settles it (`resolved`), or gives up
 //! reaching them (`unreachable`). Which moves are legal, and why the others are refused, in
-//! words a caller of the API can act on.
+//! words a caller of the API can act on; and the figures the scores carry per group.
 
 use std::{fmt, str::FromStr};
 
@@ -67,6 +67,19 @@ impl CaseState {
             .filter(|&to| self.move_to(to).is_ok())
             .collect()
     }
+}
+
+/// A group's follow-up figures, as the scores carry them (DESIGN.md §5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Figures {
+    /// Surveys with a detractor answer: one case each.
+    pub detractors: u64,
+    /// Of those, cases whose customer was reached (contacted, then maybe resolved).
+    pub contacted: u64,
+    pub resolved: u64,
+    /// From the first detractor answer to the first contact, over the contacted cases;
+    /// `None` when none was contacted.
+    pub median_hours_to_contact: Option<f64>,
 }
 
 #[cfg(test)]

@@ -113,6 +113,52 @@ async fn a_month_of_detractors_gets_one_case_each_and_the_moves_count_as_made() 
     }
     assert_eq!(got, want);
 
+    // The scores carry them per group, counted again here: per agent and in total.
+    let settings = app.names.settings(&[]);
+    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
+        .run_now()
+        .await
+        .unwrap();
+    let times: BTreeMap<String, f64> = sqlx::query_as::<_, (String, f64)>(
+        "SELECT call_id, extract(epoch FROM contacted_at - detractor_at)::float8
+           FROM follow_up_cases WHERE contacted_at IS NOT NULL",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let figures = |agent: Option<&str>| {
+        let mine: Vec<(usize, &&Planned)> = detractors
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| agent.is_none_or(|a| s.agent == a))
+            .collect();
+        let reached = |i: usize| plan(i).contains(&"contacted");
+        let mut hours: Vec<f64> = mine
+            .iter()
+            .filter(|(i, _)| reached(*i))
+            .map(|(_, s)| times[&s.call_id] / 3600.0)
+            .collect();
+        json!({
+            "detractors": mine.len(),
+            "contacted": mine.iter().filter(|(i, _)| reached(*i)).count(),
+            "resolved": mine.iter().filter(|(i, _)| plan(*i).contains(&"resolved")).count(),
+            "median_hours_to_contact": median(&mut hours),
+        })
+    };
+    let range = "from=2026-11-01&to=2026-11-30";
+    let by_agent = get_json(&app, &format!("/api/v1/scores?{range}&group_by=agent")).await;
+    let groups = by_agent["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), crate::feedback_month::AGENTS.len());
+    for group in groups {
+        let agent = group["key"]["agent_id"].as_str().unwrap();
+        assert_close(&group["follow_up"], &figures(Some(agent)), agent);
+    }
+    assert!(figures(None)["median_hours_to_contact"].is_f64());
+    let totals = get_json(&app, &format!("/api/v1/scores?{range}")).await;
+    assert_close(&totals["groups"][0]["follow_up"], &figures(None), "totals");
+
     // A resolved case keeps its history: who, when, and the note of each move.
     let resolved = detractors.iter().enumerate().find(|(i, _)| i % 4 == 2);
     let (_, s) = resolved.expect("the month has at least three detractors");
@@ -138,6 +184,33 @@ async fn a_month_of_detractors_gets_one_case_each_and_the_moves_count_as_made() 
         ]
     );
     assert_eq!(case["next"], json!([]));
+}
+
+/// The median as `percentile_cont(0.5)` takes it: the middle value, or the mean of the two
+/// middle ones; none of nothing.
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+/// Equal counts, and medians equal to within floating-point noise.
+fn assert_close(got: &Value, want: &Value, at: &str) {
+    for count in ["detractors", "contacted", "resolved"] {
+        assert_eq!(got[count], want[count], "{at} {count}: {got} vs {want}");
+    }
+    let (g, w) = (
+        got["median_hours_to_contact"].as_f64(),
+        want["median_hours_to_contact"].as_f64(),
+    );
+    match (g, w) {
+        (Some(g), Some(w)) => assert!((g - w).abs() < 1e-9, "{at}: {g} vs {w}"),
+        _ => assert_eq!(g, w, "{at}"),
+    }
 }
 
 /// One detractor survey answered "否" (not resolved): its case is open.

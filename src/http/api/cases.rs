@@ -20,9 +20,9 @@ use crate::{
 /// Bounds on what a move stores: a name, and a note a person types.
 const BY_MAX_CHARS: usize = 200;
 const NOTE_MAX_CHARS: usize = 2000;
-/// A move's body at its longest (2000 four-byte characters and JSON around them) fits; a
-/// larger one is refused (413) before it is read.
-pub const BODY_LIMIT: usize = 16 * 1024;
+/// As the webhooks' limit: a move at its longest (2000 four-byte characters and the JSON
+/// around them) is well under it, and a larger body is refused (413) before it is read.
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
