@@ -18,8 +18,6 @@ CREATE TABLE follow_up_cases (
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE INDEX follow_up_cases_state_idx ON follow_up_cases (state);
-
 CREATE TABLE follow_up_moves (
     id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     survey_id  bigint      NOT NULL REFERENCES follow_up_cases (survey_id),

@@ -1,8 +1,9 @@
 //! What customers said: the surveys with a comment or a detractor answer (a follow-up
 //! case), newest call first, one page at a time, for `GET /api/v1/feedback`.
 //!
-//! Pages are keyset-paginated on the call's `(ended_at, survey id)`, which never change once
-//! written: a survey that gains feedback while a client pages through lands either on a page
+//! Read newest call first down the index on `calls.ended_at`, so a page costs about its
+//! own items, not the whole table. Pages are keyset-paginated on the call's
+//! `(ended_at, survey id)`, which never change once written: a survey that gains feedback while a client pages through lands either on a page
 //! still to come or behind the cursor, never twice, and no item existing when the first page
 //! was read is skipped (OFFSET would shift both ways as surveys arrive).
 
@@ -72,14 +73,6 @@ pub async fn page(
 ) -> sqlx::Result<Vec<Item>> {
     sqlx::query_as(
         r#"
-        WITH feedback AS (
-            SELECT survey_id FROM follow_up_cases
-             WHERE $6::text IS DISTINCT FROM 'comment'
-            UNION
-            SELECT survey_id FROM answers
-             WHERE NOT late AND jsonb_typeof(value) = 'string'
-               AND $6::text IS DISTINCT FROM 'detractor'
-        )
         SELECT c.ended_at, s.id AS survey_id, c.customer_phone,
                jsonb_build_object(
                    'call_id', c.call_id,
@@ -92,24 +85,29 @@ pub async fn page(
                            'question_id', a.question_id, 'value', a.value, 'raw', a.raw,
                            'received_at', a.received_at) ORDER BY a.id)
                          FROM answers a WHERE a.survey_id = s.id AND NOT a.late), '[]'::jsonb),
-                   'comment', (
-                       SELECT string_agg(a.value #>> '{}', E'\n' ORDER BY a.id)
-                         FROM answers a
-                        WHERE a.survey_id = s.id AND NOT a.late AND jsonb_typeof(a.value) = 'string'),
+                   'comment', comment.text,
                    'detractor_reasons', coalesce(to_jsonb(k.reasons), '[]'::jsonb),
                    'follow_up', CASE WHEN k.survey_id IS NULL THEN NULL ELSE jsonb_build_object(
                        'state', k.state, 'detractor_at', k.detractor_at,
                        'contacted_at', k.contacted_at) END
                ) AS item
-          FROM feedback f
-          JOIN surveys s ON s.id = f.survey_id
-          JOIN calls c ON c.call_id = s.call_id
+          FROM calls c
+          JOIN surveys s ON s.call_id = c.call_id
           LEFT JOIN follow_up_cases k ON k.survey_id = s.id
-         WHERE ($1::date IS NULL OR (c.ended_at AT TIME ZONE $3)::date >= $1)
-           AND ($2::date IS NULL OR (c.ended_at AT TIME ZONE $3)::date <= $2)
+          LEFT JOIN LATERAL (
+              SELECT string_agg(a.value #>> '{}', E'\n' ORDER BY a.id) AS text
+                FROM answers a
+               WHERE a.survey_id = s.id AND NOT a.late AND jsonb_typeof(a.value) = 'string'
+          ) comment ON true
+         WHERE CASE $6::text WHEN 'comment' THEN comment.text IS NOT NULL
+                             WHEN 'detractor' THEN k.survey_id IS NOT NULL
+                             ELSE comment.text IS NOT NULL OR k.survey_id IS NOT NULL END
+           -- Local days as bounds on the call's time, so the index on it serves them.
+           AND ($1::date IS NULL OR c.ended_at >= ($1::date::timestamp AT TIME ZONE $3))
+           AND ($2::date IS NULL OR c.ended_at < (($2::date + 1)::timestamp AT TIME ZONE $3))
            AND ($4::text IS NULL OR c.agent_id = $4)
            AND ($5::text IS NULL OR c.queue = $5)
-           AND ($7::timestamptz IS NULL OR (c.ended_at, s.id) < ($7, $8))
+           AND ($7::timestamptz IS NULL OR (c.ended_at <= $7 AND (c.ended_at, s.id) < ($7, $8)))
          ORDER BY c.ended_at DESC, s.id DESC
          LIMIT $9
         "#,

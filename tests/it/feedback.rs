@@ -72,7 +72,17 @@ type Keep = Box<dyn Fn(&Planned) -> bool>;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_select_what_the_month_says() {
     let (app, _provider) = spawn().await;
-    let month = Month::generate(60, 20, 2611);
+    let mut month = Month::generate(60, 20, 2611);
+    // Detractors on both sides of the week's first and last local midnight (UTC+8).
+    for (s, ended_at) in month.surveys.iter_mut().zip([
+        "2026-11-07T16:00:00Z",
+        "2026-11-07T15:59:59Z",
+        "2026-11-14T15:59:59Z",
+        "2026-11-14T16:00:00Z",
+    ]) {
+        s.ended_at = ended_at.parse().unwrap();
+        s.replies = vec!["否".into()];
+    }
     month.insert_and_reply(&app).await;
     let week = |s: &Planned| {
         (NaiveDate::from_ymd_opt(2026, 11, 8).unwrap()
