@@ -155,8 +155,11 @@ pub async fn follow_up<'e>(
                     FILTER (WHERE contacted_at IS NOT NULL) AS median_hours
            FROM (SELECT c.agent_id, c.queue, (c.ended_at AT TIME ZONE $3)::date AS day,
                         k.state, k.detractor_at, k.contacted_at
-                   FROM follow_up_cases k JOIN calls c USING (call_id)) f
-          WHERE day BETWEEN $1 AND $2 {grouping}"
+                   FROM follow_up_cases k JOIN calls c USING (call_id)
+                  -- The local days as bounds on the call's time, which its index serves.
+                  WHERE c.ended_at >= ($1::date::timestamp AT TIME ZONE $3)
+                    AND c.ended_at < (($2::date + 1)::timestamp AT TIME ZONE $3)) f
+          {grouping}"
     );
     let rows = sqlx::query(&sql)
         .bind(from)

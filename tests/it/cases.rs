@@ -128,11 +128,11 @@ async fn a_month_of_detractors_gets_one_case_each_and_the_moves_count_as_made() 
     .unwrap()
     .into_iter()
     .collect();
-    let figures = |agent: Option<&str>| {
+    let figures = |keep: &dyn Fn(&Planned) -> bool| {
         let mine: Vec<(usize, &&Planned)> = detractors
             .iter()
             .enumerate()
-            .filter(|(_, s)| agent.is_none_or(|a| s.agent == a))
+            .filter(|(_, s)| keep(s))
             .collect();
         let reached = |i: usize| plan(i).contains(&"contacted");
         let mut hours: Vec<f64> = mine
@@ -153,11 +153,22 @@ async fn a_month_of_detractors_gets_one_case_each_and_the_moves_count_as_made() 
     assert_eq!(groups.len(), crate::feedback_month::AGENTS.len());
     for group in groups {
         let agent = group["key"]["agent_id"].as_str().unwrap();
-        assert_close(&group["follow_up"], &figures(Some(agent)), agent);
+        assert_close(&group["follow_up"], &figures(&|s| s.agent == agent), agent);
     }
-    assert!(figures(None)["median_hours_to_contact"].is_f64());
+    // Per local day too: the cases count on their call's day, as the cells do.
+    let by_day = get_json(&app, &format!("/api/v1/scores?{range}&group_by=day")).await;
+    for group in by_day["groups"].as_array().unwrap() {
+        let day = group["key"]["day"].as_str().unwrap();
+        let want = figures(&|s| s.day().to_string() == day);
+        assert_close(&group["follow_up"], &want, day);
+    }
+    assert!(figures(&|_| true)["median_hours_to_contact"].is_f64());
     let totals = get_json(&app, &format!("/api/v1/scores?{range}")).await;
-    assert_close(&totals["groups"][0]["follow_up"], &figures(None), "totals");
+    assert_close(
+        &totals["groups"][0]["follow_up"],
+        &figures(&|_| true),
+        "totals",
+    );
 
     // A resolved case keeps its history: who, when, and the note of each move.
     let resolved = detractors.iter().enumerate().find(|(i, _)| i % 4 == 2);
