@@ -26,7 +26,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MoveBody {
+struct MoveBody {
     to: String,
     by: String,
     #[serde(default)]
