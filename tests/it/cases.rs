@@ -310,3 +310,21 @@ async fn without_the_token_nothing_is_read_or_moved() {
     }
     assert_eq!(stored(&app, &call).await, before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moves_at_once_on_one_case_are_judged_one_after_the_other() {
+    let (app, _provider) = spawn().await;
+    let call = one_case(&app).await;
+    let body = json!({"to": "contacted", "by": "qa-lead"});
+    let statuses: Vec<u16> = futures_util::future::join_all(
+        (0..8).map(|_| async { post_move(&app, &call, &body).await.status().as_u16() }),
+    )
+    .await;
+    let mut counted = BTreeMap::new();
+    for s in statuses {
+        *counted.entry(s).or_insert(0) += 1;
+    }
+    assert_eq!(counted, BTreeMap::from([(200, 1), (409, 7)]));
+    let (state, _, moves) = stored(&app, &call).await;
+    assert_eq!((state.as_str(), moves), ("contacted", 1));
+}
