@@ -328,3 +328,24 @@ async fn moves_at_once_on_one_case_are_judged_one_after_the_other() {
     let (state, _, moves) = stored(&app, &call).await;
     assert_eq!((state.as_str(), moves), ("contacted", 1));
 }
+
+/// A detractor answer after the survey expired is stored late and announces nothing: it
+/// opens no case, and the feedback list leaves it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_detractor_answer_opens_no_case() {
+    let (app, _provider) = spawn().await;
+    let mut month = Month::generate(1, 3, 5);
+    month.surveys[0].replies = vec!["否".into()];
+    month.insert(&app).await;
+    sqlx::query("UPDATE surveys SET expires_at = now() - interval '1 minute'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    month.reply(&app).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM answers WHERE late").await,
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) FROM follow_up_cases").await, 0);
+    assert_eq!(all_feedback(&app, "").await, Vec::<Value>::new());
+}
