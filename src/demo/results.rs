@@ -37,7 +37,7 @@ pub async fn read(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> sqlx::Result
     let agents = scores::sum(pool, from, to, &[Dimension::Agent])
         .await?
         .into_iter()
-        .map(|g| (g.agent_id.unwrap_or_default(), g.tally))
+        .map(|g| (g.key.agent_id.unwrap_or_default(), g.tally))
         .collect();
     let totals = scores::sum(pool, from, to, &[])
         .await?

@@ -50,6 +50,9 @@ macro_rules! spelled {
     };
 }
 
+/// For the other states spelled as stored (`domain::follow_up::CaseState`).
+pub(crate) use spelled;
+
 /// `surveys.state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SurveyState {

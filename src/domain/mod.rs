@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod eligibility;
 pub mod event;
+pub mod follow_up;
 pub mod lifecycle;
 pub mod phone;
 pub mod quiet_hours;

@@ -9,6 +9,8 @@ pub(crate) mod conversation;
 pub mod db;
 // Public for the integration tests that drive a report with billed parts directly.
 pub mod deliveries;
+pub(crate) mod feedback;
+pub(crate) mod follow_up;
 pub(crate) mod lifecycle;
 pub(crate) mod messages;
 pub(crate) mod opt_outs;

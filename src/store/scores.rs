@@ -1,9 +1,10 @@
-//! Reading score cells: sums over a date range, grouped as the scores API asks.
+//! Reading score cells: sums over a date range, grouped as the scores API asks; and the
+//! follow-up cases' figures, grouped the same way.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgExecutor, Row};
 
-use crate::domain::scores::Tally;
+use crate::domain::{follow_up::Figures, scores::Tally};
 
 /// What a group can be keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,12 +42,21 @@ impl Dimension {
     }
 }
 
-/// One group's key (only the grouped parts are set) and its summed counts.
+/// A group's key: only the grouped parts are set (and serialised).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Key {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day: Option<NaiveDate>,
+}
+
+/// One group's key and its summed counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
-    pub agent_id: Option<String>,
-    pub queue: Option<String>,
-    pub day: Option<NaiveDate>,
+    pub key: Key,
     pub tally: Tally,
 }
 
@@ -83,26 +93,11 @@ pub async fn sum<'e>(
     to: NaiveDate,
     by: &[Dimension],
 ) -> sqlx::Result<Vec<Group>> {
-    let pick = |d: Dimension, null: &str| {
-        if by.contains(&d) {
-            d.column().to_owned()
-        } else {
-            format!("NULL::{null} AS {}", d.column())
-        }
-    };
-    let keys: Vec<&str> = by.iter().map(|d| d.column()).collect();
-    let grouping = if keys.is_empty() {
-        String::new()
-    } else {
-        format!("GROUP BY {0} ORDER BY {0}", keys.join(", "))
-    };
+    let (keys, grouping) = key_columns(by);
     let sql = format!(
-        "SELECT {agent}, {queue}, {day},
+        "SELECT {keys},
                 {sums}
            FROM score_cells WHERE day BETWEEN $1 AND $2 {grouping}",
-        agent = pick(Dimension::Agent, "text"),
-        queue = pick(Dimension::Queue, "text"),
-        day = pick(Dimension::Day, "date"),
         sums = COUNTS
             .iter()
             .map(|c| format!("coalesce(sum({c}), 0)::bigint AS {c}"))
@@ -111,6 +106,84 @@ pub async fn sum<'e>(
     );
     let rows = sqlx::query(&sql).bind(from).bind(to).fetch_all(db).await?;
     rows.iter().map(group).collect()
+}
+
+/// The key columns `agent_id, queue, day` (NULL where not grouped by), and the GROUP BY
+/// and ORDER BY of `by`, for a FROM that has the three columns.
+fn key_columns(by: &[Dimension]) -> (String, String) {
+    let pick = |d: Dimension, null: &str| {
+        if by.contains(&d) {
+            d.column().to_owned()
+        } else {
+            format!("NULL::{null} AS {}", d.column())
+        }
+    };
+    let keys = [
+        pick(Dimension::Agent, "text"),
+        pick(Dimension::Queue, "text"),
+        pick(Dimension::Day, "date"),
+    ]
+    .join(", ");
+    let grouped: Vec<&str> = by.iter().map(|d| d.column()).collect();
+    let grouping = if grouped.is_empty() {
+        String::new()
+    } else {
+        format!("GROUP BY {0} ORDER BY {0}", grouped.join(", "))
+    };
+    (keys, grouping)
+}
+
+/// The follow-up figures of the calls with `from ≤ local day ≤ to` (days in `zone`, as the
+/// cells'), per group of `by`, keyed as [`sum`]'s groups. Counted from the cases as they
+/// are now, not from the cells: a median cannot be summed, and a move made a minute ago
+/// counts at once. Groups without a case are absent.
+pub async fn follow_up<'e>(
+    db: impl PgExecutor<'e>,
+    from: NaiveDate,
+    to: NaiveDate,
+    zone: &str,
+    by: &[Dimension],
+) -> sqlx::Result<Vec<(Key, Figures)>> {
+    let (keys, grouping) = key_columns(by);
+    let sql = format!(
+        "SELECT {keys},
+                count(*) AS detractors,
+                count(*) FILTER (WHERE contacted_at IS NOT NULL) AS contacted,
+                count(*) FILTER (WHERE state = 'resolved') AS resolved,
+                percentile_cont(0.5) WITHIN GROUP (
+                    ORDER BY extract(epoch FROM contacted_at - detractor_at) / 3600)
+                    FILTER (WHERE contacted_at IS NOT NULL) AS median_hours
+           FROM (SELECT c.agent_id, c.queue, (c.ended_at AT TIME ZONE $3)::date AS day,
+                        k.state, k.detractor_at, k.contacted_at
+                   FROM follow_up_cases k JOIN calls c USING (call_id)
+                  -- The local days as bounds on the call's time, which its index serves.
+                  WHERE c.ended_at >= ($1::date::timestamp AT TIME ZONE $3)
+                    AND c.ended_at < (($2::date + 1)::timestamp AT TIME ZONE $3)) f
+          {grouping}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(zone)
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let n = |c: &str| row.try_get::<i64, _>(c).map(|v| v.max(0) as u64);
+            let key = Key {
+                agent_id: row.try_get("agent_id")?,
+                queue: row.try_get("queue")?,
+                day: row.try_get("day")?,
+            };
+            let figures = Figures {
+                detractors: n("detractors")?,
+                contacted: n("contacted")?,
+                resolved: n("resolved")?,
+                median_hours_to_contact: row.try_get("median_hours")?,
+            };
+            Ok((key, figures))
+        })
+        .collect()
 }
 
 /// The summed columns of `score_cells`.
@@ -135,9 +208,11 @@ const COUNTS: [&str; 15] = [
 fn group(row: &sqlx::postgres::PgRow) -> sqlx::Result<Group> {
     let n = |c: &str| row.try_get::<i64, _>(c).map(|v| v.max(0) as u64);
     Ok(Group {
-        agent_id: row.try_get("agent_id")?,
-        queue: row.try_get("queue")?,
-        day: row.try_get("day")?,
+        key: Key {
+            agent_id: row.try_get("agent_id")?,
+            queue: row.try_get("queue")?,
+            day: row.try_get("day")?,
+        },
         tally: Tally {
             sent: n("sent")?,
             delivered: n("delivered")?,

@@ -130,6 +130,8 @@ async fn migrate_creates_the_database_and_its_tables() {
             "callback_inbox",
             "calls",
             "early_delivery_reports",
+            "follow_up_cases",
+            "follow_up_moves",
             "inbound_messages",
             "messages",
             "opt_outs",

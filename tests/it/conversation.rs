@@ -50,7 +50,13 @@ async fn sms_reply_as(app: &TestApp, webhook_id: &str, id: &str, text: &str) -> 
     sms_reply_from(app, PHONE, webhook_id, id, text).await
 }
 
-async fn sms_reply_from(app: &TestApp, from: &str, webhook_id: &str, id: &str, text: &str) -> u16 {
+pub(crate) async fn sms_reply_from(
+    app: &TestApp,
+    from: &str,
+    webhook_id: &str,
+    id: &str,
+    text: &str,
+) -> u16 {
     let body = serde_json::to_string(&webhook::wire::Callback::Received {
         provider_message_id: id.to_owned(),
         from: from.to_owned(),

@@ -289,7 +289,11 @@ async fn every_documented_operation_answers_with_a_documented_status() {
             } else {
                 64 * 1024
             };
-            let oversized = client.request(method, &url).body(vec![b'x'; limit + 1024]);
+            let mut oversized = client.request(method, &url).body(vec![b'x'; limit + 1024]);
+            // The API's token is checked before any body is read.
+            if path.starts_with("/api/v1/") {
+                oversized = oversized.bearer_auth(API_TOKEN);
+            }
             let response = oversized.send().await.unwrap();
             if response.status() != 413 {
                 problems.push(format!(
@@ -476,6 +480,32 @@ async fn real_callbacks_and_survey_views_fit_the_schemas() {
         .map(|m| m["direction"].as_str().unwrap())
         .collect();
     assert_eq!(directions, BTreeSet::from(["inbound", "outbound"]));
+
+    // The "2" (not resolved) opened a follow-up case; "很好" is a comment.
+    let feedback: Value = app_get(&app, "/api/v1/feedback")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_fits(&doc, "FeedbackPage", &feedback);
+    assert_eq!(feedback["items"][0]["comment"], "很好", "{feedback:#}");
+    let case: Value = app_get(&app, "/api/v1/cases/oa-sent")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_fits(&doc, "FollowUpCase", &case);
+    let moved = reqwest::Client::new()
+        .post(format!("{}/api/v1/cases/oa-sent/moves", app.http))
+        .bearer_auth(API_TOKEN)
+        .json(&json!({"to": "contacted", "by": "qa-lead", "note": "called back"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    let moved: Value = moved.json().await.unwrap();
+    assert_fits(&doc, "FollowUpCase", &moved);
+    assert_eq!(moved["moves"].as_array().unwrap().len(), 1, "{moved:#}");
 
     let skipped: Value = app_get(&app, "/api/v1/surveys/oa-skipped")
         .await

@@ -75,6 +75,17 @@ async fn seed(app: &TestApp) {
     }
     .apply(&app.pool, 0)
     .await;
+    // Its NPS 3 announced as the reply path announces it, which opens its follow-up case:
+    // the feedback list and the case routes have something to show and to move.
+    sqlx::query(
+        "INSERT INTO outbox (id, routing_key, payload)
+         VALUES (gen_random_uuid(), 'survey.detractor',
+                 jsonb_build_object('call_id', $1::text, 'reasons', jsonb_build_array('nps')))",
+    )
+    .bind(EXAMPLE_CALL)
+    .execute(&app.pool)
+    .await
+    .unwrap();
     sqlx::query(
         "INSERT INTO score_cells (day, agent_id, queue, sent, delivered, responses, csat_n,
                                   csat_satisfied, csat_sum, nps_n, promoters, passives,
@@ -145,6 +156,9 @@ async fn schemathesis_finds_nothing_against_the_served_document() {
     for operation in [
         "GET /api/v1/scores",
         "GET /api/v1/surveys/{call_id}",
+        "GET /api/v1/feedback",
+        "GET /api/v1/cases/{call_id}",
+        "POST /api/v1/cases/{call_id}/moves",
         "GET /healthz",
         "GET /readyz",
         "GET /metrics",

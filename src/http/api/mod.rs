@@ -1,12 +1,15 @@
-//! `/api/v1`: read-only views for operators and reporting clients, behind a bearer token
-//! when `api.token` is set, and for this machine only when it is not.
+//! `/api/v1`: views for operators and reporting clients, and the moves on follow-up cases,
+//! behind a bearer token when `api.token` is set, and for this machine only when it is not.
 
 mod access;
+mod cases;
+mod feedback;
 mod scores;
 mod surveys;
 
 use axum::{
-    extract::{Request, State},
+    extract::{DefaultBodyLimit, Request, State},
+    handler::Handler,
     http::{
         HeaderValue,
         header::{AUTHORIZATION, CACHE_CONTROL, HOST},
@@ -23,6 +26,12 @@ pub fn routes(state: AppState) -> Routes {
     Routes::new()
         .get("/api/v1/scores", scores::show)
         .get("/api/v1/surveys/{call_id}", surveys::show)
+        .get("/api/v1/feedback", feedback::list)
+        .get("/api/v1/cases/{call_id}", cases::show)
+        .post(
+            "/api/v1/cases/{call_id}/moves",
+            cases::make_move.layer(DefaultBodyLimit::max(cases::BODY_LIMIT)),
+        )
         .wrap(|router| router.layer(middleware::from_fn_with_state(state, guard)))
 }
 

@@ -3,6 +3,8 @@
 
 mod csv_file;
 
+use std::collections::HashMap;
+
 use axum::{
     Json,
     extract::{Query, State},
@@ -13,9 +15,12 @@ use chrono::{NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::scores::{Scores, scores},
+    domain::{
+        follow_up::Figures,
+        scores::{Scores, scores},
+    },
     http::{AppState, error::HttpError},
-    store::scores::{self as store, Dimension},
+    store::scores::{self as store, Dimension, Key},
 };
 
 /// Without `from`, the range is the last 30 days up to `to`.
@@ -45,16 +50,7 @@ struct Group {
     key: Key,
     #[serde(flatten)]
     scores: Scores,
-}
-
-#[derive(Debug, Serialize)]
-struct Key {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    agent_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    queue: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    day: Option<NaiveDate>,
+    follow_up: Figures,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +90,12 @@ pub async fn show(
         ));
     }
     let groups = store::sum(&mut *tx, request.from, request.to, &request.by).await?;
+    let zone = state.scores_zone.name();
+    let follow_up: HashMap<Key, Figures> =
+        store::follow_up(&mut *tx, request.from, request.to, zone, &request.by)
+            .await?
+            .into_iter()
+            .collect();
     let aggregated_at = store::aggregated_at(&mut *tx).await?;
     tx.commit().await?;
     let body = Body {
@@ -103,11 +105,8 @@ pub async fn show(
         groups: groups
             .into_iter()
             .map(|g| Group {
-                key: Key {
-                    agent_id: g.agent_id,
-                    queue: g.queue,
-                    day: g.day,
-                },
+                follow_up: follow_up.get(&g.key).copied().unwrap_or_default(),
+                key: g.key,
                 scores: scores(&g.tally),
             })
             .collect(),
@@ -174,7 +173,7 @@ impl Request {
 
 /// A query date: `YYYY-MM-DD` exactly, a real day from 0001-01-01 to 9999-12-31. chrono alone
 /// would also take a sign, a year of other than four digits, or single-digit fields.
-fn date(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, String> {
+pub(super) fn date(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, String> {
     let Some(v) = value else { return Ok(None) };
     let shaped = v.len() == 10
         && v.bytes().enumerate().all(|(i, b)| match i {

@@ -24,7 +24,7 @@ pub async fn show(
 
 /// A `call_id` no event could have carried is refused before the query: PostgreSQL's text
 /// cannot hold a NUL (the query would fail, a 500), and the event contract caps the length.
-fn check_call_id(call_id: &str) -> Result<(), HttpError> {
+pub(super) fn check_call_id(call_id: &str) -> Result<(), HttpError> {
     if call_id.contains('\0') {
         return Err(HttpError::BadRequest(
             "call_id must not contain a NUL character".into(),

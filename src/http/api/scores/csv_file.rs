@@ -8,7 +8,11 @@ use axum::{
 };
 
 use super::{Body, internal};
-use crate::{domain::scores::Scores, http::error::HttpError, store::scores::Dimension};
+use crate::{
+    domain::{follow_up::Figures, scores::Scores},
+    http::error::HttpError,
+    store::scores::Dimension,
+};
 
 /// The same groups as CSV: the key's columns, then every figure, intervals as two columns;
 /// a null is an empty field.
@@ -32,7 +36,7 @@ pub(super) fn response(body: &Body, by: &[Dimension]) -> Result<Response, HttpEr
                 Dimension::Day => g.key.day.map(|d| d.to_string()).unwrap_or_default(),
             })
             .collect();
-        record.extend(figures(&g.scores));
+        record.extend(figures(&g.scores, &g.follow_up));
         out.write_record(&record).map_err(internal)?;
     }
     let bytes = out.into_inner().map_err(|e| internal(e.into_error()))?;
@@ -67,7 +71,7 @@ fn text_cell(value: &str) -> String {
     format!("\"{inert}{}\"", value.replace('"', "\"\""))
 }
 
-const FIGURE_COLUMNS: [&str; 25] = [
+const FIGURE_COLUMNS: [&str; 29] = [
     "sent",
     "delivered",
     "responses",
@@ -93,11 +97,15 @@ const FIGURE_COLUMNS: [&str; 25] = [
     "avg_wait_seconds",
     "sms_segments",
     "segments_per_response",
+    "follow_up_detractors",
+    "follow_up_contacted",
+    "follow_up_resolved",
+    "follow_up_median_hours_to_contact",
 ];
 
 /// The figures as bare numbers (a negative NPS stays `-12.5`, a number to a spreadsheet);
 /// a null is an empty field.
-fn figures(s: &Scores) -> [String; 25] {
+fn figures(s: &Scores, follow_up: &Figures) -> [String; 29] {
     let n = |v: u64| v.to_string();
     let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let low = |ci: Option<[f64; 2]>| f(ci.map(|c| c[0]));
@@ -128,6 +136,10 @@ fn figures(s: &Scores) -> [String; 25] {
         f(s.avg_wait_seconds),
         n(s.sms_segments),
         f(s.segments_per_response),
+        n(follow_up.detractors),
+        n(follow_up.contacted),
+        n(follow_up.resolved),
+        f(follow_up.median_hours_to_contact),
     ]
 }
 

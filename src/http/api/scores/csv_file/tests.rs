@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::{
+    domain::follow_up::Figures,
     domain::scores::{Tally, scores},
     http::api::scores::{Group, Key},
 };
@@ -87,6 +88,7 @@ fn body(agent: &str, queue: &str, tally: Tally) -> Body {
                 day: NaiveDate::from_ymd_opt(2026, 11, 1),
             },
             scores: scores(&tally),
+            follow_up: Figures::default(),
         }],
     }
 }
@@ -114,16 +116,20 @@ async fn csv_has_a_header_and_empty_fields_for_nulls() {
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("agent_id,sent,delivered,responses,response_rate,csat_n"));
-    assert_eq!(header.split(',').count(), 26);
+    assert_eq!(header.split(',').count(), 30);
     assert!(
-        header.ends_with(",sms_segments,segments_per_response"),
+        header.ends_with(
+            ",sms_segments,segments_per_response,follow_up_detractors,follow_up_contacted,\
+             follow_up_resolved,follow_up_median_hours_to_contact"
+        ),
         "{header}"
     );
     let row = lines.next().unwrap();
     // The comma in the agent id is quoted; csat has n = 0 so its score is empty, not 0.
     assert!(row.starts_with("\"a,1\",2,0,1,0.5,0,0,,,,,0,"), "{row}");
-    // No segments for one response: 0 per response (with none it would be empty).
-    assert!(row.ends_with(",0,0"), "{row}");
+    // No segments for one response: 0 per response (with none it would be empty); no
+    // case, so no median.
+    assert!(row.ends_with(",0,0,0,0,0,"), "{row}");
     assert_eq!(lines.next(), None);
 }
 

@@ -1,0 +1,186 @@
+//! `GET /api/v1/feedback`: what customers said — the surveys with a comment or a detractor
+//! answer, newest call first, a page at a time (DESIGN.md §5).
+
+mod cursor;
+
+use axum::{
+    Json,
+    extract::{Query, State},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::scores::date;
+use crate::{
+    domain::phone::mask,
+    http::{AppState, error::HttpError},
+    store::feedback::{self as store, After, Filter, Kind},
+};
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 200;
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    from: Option<String>,
+    to: Option<String>,
+    agent: Option<String>,
+    queue: Option<String>,
+    kind: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, HttpError> {
+    let zone = state.scores_zone.name();
+    let request = Request::parse(&params, zone).map_err(HttpError::BadRequest)?;
+    // One more than asked: whether there is a next page, without a count.
+    let mut items = store::page(
+        &state.pool,
+        &request.filter,
+        request.after,
+        request.limit + 1,
+    )
+    .await?;
+    let more = items.len() as i64 > request.limit;
+    items.truncate(request.limit as usize);
+    let next_cursor = more.then(|| items.last()).flatten().map(|last| {
+        cursor::encode(After {
+            ended_at: last.ended_at,
+            survey_id: last.survey_id,
+        })
+    });
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|i| {
+            let mut item = i.item;
+            item["customer_phone"] = json!(mask(&i.customer_phone));
+            item
+        })
+        .collect();
+    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+}
+
+/// A validated request.
+#[derive(Debug)]
+struct Request<'a> {
+    filter: Filter<'a>,
+    after: Option<After>,
+    limit: i64,
+}
+
+impl<'a> Request<'a> {
+    fn parse(params: &'a Params, zone: &'a str) -> Result<Self, String> {
+        let kind = params
+            .kind
+            .as_deref()
+            .map(|k| {
+                Kind::parse(k)
+                    .ok_or_else(|| format!("kind: expected comment or detractor, got {k:?}"))
+            })
+            .transpose()?;
+        let limit = match params.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    format!("limit: expected a whole number from 1 to {MAX_LIMIT}, got {v:?}")
+                })?,
+        };
+        Ok(Self {
+            filter: Filter {
+                from: date("from", params.from.as_deref())?,
+                to: date("to", params.to.as_deref())?,
+                zone,
+                agent: text("agent", params.agent.as_deref())?,
+                queue: text("queue", params.queue.as_deref())?,
+                kind,
+            },
+            after: params.cursor.as_deref().map(cursor::decode).transpose()?,
+            limit,
+        })
+    }
+}
+
+/// A text filter as given: PostgreSQL's text cannot hold a NUL (the query would fail, a 500).
+fn text<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, String> {
+    match value {
+        Some(v) if v.contains('\0') => Err(format!("{name}: must not contain a NUL character")),
+        other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        Params {
+            from: get("from"),
+            to: get("to"),
+            agent: get("agent"),
+            queue: get("queue"),
+            kind: get("kind"),
+            limit: get("limit"),
+            cursor: get("cursor"),
+        }
+    }
+
+    fn refusal(pairs: &[(&str, &str)]) -> String {
+        let p = params(pairs);
+        Request::parse(&p, "Asia/Shanghai").unwrap_err()
+    }
+
+    #[test]
+    fn defaults_are_the_newest_fifty_of_everything() {
+        let p = params(&[]);
+        let r = Request::parse(&p, "Asia/Shanghai").unwrap();
+        assert_eq!(r.limit, DEFAULT_LIMIT);
+        assert_eq!(r.after, None);
+        assert_eq!(
+            (r.filter.from, r.filter.to, r.filter.kind),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn each_bad_parameter_is_refused_by_its_name() {
+        for (pairs, name) in [
+            (&[("limit", "201")][..], "limit:"),
+            (&[("limit", "0")], "limit:"),
+            (&[("limit", "-1")], "limit:"),
+            (&[("limit", "ten")], "limit:"),
+            (&[("kind", "praise")], "kind:"),
+            (&[("from", "2026-13-01")], "from:"),
+            (&[("to", "yesterday")], "to:"),
+            (&[("agent", "a\0b")], "agent:"),
+            (&[("queue", "\0")], "queue:"),
+            (&[("cursor", "nope")], "cursor:"),
+        ] {
+            let err = refusal(pairs);
+            assert!(err.starts_with(name), "{pairs:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_limit_goes_up_to_two_hundred() {
+        for n in ["1", "200"] {
+            let p = params(&[("limit", n)]);
+            assert_eq!(
+                Request::parse(&p, "UTC").unwrap().limit,
+                n.parse::<i64>().unwrap()
+            );
+        }
+    }
+}
