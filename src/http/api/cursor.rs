@@ -18,6 +18,8 @@ pub struct Position {
 /// Changed if the key ever changes, so an old cursor is refused rather than misread.
 const VERSION: &str = "v1";
 const MAX_DIGITS: usize = 18;
+/// 4714-11-24 00:00:00 UTC BC, PostgreSQL's earliest `timestamptz`, in µs since 1970.
+const PG_FIRST_MICROS: i64 = -210_866_803_200_000_000;
 
 pub fn encode(after: Position) -> String {
     format!(
@@ -40,8 +42,11 @@ pub fn decode(cursor: &str) -> Result<Position, String> {
         None => (false, micros),
     };
     let micros = digits(magnitude).ok_or_else(refused)?;
-    let at = DateTime::from_timestamp_micros(if negative { -micros } else { micros })
-        .ok_or_else(refused)?;
+    let micros = if negative { -micros } else { micros };
+    // Before PostgreSQL's first time no row can be: starting there is starting before all,
+    // and PostgreSQL would refuse the time itself (a 500). The form's largest count, in
+    // year 33658, is within its range.
+    let at = DateTime::from_timestamp_micros(micros.max(PG_FIRST_MICROS)).ok_or_else(refused)?;
     let survey_id = digits(id).ok_or_else(refused)?;
     Ok(Position { at, survey_id })
 }
@@ -91,6 +96,13 @@ mod tests {
         ] {
             decode(&cursor).unwrap();
         }
+    }
+
+    #[test]
+    fn a_time_before_postgresql_s_first_starts_at_its_first() {
+        let far = decode(&format!("v1.-{}.5", "9".repeat(18))).unwrap();
+        assert_eq!(far.at.timestamp_micros(), PG_FIRST_MICROS);
+        assert_eq!(far.survey_id, 5);
     }
 
     #[test]
