@@ -14,6 +14,7 @@ mod cli_templates;
 mod compact;
 mod conversation;
 mod dashboard;
+mod dashboard_views;
 mod demo;
 mod dispatch;
 mod eligibility;
