@@ -20,6 +20,7 @@ mod dispatch;
 mod eligibility;
 mod feedback;
 mod feedback_month;
+mod follow_up_backfill;
 mod generated;
 mod health;
 mod helpers;
