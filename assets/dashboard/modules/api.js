@@ -40,7 +40,8 @@ export async function get(path, params) {
   const query = new URLSearchParams(
     Object.entries(params || {}).filter(([, v]) => v !== undefined && v !== null && v !== "")
   );
-  const res = await call(path + (query.size ? "?" + query : ""), { method: "GET" });
+  const qs = query.toString();
+  const res = await call(qs ? `${path}?${qs}` : path, { method: "GET" });
   return { body: await res.json(), res };
 }
 
