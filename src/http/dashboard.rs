@@ -100,6 +100,24 @@ async fn serve(content_type: &'static str, body: &'static str) -> impl IntoRespo
 mod tests {
     use super::*;
 
+    /// Behind a proxy that mounts postcall under a prefix, only relative URLs still reach
+    /// it: no file may name a path from the root.
+    #[test]
+    fn every_url_the_page_uses_is_relative() {
+        let files = [INDEX, SCRIPT]
+            .into_iter()
+            .chain(MODULES.iter().map(|(_, body)| *body));
+        for file in files {
+            for root in ["\"/", "'/", "`/"] {
+                assert!(
+                    !file.contains(root),
+                    "a root-relative URL ({root}) in a dashboard file"
+                );
+            }
+        }
+        assert!(INDEX.contains(r#"src="dashboard/dashboard.js""#));
+    }
+
     /// Every module a served file imports is served: a missing one would leave the page blank.
     #[test]
     fn every_imported_module_is_served() {
