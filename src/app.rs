@@ -104,6 +104,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
             channel: runtime.provider.clone(),
             api_token,
             max_groups: settings.api.max_groups,
+            min_answers_to_rank: settings.scores.min_answers_to_rank,
             scores_zone: runtime.scores_zone,
         };
         roles.spawn(

@@ -43,6 +43,7 @@ pub struct Settings {
     pub survey: Survey,
     pub http: Http,
     pub api: Api,
+    pub scores: Scores,
     pub aggregation: Aggregation,
     pub log: Log,
     pub shutdown: Shutdown,
@@ -189,6 +190,15 @@ pub struct Api {
     /// The most groups one `/api/v1/scores` answer may hold; a request for more is refused
     /// before any is built.
     pub max_groups: u64,
+}
+
+/// `[scores]`: how the dashboard reads the scores.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scores {
+    /// A group with fewer responses than this is listed apart on the dashboard, unranked:
+    /// a newcomer's two 5s must make them neither best nor worst.
+    pub min_answers_to_rank: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -382,6 +392,12 @@ impl Settings {
         }
         if self.api.max_groups == 0 {
             return Err(invalid("api.max_groups", "must be at least 1"));
+        }
+        if self.scores.min_answers_to_rank == 0 {
+            return Err(invalid(
+                "scores.min_answers_to_rank",
+                "must be a whole number of at least 1",
+            ));
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", "must be text or json"));

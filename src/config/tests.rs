@@ -412,6 +412,17 @@ fn a_scores_answer_needs_room_for_one_group() {
 }
 
 #[test]
+fn ranking_needs_a_positive_whole_number_of_answers() {
+    for bad in ["0", "-1", "2.5", "ten", ""] {
+        let err = error_of(&[("POSTCALL__SCORES__MIN_ANSWERS_TO_RANK", bad)]);
+        assert!(err.contains("scores.min_answers_to_rank"), "{bad:?}: {err}");
+    }
+    let settings = load_env(&[("POSTCALL__SCORES__MIN_ANSWERS_TO_RANK", "3")]).unwrap();
+    assert_eq!(settings.scores.min_answers_to_rank, 3);
+    assert_eq!(load_env(&[]).unwrap().scores.min_answers_to_rank, 10);
+}
+
+#[test]
 fn a_channels_refusal_names_its_key_whether_fixed_or_built() {
     use std::borrow::Cow;
     let fixed = channel_invalid(channels::settings::Invalid {

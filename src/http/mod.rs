@@ -39,6 +39,8 @@ pub struct AppState {
     pub api_token: Option<String>,
     /// `api.max_groups`: the most groups one scores answer may hold.
     pub max_groups: u64,
+    /// `scores.min_answers_to_rank`: told to the dashboard with the scores (`ranking`).
+    pub min_answers_to_rank: u64,
     /// `aggregation.timezone`: what "today" means for the scores API's default range.
     pub scores_zone: chrono_tz::Tz,
 }

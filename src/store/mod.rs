@@ -5,6 +5,7 @@ pub(crate) mod backlog;
 pub(crate) mod callback_inbox;
 pub(crate) mod calls;
 pub(crate) mod caps;
+pub(crate) mod case_list;
 pub(crate) mod conversation;
 pub mod db;
 // Public for the integration tests that drive a report with billed parts directly.

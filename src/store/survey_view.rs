@@ -1,5 +1,6 @@
 //! One call as `GET /api/v1/surveys/{call_id}` shows it: the decision, the survey, every
-//! SMS both ways and the answers, built as one JSON document by PostgreSQL.
+//! SMS both ways, the answers and the follow-up case, built as one JSON document by
+//! PostgreSQL.
 
 use serde_json::Value;
 use sqlx::PgPool;
@@ -31,7 +32,19 @@ pub async fn show(pool: &PgPool, call_id: &str) -> sqlx::Result<Option<Value>> {
                 SELECT jsonb_agg(jsonb_build_object(
                     'question_id', a.question_id, 'value', a.value, 'raw', a.raw,
                     'received_at', a.received_at, 'late', a.late) ORDER BY a.id)
-                  FROM answers a WHERE a.survey_id = s.id), '[]'::jsonb))
+                  FROM answers a WHERE a.survey_id = s.id), '[]'::jsonb),
+            -- The survey's follow-up case, if a detractor answer opened one.
+            'follow_up', (
+                SELECT jsonb_build_object(
+                    'state', k.state, 'reasons', to_jsonb(k.reasons),
+                    'detractor_at', k.detractor_at, 'opened_at', k.opened_at,
+                    'contacted_at', k.contacted_at,
+                    'moves', coalesce((
+                        SELECT jsonb_agg(jsonb_build_object(
+                            'from', m.from_state, 'to', m.to_state, 'by', m.moved_by,
+                            'note', m.note, 'at', m.moved_at) ORDER BY m.id)
+                          FROM follow_up_moves m WHERE m.survey_id = k.survey_id), '[]'::jsonb))
+                  FROM follow_up_cases k WHERE k.survey_id = s.id))
           FROM calls c LEFT JOIN surveys s USING (call_id)
          WHERE c.call_id = $1
         "#,

@@ -1,9 +1,12 @@
 //! Follow-up cases (售后跟踪) through the real reply paths and the API: one case per detractor
 //! survey however many detractor answers it gives, moves made as a QA lead makes them and
-//! counted back, a forbidden move a 409 that changes nothing, nothing without the token.
+//! counted back, a forbidden move a 409 that changes nothing, nothing without the token; the
+//! worklist of cases by state, longest waiting first.
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
+use postcall::domain::phone::mask;
 use serde_json::{Value, json};
 
 use crate::{
@@ -348,4 +351,153 @@ async fn a_late_detractor_answer_opens_no_case() {
     );
     assert_eq!(app.count("SELECT count(*) FROM follow_up_cases").await, 0);
     assert_eq!(all_feedback(&app, "").await, Vec::<Value>::new());
+}
+
+/// Every case `GET /api/v1/cases?{query}` lists, following `next_cursor` with pages of `limit`.
+async fn all_cases(app: &TestApp, query: &str, limit: usize) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let after = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page = get_json(app, &format!("/api/v1/cases?limit={limit}&{query}{after}")).await;
+        let page_items = page["items"].as_array().unwrap();
+        assert!(page_items.len() <= limit);
+        items.extend(page_items.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+fn call_ids(items: &[Value]) -> Vec<&str> {
+    items
+        .iter()
+        .map(|i| i["call_id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worklist_lists_the_callers_not_called_back_longest_waiting_first() {
+    let (app, _provider) = spawn().await;
+    let month = Month::generate(60, 4, 77);
+    month.insert_and_reply(&app).await;
+    let detractors: Vec<&Planned> = month.detractors().collect();
+    assert!(detractors.len() >= 8, "{} detractors", detractors.len());
+    for (i, s) in detractors.iter().enumerate() {
+        for to in plan(i) {
+            moved(&app, &s.call_id, to).await;
+        }
+    }
+    let state_of = |i: usize| plan(i).last().copied().unwrap_or("open");
+    // What the list must hold, counted from the plan, in the order the database keeps
+    // (first detractor answer, then the survey).
+    let order: Vec<(String, String)> = sqlx::query_as(
+        "SELECT call_id, state FROM follow_up_cases ORDER BY detractor_at, survey_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let by_call = month.by_call();
+    let index: BTreeMap<&str, usize> = detractors
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.call_id.as_str(), i))
+        .collect();
+    for (call, state) in &order {
+        assert_eq!(state, state_of(index[call.as_str()]), "{call}");
+    }
+    let want = |states: &[&str]| -> Vec<&str> {
+        order
+            .iter()
+            .filter(|(_, s)| states.contains(&s.as_str()))
+            .map(|(c, _)| c.as_str())
+            .collect()
+    };
+
+    let open = all_cases(&app, "state=open", 3).await;
+    assert_eq!(call_ids(&open), want(&["open"]));
+    for item in &open {
+        let call = item["call_id"].as_str().unwrap();
+        let planned = by_call[call];
+        assert_eq!(item["agent_id"], planned.agent);
+        assert_eq!(item["queue"], planned.queue);
+        assert_eq!(item["day"], planned.day().to_string());
+        assert_eq!(item["customer_phone"], mask(&planned.phone), "{item}");
+        assert_eq!(item["reasons"], json!(planned.reasons()));
+        assert_eq!(item["comment"], json!(planned.comment()));
+        assert_eq!(item["next"], json!(["contacted", "unreachable"]));
+        assert_eq!(item["last_move"], Value::Null);
+        // The replies came in just now: waiting for minutes, not hours or negative.
+        let hours = item["hours_waiting"].as_f64().unwrap();
+        assert!((0.0..0.5).contains(&hours), "{item}");
+    }
+    let waiting = all_cases(&app, "state=open,unreachable", 200).await;
+    assert_eq!(call_ids(&waiting), want(&["open", "unreachable"]));
+    for item in waiting.iter().filter(|i| i["state"] == "unreachable") {
+        assert_eq!(item["last_move"]["by"], "qa-lead", "{item}");
+        assert_eq!(item["last_move"]["note"], "unreachable by phone");
+        assert!(item["hours_waiting"].is_f64());
+    }
+    for item in all_cases(&app, "state=contacted,resolved", 4).await {
+        assert!(item["hours_waiting"].is_null(), "{item}");
+        assert!(item["contacted_at"].is_string(), "{item}");
+    }
+    assert_eq!(
+        call_ids(&all_cases(&app, "", 5).await),
+        want(&["open", "contacted", "resolved", "unreachable"])
+    );
+
+    // Filtered by agent and by the call's local days, as the feedback list is.
+    let agent = detractors[0].agent;
+    let theirs = all_cases(&app, &format!("state=open&agent={agent}"), 200).await;
+    let expected: Vec<&str> = want(&["open"])
+        .into_iter()
+        .filter(|c| by_call[c].agent == agent)
+        .collect();
+    assert_eq!(call_ids(&theirs), expected);
+    let early = all_cases(&app, "from=2026-11-01&to=2026-11-10", 200).await;
+    let expected: Vec<&str> = want(&["open", "contacted", "resolved", "unreachable"])
+        .into_iter()
+        .filter(|c| by_call[c].day() <= NaiveDate::from_ymd_opt(2026, 11, 10).unwrap())
+        .collect();
+    assert_eq!(call_ids(&early), expected);
+
+    // A move takes a case out of the open list at once.
+    let first = want(&["open"])[0].to_owned();
+    moved(&app, &first, "contacted").await;
+    let open = all_cases(&app, "state=open", 200).await;
+    assert!(!call_ids(&open).contains(&first.as_str()));
+    assert_eq!(open.len(), want(&["open"]).len() - 1);
+
+    // And the survey view carries the case with its moves.
+    let view = get_json(&app, &format!("/api/v1/surveys/{first}")).await;
+    assert_eq!(view["follow_up"]["state"], "contacted", "{view:#}");
+    assert_eq!(view["follow_up"]["moves"][0]["to"], "contacted");
+    let calm = month.surveys.iter().find(|s| !s.is_feedback()).unwrap();
+    let view = get_json(&app, &format!("/api/v1/surveys/{}", calm.call_id)).await;
+    assert_eq!(view["follow_up"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worklist_refuses_bad_parameters_by_name() {
+    let (app, _provider) = spawn().await;
+    for (query, name) in [
+        ("state=new", "state"),
+        ("state=", "state"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("from=2026-02-30", "from"),
+        ("cursor=v1.x.1", "cursor"),
+        ("agent=a%00b", "agent"),
+    ] {
+        let response = get(&app, &format!("/api/v1/cases?{query}")).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains(&format!("{name}:")), "{query}: {text}");
+    }
+    let response = reqwest::get(format!("{}/api/v1/cases?state=open", app.http))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
 }

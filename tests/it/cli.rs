@@ -82,6 +82,16 @@ fn a_bad_value_refuses_to_start_naming_the_key() {
             "nine",
             "eligibility.quiet_hours.start",
         ),
+        (
+            "POSTCALL__SCORES__MIN_ANSWERS_TO_RANK",
+            "0",
+            "scores.min_answers_to_rank",
+        ),
+        (
+            "POSTCALL__SCORES__MIN_ANSWERS_TO_RANK",
+            "ten",
+            "scores.min_answers_to_rank",
+        ),
     ] {
         for command in ["check-config", "run"] {
             let out = postcall(&[command], &[(var, value)]);

@@ -1,7 +1,8 @@
 //! `GET /dashboard` in headless Chromium: the page draws what `/api/v1/scores` sums from seeded
-//! score cells, ranks agents by lower bound, speaks two languages and asks for the API token.
+//! score cells, ranks agents by lower bound and lists those with too few answers apart, names
+//! the six service-quality measures, speaks two languages and asks for the API token.
 
-mod browser;
+pub mod browser;
 mod seed;
 
 use std::path::Path;
@@ -46,11 +47,23 @@ async fn the_dashboard_draws_the_seeded_days_agents_queues_and_totals() {
         json!(from.to_string())
     );
 
+    // chen's 4 responses are fewer than scores.min_answers_to_rank (10): listed apart.
     let agents = page.rows("agent-table").await;
-    assert_eq!(keys(&agents), ["agent-anna", "agent-bo", "agent-chen"]);
-    for row in &agents {
+    assert_eq!(keys(&agents), ["agent-anna", "agent-bo"]);
+    let few = page.rows("agent-few").await;
+    assert_eq!(keys(&few), ["agent-chen"]);
+    for row in agents.iter().chain(&few) {
         assert_row(row, &scores(&total(&cells, |c| c.agent == row.key)));
     }
+    assert!(page.displayed("#agent-few-title").await);
+    assert_eq!(
+        page.text("#agent-few-title").await,
+        "Too few answers to rank (fewer than 10 responses)"
+    );
+    assert!(
+        !page.displayed("#queue-few-title").await,
+        "both queues rank"
+    );
     let queues = page.rows("queue-table").await;
     assert_eq!(keys(&queues), ["payment", "account"]);
     for row in &queues {
@@ -65,6 +78,63 @@ async fn the_dashboard_draws_the_seeded_days_agents_queues_and_totals() {
     assert_eq!(page.text(&card("csat")).await, pct(all.csat.score));
     assert_eq!(page.text(&card("nps")).await, one(all.nps.score));
     assert_eq!(page.text(&card("fcr")).await, pct(all.fcr.rate));
+    assert_eq!(
+        page.text(&card("wait")).await,
+        format!("{:.1} s", all.avg_wait_seconds.unwrap())
+    );
+    // Each score says how many of the surveyed customers it speaks for.
+    for (id, n) in [("csat", all.csat.n), ("nps", all.nps.n), ("fcr", all.fcr.n)] {
+        let want = format!(
+            "{} of {} surveyed · {}",
+            grouped(n),
+            grouped(all.sent),
+            share(n, all.sent)
+        );
+        assert_eq!(
+            page.text(&format!("[data-share='{id}']")).await,
+            want,
+            "{id}"
+        );
+    }
+    // The six measures under the names the hotline reports them by, in both languages.
+    let label = |id: &str| format!("[data-card='{id}'] .card-label");
+    let measures = ["fcr", "csat", "wait", "follow_up", "feedback", "nps"];
+    let mut names = Vec::new();
+    for id in measures {
+        names.push(page.text(&label(id)).await);
+    }
+    assert_eq!(
+        names,
+        [
+            "Problem resolution",
+            "Service attitude",
+            "Response time",
+            "Follow-up after the call",
+            "Customer feedback",
+            "Experience survey"
+        ]
+    );
+    page.click("#lang-zh").await;
+    let mut names = Vec::new();
+    for id in measures {
+        names.push(page.text(&label(id)).await);
+    }
+    assert_eq!(
+        names,
+        [
+            "问题解决率",
+            "服务态度",
+            "响应时间",
+            "售后跟踪",
+            "用户反馈",
+            "体验调查"
+        ]
+    );
+    assert_eq!(
+        page.text("#agent-few-title").await,
+        "回答太少，暂不排名（少于 10 份回复）"
+    );
+    page.click("#lang-en").await;
 
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dashboard-screenshot.png");
     page.screenshot(&shot).await;
@@ -76,20 +146,21 @@ async fn the_dashboard_sorts_by_lower_bound_switches_language_and_shows_api_erro
     let driver = Driver::start().await;
     let (_app, _, page) = open_seeded_in_english(&driver).await;
 
-    // chen's perfect CSAT rests on 4 answers: first by score, last by lower bound.
+    // chen's perfect CSAT rests on 4 answers: with too few to rank, it stays apart however
+    // the table is sorted, neither first by score nor last by lower bound.
     let sort_by = async |column: &str| {
         let header = format!("#agent-table th[data-sort='{column}'] button");
         page.click(&header).await;
         page.row_keys("agent-table").await
     };
     let (anna, bo, chen) = ("agent-anna", "agent-bo", "agent-chen");
-    assert_eq!(page.row_keys("agent-table").await, [anna, bo, chen]);
-    assert_eq!(sort_by("csat").await, [chen, anna, bo]);
-    assert_eq!(sort_by("csat_low").await, [anna, bo, chen]);
-    assert_eq!(sort_by("csat_low").await, [chen, bo, anna]);
-    // chen gave no NPS answer: "—", and last whichever way the column sorts.
-    assert_eq!(sort_by("nps_low").await, [anna, bo, chen]);
-    assert_eq!(sort_by("nps_low").await, [bo, anna, chen]);
+    assert_eq!(page.row_keys("agent-table").await, [anna, bo]);
+    assert_eq!(sort_by("csat").await, [anna, bo]);
+    assert_eq!(sort_by("csat").await, [bo, anna]);
+    assert_eq!(sort_by("csat_low").await, [anna, bo]);
+    assert_eq!(sort_by("nps_low").await, [anna, bo]);
+    assert_eq!(sort_by("nps_low").await, [bo, anna]);
+    assert_eq!(page.row_keys("agent-few").await, [chen]);
 
     page.click("#lang-zh").await;
     assert_eq!(page.text("#agents-title").await, "按坐席");
@@ -144,7 +215,8 @@ async fn the_dashboard_asks_for_the_api_token_and_keeps_it_for_the_tab() {
     page.type_into("#token", TOKEN.1).await;
     page.click("#token-submit").await;
     page.wait_for_state("ready").await;
-    assert_eq!(page.count("#agent-table tbody tr").await, 3);
+    assert_eq!(page.count("#agent-table tbody tr").await, 2);
+    assert_eq!(page.count("#agent-few tbody tr").await, 1);
     assert_eq!(page.count("#chart-csat circle.pt").await, 14);
 
     // A reload in the same tab asks no second time.
@@ -161,6 +233,14 @@ async fn the_dashboard_files_carry_their_types_and_a_strict_csp_and_need_no_toke
         ("/dashboard", "text/html; charset=utf-8"),
         ("/dashboard/dashboard.js", "text/javascript; charset=utf-8"),
         ("/dashboard/dashboard.css", "text/css; charset=utf-8"),
+        (
+            "/dashboard/modules/i18n.js",
+            "text/javascript; charset=utf-8",
+        ),
+        (
+            "/dashboard/modules/cases.js",
+            "text/javascript; charset=utf-8",
+        ),
     ] {
         let r = reqwest::get(format!("{}{path}", app.http)).await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
@@ -171,6 +251,10 @@ async fn the_dashboard_files_carry_their_types_and_a_strict_csp_and_need_no_toke
         assert!(csp.starts_with("default-src 'self'"), "{csp}");
         assert!(!csp.contains("unsafe") && !csp.contains('*'), "{csp}");
     }
+    let unknown = reqwest::get(format!("{}/dashboard/modules/nope.js", app.http))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
     let page = reqwest::get(format!("{}/dashboard", app.http))
         .await
         .unwrap();
@@ -179,9 +263,31 @@ async fn the_dashboard_files_carry_their_types_and_a_strict_csp_and_need_no_toke
     assert!(!html.contains("<script>") && html.contains(r#"src="dashboard/dashboard.js""#));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_with_as_many_answers_as_the_setting_asks_is_ranked() {
+    let driver = Driver::start().await;
+    let few = ("POSTCALL__SCORES__MIN_ANSWERS_TO_RANK", "4");
+    let (_app, _, page) = open_seeded_with(&driver, &[NO_AGGREGATION, few]).await;
+    // chen has exactly 4 responses: ranked now, last by the CSAT lower bound.
+    assert_eq!(
+        page.row_keys("agent-table").await,
+        ["agent-anna", "agent-bo", "agent-chen"]
+    );
+    assert_eq!(page.count("#agent-few tbody tr").await, 0);
+    assert!(!page.displayed("#agent-few-title").await);
+    page.close().await;
+}
+
 /// A worker on freshly seeded cells, and the dashboard open on it, in English, rendered.
 async fn open_seeded_in_english(driver: &Driver) -> (TestApp, Vec<Cell>, Page) {
-    let app = TestApp::spawn_with(&[NO_AGGREGATION]).await;
+    open_seeded_with(driver, &[NO_AGGREGATION]).await
+}
+
+async fn open_seeded_with(
+    driver: &Driver,
+    overrides: &[(&str, &str)],
+) -> (TestApp, Vec<Cell>, Page) {
+    let app = TestApp::spawn_with(overrides).await;
     let cells = seed(&app.pool).await;
     let page = driver.open(&format!("{}/dashboard", app.http), &[]).await;
     page.click("#lang-en").await;
@@ -219,8 +325,32 @@ fn assert_row(row: &Row, s: &Scores) {
         assert_eq!(row.cells[column], want, "{} {column}", row.key);
     }
     for (column, n) in [("csat", s.csat.n), ("nps", s.nps.n), ("fcr", s.fcr.n)] {
-        assert_eq!(row.n[column], format!("n={n}"), "{} {column} n", row.key);
+        let want = format!("{}/{} · {}", grouped(n), grouped(s.sent), share(n, s.sent));
+        assert_eq!(row.n[column], want, "{} {column} share", row.key);
     }
+}
+
+/// A share as the page writes it: whole percent, one decimal below 10 %.
+fn share(n: u64, sent: u64) -> String {
+    let p = n as f64 / sent as f64 * 100.0;
+    if p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{}%", p.round())
+    }
+}
+
+/// A count as the page writes it in English: thousands separated by commas.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// What the page shows for a score of no answers.

@@ -81,6 +81,7 @@ async fn the_document_lists_exactly_the_routes_the_router_registers() {
         channel: settings.runtime().unwrap().provider,
         api_token: None,
         max_groups: settings.api.max_groups,
+        min_answers_to_rank: settings.scores.min_answers_to_rank,
         scores_zone: settings.runtime().unwrap().scores_zone,
     };
     let routes = postcall::http::routes(&state);

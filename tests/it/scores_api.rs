@@ -255,3 +255,18 @@ async fn from_after_to_is_an_empty_range_and_only_rfc_3339_days_are_dates() {
 fn urlencode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn the_answer_says_how_many_responses_a_group_needs_to_be_ranked() {
+    for (overrides, min) in [
+        (&[][..], 10),
+        (&[("POSTCALL__SCORES__MIN_ANSWERS_TO_RANK", "3")][..], 3),
+    ] {
+        let app = spawn(overrides).await;
+        seed_cells(&app, 2, 3).await;
+        for query in ["group_by=agent", "", "from=2026-11-03&to=2026-11-01"] {
+            let body: Value = get(&app, query).await.json().await.unwrap();
+            assert_eq!(body["ranking"], json!({"min_answers": min}), "{query}");
+        }
+    }
+}

@@ -95,7 +95,7 @@ fn bounded(name: &str, value: &str, max: usize) -> Result<(), String> {
 }
 
 /// The case with the states it may move to next, so a client offers only those.
-fn with_next(mut case: Value) -> Value {
+pub(super) fn with_next(mut case: Value) -> Value {
     let next: Vec<&str> = case["state"]
         .as_str()
         .and_then(|s| s.parse::<CaseState>().ok())

@@ -1,8 +1,6 @@
 //! `GET /api/v1/feedback`: what customers said — the surveys with a comment or a detractor
 //! answer, newest call first, a page at a time (DESIGN.md §5).
 
-mod cursor;
-
 use axum::{
     Json,
     extract::{Query, State},
@@ -10,7 +8,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::scores::date;
+use super::{cursor, scores::date};
 use crate::{
     domain::phone::mask,
     http::{AppState, error::HttpError},
@@ -48,8 +46,8 @@ pub async fn list(
     let more = items.len() as i64 > request.limit;
     items.truncate(request.limit as usize);
     let next_cursor = more.then(|| items.last()).flatten().map(|last| {
-        cursor::encode(After {
-            ended_at: last.ended_at,
+        cursor::encode(cursor::Position {
+            at: last.ended_at,
             survey_id: last.survey_id,
         })
     });
@@ -101,14 +99,22 @@ impl<'a> Request<'a> {
                 queue: text("queue", params.queue.as_deref())?,
                 kind,
             },
-            after: params.cursor.as_deref().map(cursor::decode).transpose()?,
+            after: params
+                .cursor
+                .as_deref()
+                .map(cursor::decode)
+                .transpose()?
+                .map(|p| After {
+                    ended_at: p.at,
+                    survey_id: p.survey_id,
+                }),
             limit,
         })
     }
 }
 
 /// A text filter as given: PostgreSQL's text cannot hold a NUL (the query would fail, a 500).
-fn text<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, String> {
+pub(super) fn text<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, String> {
     match value {
         Some(v) if v.contains('\0') => Err(format!("{name}: must not contain a NUL character")),
         other => Ok(other),

@@ -2,7 +2,9 @@
 //! behind a bearer token when `api.token` is set, and for this machine only when it is not.
 
 mod access;
+mod case_list;
 mod cases;
+mod cursor;
 mod feedback;
 mod scores;
 mod surveys;
@@ -27,6 +29,7 @@ pub fn routes(state: AppState) -> Routes {
         .get("/api/v1/scores", scores::show)
         .get("/api/v1/surveys/{call_id}", surveys::show)
         .get("/api/v1/feedback", feedback::list)
+        .get("/api/v1/cases", case_list::list)
         .get("/api/v1/cases/{call_id}", cases::show)
         .post(
             "/api/v1/cases/{call_id}/moves",

@@ -43,6 +43,15 @@ struct Body {
     to: NaiveDate,
     group_by: Vec<&'static str>,
     groups: Vec<Group>,
+    ranking: Ranking,
+}
+
+/// How a reader should rank the groups (the dashboard does): only those with at least
+/// `min_answers` responses, so a group resting on one or two answers is neither top nor
+/// bottom (`scores.min_answers_to_rank`).
+#[derive(Debug, Serialize)]
+struct Ranking {
+    min_answers: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +119,9 @@ pub async fn show(
                 scores: scores(&g.tally),
             })
             .collect(),
+        ranking: Ranking {
+            min_answers: state.min_answers_to_rank,
+        },
     };
     let mut response = match request.format {
         Format::Json => Json(&body).into_response(),

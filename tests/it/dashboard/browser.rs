@@ -178,6 +178,21 @@ impl Page {
         }
     }
 
+    /// Waits for an element matching `css` to exist (a section's state, a message).
+    pub async fn wait_for(&self, css: &str) {
+        let wait = self.0.wait().at_most(Duration::from_secs(10));
+        if wait.for_element(Locator::Css(css)).await.is_err() {
+            let now = self.js(SHOW_STATE, Value::Null).await;
+            panic!("{css} did not appear within 10 s; the page is in {now}");
+        }
+    }
+
+    /// The text of every match, in document order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let found = self.js(ALL_TEXTS, json!(css)).await;
+        serde_json::from_value(found).expect("a list of texts")
+    }
+
     pub async fn rows(&self, table: &str) -> Vec<Row> {
         let found = self.js(READ_ROWS, json!(table)).await;
         serde_json::from_value(found).expect("rows as {key, cells, n}")
@@ -206,5 +221,8 @@ impl Page {
         self.0.close().await.expect("the browser session closes");
     }
 }
+
+const ALL_TEXTS: &str =
+    "return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)";
 
 const SHOW_STATE: &str = "return document.body.dataset.state + ' (' + document.getElementById('error').textContent + ')'";

@@ -4,7 +4,7 @@ use super::*;
 use crate::{
     domain::follow_up::Figures,
     domain::scores::{Tally, scores},
-    http::api::scores::{Group, Key},
+    http::api::scores::{Group, Key, Ranking},
 };
 
 /// What a spreadsheet or any RFC 4180 reader takes a line for.
@@ -90,6 +90,7 @@ fn body(agent: &str, queue: &str, tally: Tally) -> Body {
             scores: scores(&tally),
             follow_up: Figures::default(),
         }],
+        ranking: Ranking { min_answers: 10 },
     }
 }
 

@@ -1,26 +1,35 @@
-//! The feedback list's page cursor: `v1.<ended_at in µs>.<survey id>`, opaque to clients
+//! The lists' page cursor: `v1.<time in µs>.<survey id>` (the feedback list's call
+//! `ended_at`, the case list's `detractor_at`), opaque to clients
 //! (they give back what they were given), and read back exactly as written, so anything
 //! else is a 400 naming `cursor`. Up to 18 digits each: every such number fits an `i64`,
 //! and every such microsecond count is a time chrono holds, so a cursor that has the form
 //! is one the list can start after (assets/openapi.json gives the same form as a pattern).
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 
-use crate::store::feedback::After;
+/// Where a page starts: just after the item at this time with this survey id, in the
+/// list's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub at: DateTime<Utc>,
+    pub survey_id: i64,
+}
 
 /// Changed if the key ever changes, so an old cursor is refused rather than misread.
 const VERSION: &str = "v1";
 const MAX_DIGITS: usize = 18;
+/// 4714-11-24 00:00:00 UTC BC, PostgreSQL's earliest `timestamptz`, in µs since 1970.
+const PG_FIRST_MICROS: i64 = -210_866_803_200_000_000;
 
-pub fn encode(after: After) -> String {
+pub fn encode(after: Position) -> String {
     format!(
         "{VERSION}.{}.{}",
-        after.ended_at.timestamp_micros(),
+        after.at.timestamp_micros(),
         after.survey_id
     )
 }
 
-pub fn decode(cursor: &str) -> Result<After, String> {
+pub fn decode(cursor: &str) -> Result<Position, String> {
     let refused = || format!("cursor: not a cursor this API gave, got {cursor:?}");
     let mut parts = cursor.split('.');
     let (Some(VERSION), Some(micros), Some(id), None) =
@@ -33,13 +42,13 @@ pub fn decode(cursor: &str) -> Result<After, String> {
         None => (false, micros),
     };
     let micros = digits(magnitude).ok_or_else(refused)?;
-    let ended_at = DateTime::from_timestamp_micros(if negative { -micros } else { micros })
-        .ok_or_else(refused)?;
+    let micros = if negative { -micros } else { micros };
+    // Before PostgreSQL's first time no row can be: starting there is starting before all,
+    // and PostgreSQL would refuse the time itself (a 500). The form's largest count, in
+    // year 33658, is within its range.
+    let at = DateTime::from_timestamp_micros(micros.max(PG_FIRST_MICROS)).ok_or_else(refused)?;
     let survey_id = digits(id).ok_or_else(refused)?;
-    Ok(After {
-        ended_at,
-        survey_id,
-    })
+    Ok(Position { at, survey_id })
 }
 
 /// 1 to 18 ASCII digits, nothing else (no sign, no space).
@@ -57,20 +66,20 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_to_the_microsecond() {
         for after in [
-            After {
-                ended_at: Utc.timestamp_micros(1_764_547_200_123_456).unwrap(),
+            Position {
+                at: Utc.timestamp_micros(1_764_547_200_123_456).unwrap(),
                 survey_id: 42,
             },
-            After {
-                ended_at: Utc.timestamp_micros(-1).unwrap(),
+            Position {
+                at: Utc.timestamp_micros(-1).unwrap(),
                 survey_id: 1,
             },
         ] {
             assert_eq!(decode(&encode(after)), Ok(after));
         }
         assert_eq!(
-            encode(After {
-                ended_at: Utc.timestamp_micros(5).unwrap(),
+            encode(Position {
+                at: Utc.timestamp_micros(5).unwrap(),
                 survey_id: 7
             }),
             "v1.5.7"
@@ -87,6 +96,13 @@ mod tests {
         ] {
             decode(&cursor).unwrap();
         }
+    }
+
+    #[test]
+    fn a_time_before_postgresql_s_first_starts_at_its_first() {
+        let far = decode(&format!("v1.-{}.5", "9".repeat(18))).unwrap();
+        assert_eq!(far.at.timestamp_micros(), PG_FIRST_MICROS);
+        assert_eq!(far.survey_id, 5);
     }
 
     #[test]
