@@ -6,6 +6,9 @@
 pub mod compact;
 mod stop_intent;
 
+#[cfg(test)]
+mod corpus;
+
 use crate::domain::survey::QuestionKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
