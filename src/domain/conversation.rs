@@ -228,7 +228,7 @@ enum Heard {
 
 fn hear(def: &SurveyDefinition, awaited: Awaited<'_>, text: &str) -> Heard {
     match awaited {
-        Awaited::One(i, q) => match reply::parse(text, &q.kind) {
+        Awaited::One(i, q) => match reply::parse(text, &q.kind, &q.labels) {
             Reply::Keyword(k) => Heard::Keyword(k),
             Reply::Answer(value) => Heard::Answers(vec![(i, value)]),
             Reply::NotUnderstood => Heard::NotUnderstood,

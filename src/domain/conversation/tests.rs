@@ -29,6 +29,7 @@ fn question(id: &str, kind: QuestionKind, metric: Option<Metric>) -> Question {
         metric,
         text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
         with_next: false,
+        labels: Default::default(),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use postcall::domain::{
     reply::{
-        self, AnswerValue, Keyword, Reply,
+        self, AnswerValue, Keyword, Labels, Reply,
         compact::{self, Pair, PairReply},
     },
     survey::QuestionKind,
@@ -66,6 +66,12 @@ fn reply_like() -> impl Strategy<Value = String> {
         "stop texting me",
         "扣款停不下来",
         "stop charging me",
+        "非常满意",
+        "不太满意",
+        "8分，挺好的",
+        "已經解決",
+        "五星好评",
+        "没解决，还是扣款失败",
     ]);
     (nasty_text(), core, nasty_text()).prop_map(|(a, c, b)| format!("{a}{c}{b}"))
 }
@@ -98,9 +104,24 @@ fn wordless() -> impl Strategy<Value = String> {
     prop::collection::vec(mark, 0..4).prop_map(|marks| marks.concat())
 }
 
+/// The shipped satisfaction question's labels and the recommend question's, on whatever
+/// scale is drawn: a label outside the scale must never make an answer outside it.
+fn labels() -> Labels {
+    Labels::new([
+        ("非常满意", 5),
+        ("满意", 4),
+        ("一般", 3),
+        ("不满意", 2),
+        ("非常不满意", 1),
+        ("非常愿意", 10),
+        ("very satisfied", 5),
+    ])
+    .expect("the labels are valid")
+}
+
 fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
     let keyword = reply::keyword(text);
-    match reply::parse(text, &kind) {
+    match reply::parse(text, &kind, &labels()) {
         Reply::Keyword(k) => prop_assert_eq!(keyword, Some(k)),
         Reply::Answer(AnswerValue::YesNo(_)) => prop_assert_eq!(kind, QuestionKind::YesNo),
         Reply::Answer(AnswerValue::Scale(v)) => match kind {
@@ -189,7 +210,7 @@ proptest! {
     ) {
         let text = format!("{before}{stop}{after}");
         prop_assert_eq!(reply::keyword(&text), Some(Keyword::OptOut), "{:?}", text);
-        prop_assert_eq!(reply::parse(&text, &kind), Reply::Keyword(Keyword::OptOut));
+        prop_assert_eq!(reply::parse(&text, &kind, &labels()), Reply::Keyword(Keyword::OptOut));
     }
 
     #[test]
@@ -199,7 +220,7 @@ proptest! {
     ) {
         let text = format!("{before}{miss}{after}");
         prop_assert_eq!(reply::keyword(&text), None, "{:?}", text);
-        prop_assert_ne!(reply::parse(&text, &kind), Reply::Keyword(Keyword::OptOut));
+        prop_assert_ne!(reply::parse(&text, &kind, &labels()), Reply::Keyword(Keyword::OptOut));
     }
 
     #[test]
