@@ -43,6 +43,13 @@ impl Labels {
         Ok(Self { by_text })
     }
 
+    /// No labels: a question whose answers are only numbers.
+    pub const fn none() -> Self {
+        Self {
+            by_text: Vec::new(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_text.is_empty()
     }

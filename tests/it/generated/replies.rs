@@ -142,7 +142,7 @@ fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
 /// The compact pair reader (`domain::reply::compact`): a keyword as `keyword` sees it, or
 /// at least one part with the score on 1–5, or not understood.
 fn check_pair(text: &str) -> Result<(), TestCaseError> {
-    match compact::parse(text) {
+    match compact::parse(text, &labels()) {
         PairReply::Keyword(k) => prop_assert_eq!(reply::keyword(text), Some(k)),
         PairReply::Answer(Pair {
             resolved,
@@ -179,7 +179,7 @@ proptest! {
         prop_assume!(score != digit || separator.is_empty());
         let text = format!("{digit}{separator}{score}");
         prop_assert_eq!(
-            compact::parse(&text),
+            compact::parse(&text, &labels()),
             PairReply::Answer(Pair { resolved: Some(yes), satisfaction: Some(score) }),
             "{:?}", text
         );
@@ -190,7 +190,7 @@ proptest! {
         before in wordless(), stop in prop::sample::select(STOPS.to_vec()), after in wordless(),
     ) {
         let text = format!("{before}{stop}{after}");
-        prop_assert_eq!(compact::parse(&text), PairReply::Keyword(Keyword::OptOut));
+        prop_assert_eq!(compact::parse(&text, &labels()), PairReply::Keyword(Keyword::OptOut));
     }
 
     #[test]
