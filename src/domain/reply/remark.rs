@@ -53,12 +53,21 @@ pub(super) fn scale(norm: &str, min: i32, max: i32, labels: &Labels) -> Option<i
     (min..=max).contains(&value).then_some(value)
 }
 
-/// A score or label directly after a negation, intensifiers between allowed: `不是很满意`,
-/// `不5分`, `not very satisfied`.
+/// A label directly after a negation, intensifiers between allowed (`不是很满意`, `not very
+/// satisfied`), or a score with a negation anywhere before it in its clause: the verb may
+/// stand between (`不会给5分`, `I wouldn't give 5`, `没有到5分`).
 fn negated(pieces: &[Piece]) -> bool {
     pieces.iter().enumerate().any(|(i, p)| {
-        matches!(p, Piece::Score(_) | Piece::Label(_))
-            && pieces[..i].iter().rev().find(|q| **q != Piece::Intensifier) == Some(&Piece::Not)
+        let before = pieces[..i].iter().rev();
+        match p {
+            Piece::Label(_) => {
+                before.copied().find(|q| *q != Piece::Intensifier) == Some(Piece::Not)
+            }
+            Piece::Score(_) => before
+                .take_while(|q| **q != Piece::Break)
+                .any(|q| *q == Piece::Not),
+            _ => false,
+        }
     })
 }
 

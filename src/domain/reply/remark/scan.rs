@@ -1,8 +1,11 @@
 //! What a reply mentions, left to right: scores (a number with its unit and denominator,
 //! a row of stars, 满分), labels, negations, and what puts a reading in doubt. The words of
-//! the remark itself are kept only as `Word`, which separates a negation from what follows.
+//! the remark itself are kept only as `Word` (or `Break` at sentence punctuation), which
+//! separate a negation from what follows.
 
-use super::super::{Labels, chinese_digit, chinese_number, is_invisible, is_star, lookup_keyword};
+use super::super::{
+    Labels, chinese_digit, chinese_number, is_invisible, is_separator, is_star, lookup_keyword,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Piece {
@@ -16,6 +19,8 @@ pub(super) enum Piece {
     /// Any reading would be a guess: two numbers in one (`五六`, `3-4`, `4.5`), another
     /// scale, a condition or bound (`如果`, `至少`, `or`), a question (`吗`), a keyword.
     Doubt,
+    /// Sentence punctuation: a negation reaches no further.
+    Break,
     Word,
 }
 
@@ -130,7 +135,13 @@ fn next(
     if matches!(c, '-' | '+' | '~') && rest[1..].starts_with(|d: char| d.is_ascii_digit()) {
         return (Some(Piece::Doubt), 1);
     }
-    (Some(Piece::Word), c.len_utf8())
+    // An apostrophe is inside a word ("it's"), not between sentences.
+    let piece = if is_separator(c) && !matches!(c, '\'' | '’') {
+        Piece::Break
+    } else {
+        Piece::Word
+    };
+    (Some(piece), c.len_utf8())
 }
 
 fn digits(rest: &str, max: i64) -> (Option<Piece>, usize) {
@@ -158,6 +169,13 @@ fn chinese(rest: &str, prev: Option<char>, max: i64) -> (Option<Piece>, usize) {
 fn english(before: &str, rest: &str, max: i64) -> (Option<Piece>, usize) {
     let word = prefix(rest, |c| c.is_ascii_alphabetic());
     let len = word.len();
+    // "wouldn't", "don’t": the apostrophe splits the word, the negation is whole.
+    if let Some(t) = ["n't", "n’t"]
+        .into_iter()
+        .find(|t| word.ends_with('n') && rest[len - 1..].starts_with(t))
+    {
+        return (Some(Piece::Not), len - 1 + t.len());
+    }
     if DOUBT_WORDS.contains(&word) || (word.len() >= 2 && lookup_keyword(word).is_some()) {
         return (Some(Piece::Doubt), len);
     }
