@@ -23,6 +23,7 @@ use crate::{
         eligibility::Policy,
         event::Disposition,
         quiet_hours::QuietHours,
+        reply::Labels,
         survey::{Metric, Question, QuestionKind, SurveyDefinition, Wording},
     },
 };
@@ -168,6 +169,10 @@ pub struct QuestionSettings {
     /// Asked in one SMS with the next question (`survey::Question::with_next`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub with_next: bool,
+    /// Per language, words that answer a scale question with a number
+    /// (`labels."zh-CN" = { "非常满意" = 5 }`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, BTreeMap<String, i32>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -520,12 +525,14 @@ impl Settings {
             let kind = question_kind(q).map_err(|why| invalid_at(at("kind"), why))?;
             let metric = metric(&q.metric).map_err(|why| invalid_at(at("metric"), why))?;
             metric_fits(metric, kind).map_err(|why| invalid_at(at("metric"), why))?;
+            let labels = labels(q, kind).map_err(|(key, why)| invalid_at(at(&key), why))?;
             questions.push(Question {
                 id: q.id.clone(),
                 kind,
                 metric,
                 text: q.text.clone(),
                 with_next: q.with_next,
+                labels,
             });
         }
         pairs(&questions)?;
@@ -623,6 +630,33 @@ fn question_kind(q: &QuestionSettings) -> Result<QuestionKind, String> {
         ("yes_no" | "text", ..) => Err(format!("{} takes no min or max", q.kind)),
         (other, ..) => Err(format!("must be yes_no, scale or text, got {other:?}")),
     }
+}
+
+/// A question's labels, each naming a number on its own scale; the error is the key under
+/// the question (`labels.zh-CN.满意`) and why.
+fn labels(q: &QuestionSettings, kind: QuestionKind) -> Result<Labels, (String, String)> {
+    let Some((language, _)) = q.labels.iter().next() else {
+        return Ok(Labels::default());
+    };
+    let QuestionKind::Scale { min, max } = kind else {
+        return Err((
+            format!("labels.{language}"),
+            "only a scale question takes labels".into(),
+        ));
+    };
+    for (language, words) in &q.labels {
+        if let Some((label, value)) = words.iter().find(|(_, v)| !(min..=max).contains(*v)) {
+            return Err((
+                format!("labels.{language}.{label}"),
+                format!("{value} is outside the question's scale {min}–{max}"),
+            ));
+        }
+    }
+    let all = q
+        .labels
+        .values()
+        .flat_map(|words| words.iter().map(|(label, value)| (label.as_str(), *value)));
+    Labels::new(all).map_err(|e| ("labels".to_owned(), e.to_string()))
 }
 
 fn metric(name: &str) -> Result<Option<Metric>, String> {

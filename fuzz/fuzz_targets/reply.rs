@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use postcall::domain::{
-    reply::{self, AnswerValue, Reply},
+    reply::{self, AnswerValue, Labels, Reply},
     survey::QuestionKind,
 };
 
@@ -20,8 +20,11 @@ fuzz_target!(|input: (u8, i32, i32, &str)| {
         },
         _ => QuestionKind::Text,
     };
+    // The shipped satisfaction labels, also on scales they do not fit: never out of range.
+    let labels = Labels::new([("非常满意", 5), ("满意", 4), ("一般", 3), ("very likely", 10)])
+        .expect("the labels are valid");
     let keyword = reply::keyword(text);
-    match reply::parse(text, &kind) {
+    match reply::parse(text, &kind, &labels) {
         Reply::Keyword(k) => assert_eq!(keyword, Some(k), "{text:?}"),
         Reply::Answer(AnswerValue::YesNo(_)) => assert_eq!(kind, QuestionKind::YesNo),
         Reply::Answer(AnswerValue::Scale(v)) => match kind {

@@ -402,6 +402,74 @@ fn a_malformed_question_names_its_place() {
     }
 }
 
+/// `labels.<language>` of a question as a file gives them, loaded over the defaults.
+fn labels_error(kind: &str, labels: &str) -> String {
+    let text = format!(
+        "[[survey.questions]]\nid = \"q\"\n{kind}\nmetric = \"none\"\ntext.\"zh-CN\" = \"问\"\n{labels}\n"
+    );
+    let mut file = tempfile_with(&text);
+    file.flush().unwrap();
+    match Settings::load_from(Some(file.path()), env(&[])) {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_shipped_scales_carry_their_labels_in_both_languages() {
+    use crate::domain::reply::{AnswerValue, Reply, parse};
+    let d = load_env(&[]).unwrap().survey_definition().unwrap();
+    let read = |q: usize, text: &str| parse(text, &d.questions[q].kind, &d.questions[q].labels);
+    for (q, text, want) in [
+        (1, "非常满意", 5),
+        (1, "满意", 4),
+        (1, "一般", 3),
+        (1, "不满意", 2),
+        (1, "非常不满意", 1),
+        (1, "very satisfied", 5),
+        (1, "very dissatisfied", 1),
+        (2, "非常愿意", 10),
+        (2, "very likely", 10),
+    ] {
+        assert_eq!(
+            read(q, text),
+            Reply::Answer(AnswerValue::Scale(want)),
+            "{text}"
+        );
+    }
+    assert!(d.questions[0].labels.is_empty() && d.questions[3].labels.is_empty());
+    let compact = load_env(&[("POSTCALL__SURVEY__PRESET", "compact")])
+        .unwrap()
+        .survey_definition()
+        .unwrap();
+    assert_eq!(compact.questions[1].labels, d.questions[1].labels);
+}
+
+#[test]
+fn a_label_outside_the_scale_or_on_another_kind_names_its_key() {
+    let scale = "kind = \"scale\"\nmin = 1\nmax = 5";
+    let err = labels_error(
+        scale,
+        "labels.\"zh-CN\" = { \"满意\" = 4, \"超级满意\" = 6 }",
+    );
+    assert!(
+        err.contains("survey.questions[0].labels.zh-CN.超级满意"),
+        "{err}"
+    );
+    assert!(err.contains("outside"), "{err}");
+    let err = labels_error(scale, "labels.en = { \"bad\" = 0 }");
+    assert!(err.contains("survey.questions[0].labels.en.bad"), "{err}");
+    let err = labels_error("kind = \"yes_no\"", "labels.en = { \"yes\" = 1 }");
+    assert!(err.contains("survey.questions[0].labels.en"), "{err}");
+    // The same words in two languages with two numbers: which would a reply mean?
+    let err = labels_error(
+        scale,
+        "labels.\"zh-CN\" = { \"ok\" = 3 }\nlabels.en = { \"OK\" = 4 }",
+    );
+    assert!(err.contains("survey.questions[0].labels"), "{err}");
+    assert!(labels_error(scale, "labels.en = { \"great\" = 5 }").is_empty());
+}
+
 #[test]
 fn a_scores_answer_needs_room_for_one_group() {
     let err = error_of(&[("POSTCALL__API__MAX_GROUPS", "0")]);

@@ -384,10 +384,10 @@ impl Words {
             RESOLVED => self.pick(rng, &["？", "好的", "什么意思"], &["ok", "what?"]),
             SATISFACTION => self.pick(
                 rng,
-                &["非常满意", "还行吧", "4或5"],
+                &["不太满意", "还行吧", "4或5"],
                 &["very good", "not bad"],
             ),
-            _ => self.pick(rng, &["看情况", "5分吧", "3-4"], &["maybe", "depends"]),
+            _ => self.pick(rng, &["看情况", "七八分", "3-4"], &["maybe", "depends"]),
         }
     }
 

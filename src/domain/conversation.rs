@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::lifecycle::MessagePurpose;
 pub use super::lifecycle::SurveyState;
 use super::reply::{
-    self, AnswerValue, Keyword, Reply,
+    self, AnswerValue, Keyword, Labels, Reply,
     compact::{self, Pair, PairReply},
 };
 use super::survey::{Metric, Question, SurveyDefinition};
@@ -228,12 +228,12 @@ enum Heard {
 
 fn hear(def: &SurveyDefinition, awaited: Awaited<'_>, text: &str) -> Heard {
     match awaited {
-        Awaited::One(i, q) => match reply::parse(text, &q.kind) {
+        Awaited::One(i, q) => match reply::parse(text, &q.kind, &q.labels) {
             Reply::Keyword(k) => Heard::Keyword(k),
             Reply::Answer(value) => Heard::Answers(vec![(i, value)]),
             Reply::NotUnderstood => Heard::NotUnderstood,
         },
-        Awaited::Pair(i) => match compact::parse(text) {
+        Awaited::Pair(i) => match compact::parse(text, pair_labels(def, i)) {
             PairReply::Keyword(k) => Heard::Keyword(k),
             PairReply::Answer(Pair {
                 resolved,
@@ -247,6 +247,12 @@ fn hear(def: &SurveyDefinition, awaited: Awaited<'_>, text: &str) -> Heard {
             PairReply::NotUnderstood => Heard::NotUnderstood,
         },
     }
+}
+
+/// The labels of the pair's second question, its scale.
+fn pair_labels(def: &SurveyDefinition, i: usize) -> &Labels {
+    static NONE: Labels = Labels::none();
+    def.questions.get(i + 1).map_or(&NONE, |q| &q.labels)
 }
 
 /// A reply to what an open survey is waiting on.

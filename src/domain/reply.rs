@@ -4,7 +4,15 @@
 //! good, a re-prompt costs one SMS.
 
 pub mod compact;
+mod labels;
+mod remark;
 mod stop_intent;
+mod traditional;
+
+pub use labels::{LabelError, Labels};
+
+#[cfg(test)]
+mod corpus;
 
 use crate::domain::survey::QuestionKind;
 
@@ -29,7 +37,8 @@ pub enum Reply {
     NotUnderstood,
 }
 
-/// Folds width and case (full-width ASCII → ASCII, ideographic space → space, lowercase), trims
+/// Folds width, case and script (full-width ASCII → ASCII, ideographic space → space,
+/// lowercase, traditional Chinese → simplified for the characters replies use), trims
 /// whitespace and surrounding punctuation (ASCII and CJK: 。，！？、；：“”‘’「」【】（）《》…~～ and emoji).
 ///
 /// Also collapses inner runs of whitespace (newlines included) to one space, so "8  out of\n10"
@@ -39,6 +48,7 @@ pub fn normalise(text: &str) -> String {
     let folded: String = text
         .chars()
         .map(fold_width)
+        .map(traditional::simplified)
         .flat_map(char::to_lowercase)
         .collect();
     trim(&folded)
@@ -62,9 +72,11 @@ pub fn keyword(text: &str) -> Option<Keyword> {
     keyword_of(&normalise(text))
 }
 
-/// Parses `text` as the answer to a question of `kind`, keywords first — except that `N`
-/// (and `n`, `Ｎ`) answers a yes/no question as "no" rather than opting out.
-pub fn parse(text: &str, kind: &QuestionKind) -> Reply {
+/// Parses `text` as the answer to a question of `kind` with its answer `labels`, keywords
+/// first — except that `N` (and `n`, `Ｎ`) answers a yes/no question as "no" rather than
+/// opting out. An answer in one of the forms DESIGN.md §3 lists is read as it always was;
+/// failing that, a clear answer with a remark around it is read too (`remark`).
+pub fn parse(text: &str, kind: &QuestionKind, labels: &Labels) -> Reply {
     let norm = normalise(text);
     if *kind == QuestionKind::YesNo && norm == "n" {
         return Reply::Answer(AnswerValue::YesNo(false));
@@ -73,8 +85,17 @@ pub fn parse(text: &str, kind: &QuestionKind) -> Reply {
         return Reply::Keyword(keyword);
     }
     let answer = match *kind {
-        QuestionKind::YesNo => yes_no(&norm).map(AnswerValue::YesNo),
-        QuestionKind::Scale { min, max } => scale(&norm, min, max).map(AnswerValue::Scale),
+        QuestionKind::YesNo => yes_no(&norm)
+            .or_else(|| remark::yes_no(&norm))
+            .map(AnswerValue::YesNo),
+        QuestionKind::Scale { min, max } => scale(&norm, min, max)
+            .or_else(|| {
+                labels
+                    .exactly(&answer_words(&norm).join(" "))
+                    .filter(|v| (min..=max).contains(v))
+            })
+            .or_else(|| remark::scale(&norm, min, max, labels))
+            .map(AnswerValue::Scale),
         QuestionKind::Text => free_text(text).map(AnswerValue::Text),
     };
     answer.map_or(Reply::NotUnderstood, Reply::Answer)
@@ -245,7 +266,7 @@ fn script_runs(word: &str) -> Vec<&str> {
 /// "是的，已经解决了，谢谢" is yes, "是 否" and "不，解决了" are not understood.
 fn yes_no(norm: &str) -> Option<bool> {
     let mut answer = None;
-    for word in answer_words(norm) {
+    for word in answer_words(&english_no_phrases(norm)) {
         let this = polarity(&word)?;
         if answer.is_some_and(|a| a != this) {
             return None;
@@ -255,16 +276,27 @@ fn yes_no(norm: &str) -> Option<bool> {
     answer
 }
 
+/// "not solved" and the like are one no-word: "not" alone says nothing.
+fn english_no_phrases(norm: &str) -> String {
+    ["not solved", "not resolved", "not fixed", "not yet"]
+        .iter()
+        .fold(norm.to_owned(), |text, phrase| {
+            text.replace(phrase, "unsolved")
+        })
+}
+
 /// "嗯" counts as yes: in Chinese chat it is the ordinary affirmative reply to a yes/no
 /// question ("mm-hm"), not a filler. "1"/"2" follow the question text ("reply 1 = yes, 2 = no").
 fn polarity(word: &str) -> Option<bool> {
     match word {
-        "1" | "y" | "yes" | "yep" | "yup" | "yeah" | "solved" | "resolved" | "是" | "是的"
-        | "对" | "对的" | "嗯" | "嗯嗯" | "解决" | "解决了" | "已解决" | "已经解决"
-        | "已经解决了" => Some(true),
+        "1" | "y" | "yes" | "yep" | "yup" | "yeah" | "solved" | "resolved" | "fixed" | "是"
+        | "是的" | "对" | "对的" | "嗯" | "嗯嗯" | "解决" | "解决了" | "解决啦" | "已解决"
+        | "已经解决" | "已经解决了" | "处理好了" | "已经处理好了" | "搞定了" => {
+            Some(true)
+        }
         "2" | "n" | "no" | "nope" | "nah" | "unsolved" | "unresolved" | "否" | "不" | "不是"
         | "不对" | "没" | "没有" | "没解决" | "没有解决" | "未解决" | "还没" | "还没有"
-        | "还没解决" | "还没有解决" => Some(false),
+        | "还没解决" | "还没有解决" | "还没呢" => Some(false),
         _ => None,
     }
 }

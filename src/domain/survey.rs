@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::reply::Labels;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuestionKind {
     YesNo,
@@ -28,6 +30,9 @@ pub struct Question {
     /// compact survey: a yes/no followed by a 1–5 scale, `domain::reply::compact`). Each
     /// keeps its own id, answer and re-prompt.
     pub with_next: bool,
+    /// Words that answer with a number (`非常满意` = 5), every language's at once: a scale
+    /// question's `labels.<language>` in config. Empty on other kinds.
+    pub labels: Labels,
 }
 
 /// Texts that wrap the questions, per language (`[survey.wording.<language>]` in config).
@@ -196,6 +201,7 @@ mod tests {
                     "Was your problem solved? Reply 1 = yes, 2 = no.",
                 ),
                 with_next: false,
+                labels: Default::default(),
             }],
             signature: "【小蓝钱包】".into(),
             wording: BTreeMap::from([

@@ -13,6 +13,7 @@ use crate::{
     provider_double::{Provider, WEBHOOK_SECRET, twilio_env, webhook_accepted, webhook_env},
 };
 
+mod read_as_written;
 mod stop_in_words;
 
 const PHONE: &str = "+8613912345678";

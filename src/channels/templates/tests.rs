@@ -38,6 +38,7 @@ pub(crate) fn definition() -> SurveyDefinition {
             ("en".to_owned(), format!("{id}?")),
         ]),
         with_next: false,
+        labels: Default::default(),
     };
     SurveyDefinition {
         questions: vec![

@@ -27,7 +27,11 @@ fn every_scripted_reply_parses_as_meant() {
                 (Trigger::Question(q), _) => q,
                 (Trigger::Help, _) => RESOLVED,
             };
-            let parsed = reply::parse(&step.text, &def.questions[question].kind);
+            let parsed = reply::parse(
+                &step.text,
+                &def.questions[question].kind,
+                &def.questions[question].labels,
+            );
             let meant = match &step.intent {
                 Intent::Answer(_, value) => Reply::Answer(value.clone()),
                 Intent::Garbage { .. } => Reply::NotUnderstood,

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use chrono::TimeZone;
 
 use super::*;
-use crate::domain::survey::QuestionKind;
+use crate::domain::{reply::Labels, survey::QuestionKind};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
@@ -29,6 +29,7 @@ fn question(id: &str, kind: QuestionKind, metric: Option<Metric>) -> Question {
         metric,
         text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
         with_next: false,
+        labels: Default::default(),
     }
 }
 
@@ -910,4 +911,86 @@ fn a_later_pair_is_asked_as_one_question_and_skipped_past_as_one() {
     assert_eq!(first.send, [Outgoing::Question(1)]);
     assert_eq!(second.answers, [resolved(true), satisfaction(3)]);
     assert_eq!(second.send, [Outgoing::ThankYou]);
+}
+
+// --- replies read as a person reads them (issue 18) ---------------------------------------
+
+#[test]
+fn an_answer_with_a_remark_is_stored_and_the_survey_moves_on_without_a_re_prompt() {
+    let steps = replies(
+        &default_like(),
+        &["没解决，还是扣款失败", "4分 等了很久", "8分，挺好的"],
+    );
+    let want = [
+        (
+            answer("resolved", AnswerValue::YesNo(false)),
+            Outgoing::Question(1),
+        ),
+        (
+            answer("satisfaction", AnswerValue::Scale(4)),
+            Outgoing::Question(2),
+        ),
+        (
+            answer("recommend", AnswerValue::Scale(8)),
+            Outgoing::Question(3),
+        ),
+    ];
+    for (step, (answer, next)) in steps.iter().zip(want) {
+        assert_eq!(step.answers, [answer]);
+        assert_eq!(step.send, [next]);
+        assert!(!step.state.reprompted);
+    }
+    // The "no" with its remark is a detractor like a plain "no".
+    assert_eq!(
+        steps[0].events,
+        [Event::Detractor(vec![DetractorReason::Fcr])]
+    );
+}
+
+fn with_labels() -> SurveyDefinition {
+    let mut def = default_like();
+    def.questions[1].labels = Labels::new([
+        ("非常满意", 5),
+        ("满意", 4),
+        ("不满意", 2),
+        ("非常不满意", 1),
+        ("very satisfied", 5),
+    ])
+    .unwrap();
+    def
+}
+
+#[test]
+fn a_label_answers_with_its_number_in_either_language() {
+    for (text, score) in [("非常满意", 5), ("满意", 4), ("Very satisfied", 5)] {
+        let steps = replies(&with_labels(), &["1", text]);
+        assert_eq!(
+            steps[1].answers,
+            [answer("satisfaction", AnswerValue::Scale(score))],
+            "{text}"
+        );
+        assert_eq!(steps[1].send, [Outgoing::Question(2)], "{text}");
+    }
+    // The longest label wins, and its number is a detractor like the digit.
+    let steps = replies(&with_labels(), &["1", "非常不满意"]);
+    assert_eq!(
+        steps[1].answers,
+        [answer("satisfaction", AnswerValue::Scale(1))]
+    );
+    assert_eq!(
+        steps[1].events,
+        [Event::Detractor(vec![DetractorReason::Csat])]
+    );
+}
+
+#[test]
+fn a_negated_label_or_one_the_question_lacks_is_re_prompted() {
+    for text in ["不太满意", "不是很满意", "not very satisfied"] {
+        let steps = replies(&with_labels(), &["1", text]);
+        assert!(steps[1].answers.is_empty(), "{text}");
+        assert_eq!(steps[1].send, [Outgoing::Reprompt(1)], "{text}");
+    }
+    // The recommend question has no labels here: words without a number re-prompt.
+    let steps = replies(&with_labels(), &["1", "5", "非常满意"]);
+    assert_eq!(steps[2].send, [Outgoing::Reprompt(2)]);
 }

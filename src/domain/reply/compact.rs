@@ -22,7 +22,10 @@
 //!
 //! What is not read is re-prompted by the caller, once: a wrong score counts for good.
 
-use super::{Keyword, keyword_of, normalise, scale, script_runs, words, yes_no};
+use super::{
+    Keyword, Labels, answer_words, is_separator, keyword_of, normalise, scale, script_runs, words,
+    yes_no,
+};
 
 /// The satisfaction scale of the compact pair.
 const MIN: i32 = 1;
@@ -46,8 +49,9 @@ pub enum PairReply {
     NotUnderstood,
 }
 
-/// Reads `text` as the answer to a yes/no question and a 1–5 scale asked together.
-pub fn parse(text: &str) -> PairReply {
+/// Reads `text` as the answer to a yes/no question and a 1–5 scale asked together; the
+/// scale's `labels` (`非常满意` = 5) answer it as its digits do.
+pub fn parse(text: &str, labels: &Labels) -> PairReply {
     let norm = normalise(text);
     if norm == "n" {
         return answer(Some(false), None);
@@ -55,7 +59,7 @@ pub fn parse(text: &str) -> PairReply {
     if let Some(keyword) = keyword_of(&norm) {
         return PairReply::Keyword(keyword);
     }
-    match (one_of_two(&norm), both(&norm)) {
+    match (one_of_two(&norm, labels), both(&norm, labels)) {
         // Every word a yes/no word: the digit beside one is an echo of "1=是", not a score.
         (
             Some(
@@ -79,27 +83,45 @@ fn answer(resolved: Option<bool>, satisfaction: Option<i32>) -> PairReply {
     })
 }
 
+/// A part as the score: its digits, or a label if the part stands apart from the other
+/// (`是 满意`, `解决了，非常满意`); inside a word a label is not cut out, or `不满意` would
+/// read as `不` and `满意`.
+fn score(part: &str, apart: bool, labels: &Labels) -> Option<i32> {
+    scale(part, MIN, MAX).or_else(|| apart.then(|| label(part, labels)).flatten())
+}
+
+fn label(part: &str, labels: &Labels) -> Option<i32> {
+    labels
+        .exactly(&answer_words(part).join(" "))
+        .filter(|v| (MIN..=MAX).contains(v))
+}
+
 /// The one reading of the message as both answers, yes/no first unless only the other
 /// order reads (rule 2).
-fn both(norm: &str) -> Option<(bool, i32)> {
+fn both(norm: &str, labels: &Labels) -> Option<(bool, i32)> {
     if norm.chars().count() > MAX_PAIR_CHARS {
         return None;
     }
-    let cuts: Vec<(&str, &str)> = norm
+    let cuts: Vec<(&str, &str, bool)> = norm
         .char_indices()
         .skip(1)
         .map(|(i, _)| {
             // A slash between the two parts separates them: `1/3`.
             let (left, right) = norm.split_at(i);
-            (left.trim_end_matches('/'), right.trim_start_matches('/'))
+            let apart = left.ends_with(is_separator) || right.starts_with(is_separator);
+            (
+                left.trim_end_matches('/'),
+                right.trim_start_matches('/'),
+                apart,
+            )
         })
         .collect();
     let forward = cuts
         .iter()
-        .filter_map(|(left, right)| Some((yes_no(left)?, scale(right, MIN, MAX)?)));
+        .filter_map(|(left, right, apart)| Some((yes_no(left)?, score(right, *apart, labels)?)));
     let backward = cuts
         .iter()
-        .filter_map(|(left, right)| Some((yes_no(right)?, scale(left, MIN, MAX)?)));
+        .filter_map(|(left, right, apart)| Some((yes_no(right)?, score(left, *apart, labels)?)));
     only_reading(forward).or_else(|| only_reading(backward))
 }
 
@@ -110,10 +132,11 @@ fn only_reading(mut readings: impl Iterator<Item = (bool, i32)>) -> Option<(bool
 }
 
 /// The whole message as the answer to exactly one of the two (rule 3).
-fn one_of_two(norm: &str) -> Option<Pair> {
+fn one_of_two(norm: &str, labels: &Labels) -> Option<Pair> {
     // "是1" is the words "是" and "1", as "1 是" is.
     let apart: Vec<&str> = words(norm).flat_map(script_runs).collect();
-    match (yes_no(&apart.join(" ")), scale(norm, MIN, MAX)) {
+    let score = scale(norm, MIN, MAX).or_else(|| label(norm, labels));
+    match (yes_no(&apart.join(" ")), score) {
         (Some(resolved), None) => Some(Pair {
             resolved: Some(resolved),
             satisfaction: None,

@@ -1,6 +1,9 @@
 //! The reply table: what customers really send, and what each reply must mean.
 
+use std::sync::LazyLock;
+
 use super::*;
+use crate::domain::survey::SurveyDefinition;
 use Expect::*;
 use Kind::*;
 
@@ -17,7 +20,19 @@ enum Kind {
     Txt,
 }
 
+/// The shipped survey's questions, whose labels the table reads with.
+static SHIPPED: LazyLock<SurveyDefinition> = LazyLock::new(|| super::corpus::shipped("standard"));
+
 impl Kind {
+    fn labels(self) -> &'static Labels {
+        static NONE: LazyLock<Labels> = LazyLock::new(Labels::default);
+        match self {
+            Yn | Txt => &NONE,
+            Csat => &SHIPPED.questions[1].labels,
+            Nps => &SHIPPED.questions[2].labels,
+        }
+    }
+
     fn question(self) -> QuestionKind {
         match self {
             Yn => QuestionKind::YesNo,
@@ -192,15 +207,8 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("not 5",             Csat, Again),
     ("不是5",             Csat, Again),
     ("不5分",             Csat, Again),
-    ("maybe 8",           Nps,  Again),
     ("8 or so",           Nps,  Again),
-    ("5分吧",             Csat, Again),
-    ("评分8",             Nps,  Again),
-    ("五星好评",          Csat, Again),
     ("good",              Csat, Again),
-    ("满意",              Csat, Again),
-    ("非常满意",          Csat, Again),
-    ("一般",              Csat, Again),
     ("very good",         Nps,  Again),
     ("8/10",              Csat, Again),
     ("4/5",               Nps,  Again),
@@ -215,6 +223,135 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("",                  Csat, Again),
     ("  \n ",             Nps,  Again),
     ("!!!",               Nps,  Again),
+    // ── labels from the question's configuration (issue 18): longest wins, negated re-prompts
+    ("满意",              Csat, Score(4)),
+    ("非常满意",          Csat, Score(5)),
+    ("非常满意！",        Csat, Score(5)),
+    ("一般",              Csat, Score(3)),
+    ("一般般",            Csat, Score(3)),
+    ("不满意",            Csat, Score(2)),
+    ("非常不满意",        Csat, Score(1)),
+    ("很满意",            Csat, Score(5)),
+    ("比较满意",          Csat, Score(4)),
+    ("Very Satisfied",    Csat, Score(5)),
+    ("satisfied",         Csat, Score(4)),
+    ("very dissatisfied", Csat, Score(1)),
+    ("非常愿意",          Nps,  Score(10)),
+    ("very likely",       Nps,  Score(10)),
+    ("满意，5分",         Csat, Score(5)),
+    ("非常满意 5分",      Csat, Score(5)),
+    ("一般，3分",         Csat, Score(3)),
+    ("非常愿意，9分",     Nps,  Score(9)),
+    ("不是很满意",        Csat, Again),
+    ("不太满意",          Csat, Again),
+    ("不怎么满意",        Csat, Again),
+    ("not satisfied",     Csat, Again),
+    ("not very satisfied", Csat, Again),
+    ("满意 不满意",       Csat, Again),
+    ("非常满意 1分",      Csat, Again),
+    ("1分 非常满意",      Csat, Again),
+    ("非常愿意 3分",      Nps,  Again),
+    ("满意吗",            Csat, Again),
+    ("满意",              Nps,  Again),
+    ("非常满意",          Nps,  Again),
+    ("不愿意",            Nps,  Again),
+    // ── answer + remark: the answer stands, the whole text is kept as raw ─────────────────────
+    ("8分，挺好的",       Nps,  Score(8)),
+    ("4分 等了很久",      Csat, Score(4)),
+    ("4分，排队排了20分钟", Csat, Score(4)),
+    ("4，打了3次电话才接通", Csat, Score(4)),
+    ("1分。等了一个小时没人接", Csat, Score(1)),
+    ("非常不满意，扣了两次钱", Csat, Score(1)),
+    ("10分，一定推荐",    Nps,  Score(10)),
+    ("肯定推荐 10分",     Nps,  Score(10)),
+    ("8/10 would recommend", Nps, Score(8)),
+    ("4 - waited too long", Csat, Score(4)),
+    ("0 - never again",   Nps,  Score(0)),
+    ("满分！服务很好",    Csat, Score(5)),
+    ("8分(满分10分),挺好", Nps, Score(8)),
+    ("4分。希望下次快一点", Csat, Score(4)),
+    ("7分，一般般",       Nps,  Score(7)),
+    ("no one answered for ages, 3", Csat, Score(3)),
+    ("没解决，还是扣款失败", Yn, No),
+    ("no, the app still crashes", Yn, No),
+    ("没有，钱还没退回来", Yn,  No),
+    ("2 还在等退款",      Yn,   No),
+    ("not solved",        Yn,   No),
+    ("not yet",           Yn,   No),
+    ("解决了谢谢",        Yn,   Yes),
+    ("是的解决了",        Yn,   Yes),
+    ("已经解决了哦",      Yn,   Yes),
+    ("谢谢，已经解决了",  Yn,   Yes),
+    ("yes it was solved", Yn,   Yes),
+    ("1 问题解决了",      Yn,   Yes),
+    ("是，问题已经处理好了", Yn, Yes),
+    // ── softeners name no other number: they do not block a score ─────────────────────────
+    ("maybe 8",           Nps,  Score(8)),
+    ("5分吧",             Csat, Score(5)),
+    ("应该是4吧",         Csat, Score(4)),
+    ("大概8分",           Nps,  Score(8)),
+    ("评分8",             Nps,  Score(8)),
+    ("I'd say 8",         Nps,  Score(8)),
+    // ── what a remark must not do: a second number, a negation, a bound, a question, "but" ─
+    ("4分，也可能3分",    Csat, Again),
+    ("4分还是5分呢",      Csat, Again),
+    ("8分 9分",           Nps,  Again),
+    ("如果解决了就5分",   Csat, Again),
+    ("本来想给5分的",     Csat, Again),
+    ("至少4分",           Csat, Again),
+    ("最多3分",           Csat, Again),
+    ("不是10分",          Nps,  Again),
+    ("不会给5分",         Csat, Again),
+    ("没有到5分",         Csat, Again),
+    ("I wouldn't give 5", Csat, Again),
+    ("don’t think it's a 9", Nps, Again),
+    ("not bad, 4",        Csat, Score(4)),
+    ("2分，客服不专业",   Nps,  Score(2)),
+    ("5分钟就解决了，态度一般", Csat, Score(3)),
+    ("一分钟都没等，5分", Csat, Score(5)),
+    ("十分感谢",          Nps,  Again),
+    ("工号1234态度很好，5分", Csat, Again),
+    ("4分或5分",          Csat, Again),
+    ("七八分",            Nps,  Again),
+    ("9.5",               Nps,  Again),
+    ("4 stars, would be 5 if faster", Csat, Again),
+    ("是的，但是没解决",  Yn,   Again),
+    ("解决了，但是又出问题了", Yn, Again),
+    ("yes but it broke again", Yn, Again),
+    ("yes and no",        Yn,   Again),
+    ("解决了吗",          Yn,   Again),
+    ("应该解决了吧",      Yn,   Again),
+    ("不知道",            Yn,   Again),
+    ("对不起",            Yn,   Again),
+    ("是不是",            Yn,   Again),
+    ("一半一半",          Yn,   Again),
+    ("嗯？什么意思",      Yn,   Again),
+    ("解决了一点",        Yn,   Again),
+    ("还没呢",            Yn,   No),
+    ("已經處理好了",      Yn,   Yes),
+    // ── traditional characters read as simplified ─────────────────────────────────────────
+    ("已經解決",          Yn,   Yes),
+    ("已經解決了，謝謝",  Yn,   Yes),
+    ("沒解決",            Yn,   No),
+    ("沒有，還是扣款失敗", Yn,  No),
+    ("非常滿意",          Csat, Score(5)),
+    ("非常不滿意",        Csat, Score(1)),
+    ("五顆星",            Csat, Score(5)),
+    ("非常願意",          Nps,  Score(10)),
+    ("別再發了",          Txt,  Stop),
+    ("已經解決了，謝謝你們", Txt, Said("已經解決了，謝謝你們")),
+    // ── star phrases count stars ──────────────────────────────────────────────────────────
+    ("五星好评",          Csat, Score(5)),
+    ("给5星好评",         Csat, Score(5)),
+    ("5颗星",             Csat, Score(5)),
+    ("5颗星，小王很棒",   Csat, Score(5)),
+    ("three stars",       Csat, Score(3)),
+    ("★★★★",              Csat, Score(4)),
+    ("★★★★☆ 还行",        Csat, Score(4)),
+    ("⭐⭐⭐⭐ 等太久",   Csat, Score(4)),
+    ("一星，太差了",      Csat, Score(1)),
+    ("⭐⭐⭐⭐⭐ 5分",    Csat, Again),
+    ("⭐⭐⭐ 很好",       Nps,  Again),
     // ── yes/no ─────────────────────────────────────────────────────────────────────────────
     ("1",                 Yn,   Yes),
     ("１",                Yn,   Yes),
@@ -278,12 +415,10 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("yes/no",            Yn,   Again),
     ("是 否",             Yn,   Again),
     ("不，解决了",        Yn,   Again),
-    ("是的解决了",        Yn,   Again),
     ("不是很满意",        Yn,   Again),
     ("maybe",             Yn,   Again),
     ("一半",              Yn,   Again),
     ("解决了一部分",      Yn,   Again),
-    ("not solved",        Yn,   Again),
     ("👍",                Yn,   Again),
     ("✅",                Yn,   Again),
     ("❌",                Yn,   Again),
@@ -437,7 +572,7 @@ fn every_reply_in_the_table_parses_as_expected() {
     let failures: Vec<String> = CASES
         .iter()
         .filter_map(|&(text, kind, expect)| {
-            let got = parse(text, &kind.question());
+            let got = parse(text, &kind.question(), kind.labels());
             (got != expect.reply())
                 .then(|| format!("{text:?} as {kind:?}: got {got:?}, want {expect:?}"))
         })
@@ -530,6 +665,7 @@ fn keyword_finds_a_keyword_alone_or_a_stop_in_words() {
 #[test]
 fn other_scales_use_their_own_bounds() {
     let one_to_seven = QuestionKind::Scale { min: 1, max: 7 };
+    let parse = |text: &str, kind: &QuestionKind| parse(text, kind, &Labels::default());
     assert_eq!(
         parse("7/7", &one_to_seven),
         Reply::Answer(AnswerValue::Scale(7))

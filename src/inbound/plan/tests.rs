@@ -19,6 +19,7 @@ fn definition() -> SurveyDefinition {
         metric: None,
         text: BTreeMap::from([("en".to_owned(), format!("{id}?"))]),
         with_next: false,
+        labels: Default::default(),
     };
     SurveyDefinition {
         questions: vec![
@@ -198,6 +199,7 @@ fn pair_then_comment() -> SurveyDefinition {
             metric: None,
             text: BTreeMap::from([("en".to_owned(), "satisfaction?".to_owned())]),
             with_next: false,
+            labels: Default::default(),
         },
     );
     def.questions[0].with_next = true;

@@ -5,7 +5,7 @@
 
 use postcall::domain::{
     reply::{
-        self, AnswerValue, Keyword, Reply,
+        self, AnswerValue, Keyword, Labels, Reply,
         compact::{self, Pair, PairReply},
     },
     survey::QuestionKind,
@@ -66,6 +66,12 @@ fn reply_like() -> impl Strategy<Value = String> {
         "stop texting me",
         "扣款停不下来",
         "stop charging me",
+        "非常满意",
+        "不太满意",
+        "8分，挺好的",
+        "已經解決",
+        "五星好评",
+        "没解决，还是扣款失败",
     ]);
     (nasty_text(), core, nasty_text()).prop_map(|(a, c, b)| format!("{a}{c}{b}"))
 }
@@ -98,9 +104,24 @@ fn wordless() -> impl Strategy<Value = String> {
     prop::collection::vec(mark, 0..4).prop_map(|marks| marks.concat())
 }
 
+/// The shipped satisfaction question's labels and the recommend question's, on whatever
+/// scale is drawn: a label outside the scale must never make an answer outside it.
+fn labels() -> Labels {
+    Labels::new([
+        ("非常满意", 5),
+        ("满意", 4),
+        ("一般", 3),
+        ("不满意", 2),
+        ("非常不满意", 1),
+        ("非常愿意", 10),
+        ("very satisfied", 5),
+    ])
+    .expect("the labels are valid")
+}
+
 fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
     let keyword = reply::keyword(text);
-    match reply::parse(text, &kind) {
+    match reply::parse(text, &kind, &labels()) {
         Reply::Keyword(k) => prop_assert_eq!(keyword, Some(k)),
         Reply::Answer(AnswerValue::YesNo(_)) => prop_assert_eq!(kind, QuestionKind::YesNo),
         Reply::Answer(AnswerValue::Scale(v)) => match kind {
@@ -121,7 +142,7 @@ fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
 /// The compact pair reader (`domain::reply::compact`): a keyword as `keyword` sees it, or
 /// at least one part with the score on 1–5, or not understood.
 fn check_pair(text: &str) -> Result<(), TestCaseError> {
-    match compact::parse(text) {
+    match compact::parse(text, &labels()) {
         PairReply::Keyword(k) => prop_assert_eq!(reply::keyword(text), Some(k)),
         PairReply::Answer(Pair {
             resolved,
@@ -158,7 +179,7 @@ proptest! {
         prop_assume!(score != digit || separator.is_empty());
         let text = format!("{digit}{separator}{score}");
         prop_assert_eq!(
-            compact::parse(&text),
+            compact::parse(&text, &labels()),
             PairReply::Answer(Pair { resolved: Some(yes), satisfaction: Some(score) }),
             "{:?}", text
         );
@@ -169,7 +190,7 @@ proptest! {
         before in wordless(), stop in prop::sample::select(STOPS.to_vec()), after in wordless(),
     ) {
         let text = format!("{before}{stop}{after}");
-        prop_assert_eq!(compact::parse(&text), PairReply::Keyword(Keyword::OptOut));
+        prop_assert_eq!(compact::parse(&text, &labels()), PairReply::Keyword(Keyword::OptOut));
     }
 
     #[test]
@@ -189,7 +210,7 @@ proptest! {
     ) {
         let text = format!("{before}{stop}{after}");
         prop_assert_eq!(reply::keyword(&text), Some(Keyword::OptOut), "{:?}", text);
-        prop_assert_eq!(reply::parse(&text, &kind), Reply::Keyword(Keyword::OptOut));
+        prop_assert_eq!(reply::parse(&text, &kind, &labels()), Reply::Keyword(Keyword::OptOut));
     }
 
     #[test]
@@ -199,7 +220,7 @@ proptest! {
     ) {
         let text = format!("{before}{miss}{after}");
         prop_assert_eq!(reply::keyword(&text), None, "{:?}", text);
-        prop_assert_ne!(reply::parse(&text, &kind), Reply::Keyword(Keyword::OptOut));
+        prop_assert_ne!(reply::parse(&text, &kind, &labels()), Reply::Keyword(Keyword::OptOut));
     }
 
     #[test]

@@ -1,8 +1,17 @@
 //! The compact reply table: what customers send to "resolved? (1=yes, 2=no) and satisfaction
 //! 1–5, reply both, e.g. 1 5", and what each reply must mean.
 
+use std::sync::LazyLock;
+
 use super::*;
 use Expect::*;
+
+/// The compact preset's satisfaction labels.
+static LABELS: LazyLock<Labels> = LazyLock::new(|| {
+    super::super::corpus::shipped("compact").questions[1]
+        .labels
+        .clone()
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -20,6 +29,16 @@ enum Expect {
 }
 
 const TABLE: &[(&str, Expect)] = &[
+    // The satisfaction part in the question's own words (its labels).
+    ("是 非常满意", Both(true, 5)),
+    ("解决了，满意", Both(true, 4)),
+    ("没解决 非常不满意", Both(false, 1)),
+    ("1 一般", Both(true, 3)),
+    ("非常满意", Score(5)),
+    ("不满意", Score(2)),
+    ("非常滿意", Score(5)),
+    ("是 不太满意", Again),
+    ("已經解決 5分", Both(true, 5)),
     // The example the SMS gives, and its spacings.
     ("1 5", Both(true, 5)),
     ("1  5", Both(true, 5)),
@@ -208,7 +227,7 @@ fn the_table_reads_as_expected() {
     let wrong: Vec<String> = TABLE
         .iter()
         .filter_map(|(text, expected)| {
-            let got = read(parse(text));
+            let got = read(parse(text, &LABELS));
             (got != *expected).then(|| format!("{text:?}: expected {expected:?}, got {got:?}"))
         })
         .collect();
@@ -218,5 +237,5 @@ fn the_table_reads_as_expected() {
 #[test]
 fn a_long_text_is_not_cut_in_two() {
     let long = format!("1 5 {}", "很".repeat(MAX_PAIR_CHARS));
-    assert_eq!(parse(&long), PairReply::NotUnderstood);
+    assert_eq!(parse(&long, &LABELS), PairReply::NotUnderstood);
 }
