@@ -9,6 +9,7 @@
 mod customer;
 mod garble;
 mod lab;
+mod ledger;
 mod pg;
 mod process;
 mod provider;

@@ -2,6 +2,7 @@
 //! host), starts its own workers and provider, and fills in its report.
 
 mod abuse;
+mod caps;
 mod generated;
 mod kill9;
 mod outage;
@@ -57,6 +58,11 @@ pub const ALL: &[Scenario] = &[
         name: "provider-faults-tencent",
         about: "a Tencent-like platform takes sends and loses the answers: reconciled, never sent twice",
         run: |lab, report| Box::pin(reconcile::run(lab, report)),
+    },
+    Scenario {
+        name: "caps",
+        about: "Tencent's 2-a-day and 30-s limits, customers answering everything, a replica killed: never past a cap",
+        run: |lab, report| Box::pin(caps::run(lab, report)),
     },
     Scenario {
         name: "rabbitmq-restart",

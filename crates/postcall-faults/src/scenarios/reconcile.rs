@@ -12,9 +12,10 @@ use std::time::Duration;
 use super::{calls, publish, stop_workers};
 use crate::{
     lab::Lab,
+    ledger::Fault,
     report::Report,
     tally::{self, FirstSms},
-    tencent::{Fault, TencentDouble},
+    tencent::TencentDouble,
     worker::{self, Worker},
 };
 
@@ -37,7 +38,7 @@ fn fault(phone: &str, attempt: u32) -> Fault {
 pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     let site = lab.site("provider_faults_tencent").await?;
     let double = TencentDouble::start().await?;
-    double.plan(fault);
+    double.ledger().plan(fault);
     let config = site.logs.join(format!("{}-templates.toml", site.name));
     std::fs::write(&config, TencentDouble::templates_toml())?;
     let mut env = double.env();
@@ -78,7 +79,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
             && tally::in_flight(&site).await == 0
     })
     .await;
-    let receipts = double.receipts();
+    let receipts = double.ledger().receipts();
     let first = FirstSms::count(&site, &receipts, &calls).await?;
     let open = site
         .count("SELECT count(*) FROM surveys WHERE state = 'open'")
@@ -89,7 +90,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     let resent = site
         .count("SELECT count(*) FROM messages WHERE reconcile_checks > 0 AND attempts > 1")
         .await;
-    let refused = double.refused();
+    let refused = double.ledger().refused();
     stop_workers(&mut workers, report).await;
 
     report
@@ -99,7 +100,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .show("taken", receipts.iter().filter(|r| r.accepted()).count())
         .show("looked_up", looked_up)
         .show("resent_after_not_found", resent)
-        .show("pulls", double.pulls())
+        .show("pulls", double.ledger().lookups())
         .show("killed", 1)
         .zero("lost", first.lost)
         .zero("duplicate", first.duplicate)
