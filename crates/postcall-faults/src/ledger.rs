@@ -302,3 +302,40 @@ pub enum Window {
     /// A calendar day in this zone.
     NaturalDay(Tz),
 }
+
+/// A platform double serving on a free local port around its ledger; stopped when dropped.
+pub struct Double {
+    ledger: Arc<Ledger>,
+    /// `http://127.0.0.1:port`.
+    pub url: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Double {
+    /// Serves `app`, whose handlers share the new ledger as their state.
+    pub async fn serve(app: impl FnOnce(Arc<Ledger>) -> axum::Router) -> anyhow::Result<Self> {
+        let ledger = Ledger::new();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let app = app(ledger.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            ledger,
+            url,
+            server,
+        })
+    }
+
+    /// Its record, fault plan and limits.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+}
+
+impl Drop for Double {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

@@ -8,14 +8,14 @@
 //! [`Ledger`] does both). It also passes customers' replies on to a worker, as Tencent's
 //! 上行回复 callback does.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::{Json, Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use chrono::{DateTime, Utc};
 use postcall::channels::tencent::signature::{ACTION_PULL_STATUS, ACTION_SEND_SMS, Request};
 use serde_json::{Value, json};
 
-use crate::ledger::{Cap, Fault, Ledger, Verdict};
+use crate::ledger::{Cap, Double, Fault, Ledger, Verdict};
 
 pub const SECRET_ID: &str = "AKIDfaultsSuite0000000000000000000000";
 pub const SECRET_KEY: &str = "faultsSuiteTencentKey000000000000";
@@ -26,32 +26,19 @@ const REGION: &str = "ap-guangzhou";
 const CALLBACK_TOKEN: &str = "faults-reconcile-tencent-token-9Xq4Lm";
 
 pub struct TencentDouble {
-    ledger: Arc<Ledger>,
-    pub url: String,
-    server: tokio::task::JoinHandle<()>,
+    double: Double,
 }
 
 impl TencentDouble {
     pub async fn start() -> anyhow::Result<Self> {
-        let ledger = Ledger::new();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr: SocketAddr = listener.local_addr()?;
-        let app = Router::new()
-            .route("/", post(call))
-            .with_state(ledger.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self {
-            ledger,
-            url: format!("http://{addr}"),
-            server,
-        })
+        let double =
+            Double::serve(|ledger| Router::new().route("/", post(call)).with_state(ledger)).await?;
+        Ok(Self { double })
     }
 
     /// Its record, fault plan and limits.
     pub fn ledger(&self) -> &Ledger {
-        &self.ledger
+        self.double.ledger()
     }
 
     /// The customer on `phone` texts `text` back: Tencent's reply callback to the worker at
@@ -72,7 +59,10 @@ impl TencentDouble {
     pub fn env(&self) -> Vec<(String, String)> {
         [
             ("POSTCALL__PROVIDER__KIND", "tencent"),
-            ("POSTCALL__PROVIDER__TENCENT__BASE_URL", self.url.as_str()),
+            (
+                "POSTCALL__PROVIDER__TENCENT__BASE_URL",
+                self.double.url.as_str(),
+            ),
             ("POSTCALL__PROVIDER__TENCENT__SECRET_ID", SECRET_ID),
             ("POSTCALL__PROVIDER__TENCENT__SECRET_KEY", SECRET_KEY),
             ("POSTCALL__PROVIDER__TENCENT__REGION", REGION),
@@ -88,43 +78,43 @@ impl TencentDouble {
         .collect()
     }
 
-    /// Approved templates for every message the default survey sends, in both its
-    /// languages, as a config file's TOML: the texts are placeholders, what the suite counts
-    /// is who got what.
+    /// Approved templates for every message the default survey sends, as a config file's
+    /// TOML ([`templates_toml`]), ids `5000`… in zh-CN, `6000`… in en.
     pub fn templates_toml() -> String {
-        const NAMES: [&str; 12] = [
-            "first",
-            "question_satisfaction",
-            "question_recommend",
-            "question_comment",
-            "reprompt_resolved",
-            "reprompt_satisfaction",
-            "reprompt_recommend",
-            "reprompt_comment",
-            "thank_you",
-            "opted_out",
-            "opted_in",
-            "help",
-        ];
-        let mut toml = String::new();
-        for (language, base) in [("zh-CN", 5000), ("en", 6000)] {
-            toml.push_str(&format!("[provider.tencent.templates.\"{language}\"]\n"));
-            for (i, name) in NAMES.iter().enumerate() {
-                toml.push_str(&format!(
-                    "{name} = {{ id = \"{}\", text = \"满意度回访短信第{}条。\", params = [] }}\n",
-                    base + i,
-                    i + 1
-                ));
-            }
-        }
-        toml
+        templates_toml("tencent", |n| n.to_string())
     }
 }
 
-impl Drop for TencentDouble {
-    fn drop(&mut self) {
-        self.server.abort();
+/// Approved templates for every message the default survey sends, in both its languages,
+/// as a config file's TOML for the channel `kind`, numbered `id(5000…)` in zh-CN and
+/// `id(6000…)` in en: the texts are placeholders, what the suite counts is who got what.
+pub fn templates_toml(kind: &str, id: impl Fn(usize) -> String) -> String {
+    const NAMES: [&str; 12] = [
+        "first",
+        "question_satisfaction",
+        "question_recommend",
+        "question_comment",
+        "reprompt_resolved",
+        "reprompt_satisfaction",
+        "reprompt_recommend",
+        "reprompt_comment",
+        "thank_you",
+        "opted_out",
+        "opted_in",
+        "help",
+    ];
+    let mut toml = String::new();
+    for (language, base) in [("zh-CN", 5000), ("en", 6000)] {
+        toml.push_str(&format!("[provider.{kind}.templates.\"{language}\"]\n"));
+        for (i, name) in NAMES.iter().enumerate() {
+            toml.push_str(&format!(
+                "{name} = {{ id = \"{}\", text = \"满意度回访短信第{}条。\", params = [] }}\n",
+                id(base + i),
+                i + 1
+            ));
+        }
     }
+    toml
 }
 
 fn answer(request_id: &str, body: Value) -> Json<Value> {

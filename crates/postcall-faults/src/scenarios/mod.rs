@@ -57,7 +57,17 @@ pub const ALL: &[Scenario] = &[
     Scenario {
         name: "provider-faults-tencent",
         about: "a Tencent-like platform takes sends and loses the answers: reconciled, never sent twice",
-        run: |lab, report| Box::pin(reconcile::run(lab, report)),
+        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Tencent)),
+    },
+    Scenario {
+        name: "provider-faults-aliyun",
+        about: "an Aliyun-like platform takes sends and loses the answers: found by OutId, never sent twice",
+        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Aliyun)),
+    },
+    Scenario {
+        name: "provider-faults-twilio",
+        about: "a Twilio-like platform takes sends and loses the answers: found by body, never sent twice",
+        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Twilio)),
     },
     Scenario {
         name: "caps",
