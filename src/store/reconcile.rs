@@ -22,23 +22,15 @@ pub async fn park(
     code: Option<&str>,
     message: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE messages SET status = 'reconciling', next_attempt_at = $4, lease_until = NULL,
-                reconcile_since = coalesce(reconcile_since, $5),
-                error_code = $6, error_message = $7, updated_at = now()
-          WHERE {}",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .bind(at)
-    .bind(since)
-    .bind(code)
-    .bind(message)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let (code, message) = (code.map(str::to_owned), message.to_owned());
+    lease
+        .update(
+            pool,
+            "status = 'reconciling', next_attempt_at = $4,
+             reconcile_since = coalesce(reconcile_since, $5), error_code = $6, error_message = $7",
+            move |q| q.bind(at).bind(since).bind(code).bind(message),
+        )
+        .await
 }
 
 /// A send to look up, leased to this replica.
@@ -96,34 +88,17 @@ pub async fn ask_again(
     at: DateTime<Utc>,
     message: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE messages SET next_attempt_at = $4, lease_until = NULL, error_message = $5,
-                updated_at = now()
-          WHERE {}",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .bind(at)
-    .bind(message)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let message = message.to_owned();
+    lease
+        .update(pool, "next_attempt_at = $4, error_message = $5", move |q| {
+            q.bind(at).bind(message)
+        })
+        .await
 }
 
 /// The platform has no such send: back to the queue, due now, for the normal send path.
 pub async fn resend(pool: &PgPool, lease: &Lease<'_>) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE messages SET status = 'pending', next_attempt_at = now(), lease_until = NULL,
-                updated_at = now()
-          WHERE {}",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    lease
+        .update(pool, "status = 'pending', next_attempt_at = now()", |q| q)
+        .await
 }

@@ -21,6 +21,26 @@ async fn reply(app: &TestApp, text: &str, at: i64) {
     assert_eq!(status, 200, "{text}");
 }
 
+/// The survey ended at the cap, its second question refused by the platform with `code` at
+/// its one attempt.
+async fn refused_once(app: &TestApp, code: &str) {
+    app.wait_for_count(
+        "SELECT count(*) FROM surveys WHERE state = 'expired' AND end_reason = 'provider_cap'",
+        1,
+    )
+    .await;
+    let (status, error_code, attempts): (String, String, i32) = sqlx::query_as(
+        "SELECT status, error_code, attempts FROM messages WHERE question_id = 'satisfaction'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), error_code.as_str(), attempts),
+        ("failed", code, 1)
+    );
+}
+
 async fn view(app: &TestApp, call_id: &str) -> Value {
     reqwest::get(format!("{}/api/v1/surveys/{call_id}", app.http))
         .await
@@ -189,21 +209,7 @@ async fn a_cap_refused_by_the_platform_is_recorded_and_never_retried() {
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
         .await;
     reply(&app, "1", chrono::Utc::now().timestamp()).await;
-    app.wait_for_count(
-        "SELECT count(*) FROM surveys WHERE state = 'expired' AND end_reason = 'provider_cap'",
-        1,
-    )
-    .await;
-    let (status, code, attempts): (String, String, i32) = sqlx::query_as(
-        "SELECT status, error_code, attempts FROM messages WHERE question_id = 'satisfaction'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        (status.as_str(), code.as_str(), attempts),
-        ("failed", "LimitExceeded.PhoneNumberDailyLimit", 1)
-    );
+    refused_once(&app, "LimitExceeded.PhoneNumberDailyLimit").await;
     assert_eq!(double.capped(), ["LimitExceeded.PhoneNumberDailyLimit"]);
     assert_eq!(double.sent().len(), 1);
     let shown = view(&app, "cap-3").await;
@@ -216,17 +222,9 @@ async fn a_cap_refused_by_the_platform_is_recorded_and_never_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aliyun_cap_refusal_is_recorded_and_never_retried() {
     let double = aliyun_double::AliyunDouble::start(aliyun_double::Mode::Ok).await;
-    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::io::Write::write_all(&mut file, aliyun::templates_toml().as_bytes()).unwrap();
-    let mut env = aliyun::env(&double.url, "");
-    env.push((
-        "POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS".into(),
-        "1".into(),
-    ));
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let names = Names::new();
-    let settings = names.settings_from(Some(file.path()), &pairs);
-    let app = TestApp::spawn_settings(names, settings).await;
+    let fast_retry = [("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1")];
+    let templates = aliyun::templates_toml();
+    let app = aliyun::app_with(Names::new(), &double.url, "", &templates, &fast_retry).await;
     app.publish(&event("cap-al", PHONE, minutes_ago(1))).await;
     assert_eq!(double.wait_for(1).await, 1, "{:?}", double.refused());
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
@@ -237,21 +235,7 @@ async fn an_aliyun_cap_refusal_is_recorded_and_never_retried() {
     let up = aliyun::sms_up("cap-1", "1", aliyun::SIGN);
     let (status, answer) = aliyun::post(&app, aliyun::TOKEN, "inbound", &up).await;
     assert_eq!((status, answer.as_str()), (200, aliyun::RECEIVED));
-    app.wait_for_count(
-        "SELECT count(*) FROM surveys WHERE state = 'expired' AND end_reason = 'provider_cap'",
-        1,
-    )
-    .await;
-    let (status, code, attempts): (String, String, i32) = sqlx::query_as(
-        "SELECT status, error_code, attempts FROM messages WHERE question_id = 'satisfaction'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        (status.as_str(), code.as_str(), attempts),
-        ("failed", "isv.BUSINESS_LIMIT_CONTROL", 1)
-    );
+    refused_once(&app, "isv.BUSINESS_LIMIT_CONTROL").await;
     // Past several retry delays: still the one refused send, nothing else asked.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(double.received().len(), 2);

@@ -62,6 +62,31 @@ async fn agent_scores(app: &TestApp) -> Value {
     scores_after_a_run(app, &compact, "group_by=agent").await["groups"][0].clone()
 }
 
+/// The compact question reached `provider` for `call_id` (from `PHONE`), the survey open.
+async fn asked(app: &TestApp, provider: &Provider, call_id: &str) {
+    app.publish(&event(call_id, PHONE, minutes_ago(1))).await;
+    assert_eq!(provider.wait_for(1).await, 1);
+    assert_eq!(sent_body(provider, 0), COMPACT_FIRST);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+}
+
+/// The survey completed with both answers, and the agent's scores count them.
+async fn completed_and_counted(app: &TestApp) {
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
+        .await;
+    assert_eq!(stored_answers(app).await, both());
+    let agent = agent_scores(app).await;
+    assert_eq!(agent["key"], json!({"agent_id": "agent-7"}), "{agent}");
+    assert_eq!(
+        (&agent["sent"], &agent["responses"]),
+        (&json!(1), &json!(1)),
+        "{agent}"
+    );
+    assert_eq!(agent["fcr"]["yes"], 1, "{agent}");
+    assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
+}
+
 async fn webhook_app(provider: &Provider) -> TestApp {
     let mut env = webhook_env(&provider.uri());
     env.push(("POSTCALL__SURVEY__PRESET".into(), "compact".into()));
@@ -72,26 +97,11 @@ async fn webhook_app(provider: &Provider) -> TestApp {
 async fn webhook_one_sms_asks_both_and_one_reply_answers_both() {
     let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
     let app = webhook_app(&provider).await;
-    app.publish(&event("compact-1", PHONE, minutes_ago(1)))
-        .await;
-    assert_eq!(provider.wait_for(1).await, 1);
-    let first = sent_body(&provider, 0);
-    assert_eq!(first, COMPACT_FIRST);
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
-
+    asked(&app, &provider, "compact-1").await;
     assert_eq!(sms_reply(&app, "in-1", "1 5").await, 204);
     assert_eq!(provider.wait_for(2).await, 2);
     assert_eq!(sent_body(&provider, 1), "【小蓝钱包】感谢您的反馈！");
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
-        .await;
-    assert_eq!(stored_answers(&app).await, both());
-
-    let agent = agent_scores(&app).await;
-    assert_eq!(agent["key"], json!({"agent_id": "agent-7"}), "{agent}");
-    assert_eq!(agent["responses"], 1, "{agent}");
-    assert_eq!(agent["fcr"]["yes"], 1, "{agent}");
-    assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
+    completed_and_counted(&app).await;
     assert_eq!(provider.requests().len(), 2);
 }
 
@@ -136,27 +146,11 @@ async fn twilio_one_sms_asks_both_and_one_reply_answers_both() {
     ));
     env.push(("POSTCALL__SURVEY__PRESET".into(), "compact".into()));
     let app = conversation::start(env).await;
-    app.publish(&event("compact-tw", PHONE, minutes_ago(1)))
-        .await;
-    assert_eq!(provider.wait_for(1).await, 1);
-    assert_eq!(sent_body(&provider, 0), COMPACT_FIRST);
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
-
+    asked(&app, &provider, "compact-tw").await;
     assert_eq!(twilio_reply(&app, "SMin1", "1，5分").await, 200);
     assert_eq!(provider.wait_for(2).await, 2);
     assert_eq!(sent_body(&provider, 1), "【小蓝钱包】感谢您的反馈！");
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
-        .await;
-    assert_eq!(stored_answers(&app).await, both());
-    let agent = agent_scores(&app).await;
-    assert_eq!(
-        (&agent["sent"], &agent["responses"]),
-        (&json!(1), &json!(1)),
-        "{agent}"
-    );
-    assert_eq!(agent["fcr"]["yes"], 1, "{agent}");
-    assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
+    completed_and_counted(&app).await;
     assert_eq!(provider.requests().len(), 2);
 }
 
@@ -190,12 +184,7 @@ async fn console_one_sms_asks_both_and_one_reply_answers_both() {
     );
 
     assert_eq!(sms_reply(&app, "in-1", "是 5").await, 204);
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
-        .await;
-    assert_eq!(stored_answers(&app).await, both());
-    let agent = agent_scores(&app).await;
-    assert_eq!(agent["fcr"]["yes"], 1, "{agent}");
-    assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
+    completed_and_counted(&app).await;
     let bodies: Vec<String> = sent().await.into_iter().map(|(body, _)| body).collect();
     assert_eq!(bodies, [COMPACT_FIRST, "【小蓝钱包】感谢您的反馈！"]);
 }
@@ -264,13 +253,7 @@ async fn aliyun_the_compact_survey_runs_on_its_readme_templates() {
             .unwrap()
     };
     let double = aliyun_double::AliyunDouble::start(aliyun_double::Mode::Ok).await;
-    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::io::Write::write_all(&mut file, config.as_bytes()).unwrap();
-    let env = aliyun::env(&double.url, "");
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let names = Names::new();
-    let settings = names.settings_from(Some(file.path()), &pairs);
-    let app = TestApp::spawn_settings(names, settings).await;
+    let app = aliyun::app_with(Names::new(), &double.url, "", &config, &[]).await;
 
     app.publish(&event("compact-al", PHONE, minutes_ago(1)))
         .await;
@@ -294,12 +277,7 @@ async fn aliyun_the_compact_survey_runs_on_its_readme_templates() {
         double.received()[1].params["TemplateCode"],
         code_of("感谢您的反馈")
     );
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
-        .await;
-    assert_eq!(stored_answers(&app).await, both());
-    let agent = agent_scores(&app).await;
-    assert_eq!(agent["fcr"]["yes"], 1, "{agent}");
-    assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
+    completed_and_counted(&app).await;
     assert_eq!(double.received().len(), 2);
 }
 

@@ -527,3 +527,11 @@ pub async fn scores_after_a_run(app: &TestApp, overrides: &[(&str, &str)], query
         .await
         .unwrap()
 }
+
+/// Serves `app` on a free local port for the rest of the test: its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
