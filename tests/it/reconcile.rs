@@ -38,6 +38,13 @@ async fn tencent_worker(double: &Double) -> (TestApp, tempfile::TempDir) {
     start_with(Names::new(), double, &config, &FAST).await
 }
 
+/// A worker on Twilio at `double`.
+async fn twilio_worker(double: &TwilioDouble) -> TestApp {
+    let mut env = double.env();
+    env.extend(FAST.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    TestApp::spawn_env(Names::new(), &env).await
+}
+
 async fn tencent_double() -> Double {
     let (_, approved) = config_and_templates();
     Double::start(Mode::Accept, approved).await
@@ -112,9 +119,7 @@ impl Platform {
                 if refuse {
                     double.refuse_lists();
                 }
-                let mut env = double.env();
-                env.extend(FAST.map(|(k, v)| (k.to_owned(), v.to_owned())));
-                let app = TestApp::spawn_env(Names::new(), &env).await;
+                let app = twilio_worker(&double).await;
                 (Self::Twilio(double), app, None)
             }
         }
@@ -386,5 +391,53 @@ async fn tencent_a_send_or_a_lookup_whose_replica_died_is_looked_up_not_resent_b
     assert!(
         attempts.contains(&(asking, 1, 2)),
         "looked up again under a lease of its own: {attempts:?}"
+    );
+}
+
+/// Twilio lists `date_created` in whole seconds: a send taken in the second its row was
+/// created is listed as older than the row. A lookup of a send whose replica died (its row's
+/// creation the only time known) must still find it, not send it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_a_send_whose_replica_died_is_found_though_listed_to_the_second() {
+    let double = TwilioDouble::start().await;
+    let app = twilio_worker(&double).await;
+    let phone = "+8613900000001";
+    // What the replica sent before it died, then its row (created after the send, as a
+    // row created 0.7 s into a second and sent 0.05 s later is listed).
+    let created = reqwest::Client::new()
+        .post(format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            double.url,
+            twilio_double::ACCOUNT_SID
+        ))
+        .basic_auth(twilio_double::ACCOUNT_SID, Some(twilio_double::AUTH_TOKEN))
+        .form(&[
+            ("To", phone),
+            ("From", "+15005550006"),
+            ("Body", "【小蓝钱包】您好"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = Uuid::new_v4();
+    assert_eq!(died_mid_send(&app, &[(id, "sending")]).await, [phone]);
+
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'queued'",
+        1,
+    )
+    .await;
+    let taken = double.created();
+    assert_eq!(taken.len(), 1, "the customer got it twice: {taken:?}");
+    let row = first_question(&app).await;
+    assert_eq!(
+        (
+            row.attempts,
+            row.reconcile_checks,
+            row.provider_message_id.as_ref()
+        ),
+        (1, 1, Some(&taken[0].sid)),
+        "{row:?}"
     );
 }
