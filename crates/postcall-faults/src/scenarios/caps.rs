@@ -12,7 +12,7 @@
 
 use std::{collections::HashSet, time::Duration};
 
-use super::{calls, publish, stop_workers};
+use super::{LOOKUP_SOON, calls, config_args, publish, start_replicas, stop_workers};
 use crate::{
     lab::{Lab, Site},
     ledger::{Ledger, Limits, Window},
@@ -20,7 +20,7 @@ use crate::{
     report::Report,
     tally::{self, FirstSms},
     tencent::TencentDouble,
-    worker::{self, Worker},
+    worker::Worker,
 };
 
 const N: u32 = 120;
@@ -176,34 +176,18 @@ async fn start(
     double: &TencentDouble,
     report: &mut Report,
 ) -> anyhow::Result<Vec<Worker>> {
-    let config = site.logs.join(format!("{}-templates.toml", site.name));
-    std::fs::write(&config, TencentDouble::templates_toml())?;
-    let mut env = double.env();
-    env.extend(worker::env(&[
-        ("POSTCALL__ELIGIBILITY__FREQUENCY_CAP_DAYS", "0"),
-        ("POSTCALL__AGGREGATION__SCHEDULE", "* * * * * *"),
-        ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "2"),
-        ("POSTCALL__DISPATCH__LEASE_SECONDS", "10"),
-        ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "250"),
-        ("POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS", "2"),
-        ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "500"),
-        (
-            "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
-            "2000",
-        ),
-    ]));
-    let args = ["--config".to_owned(), config.display().to_string()];
-    let mut workers = Vec::new();
-    for name in ["worker-a", "worker-b"] {
-        let w = Worker::start_with(site, name, &env, &args)?;
-        report.watch(&w.log);
-        workers.push(w);
-    }
-    let client = reqwest::Client::new();
-    for w in &mut workers {
-        w.ready(&client, Duration::from_secs(60)).await?;
-    }
-    Ok(workers)
+    let args = config_args(site, Some(TencentDouble::templates_toml()))?;
+    let settings = [
+        LOOKUP_SOON.as_slice(),
+        &[
+            ("POSTCALL__ELIGIBILITY__FREQUENCY_CAP_DAYS", "0"),
+            ("POSTCALL__AGGREGATION__SCHEDULE", "* * * * * *"),
+            ("POSTCALL__DISPATCH__LEASE_SECONDS", "10"),
+        ],
+    ]
+    .concat();
+    let names = ["worker-a", "worker-b"];
+    start_replicas(site, double.env(), &args, &names, &settings, report).await
 }
 
 /// Answers every question the platform took, through the replicas in turn (the other one

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::{calls, publish, stop_workers};
+use super::{LOOKUP_SOON, calls, config_args, publish, start_replicas, stop_workers};
 use crate::{
     aliyun::AliyunDouble,
     lab::Lab,
@@ -19,7 +19,6 @@ use crate::{
     tally::{self, FirstSms},
     tencent::TencentDouble,
     twilio::TwilioDouble,
-    worker::{self, Worker},
 };
 
 /// The platform a run plays.
@@ -97,37 +96,20 @@ pub async fn run(lab: &Lab, report: &mut Report, platform: Platform) -> anyhow::
     let site = lab.site(name).await?;
     let double = Running::start(platform).await?;
     double.ledger().plan(fault);
-    let mut args = Vec::new();
-    if let Some(templates) = double.templates() {
-        let config = site.logs.join(format!("{}-templates.toml", site.name));
-        std::fs::write(&config, templates)?;
-        args = vec!["--config".to_owned(), config.display().to_string()];
-    }
-    let mut env = double.env();
-    env.extend(worker::env(&[
-        ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "2"),
-        ("POSTCALL__DISPATCH__LEASE_SECONDS", "15"),
-        ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "250"),
-        ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1"),
-        ("POSTCALL__DISPATCH__RETRY__MAX_DELAY_SECONDS", "4"),
-        ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", "6"),
-        ("POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS", "2"),
-        ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "500"),
-        (
-            "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
-            "2000",
-        ),
-    ]));
-    let mut workers = Vec::new();
-    for name in ["worker-a", "worker-b"] {
-        let w = Worker::start_with(&site, name, &env, &args)?;
-        report.watch(&w.log);
-        workers.push(w);
-    }
+    let args = config_args(&site, double.templates())?;
+    let settings = [
+        LOOKUP_SOON.as_slice(),
+        &[
+            ("POSTCALL__DISPATCH__LEASE_SECONDS", "15"),
+            ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1"),
+            ("POSTCALL__DISPATCH__RETRY__MAX_DELAY_SECONDS", "4"),
+            ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", "6"),
+        ],
+    ]
+    .concat();
+    let names = ["worker-a", "worker-b"];
+    let mut workers = start_replicas(&site, double.env(), &args, &names, &settings, report).await?;
     let client = reqwest::Client::new();
-    for w in &mut workers {
-        w.ready(&client, Duration::from_secs(60)).await?;
-    }
 
     let (calls, events) = calls("reconcile", 9, N, |_| None);
     publish(&site, &events, 200.0, Duration::from_secs(60)).await?;
