@@ -177,6 +177,11 @@ const CLAIM: &str = r#"
         RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments,
                   m.template_id, m.template_params, m.attempts
     )
+"#;
+
+/// What a claim returns for each row of its `claimed` step: the row, its survey's call and
+/// state, the call's zone, whether the phone opted out (`Claimed`'s columns).
+pub(super) const CLAIMED: &str = r#"
     SELECT c.*, s.call_id, s.state AS survey_state, k.customer_timezone,
            EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = c.to_phone) AS opted_out
       FROM claimed c LEFT JOIN surveys s ON s.id = c.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
@@ -200,7 +205,7 @@ pub async fn claim(
     lease: Duration,
     replica: &str,
 ) -> sqlx::Result<Vec<Claimed>> {
-    sqlx::query_as(&format!("WITH due AS ({DUE}), {CLAIM}"))
+    sqlx::query_as(&format!("WITH due AS ({DUE}), {CLAIM} {CLAIMED}"))
         .bind(limit)
         .bind(lease.as_secs_f64())
         .bind(replica)
@@ -233,7 +238,7 @@ pub async fn claim_locked(
         return Ok(vec![]);
     }
     sqlx::query_as(&format!(
-        "WITH due AS (SELECT unnest($1::uuid[]) AS id), {CLAIM}"
+        "WITH due AS (SELECT unnest($1::uuid[]) AS id), {CLAIM} {CLAIMED}"
     ))
     .bind(ids)
     .bind(lease.as_secs_f64())

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::messages::{Claimed, Lease};
+use super::messages::{CLAIMED, Claimed, Lease};
 
 /// Parks a send whose outcome is unknown until `at`; `since` is when the attempt began, the
 /// earliest a lookup must search from (an earlier unknown attempt's stands).
@@ -50,7 +50,7 @@ pub async fn claim(
     lease: Duration,
     replica: &str,
 ) -> sqlx::Result<Vec<Due>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         r#"
         WITH due AS (
             SELECT id FROM messages
@@ -58,7 +58,7 @@ pub async fn claim(
              ORDER BY next_attempt_at
              LIMIT $1
              FOR UPDATE SKIP LOCKED
-        ), leased AS (
+        ), claimed AS (
             UPDATE messages m
                SET reconcile_checks = m.reconcile_checks + 1, leased_by = $3,
                    lease_until = now() + make_interval(secs => $2),
@@ -69,11 +69,8 @@ pub async fn claim(
                       m.reconcile_checks AS checks,
                       coalesce(m.reconcile_since, m.created_at) AS since
         )
-        SELECT l.*, s.call_id, s.state AS survey_state, k.customer_timezone,
-               EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = l.to_phone) AS opted_out
-          FROM leased l LEFT JOIN surveys s ON s.id = l.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
-        "#,
-    )
+        {CLAIMED}"#
+    ))
     .bind(limit)
     .bind(lease.as_secs_f64())
     .bind(replica)
