@@ -51,7 +51,13 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             body: &m.body,
             template: m.template(),
         };
-        let lookup = self.provider.find(&outbound, due.since).await;
+        // Less what the platform's clock may be behind ours, and what it rounds away: Twilio
+        // lists `date_created` in whole seconds. A send whose replica died has no attempt
+        // time but its row's creation, and needs the margin as much.
+        let lookup = self
+            .provider
+            .find(&outbound, due.since - plan::LOOKUP_MARGIN)
+            .await;
         let decision = plan::reconciled(
             lookup,
             m.attempts.max(1) as u32,

@@ -142,8 +142,8 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             body: &m.body,
             template: m.template(),
         };
-        // A lookup searches from here, less what the platform's clock may be behind ours.
-        let since = Utc::now() - plan::LOOKUP_MARGIN;
+        // A lookup searches from when the attempt began (less the margin, at the lookup).
+        let since = Utc::now();
         let outcome = self.provider.send(&outbound).await;
         let jitter = rand::random::<f64>();
         let attempts = m.attempts.max(1) as u32;

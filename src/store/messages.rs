@@ -177,6 +177,11 @@ const CLAIM: &str = r#"
         RETURNING m.id, m.survey_id, m.purpose, m.to_phone, m.body, m.segments,
                   m.template_id, m.template_params, m.attempts
     )
+"#;
+
+/// What a claim returns for each row of its `claimed` step: the row, its survey's call and
+/// state, the call's zone, whether the phone opted out (`Claimed`'s columns).
+pub(super) const CLAIMED: &str = r#"
     SELECT c.*, s.call_id, s.state AS survey_state, k.customer_timezone,
            EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = c.to_phone) AS opted_out
       FROM claimed c LEFT JOIN surveys s ON s.id = c.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
@@ -200,7 +205,7 @@ pub async fn claim(
     lease: Duration,
     replica: &str,
 ) -> sqlx::Result<Vec<Claimed>> {
-    sqlx::query_as(&format!("WITH due AS ({DUE}), {CLAIM}"))
+    sqlx::query_as(&format!("WITH due AS ({DUE}), {CLAIM} {CLAIMED}"))
         .bind(limit)
         .bind(lease.as_secs_f64())
         .bind(replica)
@@ -233,7 +238,7 @@ pub async fn claim_locked(
         return Ok(vec![]);
     }
     sqlx::query_as(&format!(
-        "WITH due AS (SELECT unnest($1::uuid[]) AS id), {CLAIM}"
+        "WITH due AS (SELECT unnest($1::uuid[]) AS id), {CLAIM} {CLAIMED}"
     ))
     .bind(ids)
     .bind(lease.as_secs_f64())
@@ -302,7 +307,35 @@ impl Lease<'_> {
     pub(super) fn fence(&self) -> i32 {
         self.checks.unwrap_or(self.attempts)
     }
+
+    /// The statement that sets `set` on the message while this lease holds it and gives the
+    /// lease up; `set`'s values are `$4` on.
+    pub(super) fn statement(&self, set: &str) -> String {
+        format!(
+            "UPDATE messages SET {set}, lease_until = NULL, updated_at = now() WHERE {}",
+            self.held()
+        )
+    }
+
+    /// Runs [`Lease::statement`] with the lease bound and `values` binding `set`'s from `$4`;
+    /// false when the lease no longer held and nothing changed.
+    pub(super) async fn update(
+        &self,
+        pool: &PgPool,
+        set: &str,
+        values: impl for<'q> FnOnce(LeaseQuery<'q>) -> LeaseQuery<'q>,
+    ) -> sqlx::Result<bool> {
+        let sql = self.statement(set);
+        let query = sqlx::query(&sql)
+            .bind(self.id)
+            .bind(self.replica)
+            .bind(self.fence());
+        Ok(values(query).execute(pool).await?.rows_affected() == 1)
+    }
 }
+
+/// An update under a lease, its values still to bind.
+pub(super) type LeaseQuery<'q> = Query<'q, Postgres, PgArguments>;
 
 /// A send the provider accepted, to be recorded under the lease `attempts` names (and
 /// `checks`, for a send a lookup found).
@@ -445,39 +478,26 @@ pub async fn retry_at(
     code: Option<&str>,
     message: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE messages SET status = 'pending', next_attempt_at = $4, lease_until = NULL,
-                error_code = $5, error_message = $6, updated_at = now()
-          WHERE {}",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .bind(at)
-    .bind(code)
-    .bind(message)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let (code, message) = (code.map(str::to_owned), message.to_owned());
+    lease
+        .update(
+            pool,
+            "status = 'pending', next_attempt_at = $4, error_code = $5, error_message = $6",
+            move |q| q.bind(at).bind(code).bind(message),
+        )
+        .await
 }
 
 /// Puts the message back without counting the attempt: it was not sent (quiet hours, or
 /// the worker is shutting down).
 pub async fn release(pool: &PgPool, lease: &Lease<'_>, at: DateTime<Utc>) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE messages SET status = 'pending', next_attempt_at = $4, lease_until = NULL,
-                attempts = attempts - 1, updated_at = now()
-          WHERE {}",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .bind(at)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    lease
+        .update(
+            pool,
+            "status = 'pending', next_attempt_at = $4, attempts = attempts - 1",
+            move |q| q.bind(at),
+        )
+        .await
 }
 
 /// Ends the message for good (`failed` or `cancelled`); a survey whose first question
@@ -492,20 +512,16 @@ pub async fn finish(
     opt_out_phone: Option<&str>,
 ) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
-    let survey: Option<Option<i64>> = sqlx::query_scalar(&format!(
-        "UPDATE messages SET status = $4, error_code = $5, error_message = $6, lease_until = NULL,
-                updated_at = now()
-          WHERE {} RETURNING survey_id",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .bind(status)
-    .bind(code)
-    .bind(message)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let update = lease.statement("status = $4, error_code = $5, error_message = $6");
+    let survey: Option<Option<i64>> = sqlx::query_scalar(&format!("{update} RETURNING survey_id"))
+        .bind(lease.id)
+        .bind(lease.replica)
+        .bind(lease.fence())
+        .bind(status)
+        .bind(code)
+        .bind(message)
+        .fetch_optional(&mut *tx)
+        .await?;
     if let Some(survey) = survey {
         sqlx::query(
             "UPDATE surveys SET state = $2, updated_at = now() WHERE id = $1 AND state = $3",

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::messages::{Claimed, Lease};
+use super::messages::{CLAIMED, Claimed, Lease};
 
 /// Parks a send whose outcome is unknown until `at`; `since` is when the attempt began, the
 /// earliest a lookup must search from (an earlier unknown attempt's stands).
@@ -22,23 +22,15 @@ pub async fn park(
     code: Option<&str>,
     message: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE messages SET status = 'reconciling', next_attempt_at = $4, lease_until = NULL,
-                reconcile_since = coalesce(reconcile_since, $5),
-                error_code = $6, error_message = $7, updated_at = now()
-          WHERE {}",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .bind(at)
-    .bind(since)
-    .bind(code)
-    .bind(message)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let (code, message) = (code.map(str::to_owned), message.to_owned());
+    lease
+        .update(
+            pool,
+            "status = 'reconciling', next_attempt_at = $4,
+             reconcile_since = coalesce(reconcile_since, $5), error_code = $6, error_message = $7",
+            move |q| q.bind(at).bind(since).bind(code).bind(message),
+        )
+        .await
 }
 
 /// A send to look up, leased to this replica.
@@ -58,7 +50,7 @@ pub async fn claim(
     lease: Duration,
     replica: &str,
 ) -> sqlx::Result<Vec<Due>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         r#"
         WITH due AS (
             SELECT id FROM messages
@@ -66,7 +58,7 @@ pub async fn claim(
              ORDER BY next_attempt_at
              LIMIT $1
              FOR UPDATE SKIP LOCKED
-        ), leased AS (
+        ), claimed AS (
             UPDATE messages m
                SET reconcile_checks = m.reconcile_checks + 1, leased_by = $3,
                    lease_until = now() + make_interval(secs => $2),
@@ -77,11 +69,8 @@ pub async fn claim(
                       m.reconcile_checks AS checks,
                       coalesce(m.reconcile_since, m.created_at) AS since
         )
-        SELECT l.*, s.call_id, s.state AS survey_state, k.customer_timezone,
-               EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = l.to_phone) AS opted_out
-          FROM leased l LEFT JOIN surveys s ON s.id = l.survey_id LEFT JOIN calls k ON k.call_id = s.call_id
-        "#,
-    )
+        {CLAIMED}"#
+    ))
     .bind(limit)
     .bind(lease.as_secs_f64())
     .bind(replica)
@@ -96,34 +85,17 @@ pub async fn ask_again(
     at: DateTime<Utc>,
     message: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE messages SET next_attempt_at = $4, lease_until = NULL, error_message = $5,
-                updated_at = now()
-          WHERE {}",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .bind(at)
-    .bind(message)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let message = message.to_owned();
+    lease
+        .update(pool, "next_attempt_at = $4, error_message = $5", move |q| {
+            q.bind(at).bind(message)
+        })
+        .await
 }
 
 /// The platform has no such send: back to the queue, due now, for the normal send path.
 pub async fn resend(pool: &PgPool, lease: &Lease<'_>) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE messages SET status = 'pending', next_attempt_at = now(), lease_until = NULL,
-                updated_at = now()
-          WHERE {}",
-        lease.held()
-    ))
-    .bind(lease.id)
-    .bind(lease.replica)
-    .bind(lease.fence())
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    lease
+        .update(pool, "status = 'pending', next_attempt_at = now()", |q| q)
+        .await
 }

@@ -250,10 +250,23 @@ pub fn templates_toml() -> String {
 }
 
 async fn app_on(names: Names, base_url: &str, allow: &str) -> TestApp {
+    app_with(names, base_url, allow, &templates_toml(), &[]).await
+}
+
+/// An Aliyun-backed app on `base_url`, callers `allow`ed, `config` as its file and `extra`
+/// settings over the channel's.
+pub(crate) async fn app_with(
+    names: Names,
+    base_url: &str,
+    allow: &str,
+    config: &str,
+    extra: &[(&str, &str)],
+) -> TestApp {
     let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::io::Write::write_all(&mut file, templates_toml().as_bytes()).unwrap();
+    std::io::Write::write_all(&mut file, config.as_bytes()).unwrap();
     let env = env(base_url, allow);
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    pairs.extend_from_slice(extra);
     let settings = names.settings_from(Some(file.path()), &pairs);
     TestApp::spawn_settings(names, settings).await
 }

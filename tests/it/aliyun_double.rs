@@ -11,7 +11,6 @@
 
 use std::{
     collections::{BTreeMap, HashSet},
-    net::SocketAddr,
     sync::{Arc, Mutex},
 };
 
@@ -26,6 +25,8 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use crate::helpers::serve;
 
 pub const KEY_ID: &str = "LTAI5tDoubleKeyId";
 pub const KEY_SECRET: &str = "double-secret-0123456789abcdef";
@@ -57,6 +58,8 @@ pub enum Fault {
 #[derive(Debug, Clone)]
 pub struct Received {
     pub params: BTreeMap<String, String>,
+    /// The `BizId` its answer carries when taken.
+    pub biz_id: String,
     pub host: String,
     pub at: DateTime<Utc>,
 }
@@ -85,11 +88,8 @@ impl AliyunDouble {
         let app = Router::new()
             .fallback(any(send_sms))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self {
-            url: format!("http://{addr}"),
+            url: serve(app).await,
             shared,
         }
     }
@@ -166,6 +166,7 @@ async fn send_sms(
         let biz_id = format!("90061974693649{:02}^0", received.len() + 1);
         received.push(Received {
             params,
+            biz_id: biz_id.clone(),
             host,
             at: Utc::now(),
         });

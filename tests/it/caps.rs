@@ -1,11 +1,12 @@
 //! Per-number caps (DESIGN.md §4) against a Tencent double that enforces them as Tencent
 //! does: postcall never sends past a cap, ends a survey there with its answers counting,
 //! keeps two replicas from both sending a number's last allowed SMS, and takes a cap
-//! refusal from the platform as final.
+//! refusal from the platform (Tencent's or Aliyun's) as final.
 
 use serde_json::{Value, json};
 
 use crate::{
+    aliyun, aliyun_double,
     helpers::{Names, TestApp, event, minutes_ago},
     tencent_double::{Double, Limits, Mode, SIGN, TOKEN},
     tencent_e2e::{config_and_templates, start_with},
@@ -18,6 +19,26 @@ async fn reply(app: &TestApp, text: &str, at: i64) {
                       "text": text, "time": at});
     let (status, _) = crate::tencent::post(app, TOKEN, "inbound", &body).await;
     assert_eq!(status, 200, "{text}");
+}
+
+/// The survey ended at the cap, its second question refused by the platform with `code` at
+/// its one attempt.
+async fn refused_once(app: &TestApp, code: &str) {
+    app.wait_for_count(
+        "SELECT count(*) FROM surveys WHERE state = 'expired' AND end_reason = 'provider_cap'",
+        1,
+    )
+    .await;
+    let (status, error_code, attempts): (String, String, i32) = sqlx::query_as(
+        "SELECT status, error_code, attempts FROM messages WHERE question_id = 'satisfaction'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), error_code.as_str(), attempts),
+        ("failed", code, 1)
+    );
 }
 
 async fn view(app: &TestApp, call_id: &str) -> Value {
@@ -188,25 +209,44 @@ async fn a_cap_refused_by_the_platform_is_recorded_and_never_retried() {
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
         .await;
     reply(&app, "1", chrono::Utc::now().timestamp()).await;
-    app.wait_for_count(
-        "SELECT count(*) FROM surveys WHERE state = 'expired' AND end_reason = 'provider_cap'",
-        1,
-    )
-    .await;
-    let (status, code, attempts): (String, String, i32) = sqlx::query_as(
-        "SELECT status, error_code, attempts FROM messages WHERE question_id = 'satisfaction'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        (status.as_str(), code.as_str(), attempts),
-        ("failed", "LimitExceeded.PhoneNumberDailyLimit", 1)
-    );
+    refused_once(&app, "LimitExceeded.PhoneNumberDailyLimit").await;
     assert_eq!(double.capped(), ["LimitExceeded.PhoneNumberDailyLimit"]);
     assert_eq!(double.sent().len(), 1);
     let shown = view(&app, "cap-3").await;
     assert_eq!(shown["end_reason"], "provider_cap", "{shown}");
+}
+
+/// Aliyun answers a number over its flow control with `isv.BUSINESS_LIMIT_CONTROL`
+/// (触发业务流控限制, 国内消息API错误码
+/// <https://help.aliyun.com/zh/sms/developer-reference/api-error-codes>).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aliyun_cap_refusal_is_recorded_and_never_retried() {
+    let double = aliyun_double::AliyunDouble::start(aliyun_double::Mode::Ok).await;
+    let fast_retry = [("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1")];
+    let templates = aliyun::templates_toml();
+    let app = aliyun::app_with(Names::new(), &double.url, "", &templates, &fast_retry).await;
+    app.publish(&event("cap-al", PHONE, minutes_ago(1))).await;
+    assert_eq!(double.wait_for(1).await, 1, "{:?}", double.refused());
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+
+    // The account's flow control is tighter than postcall's count (50 a rolling day).
+    double.set_mode(aliyun_double::Mode::Capped);
+    let up = aliyun::sms_up("cap-1", "1", aliyun::SIGN);
+    let (status, answer) = aliyun::post(&app, aliyun::TOKEN, "inbound", &up).await;
+    assert_eq!((status, answer.as_str()), (200, aliyun::RECEIVED));
+    refused_once(&app, "isv.BUSINESS_LIMIT_CONTROL").await;
+    // Past several retry delays: still the one refused send, nothing else asked.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(double.received().len(), 2);
+    assert!(double.refused().is_empty(), "{:?}", double.refused());
+    let shown = view(&app, "cap-al").await;
+    assert_eq!(shown["end_reason"], "provider_cap", "{shown}");
+    assert_eq!(
+        app.count("SELECT count(*) FROM answers WHERE NOT late")
+            .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,8 @@
 //! The compact survey (`survey.preset = "compact"`) end to end on each channel: one SMS asks
 //! resolved and satisfaction; `1 5` stores both and thanks, and the scores count fcr and csat;
-//! `5` stores the score and re-prompts resolved alone, and `是` then completes it.
+//! `5` stores the score and re-prompts resolved alone, and `是` then completes it. Twilio
+//! sends the survey's own texts; the console logs them, its replies coming through the
+//! generic webhook route.
 
 use std::collections::HashMap;
 
@@ -9,9 +11,11 @@ use serde_json::{Value, json};
 use crate::{
     aliyun, aliyun_double,
     cli_templates::readme_compact_templates,
-    conversation::{self, sent_body, sms_reply},
-    helpers::{Names, TestApp, event, minutes_ago},
-    provider_double::{Provider, webhook_accepted, webhook_env},
+    conversation::{self, TWILIO_PUBLIC_URL, sent_body, sms_reply, twilio_reply},
+    helpers::{Names, TestApp, event, minutes_ago, scores_after_a_run},
+    provider_double::{
+        Provider, WEBHOOK_SECRET, twilio_created, twilio_env, webhook_accepted, webhook_env,
+    },
     tencent_double, tencent_e2e,
 };
 
@@ -54,25 +58,33 @@ fn both() -> Vec<(String, Value)> {
 
 /// The agent's scores after an aggregation run, once nothing is left to send.
 async fn agent_scores(app: &TestApp) -> Value {
-    app.wait_for_count(
-        "SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')",
-        0,
-    )
-    .await;
-    let settings = app
-        .names
-        .settings(&[("POSTCALL__SURVEY__PRESET", "compact")]);
-    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
-        .run_now()
-        .await
-        .unwrap();
-    let scores: Value = reqwest::get(format!("{}/api/v1/scores?group_by=agent", app.http))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    scores["groups"][0].clone()
+    let compact = [("POSTCALL__SURVEY__PRESET", "compact")];
+    scores_after_a_run(app, &compact, "group_by=agent").await["groups"][0].clone()
+}
+
+/// The compact question reached `provider` for `call_id` (from `PHONE`), the survey open.
+async fn asked(app: &TestApp, provider: &Provider, call_id: &str) {
+    app.publish(&event(call_id, PHONE, minutes_ago(1))).await;
+    assert_eq!(provider.wait_for(1).await, 1);
+    assert_eq!(sent_body(provider, 0), COMPACT_FIRST);
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+}
+
+/// The survey completed with both answers, and the agent's scores count them.
+async fn completed_and_counted(app: &TestApp) {
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
+        .await;
+    assert_eq!(stored_answers(app).await, both());
+    let agent = agent_scores(app).await;
+    assert_eq!(agent["key"], json!({"agent_id": "agent-7"}), "{agent}");
+    assert_eq!(
+        (&agent["sent"], &agent["responses"]),
+        (&json!(1), &json!(1)),
+        "{agent}"
+    );
+    assert_eq!(agent["fcr"]["yes"], 1, "{agent}");
+    assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
 }
 
 async fn webhook_app(provider: &Provider) -> TestApp {
@@ -85,29 +97,11 @@ async fn webhook_app(provider: &Provider) -> TestApp {
 async fn webhook_one_sms_asks_both_and_one_reply_answers_both() {
     let provider = Provider::answering(|n| webhook_accepted(&format!("gw-{n}"))).await;
     let app = webhook_app(&provider).await;
-    app.publish(&event("compact-1", PHONE, minutes_ago(1)))
-        .await;
-    assert_eq!(provider.wait_for(1).await, 1);
-    let first = sent_body(&provider, 0);
-    assert_eq!(
-        first,
-        "【小蓝钱包】您好，感谢您致电。问题解决了吗（1=是，2=否）？服务满意度1-5分（5=非常满意）？请一起回复，如：1 5。回TD退订"
-    );
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
-
+    asked(&app, &provider, "compact-1").await;
     assert_eq!(sms_reply(&app, "in-1", "1 5").await, 204);
     assert_eq!(provider.wait_for(2).await, 2);
     assert_eq!(sent_body(&provider, 1), "【小蓝钱包】感谢您的反馈！");
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
-        .await;
-    assert_eq!(stored_answers(&app).await, both());
-
-    let agent = agent_scores(&app).await;
-    assert_eq!(agent["key"], json!({"agent_id": "agent-7"}), "{agent}");
-    assert_eq!(agent["responses"], 1, "{agent}");
-    assert_eq!(agent["fcr"]["yes"], 1, "{agent}");
-    assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
+    completed_and_counted(&app).await;
     assert_eq!(provider.requests().len(), 2);
 }
 
@@ -137,6 +131,62 @@ async fn webhook_the_score_alone_re_prompts_resolved_then_completes() {
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
         .await;
     assert_eq!(stored_answers(&app).await, both());
+}
+
+/// The compact question's text, as the survey's own texts compose it.
+const COMPACT_FIRST: &str = "【小蓝钱包】您好，感谢您致电。问题解决了吗（1=是，2=否）？服务满意度1-5分（5=非常满意）？请一起回复，如：1 5。回TD退订";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_one_sms_asks_both_and_one_reply_answers_both() {
+    let provider = Provider::answering(|n| twilio_created(&format!("SM{n:032}"))).await;
+    let mut env = twilio_env(&provider.uri());
+    env.push((
+        "POSTCALL__HTTP__PUBLIC_URL".into(),
+        TWILIO_PUBLIC_URL.into(),
+    ));
+    env.push(("POSTCALL__SURVEY__PRESET".into(), "compact".into()));
+    let app = conversation::start(env).await;
+    asked(&app, &provider, "compact-tw").await;
+    assert_eq!(twilio_reply(&app, "SMin1", "1，5分").await, 200);
+    assert_eq!(provider.wait_for(2).await, 2);
+    assert_eq!(sent_body(&provider, 1), "【小蓝钱包】感谢您的反馈！");
+    completed_and_counted(&app).await;
+    assert_eq!(provider.requests().len(), 2);
+}
+
+/// The console "sends" to the log: what it sent is the message rows it marked sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_one_sms_asks_both_and_one_reply_answers_both() {
+    let app = conversation::start(vec![
+        ("POSTCALL__PROVIDER__KIND".into(), "console".into()),
+        (
+            "POSTCALL__PROVIDER__WEBHOOK__SECRET".into(),
+            WEBHOOK_SECRET.into(),
+        ),
+        ("POSTCALL__SURVEY__PRESET".into(), "compact".into()),
+    ])
+    .await;
+    app.publish(&event("compact-co", PHONE, minutes_ago(1)))
+        .await;
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+    let sent = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT body, provider FROM messages WHERE status = 'sent' ORDER BY created_at",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        sent().await,
+        [(COMPACT_FIRST.to_owned(), "console".to_owned())]
+    );
+
+    assert_eq!(sms_reply(&app, "in-1", "是 5").await, 204);
+    completed_and_counted(&app).await;
+    let bodies: Vec<String> = sent().await.into_iter().map(|(body, _)| body).collect();
+    assert_eq!(bodies, [COMPACT_FIRST, "【小蓝钱包】感谢您的反馈！"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,13 +253,7 @@ async fn aliyun_the_compact_survey_runs_on_its_readme_templates() {
             .unwrap()
     };
     let double = aliyun_double::AliyunDouble::start(aliyun_double::Mode::Ok).await;
-    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::io::Write::write_all(&mut file, config.as_bytes()).unwrap();
-    let env = aliyun::env(&double.url, "");
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let names = Names::new();
-    let settings = names.settings_from(Some(file.path()), &pairs);
-    let app = TestApp::spawn_settings(names, settings).await;
+    let app = aliyun::app_with(Names::new(), &double.url, "", &config, &[]).await;
 
     app.publish(&event("compact-al", PHONE, minutes_ago(1)))
         .await;
@@ -233,12 +277,7 @@ async fn aliyun_the_compact_survey_runs_on_its_readme_templates() {
         double.received()[1].params["TemplateCode"],
         code_of("感谢您的反馈")
     );
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
-        .await;
-    assert_eq!(stored_answers(&app).await, both());
-    let agent = agent_scores(&app).await;
-    assert_eq!(agent["fcr"]["yes"], 1, "{agent}");
-    assert_eq!(agent["csat"]["satisfied"], 1, "{agent}");
+    completed_and_counted(&app).await;
     assert_eq!(double.received().len(), 2);
 }
 

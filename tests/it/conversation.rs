@@ -9,7 +9,7 @@ use postcall::channels::{twilio, webhook};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Names, TestApp, event, listen_for_events, minutes_ago},
+    helpers::{Names, TestApp, event, listen_for_events, minutes_ago, scores_after_a_run},
     provider_double::{Provider, WEBHOOK_SECRET, twilio_env, webhook_accepted, webhook_env},
 };
 
@@ -39,6 +39,38 @@ pub(crate) fn sent_body(provider: &Provider, n: usize) -> String {
             .map(|(_, v)| v.into_owned())
             .unwrap(),
     }
+}
+
+/// The public URL Twilio's signatures cover in these tests.
+pub(crate) const TWILIO_PUBLIC_URL: &str = "https://postcall.example.com";
+/// `provider_double::twilio_env`'s auth token.
+const TWILIO_TOKEN: &str = "7d29eb4aefd49dec04f9b6c572366fa2";
+
+/// The customer's reply `text` as Twilio posts it (message `sid`), signed for
+/// [`TWILIO_PUBLIC_URL`]; the worker's status.
+pub(crate) async fn twilio_reply(app: &TestApp, sid: &str, text: &str) -> u16 {
+    let reply: Vec<(String, String)> = [("MessageSid", sid), ("From", PHONE), ("Body", text)]
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    let url = format!("{TWILIO_PUBLIC_URL}/webhooks/twilio/inbound");
+    reqwest::Client::new()
+        .post(format!("{}/webhooks/twilio/inbound", app.http))
+        .header(
+            "x-twilio-signature",
+            twilio::signature::compute(TWILIO_TOKEN, &url, &reply),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&reply)
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 pub(crate) async fn sms_reply(app: &TestApp, id: &str, text: &str) -> u16 {
@@ -191,22 +223,7 @@ async fn webhook_provider_end_to_end_with_a_detractor_and_a_gibberish_reply() {
     // What the worker wrote reaches the scores: one sent survey, its answers, its segments.
     // The thank-you may still be on its way out: its segments count once it is sent, so the
     // scores are compared only when no message is left to send.
-    app.wait_for_count(
-        "SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')",
-        0,
-    )
-    .await;
-    let settings = app.names.settings(&[]);
-    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
-        .run_now()
-        .await
-        .unwrap();
-    let scores: Value = reqwest::get(format!("{}/api/v1/scores?group_by=agent", app.http))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let scores = scores_after_a_run(&app, &[], "group_by=agent").await;
     let segments: i64 = app
         .count("SELECT sum(segments) FROM messages WHERE status IN ('queued', 'sent', 'delivered')")
         .await;
@@ -341,7 +358,7 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
     let mut env = twilio_env(&provider.uri());
     env.push((
         "POSTCALL__HTTP__PUBLIC_URL".into(),
-        "https://postcall.example.com".into(),
+        TWILIO_PUBLIC_URL.into(),
     ));
     let app = start(env).await;
     let mut events = listen_for_events(&app).await;
@@ -360,7 +377,7 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
         .iter()
         .map(|(k, v)| ((*k).into(), (*v).into()))
         .collect();
-    let url = "https://postcall.example.com/webhooks/twilio/inbound";
+    let url = &format!("{TWILIO_PUBLIC_URL}/webhooks/twilio/inbound");
     let post = |signature: String| {
         reqwest::Client::new()
             .post(format!("{}/webhooks/twilio/inbound", app.http))
@@ -383,13 +400,9 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
         "a forged reply changed something"
     );
 
-    let response = post(twilio::signature::compute(
-        "7d29eb4aefd49dec04f9b6c572366fa2",
-        url,
-        &owned,
-    ))
-    .await
-    .unwrap();
+    let response = post(twilio::signature::compute(TWILIO_TOKEN, url, &owned))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/xml");
     assert!(response.text().await.unwrap().contains("<Response/>"));
@@ -405,27 +418,7 @@ async fn twilio_replies_are_verified_answered_with_twiml_and_advance_the_survey(
         .into_iter()
         .enumerate()
     {
-        let reply: Vec<(String, String)> = [("MessageSid", sid), ("From", PHONE), ("Body", text)]
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
-        let status = reqwest::Client::new()
-            .post(format!("{}/webhooks/twilio/inbound", app.http))
-            .header(
-                "x-twilio-signature",
-                twilio::signature::compute("7d29eb4aefd49dec04f9b6c572366fa2", url, &reply),
-            )
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(
-                form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(&reply)
-                    .finish(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, 200);
+        assert_eq!(twilio_reply(&app, sid, text).await, 200);
         assert_eq!(provider.wait_for(n + 3).await, n + 3);
     }
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)

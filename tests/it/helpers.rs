@@ -506,3 +506,32 @@ pub async fn listen_for_events(app: &TestApp) -> lapin::Consumer {
         .await
         .unwrap()
 }
+
+/// The scores (`/api/v1/scores?{query}`) after one aggregation run under `overrides`, once
+/// nothing is left to send: a message still on its way out counts only once it is sent.
+pub async fn scores_after_a_run(app: &TestApp, overrides: &[(&str, &str)], query: &str) -> Value {
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')",
+        0,
+    )
+    .await;
+    let settings = app.names.settings(overrides);
+    postcall::aggregate::Aggregator::new(app.pool.clone(), &settings.runtime().unwrap())
+        .run_now()
+        .await
+        .unwrap();
+    reqwest::get(format!("{}/api/v1/scores?{query}", app.http))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Serves `app` on a free local port for the rest of the test: its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}

@@ -10,7 +10,6 @@
 
 use std::{
     collections::{BTreeMap, VecDeque},
-    net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -26,7 +25,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::provider_double::twilio_env;
+use crate::{helpers::serve, provider_double::twilio_env};
 
 /// As `provider_double::twilio_env` configures the worker.
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef";
@@ -68,11 +67,8 @@ impl TwilioDouble {
         let app = Router::new()
             .fallback(any(messages))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self {
-            url: format!("http://{addr}"),
+            url: serve(app).await,
             shared,
         }
     }

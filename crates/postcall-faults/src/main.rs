@@ -6,9 +6,11 @@
 //! what came out from the database and the provider's own record. One line per scenario,
 //! then `N passed, M failed`; the exit code is 0 only when every scenario passed.
 
+mod aliyun;
 mod customer;
 mod garble;
 mod lab;
+mod ledger;
 mod pg;
 mod process;
 mod provider;
@@ -18,6 +20,7 @@ mod report;
 mod scenarios;
 mod tally;
 mod tencent;
+mod twilio;
 mod worker;
 
 use std::{path::PathBuf, process::ExitCode, time::Instant};

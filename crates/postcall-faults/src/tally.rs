@@ -174,3 +174,24 @@ pub async fn snapshot(site: &Site) -> String {
     .await
     .unwrap_or_else(|e| format!("snapshot failed: {e}"))
 }
+
+/// `receipts` keyed by postcall's message id where the platform echoes none (Twilio's are
+/// keyed by number and body): each is given the id of the message with that number and body.
+pub async fn keyed_by_message(site: &Site, receipts: Vec<Receipt>) -> anyhow::Result<Vec<Receipt>> {
+    let ids: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
+        "SELECT to_phone || E'\\n' || body, id::text FROM messages",
+    )
+    .fetch_all(&site.pool)
+    .await?
+    .into_iter()
+    .collect();
+    Ok(receipts
+        .into_iter()
+        .map(|mut r| {
+            if let Some(id) = ids.get(&r.key) {
+                r.key = id.clone();
+            }
+            r
+        })
+        .collect())
+}

@@ -3,118 +3,66 @@
 //! by recomputing the `Authorization` header), one number per send, the send echoing its
 //! `SessionContext` (postcall's message id) and listed back by the pull with it. No
 //! idempotency key: every send it takes reaches the customer, so its record is the suite's
-//! independent count of what customers got. It can be told, per send, to lose the answer.
+//! independent count of what customers got. It can be told, per send, to lose the answer,
+//! and to enforce Tencent's per-number limits with its `LimitExceeded.*` codes (the
+//! [`Ledger`] does both). It also passes customers' replies on to a worker, as Tencent's
+//! 上行回复 callback does.
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::sync::Arc;
 
 use axum::{Json, Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use chrono::{DateTime, Utc};
 use postcall::channels::tencent::signature::{ACTION_PULL_STATUS, ACTION_SEND_SMS, Request};
 use serde_json::{Value, json};
 
-use crate::provider::{Fault as Seen, Receipt};
+use crate::ledger::{Cap, Double, Fault, Ledger, Verdict};
 
 pub const SECRET_ID: &str = "AKIDfaultsSuite0000000000000000000000";
 pub const SECRET_KEY: &str = "faultsSuiteTencentKey000000000000";
 pub const APP_ID: &str = "1400900900";
 pub const SIGN: &str = "故障演练";
 const REGION: &str = "ap-guangzhou";
-/// Callbacks are not part of what this double plays; the setting must still be valid.
+/// The path token of the worker's Tencent callback routes.
 const CALLBACK_TOKEN: &str = "faults-reconcile-tencent-token-9Xq4Lm";
 
-/// What the double does with one send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// Takes it and answers at once.
-    None,
-    /// Takes it (the customer gets it) and answers only after this long.
-    TakeThenHang(Duration),
-    /// Holds the request this long without taking it.
-    HangUntaken(Duration),
-    /// Takes it and answers `InternalError.Timeout`, as Tencent does when its own side
-    /// timed out after sending.
-    TakenButTimedOut,
-}
-
-type Plan = dyn Fn(&str, u32) -> Fault + Send + Sync;
-
-struct Taken {
-    context: String,
-    phone: String,
-    serial: String,
-    at: DateTime<Utc>,
-}
-
-struct Shared {
-    receipts: Mutex<Vec<Receipt>>,
-    taken: Mutex<Vec<Taken>>,
-    /// Sends per `SessionContext`, this one included.
-    attempts: Mutex<std::collections::HashMap<String, u32>>,
-    plan: Mutex<Arc<Plan>>,
-    pulls: Mutex<usize>,
-    refused: Mutex<Vec<String>>,
-}
-
 pub struct TencentDouble {
-    shared: Arc<Shared>,
-    pub url: String,
-    server: tokio::task::JoinHandle<()>,
+    double: Double,
 }
 
 impl TencentDouble {
     pub async fn start() -> anyhow::Result<Self> {
-        let shared = Arc::new(Shared {
-            receipts: Mutex::default(),
-            taken: Mutex::default(),
-            attempts: Mutex::default(),
-            plan: Mutex::new(Arc::new(|_: &str, _: u32| Fault::None)),
-            pulls: Mutex::default(),
-            refused: Mutex::default(),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr: SocketAddr = listener.local_addr()?;
-        let app = Router::new()
-            .route("/", post(call))
-            .with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self {
-            shared,
-            url: format!("http://{addr}"),
-            server,
-        })
+        let double =
+            Double::serve(|ledger| Router::new().route("/", post(call)).with_state(ledger)).await?;
+        Ok(Self { double })
     }
 
-    /// Each send is answered as `plan(phone, attempt)` says; `attempt` counts sends of one
-    /// message id.
-    pub fn plan(&self, plan: impl Fn(&str, u32) -> Fault + Send + Sync + 'static) {
-        *self.shared.plan.lock().unwrap() = Arc::new(plan);
+    /// Its record, fault plan and limits.
+    pub fn ledger(&self) -> &Ledger {
+        self.double.ledger()
     }
 
-    /// Every send, keyed by its `SessionContext`; `accepted()` when the double took it.
-    pub fn receipts(&self) -> Vec<Receipt> {
-        self.shared.receipts.lock().unwrap().clone()
-    }
-
-    pub fn pulls(&self) -> usize {
-        *self.shared.pulls.lock().unwrap()
-    }
-
-    /// Calls refused before being played (signature, action, shape).
-    pub fn refused(&self) -> Vec<String> {
-        self.shared.refused.lock().unwrap().clone()
+    /// The customer on `phone` texts `text` back: Tencent's reply callback to the worker at
+    /// `base`; the worker's answer.
+    pub async fn pass_on(
+        client: &reqwest::Client,
+        base: &str,
+        phone: &str,
+        text: &str,
+    ) -> anyhow::Result<reqwest::StatusCode> {
+        let reply = json!({"extend": "", "mobile": phone.trim_start_matches("+86"),
+            "nationcode": "86", "sign": SIGN, "text": text, "time": Utc::now().timestamp()});
+        let url = format!("{base}/webhooks/tencent/{CALLBACK_TOKEN}/inbound");
+        Ok(client.post(url).json(&reply).send().await?.status())
     }
 
     /// The worker's settings for this platform.
     pub fn env(&self) -> Vec<(String, String)> {
         [
             ("POSTCALL__PROVIDER__KIND", "tencent"),
-            ("POSTCALL__PROVIDER__TENCENT__BASE_URL", self.url.as_str()),
+            (
+                "POSTCALL__PROVIDER__TENCENT__BASE_URL",
+                self.double.url.as_str(),
+            ),
             ("POSTCALL__PROVIDER__TENCENT__SECRET_ID", SECRET_ID),
             ("POSTCALL__PROVIDER__TENCENT__SECRET_KEY", SECRET_KEY),
             ("POSTCALL__PROVIDER__TENCENT__REGION", REGION),
@@ -130,43 +78,43 @@ impl TencentDouble {
         .collect()
     }
 
-    /// Approved templates for every message the default survey sends, in both its
-    /// languages, as a config file's TOML: the texts are placeholders, what the suite counts
-    /// is who got what.
+    /// Approved templates for every message the default survey sends, as a config file's
+    /// TOML ([`templates_toml`]), ids `5000`… in zh-CN, `6000`… in en.
     pub fn templates_toml() -> String {
-        const NAMES: [&str; 12] = [
-            "first",
-            "question_satisfaction",
-            "question_recommend",
-            "question_comment",
-            "reprompt_resolved",
-            "reprompt_satisfaction",
-            "reprompt_recommend",
-            "reprompt_comment",
-            "thank_you",
-            "opted_out",
-            "opted_in",
-            "help",
-        ];
-        let mut toml = String::new();
-        for (language, base) in [("zh-CN", 5000), ("en", 6000)] {
-            toml.push_str(&format!("[provider.tencent.templates.\"{language}\"]\n"));
-            for (i, name) in NAMES.iter().enumerate() {
-                toml.push_str(&format!(
-                    "{name} = {{ id = \"{}\", text = \"满意度回访短信第{}条。\", params = [] }}\n",
-                    base + i,
-                    i + 1
-                ));
-            }
-        }
-        toml
+        templates_toml("tencent", |n| n.to_string())
     }
 }
 
-impl Drop for TencentDouble {
-    fn drop(&mut self) {
-        self.server.abort();
+/// Approved templates for every message the default survey sends, in both its languages,
+/// as a config file's TOML for the channel `kind`, numbered `id(5000…)` in zh-CN and
+/// `id(6000…)` in en: the texts are placeholders, what the suite counts is who got what.
+pub fn templates_toml(kind: &str, id: impl Fn(usize) -> String) -> String {
+    const NAMES: [&str; 12] = [
+        "first",
+        "question_satisfaction",
+        "question_recommend",
+        "question_comment",
+        "reprompt_resolved",
+        "reprompt_satisfaction",
+        "reprompt_recommend",
+        "reprompt_comment",
+        "thank_you",
+        "opted_out",
+        "opted_in",
+        "help",
+    ];
+    let mut toml = String::new();
+    for (language, base) in [("zh-CN", 5000), ("en", 6000)] {
+        toml.push_str(&format!("[provider.{kind}.templates.\"{language}\"]\n"));
+        for (i, name) in NAMES.iter().enumerate() {
+            toml.push_str(&format!(
+                "{name} = {{ id = \"{}\", text = \"满意度回访短信第{}条。\", params = [] }}\n",
+                id(base + i),
+                i + 1
+            ));
+        }
     }
+    toml
 }
 
 fn answer(request_id: &str, body: Value) -> Json<Value> {
@@ -182,76 +130,64 @@ fn error(code: &str) -> Json<Value> {
     )
 }
 
-async fn call(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Json<Value> {
+async fn call(State(ledger): State<Arc<Ledger>>, headers: HeaderMap, body: Bytes) -> Json<Value> {
     let action = match verify(&headers, &body) {
         Ok(action) => action,
         Err(code) => {
-            shared.refused.lock().unwrap().push(code.to_owned());
+            ledger.refuse(code);
             return error(code);
         }
     };
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        shared.refused.lock().unwrap().push("json".into());
+        ledger.refuse("json");
         return error("FailedOperation.JsonParseFail");
     };
     if request["SmsSdkAppId"] != APP_ID {
-        shared.refused.lock().unwrap().push("app".into());
+        ledger.refuse("app");
         return error("InvalidParameterValue.SdkAppIdNotExist");
     }
     if action == ACTION_PULL_STATUS {
-        return pull(&shared, &request);
+        return pull(&ledger, &request);
     }
-    send(&shared, &request).await
+    send(&ledger, &request).await
 }
 
-async fn send(shared: &Shared, request: &Value) -> Json<Value> {
+async fn send(ledger: &Ledger, request: &Value) -> Json<Value> {
     let (Some([phone]), Some(context)) = (
         request["PhoneNumberSet"].as_array().map(Vec::as_slice),
         request["SessionContext"].as_str(),
     ) else {
-        shared.refused.lock().unwrap().push("shape".into());
+        ledger.refuse("shape");
         return error("InvalidParameter");
     };
-    let phone = phone.as_str().unwrap_or_default().to_owned();
-    let attempt = {
-        let mut attempts = shared.attempts.lock().unwrap();
-        let n = attempts.entry(context.to_owned()).or_default();
-        *n += 1;
-        *n
-    };
-    let plan = shared.plan.lock().unwrap().clone();
-    let fault = plan(&phone, attempt);
-    let seen = match fault {
-        Fault::HangUntaken(_) => Seen::Hang,
-        Fault::TakeThenHang(delay) => Seen::Slow(delay),
-        Fault::None | Fault::TakenButTimedOut => Seen::None,
-    };
-    shared.receipts.lock().unwrap().push(Receipt {
-        key: context.to_owned(),
-        to: phone.clone(),
-        body: request["TemplateId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        at: Instant::now(),
-        wall: Utc::now(),
-        fault: seen,
-        well_formed: true,
-    });
-    if let Fault::HangUntaken(delay) = fault {
-        tokio::time::sleep(delay).await;
-        return error("InternalError.Timeout");
-    }
-    let serial = {
-        let mut taken = shared.taken.lock().unwrap();
-        let serial = format!("2433:{}", 7_000_000_000u64 + taken.len() as u64);
-        taken.push(Taken {
-            context: context.to_owned(),
-            phone: phone.clone(),
-            serial: serial.clone(),
-            at: Utc::now(),
-        });
-        serial
+    let phone = phone.as_str().unwrap_or_default();
+    // What the customer reads: the template and its values.
+    let content = format!(
+        "{}:{}",
+        request["TemplateId"].as_str().unwrap_or_default(),
+        request["TemplateParamSet"]
+    );
+    let serial = |n: usize| format!("2433:{}", 7_000_000_000u64 + n as u64);
+    let (serial, fault) = match ledger.send(context, phone, &content, serial) {
+        Verdict::HangUntaken(delay) => {
+            tokio::time::sleep(delay).await;
+            return error("InternalError.Timeout");
+        }
+        // Tencent refuses a number over a limit inside SendStatusSet, with the code of its
+        // 错误码 page, and takes nothing.
+        Verdict::Capped(cap) => {
+            let code = match cap {
+                Cap::Day => "LimitExceeded.PhoneNumberDailyLimit",
+                Cap::SameContent => "LimitExceeded.PhoneNumberThirtySecondLimit",
+            };
+            return answer(
+                "faults",
+                json!({"SendStatusSet": [{"SerialNo": "", "PhoneNumber": phone, "Fee": 0,
+                    "SessionContext": "", "Code": code, "Message": "over the limit",
+                    "IsoCode": "CN"}]}),
+            );
+        }
+        Verdict::Taken { serial, fault } => (serial, fault),
     };
     match fault {
         Fault::TakenButTimedOut => return error("InternalError.Timeout"),
@@ -266,33 +202,30 @@ async fn send(shared: &Shared, request: &Value) -> Json<Value> {
 }
 
 /// The number's sends taken between `BeginTime` and `EndTime`, at most `Limit`.
-fn pull(shared: &Shared, request: &Value) -> Json<Value> {
-    *shared.pulls.lock().unwrap() += 1;
+fn pull(ledger: &Ledger, request: &Value) -> Json<Value> {
+    ledger.looked_up();
     let (Some(phone), Some(begin), Some(end), Some(limit)) = (
         request["PhoneNumber"].as_str(),
         request["BeginTime"].as_i64(),
         request["EndTime"].as_i64(),
         request["Limit"].as_u64(),
     ) else {
-        shared.refused.lock().unwrap().push("pull shape".into());
+        ledger.refuse("pull shape");
         return error("MissingParameter");
     };
     if request["Offset"] != 0 || !(1..=100).contains(&limit) || begin > end {
-        shared.refused.lock().unwrap().push("pull values".into());
+        ledger.refuse("pull values");
         return error("InvalidParameterValue.InvalidStartTime");
     }
-    let listed: Vec<Value> = shared
-        .taken
-        .lock()
-        .unwrap()
+    let listed: Vec<Value> = ledger
+        .taken_to(phone, begin..=end)
         .iter()
-        .filter(|t| t.phone == phone && (begin..=end).contains(&t.at.timestamp()))
         .take(limit as usize)
         .map(|t| {
             json!({"SerialNo": t.serial, "PhoneNumber": t.phone, "CountryCode": "86",
                    "SubscriberNumber": t.phone.trim_start_matches("+86"),
                    "ReportStatus": "SUCCESS", "Description": "DELIVRD",
-                   "UserReceiveTime": t.at.timestamp(), "SessionContext": t.context})
+                   "UserReceiveTime": t.at.timestamp(), "SessionContext": t.key})
         })
         .collect();
     answer("faults", json!({"PullSmsSendStatusSet": listed}))

@@ -26,13 +26,9 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts `postcall run` for `site`; `env` (`POSTCALL__…` pairs) overrides the suite's
-    /// defaults: no send delay, quiet hours off, this worker's own HTTP port.
-    pub fn start(site: &Site, name: &str, env: &[(String, String)]) -> anyhow::Result<Self> {
-        Self::start_with(site, name, env, &[])
-    }
-
-    /// Like [`Worker::start`], with arguments after `run` (a `--config FILE`).
+    /// Starts `postcall run` for `site`, with `args` after `run` (a `--config FILE`); `env`
+    /// (`POSTCALL__…` pairs) overrides the suite's defaults: no send delay, quiet hours off,
+    /// this worker's own HTTP port.
     pub fn start_with(
         site: &Site,
         name: &str,

@@ -2,6 +2,7 @@
 //! host), starts its own workers and provider, and fills in its report.
 
 mod abuse;
+mod caps;
 mod generated;
 mod kill9;
 mod outage;
@@ -56,7 +57,22 @@ pub const ALL: &[Scenario] = &[
     Scenario {
         name: "provider-faults-tencent",
         about: "a Tencent-like platform takes sends and loses the answers: reconciled, never sent twice",
-        run: |lab, report| Box::pin(reconcile::run(lab, report)),
+        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Tencent)),
+    },
+    Scenario {
+        name: "provider-faults-aliyun",
+        about: "an Aliyun-like platform takes sends and loses the answers: found by OutId, never sent twice",
+        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Aliyun)),
+    },
+    Scenario {
+        name: "provider-faults-twilio",
+        about: "a Twilio-like platform takes sends and loses the answers: found by body, never sent twice",
+        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Twilio)),
+    },
+    Scenario {
+        name: "caps",
+        about: "Tencent's 2-a-day and 30-s limits, customers answering everything, a replica killed: never past a cap",
+        run: |lab, report| Box::pin(caps::run(lab, report)),
     },
     Scenario {
         name: "rabbitmq-restart",
@@ -122,13 +138,25 @@ pub async fn start_workers(
     extra: &[(&str, &str)],
     report: &mut Report,
 ) -> anyhow::Result<Vec<Worker>> {
-    let mut env = provider.env();
+    start_replicas(site, provider.env(), &[], names, extra, report).await
+}
+
+/// As [`start_workers`], on a platform's settings `platform` and with `args` after `run`.
+pub async fn start_replicas(
+    site: &Site,
+    platform: Vec<(String, String)>,
+    args: &[String],
+    names: &[&str],
+    extra: &[(&str, &str)],
+    report: &mut Report,
+) -> anyhow::Result<Vec<Worker>> {
+    let mut env = platform;
     // A later setting of the same key wins.
     env.extend(worker::env(&UNLIMITED));
     env.extend(worker::env(extra));
     let mut workers = Vec::new();
     for name in names {
-        let w = Worker::start(site, name, &env)?;
+        let w = Worker::start_with(site, name, &env, args)?;
         report.watch(&w.log);
         workers.push(w);
     }
@@ -138,6 +166,25 @@ pub async fn start_workers(
     }
     Ok(workers)
 }
+
+/// `--config FILE` for a worker, the file in the site's logs holding `toml` (a platform's
+/// approved templates); nothing without it.
+pub fn config_args(site: &Site, toml: Option<String>) -> anyhow::Result<Vec<String>> {
+    let Some(toml) = toml else {
+        return Ok(Vec::new());
+    };
+    let config = site.logs.join(format!("{}-config.toml", site.name));
+    std::fs::write(&config, toml)?;
+    Ok(vec!["--config".to_owned(), config.display().to_string()])
+}
+
+/// A send whose answer was lost is looked up soon: requests time out after 2 s, lookups
+/// start 2 s after, due work is polled for every 250 ms.
+pub const LOOKUP_SOON: [(&str, &str); 3] = [
+    ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "2"),
+    ("POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS", "2"),
+    ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "250"),
+];
 
 /// One worker, as [`start_workers`].
 pub async fn start_worker(

@@ -1,6 +1,7 @@
-//! Reconcile before resend, with two replicas, against a Tencent-like platform (no
-//! idempotency key) that loses answers: on first attempts it takes the send and answers past the worker's timeout, holds
-//! it untaken past the timeout, or takes it and answers `InternalError.Timeout`; on any
+//! Reconcile before resend, with two replicas, against a platform with no idempotency key
+//! (Tencent, Aliyun or Twilio, each played strictly by its double) that loses answers: on first attempts it takes the send and answers past the worker's timeout, holds
+//! it untaken past the timeout, or takes it and answers a timeout or system error of its
+//! own (Tencent's `InternalError.Timeout`, Aliyun's `isp.SYSTEM_ERROR`, Twilio's 500); on any
 //! later send it may, at random, take it and answer too late again; and one replica is
 //! killed with SIGKILL mid-flow, leaving sends and lookups under leases nobody will record
 //! (its sends are looked up once the leases run out). Every survey must open
@@ -9,14 +10,66 @@
 
 use std::time::Duration;
 
-use super::{calls, publish, stop_workers};
+use super::{LOOKUP_SOON, calls, config_args, publish, start_replicas, stop_workers};
 use crate::{
+    aliyun::AliyunDouble,
     lab::Lab,
+    ledger::{Fault, Ledger},
     report::Report,
     tally::{self, FirstSms},
-    tencent::{Fault, TencentDouble},
-    worker::{self, Worker},
+    tencent::TencentDouble,
+    twilio::TwilioDouble,
 };
+
+/// The platform a run plays.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Tencent,
+    Aliyun,
+    Twilio,
+}
+
+/// One of the three doubles, held for the run.
+enum Running {
+    Tencent(TencentDouble),
+    Aliyun(AliyunDouble),
+    Twilio(TwilioDouble),
+}
+
+impl Running {
+    async fn start(platform: Platform) -> anyhow::Result<Self> {
+        Ok(match platform {
+            Platform::Tencent => Self::Tencent(TencentDouble::start().await?),
+            Platform::Aliyun => Self::Aliyun(AliyunDouble::start().await?),
+            Platform::Twilio => Self::Twilio(TwilioDouble::start().await?),
+        })
+    }
+
+    fn ledger(&self) -> &Ledger {
+        match self {
+            Self::Tencent(d) => d.ledger(),
+            Self::Aliyun(d) => d.ledger(),
+            Self::Twilio(d) => d.ledger(),
+        }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        match self {
+            Self::Tencent(d) => d.env(),
+            Self::Aliyun(d) => d.env(),
+            Self::Twilio(d) => d.env(),
+        }
+    }
+
+    /// The approved templates the platform needs, as a config file's TOML.
+    fn templates(&self) -> Option<String> {
+        match self {
+            Self::Tencent(_) => Some(TencentDouble::templates_toml()),
+            Self::Aliyun(_) => Some(AliyunDouble::templates_toml()),
+            Self::Twilio(_) => None,
+        }
+    }
+}
 
 const N: u32 = 200;
 /// Past the worker's 2 s request timeout.
@@ -34,38 +87,29 @@ fn fault(phone: &str, attempt: u32) -> Fault {
     }
 }
 
-pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
-    let site = lab.site("provider_faults_tencent").await?;
-    let double = TencentDouble::start().await?;
-    double.plan(fault);
-    let config = site.logs.join(format!("{}-templates.toml", site.name));
-    std::fs::write(&config, TencentDouble::templates_toml())?;
-    let mut env = double.env();
-    env.extend(worker::env(&[
-        ("POSTCALL__DISPATCH__REQUEST_TIMEOUT_SECONDS", "2"),
-        ("POSTCALL__DISPATCH__LEASE_SECONDS", "15"),
-        ("POSTCALL__DISPATCH__POLL_INTERVAL_MS", "250"),
-        ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1"),
-        ("POSTCALL__DISPATCH__RETRY__MAX_DELAY_SECONDS", "4"),
-        ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", "6"),
-        ("POSTCALL__DISPATCH__RECONCILE__GRACE_SECONDS", "2"),
-        ("POSTCALL__DISPATCH__RATE_LIMIT__MESSAGES_PER_SECOND", "500"),
-        (
-            "POSTCALL__DISPATCH__RATE_LIMIT__SEGMENTS_PER_SECOND",
-            "2000",
-        ),
-    ]));
-    let args = ["--config".to_owned(), config.display().to_string()];
-    let mut workers = Vec::new();
-    for name in ["worker-a", "worker-b"] {
-        let w = Worker::start_with(&site, name, &env, &args)?;
-        report.watch(&w.log);
-        workers.push(w);
-    }
+pub async fn run(lab: &Lab, report: &mut Report, platform: Platform) -> anyhow::Result<()> {
+    let name = match platform {
+        Platform::Tencent => "provider_faults_tencent",
+        Platform::Aliyun => "provider_faults_aliyun",
+        Platform::Twilio => "provider_faults_twilio",
+    };
+    let site = lab.site(name).await?;
+    let double = Running::start(platform).await?;
+    double.ledger().plan(fault);
+    let args = config_args(&site, double.templates())?;
+    let settings = [
+        LOOKUP_SOON.as_slice(),
+        &[
+            ("POSTCALL__DISPATCH__LEASE_SECONDS", "15"),
+            ("POSTCALL__DISPATCH__RETRY__BASE_DELAY_SECONDS", "1"),
+            ("POSTCALL__DISPATCH__RETRY__MAX_DELAY_SECONDS", "4"),
+            ("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", "6"),
+        ],
+    ]
+    .concat();
+    let names = ["worker-a", "worker-b"];
+    let mut workers = start_replicas(&site, double.env(), &args, &names, &settings, report).await?;
     let client = reqwest::Client::new();
-    for w in &mut workers {
-        w.ready(&client, Duration::from_secs(60)).await?;
-    }
 
     let (calls, events) = calls("reconcile", 9, N, |_| None);
     publish(&site, &events, 200.0, Duration::from_secs(60)).await?;
@@ -78,7 +122,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
             && tally::in_flight(&site).await == 0
     })
     .await;
-    let receipts = double.receipts();
+    let receipts = tally::keyed_by_message(&site, double.ledger().receipts()).await?;
     let first = FirstSms::count(&site, &receipts, &calls).await?;
     let open = site
         .count("SELECT count(*) FROM surveys WHERE state = 'open'")
@@ -89,7 +133,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
     let resent = site
         .count("SELECT count(*) FROM messages WHERE reconcile_checks > 0 AND attempts > 1")
         .await;
-    let refused = double.refused();
+    let refused = double.ledger().refused();
     stop_workers(&mut workers, report).await;
 
     report
@@ -99,7 +143,7 @@ pub async fn run(lab: &Lab, report: &mut Report) -> anyhow::Result<()> {
         .show("taken", receipts.iter().filter(|r| r.accepted()).count())
         .show("looked_up", looked_up)
         .show("resent_after_not_found", resent)
-        .show("pulls", double.pulls())
+        .show("lookups", double.ledger().lookups())
         .show("killed", 1)
         .zero("lost", first.lost)
         .zero("duplicate", first.duplicate)
