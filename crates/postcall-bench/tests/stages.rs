@@ -64,9 +64,26 @@ fn ingest_stage_runs() {
     rate_against_baseline("ingest");
 }
 
+/// `--quick` drains this many due rows, once.
+const QUICK_DISPATCH: f64 = 300.0;
+
 #[test]
 fn dispatch_stage_runs() {
-    rate_against_baseline("dispatch");
+    let fields = rate_against_baseline("dispatch");
+    let rate = figure(&fields, "rate");
+    let durable = figure(&fields, "durable");
+    let ratio = figure(&fields, "ratio_durable");
+    assert!(
+        (ratio - rate / durable).abs() <= 0.01 + 0.01 * ratio,
+        "ratio_durable={ratio} but rate/durable={}",
+        rate / durable
+    );
+    figure(&fields, "pg_us_per_sms");
+    figure(&fields, "durable_pg_us_per_sms");
+    // Every row of the durable baseline sent exactly once: each recorded sent after one
+    // attempt and its id seen at the provider, and the provider got no other request.
+    assert_eq!(figure(&fields, "durable_rows_sent"), QUICK_DISPATCH);
+    assert_eq!(figure(&fields, "durable_requests"), QUICK_DISPATCH);
 }
 
 #[test]
