@@ -137,10 +137,12 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
             d.rate.elapsed.as_secs_f64(),
         );
         eprintln!(
-            "  dispatch: per SMS {:.3} commits, {:.2} KiB WAL (cluster), {:.3} WAL fsyncs \
+            "  dispatch: per SMS {:.3} commits, {:.2} rows written ({:.2} HOT updates), {:.2} KiB WAL (cluster), {:.3} WAL fsyncs \
              (cluster); {:.0} µs bench CPU, {:.0} µs CPU in this database's PostgreSQL \
              backends; {}",
             d.db.commits,
+            d.db.row_writes,
+            d.db.hot_updates,
             d.db.wal_kib,
             d.db.fsyncs,
             d.rate.cpu.bench / d.rate.per_second * 1e6,
@@ -148,11 +150,14 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
             d.rate.cpu,
         );
         eprintln!(
-            "  durable: per SMS {:.3} commits, {:.3} statements, {:.2} KiB WAL (cluster), {:.3} \
+            "  durable: per SMS {:.3} commits, {:.3} statements, {:.2} rows written ({:.2} HOT \
+             updates), {:.2} KiB WAL (cluster), {:.3} \
              WAL fsyncs (cluster); {:.0} µs bench CPU, {:.0} µs CPU in this database's \
              PostgreSQL backends; {}",
             k.db.commits,
             k.round_trips,
+            k.db.row_writes,
+            k.db.hot_updates,
             k.db.wal_kib,
             k.db.fsyncs,
             k.rate.cpu.bench / k.rate.per_second * 1e6,
