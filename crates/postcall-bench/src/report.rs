@@ -59,7 +59,7 @@ impl fmt::Display for Line {
 
 /// Two decimals, or as many as two significant digits need: a loaded machine can put a
 /// ratio below 0.005, which two decimals would print as a meaningless `0.00`.
-fn two_significant(x: f64) -> String {
+pub fn two_significant(x: f64) -> String {
     let decimals = if x > 0.0 && x < 0.1 {
         (1.0 - x.log10().floor()) as usize
     } else {

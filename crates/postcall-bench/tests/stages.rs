@@ -64,9 +64,31 @@ fn ingest_stage_runs() {
     rate_against_baseline("ingest");
 }
 
+/// `--quick` drains this many due rows, once.
+const QUICK_DISPATCH: f64 = 300.0;
+
 #[test]
 fn dispatch_stage_runs() {
-    rate_against_baseline("dispatch");
+    let fields = rate_against_baseline("dispatch");
+    let rate = figure(&fields, "rate");
+    let durable = figure(&fields, "durable");
+    let ratio = figure(&fields, "ratio_durable");
+    assert!(
+        (ratio - rate / durable).abs() <= 0.01 + 0.01 * ratio,
+        "ratio_durable={ratio} but rate/durable={}",
+        rate / durable
+    );
+    // A quick drain is over in a tenth of a second: a few CPU ticks, maybe none.
+    for key in ["pg_us_per_sms", "durable_pg_us_per_sms"] {
+        let us: f64 = fields[key]
+            .parse()
+            .unwrap_or_else(|_| panic!("{key}={} is not a number", fields[key]));
+        assert!(us.is_finite() && us >= 0.0, "{key}={us}");
+    }
+    // Every row of the durable baseline sent exactly once: each recorded sent after one
+    // attempt and its id seen at the provider, and the provider got no other request.
+    assert_eq!(figure(&fields, "durable_rows_sent"), QUICK_DISPATCH);
+    assert_eq!(figure(&fields, "durable_requests"), QUICK_DISPATCH);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use postcall::{config::Settings, store::db};
-use sqlx::{Executor, PgPool};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::provider::Sink;
@@ -102,18 +102,23 @@ pub async fn verify(pool: &PgPool, n: usize, sink: &Sink) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// What PostgreSQL did for the database: commits, and (cluster-wide) WAL bytes and fsyncs.
+/// What PostgreSQL did for the database: commits, rows written (and how many of the
+/// updates were HOT: no index touched), and (cluster-wide) WAL bytes and fsyncs.
 #[derive(Clone, Copy, Default)]
 pub struct Counters {
     commits: i64,
+    row_writes: i64,
+    hot_updates: i64,
     wal_bytes: f64,
     wal_syncs: i64,
 }
 
-/// Per SMS: commits, WAL KiB, WAL fsyncs.
+/// Per SMS: commits, rows inserted, updated or deleted, HOT updates, WAL KiB, WAL fsyncs.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Work {
     pub commits: f64,
+    pub row_writes: f64,
+    pub hot_updates: f64,
     pub wal_kib: f64,
     pub fsyncs: f64,
 }
@@ -142,8 +147,22 @@ impl Counters {
         .fetch_one(&mut conn)
         .await
         .context("reading pg_stat_database")?;
+        // Table counters are the database's own: read from inside it, then closed, so the
+        // next reading again finds no backend.
+        let mut own = PgConnection::connect(&format!("{}/{database}", services::PG_SERVER)).await?;
+        let (row_writes, hot_updates): (i64, i64) = sqlx::query_as(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int8,
+                    coalesce(sum(n_tup_hot_upd), 0)::int8
+               FROM pg_stat_user_tables",
+        )
+        .fetch_one(&mut own)
+        .await
+        .context("reading pg_stat_user_tables")?;
+        own.close().await?;
         Ok(Self {
             commits,
+            row_writes,
+            hot_updates,
             wal_bytes,
             wal_syncs,
         })
@@ -153,6 +172,8 @@ impl Counters {
         let n = n as f64;
         Work {
             commits: (after.commits - self.commits) as f64 / n,
+            row_writes: (after.row_writes - self.row_writes) as f64 / n,
+            hot_updates: (after.hot_updates - self.hot_updates) as f64 / n,
             wal_kib: (after.wal_bytes - self.wal_bytes) / 1024.0 / n,
             fsyncs: (after.wal_syncs - self.wal_syncs) as f64 / n,
         }

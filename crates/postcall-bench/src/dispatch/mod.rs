@@ -1,8 +1,12 @@
 //! The `dispatch` stage: claim → send to a local HTTP provider → record, over a backlog of
-//! due surveys, against raw reqwest POSTs to the same provider at the same concurrency; then
-//! a configured rate limit, held over at least ten seconds.
+//! due surveys, against two baselines at the same concurrency: raw reqwest POSTs to the same
+//! provider, and the least a durable dispatcher does; then a configured rate limit, held
+//! over at least ten seconds.
 //!
 //! - baseline: `baseline.rs`, the ceiling HTTP allows on this machine;
+//! - durable: `durable.rs`, the honest limit: claim with `FOR UPDATE SKIP LOCKED`, the same
+//!   signed requests, outcomes recorded in batched commits, over a table of its own
+//!   (`outbox.rs`) holding only what that needs; every row must be sent exactly once;
 //! - rate: the real dispatcher (`postcall::app::start`, dispatch only, rate limits out of
 //!   the way) draining N due surveys (`drain.rs`); every survey must end open, every message
 //!   queued after one attempt, every id must reach the provider exactly once (`provider.rs`
@@ -11,12 +15,14 @@
 //!   `BENCH_DISPATCH_RATE`), sends per second at the provider over the whole drain (first
 //!   request to last, so a burst at the start counts) ÷ the configured rate.
 //!
-//! Baseline and dispatcher alternate run by run. `POSTCALL__*` variables tune the
+//! The three alternate run by run (HTTP, durable, dispatcher). `POSTCALL__*` variables tune the
 //! dispatcher (the rate limits excepted); `BENCH_LOG` turns its logs on.
 
 mod backlog;
 mod baseline;
 mod drain;
+mod durable;
+mod outbox;
 mod provider;
 
 use std::time::{Duration, Instant};
@@ -24,7 +30,7 @@ use std::time::{Duration, Instant};
 use crate::{
     Args,
     proc_stats::Rate,
-    report::Line,
+    report::{Line, two_significant},
     services::Names,
     stats::{self, describe},
 };
@@ -76,6 +82,8 @@ struct Plan {
     body: String,
     limited_rate: u32,
     limited_seconds: f64,
+    lease: Duration,
+    request_timeout: Duration,
 }
 
 impl Plan {
@@ -94,6 +102,8 @@ impl Plan {
             body: defaults.runtime()?.survey.first_message("zh-CN", true),
             limited_rate,
             limited_seconds: if args.quick { 1.5 } else { 12.0 },
+            lease: Duration::from_secs(defaults.dispatch.lease_seconds),
+            request_timeout: Duration::from_secs(defaults.dispatch.request_timeout_seconds),
         })
     }
 }
@@ -104,31 +114,83 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
         "dispatch: {} due surveys per run, {} runs, concurrency (dispatch.batch_size) {}",
         plan.size, plan.runs, plan.concurrency
     );
-    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    let setup = durable::Setup {
+        concurrency: plan.concurrency,
+        body: &plan.body,
+        lease: plan.lease,
+        request_timeout: plan.request_timeout,
+    };
+    let mut runs = Runs::default();
     for run in 1..=plan.runs {
         let b = baseline::run(plan.size, plan.concurrency, &plan.body).await?;
+        let k = durable::run(plan.size, &setup).await?;
         let d = drain::run(plan.size, &[]).await?;
         eprintln!(
-            "run {run}/{}: http {:.0}/s, dispatch {:.0}/s (ratio {:.3}) in {:.1}s; dispatch {}; \
-             per SMS {:.3} commits, {:.2} KiB WAL (cluster), {:.3} WAL fsyncs (cluster); {:.0} µs \
-             bench CPU, {:.0} µs CPU in this database's PostgreSQL backends",
+            "run {run}/{}: http {:.0}/s, durable {:.0}/s, dispatch {:.0}/s (ratio {:.3}, to \
+             durable {:.3}) in {:.1}s",
             plan.runs,
             b.per_second,
+            k.rate.per_second,
             d.rate.per_second,
             d.rate.per_second / b.per_second,
+            d.rate.per_second / k.rate.per_second,
             d.rate.elapsed.as_secs_f64(),
-            d.rate.cpu,
+        );
+        eprintln!(
+            "  dispatch: per SMS {:.3} commits, {:.2} rows written ({:.2} HOT updates), {:.2} KiB WAL (cluster), {:.3} WAL fsyncs \
+             (cluster); {:.0} µs bench CPU, {:.0} µs CPU in this database's PostgreSQL \
+             backends; {}",
             d.db.commits,
+            d.db.row_writes,
+            d.db.hot_updates,
             d.db.wal_kib,
             d.db.fsyncs,
             d.rate.cpu.bench / d.rate.per_second * 1e6,
             d.own_pg_cores / d.rate.per_second * 1e6,
+            d.rate.cpu,
         );
-        base.push(b);
-        ours.push(d.rate);
+        eprintln!(
+            "  durable: per SMS {:.3} commits, {:.3} statements, {:.2} rows written ({:.2} HOT \
+             updates), {:.2} KiB WAL (cluster), {:.3} \
+             WAL fsyncs (cluster); {:.0} µs bench CPU, {:.0} µs CPU in this database's \
+             PostgreSQL backends; {}",
+            k.db.commits,
+            k.round_trips,
+            k.db.row_writes,
+            k.db.hot_updates,
+            k.db.wal_kib,
+            k.db.fsyncs,
+            k.rate.cpu.bench / k.rate.per_second * 1e6,
+            k.own_pg_cores / k.rate.per_second * 1e6,
+            k.rate.cpu,
+        );
+        runs.base.push(b);
+        runs.durable_pg_us
+            .push(k.own_pg_cores / k.rate.per_second * 1e6);
+        runs.durable_rows_sent += k.rows_sent;
+        runs.durable_requests += k.requests;
+        runs.durable.push(k.rate);
+        runs.ours_pg_us
+            .push(d.own_pg_cores / d.rate.per_second * 1e6);
+        runs.ours.push(d.rate);
     }
     let held = rate_held(&plan).await?;
-    Ok(summarise(&ours, &base, held))
+    Ok(summarise(&runs, held))
+}
+
+/// Each run's measurements, in run order.
+#[derive(Default)]
+struct Runs {
+    ours: Vec<Rate>,
+    base: Vec<Rate>,
+    durable: Vec<Rate>,
+    /// µs of CPU in each side's own PostgreSQL backends per SMS.
+    ours_pg_us: Vec<f64>,
+    durable_pg_us: Vec<f64>,
+    /// Over all runs: the durable baseline's rows recorded sent once and seen by the
+    /// provider, and the requests the provider got from it.
+    durable_rows_sent: usize,
+    durable_requests: u64,
 }
 
 /// Achieved ÷ configured rate with `messages_per_second` set.
@@ -168,20 +230,31 @@ fn busiest_second(arrivals: &[Instant]) -> usize {
     most
 }
 
-fn summarise(ours: &[Rate], base: &[Rate], held: f64) -> Line {
+fn summarise(runs: &Runs, held: f64) -> Line {
     let per_second = |r: &[Rate]| r.iter().map(|r| r.per_second).collect::<Vec<_>>();
-    let (ours_rate, base_rate) = (per_second(ours), per_second(base));
-    let ratios: Vec<f64> = ours_rate
-        .iter()
-        .zip(&base_rate)
-        .map(|(o, b)| o / b)
-        .collect();
-    let cores = |f: fn(&Rate) -> f64| describe(&ours.iter().map(f).collect::<Vec<_>>(), 2);
+    let (ours_rate, base_rate, durable_rate) = (
+        per_second(&runs.ours),
+        per_second(&runs.base),
+        per_second(&runs.durable),
+    );
+    let ratios = |baseline: &[f64]| -> Vec<f64> {
+        ours_rate.iter().zip(baseline).map(|(o, b)| o / b).collect()
+    };
+    let to_durable = ratios(&durable_rate);
+    let (lo, hi) = stats::min_max(&to_durable);
+    let cores = |f: fn(&Rate) -> f64| describe(&runs.ours.iter().map(f).collect::<Vec<_>>(), 2);
     eprintln!(
         "dispatch {}/s; http {}/s; ratio {}",
         describe(&ours_rate, 0),
         describe(&base_rate, 0),
-        describe(&ratios, 3)
+        describe(&ratios(&base_rate), 3)
+    );
+    eprintln!(
+        "durable {}/s; ratio_durable {}; PostgreSQL CPU per SMS: dispatch {} µs, durable {} µs",
+        describe(&durable_rate, 0),
+        describe(&to_durable, 3),
+        describe(&runs.ours_pg_us, 0),
+        describe(&runs.durable_pg_us, 0),
     );
     eprintln!(
         "dispatch cores: bench {}, postgres {}, machine {}",
@@ -195,5 +268,21 @@ fn summarise(ours: &[Rate], base: &[Rate], held: f64) -> Line {
         ratio: Some(stats::ratio(&ours_rate, &base_rate)),
         ..Line::new("dispatch")
     }
+    .with("durable", format!("{:.0}/s", stats::median(&durable_rate)))
+    .with("ratio_durable", two_significant(stats::median(&to_durable)))
+    .with(
+        "ratio_durable_spread",
+        format!("{}-{}", two_significant(lo), two_significant(hi)),
+    )
+    .with(
+        "pg_us_per_sms",
+        format!("{:.0}", stats::median(&runs.ours_pg_us)),
+    )
+    .with(
+        "durable_pg_us_per_sms",
+        format!("{:.0}", stats::median(&runs.durable_pg_us)),
+    )
+    .with("durable_rows_sent", runs.durable_rows_sent)
+    .with("durable_requests", runs.durable_requests)
     .with("rate_held", format!("{held:.3}"))
 }
