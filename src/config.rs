@@ -14,6 +14,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
 pub use self::{
+    retention::Retention,
     runtime::Runtime,
     secrets::{ExposeSecret, SecretString, SecretUrl, mask_url},
 };
@@ -44,6 +45,7 @@ pub struct Settings {
     pub http: Http,
     pub api: Api,
     pub aggregation: Aggregation,
+    pub retention: Retention,
     pub log: Log,
     pub shutdown: Shutdown,
 }
@@ -387,6 +389,7 @@ impl Settings {
             return Err(invalid("log.format", "must be text or json"));
         }
         self.survey_definition()?;
+        self.retention()?;
         self.validate_templates()
     }
 
@@ -651,6 +654,7 @@ fn clock(key: &'static str, hhmm: &str) -> Result<NaiveTime, ConfigError> {
 }
 
 mod http;
+mod retention;
 mod runtime;
 mod secrets;
 
