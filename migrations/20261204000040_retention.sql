@@ -11,9 +11,8 @@
 -- partial indexes that hold only rows still to erase.
 CREATE TABLE retention_cursors (
     part     text        PRIMARY KEY,
-    -- calls: the (ended_at, call_id) of the last call erased.
+    -- calls: the end of the last calls erased (every call that ended then or before is).
     after_at timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00',
-    after_call_id text   NOT NULL DEFAULT '',
     -- inbound_messages, answers, follow_up_moves: the last id erased.
     after_id bigint      NOT NULL DEFAULT 0
 );

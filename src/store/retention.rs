@@ -55,30 +55,32 @@ pub async fn erase(
     }
 }
 
-/// The calls that ended before `cutoff`, in `(ended_at, call_id)` order from the cursor, with
-/// their surveys and the surveys' outbound SMS. A call whose survey is still in flight stops
-/// the batch before it (and the cursor with it) until the survey ends.
+/// The calls that ended before `cutoff`, in `ended_at` order after the cursor, with their
+/// surveys and the surveys' outbound SMS. A batch takes whole groups of calls that ended at
+/// the same instant (so the cursor, an instant, never splits one), found by walking the
+/// index on `ended_at` for `limit` entries and no more. A call whose survey is still in
+/// flight stops the batch before its instant (and the cursor with it) until the survey ends.
 async fn calls(tx: Tx<'_, '_>, cutoff: DateTime<Utc>, limit: i64) -> sqlx::Result<Batch> {
-    let (after_at, after_call): (DateTime<Utc>, String) = sqlx::query_as(
-        "SELECT after_at, after_call_id FROM retention_cursors WHERE part = 'calls' FOR UPDATE",
+    let after: DateTime<Utc> = sqlx::query_scalar(
+        "SELECT after_at FROM retention_cursors WHERE part = 'calls' FOR UPDATE",
     )
     .fetch_one(&mut **tx)
     .await?;
     let sql = format!(
-        "WITH next AS (
+        "WITH edge AS (
+            SELECT max(ended_at) AS at FROM (
+                SELECT ended_at FROM calls WHERE ended_at > $1 AND ended_at < $2
+                 ORDER BY ended_at LIMIT $3) first
+        ), next AS (
             SELECT c.call_id, c.ended_at, s.id AS survey_id,
                    coalesce(s.state IN ('scheduled', 'sending', 'open'), false) AS in_flight
               FROM calls c LEFT JOIN surveys s ON s.call_id = c.call_id
-             WHERE c.ended_at >= $1 AND (c.ended_at, c.call_id) > ($1, $2) AND c.ended_at < $3
-             ORDER BY c.ended_at, c.call_id
-             LIMIT $4
+             WHERE c.ended_at > $1 AND c.ended_at <= (SELECT at FROM edge)
         ), blocker AS (
-            SELECT ended_at, call_id, survey_id FROM next WHERE in_flight
-             ORDER BY ended_at, call_id LIMIT 1
+            SELECT ended_at, survey_id FROM next WHERE in_flight ORDER BY ended_at LIMIT 1
         ), due AS (
-            SELECT n.* FROM next n
-             WHERE NOT EXISTS (SELECT 1 FROM blocker b
-                                WHERE (n.ended_at, n.call_id) >= (b.ended_at, b.call_id))
+            SELECT * FROM next
+             WHERE ended_at < coalesce((SELECT ended_at FROM blocker), 'infinity')
         ), erased_calls AS (
             UPDATE calls c
                SET customer_phone = '',
@@ -90,27 +92,21 @@ async fn calls(tx: Tx<'_, '_>, cutoff: DateTime<Utc>, limit: i64) -> sqlx::Resul
         ), erased_surveys AS (
             UPDATE surveys s SET customer_phone = ''
               FROM due WHERE s.id = due.survey_id
-            RETURNING 1
         ), erased_messages AS (
             UPDATE messages m
                SET to_phone = '', body = '', error_message = NULL,
                    template_params = CASE WHEN m.template_params IS NULL THEN NULL
                                           ELSE '[]'::jsonb END
               FROM due WHERE m.survey_id = due.survey_id
-            RETURNING 1
         ), moved AS (
-            UPDATE retention_cursors r SET after_at = last.ended_at, after_call_id = last.call_id
-              FROM (SELECT ended_at, call_id FROM due
-                     ORDER BY ended_at DESC, call_id DESC LIMIT 1) last
-             WHERE r.part = 'calls'
-            RETURNING 1
+            UPDATE retention_cursors SET after_at = (SELECT max(ended_at) FROM due)
+             WHERE part = 'calls' AND EXISTS (SELECT 1 FROM due)
         )
         -- Every statement in a WITH runs to completion, read or not.
         SELECT (SELECT count(*) FROM erased_calls), (SELECT survey_id FROM blocker)"
     );
     let (erased, in_flight): (i64, Option<i64>) = sqlx::query_as(&sql)
-        .bind(after_at)
-        .bind(after_call)
+        .bind(after)
         .bind(cutoff)
         .bind(limit)
         .fetch_one(&mut **tx)
@@ -252,8 +248,7 @@ pub async fn due(conn: &mut PgConnection, part: Part, cutoff: DateTime<Utc>) -> 
     let sql = match part {
         Part::Calls => {
             "SELECT count(*) FROM calls c, retention_cursors r
-              WHERE r.part = 'calls' AND c.ended_at >= r.after_at
-                AND (c.ended_at, c.call_id) > (r.after_at, r.after_call_id) AND c.ended_at < $1"
+              WHERE r.part = 'calls' AND c.ended_at > r.after_at AND c.ended_at < $1"
         }
         Part::InboundMessages => {
             "SELECT count(*) FROM inbound_messages t, retention_cursors r
