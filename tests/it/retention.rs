@@ -403,3 +403,38 @@ async fn a_stuck_callback_batch_past_the_window_is_deleted_and_a_newer_one_kept(
     assert_eq!(left.len(), 1);
     assert!(left[0].contains("8613600000002"), "{left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aggregation_role_erases_after_its_runs_and_counts_it() {
+    let app = TestApp::spawn_with(&[
+        ("POSTCALL__AGGREGATION__SCHEDULE", "* * * * * *"),
+        ("POSTCALL__DISPATCH__ENABLED", "false"),
+    ])
+    .await;
+    loose_records(&app.pool, "old", "+8613600000001", OLD_NAME, AGE_DAYS).await;
+    loose_records(&app.pool, "new", "+8613600000002", "李四", 10).await;
+    app.wait_for_count(
+        "SELECT count(*) FROM calls WHERE customer_phone = '' AND call_id = 'loose-old'",
+        1,
+    )
+    .await;
+    app.wait_for_count("SELECT count(*) FROM messages WHERE to_phone = ''", 1)
+        .await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM calls WHERE customer_phone = '+8613600000002'")
+            .await,
+        1
+    );
+    let metrics = reqwest::get(format!("{}/metrics", app.http))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("postcall_retention_erased_total{part=\"calls\"}")),
+        "{metrics}"
+    );
+}
