@@ -74,7 +74,11 @@ async fn calls(tx: Tx<'_, '_>, cutoff: DateTime<Utc>, limit: i64) -> sqlx::Resul
         ), next AS (
             SELECT c.call_id, c.ended_at, s.id AS survey_id,
                    coalesce(s.state IN ('scheduled', 'sending', 'open'), false) AS in_flight
-              FROM calls c LEFT JOIN surveys s ON s.call_id = c.call_id
+              FROM calls c
+              -- LIMIT keeps it a lookup per call: the planner, not knowing the edge, would
+              -- otherwise hash-join every survey ever stored.
+              LEFT JOIN LATERAL (SELECT id, state FROM surveys WHERE call_id = c.call_id LIMIT 1) s
+                ON true
              WHERE c.ended_at > $1 AND c.ended_at <= (SELECT at FROM edge)
         ), blocker AS (
             SELECT ended_at, survey_id FROM next WHERE in_flight ORDER BY ended_at LIMIT 1
