@@ -157,7 +157,24 @@ async fn plain_erase(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> anyhow::Result<Erased> {
+    // Inbound SMS have no index on their survey: walked by key, from the slice's first.
+    let mut inbound: i64 = sqlx::query_scalar(
+        "SELECT coalesce(min(id), 0) - 1 FROM inbound_messages WHERE received_at >= $1",
+    )
+    .bind(from)
+    .fetch_one(pool)
+    .await?;
     let clock = Instant::now();
+    while let Some(last) = sqlx::query_scalar::<_, Option<i64>>(PLAIN_INBOUND)
+        .bind(inbound)
+        .bind(to)
+        .bind(i64::from(POLICY.batch_size))
+        .fetch_one(pool)
+        .await
+        .context("a baseline batch of inbound SMS")?
+    {
+        inbound = last;
+    }
     let mut low = from;
     loop {
         let next: Option<DateTime<Utc>> = sqlx::query_scalar(PLAIN_BATCH)
@@ -191,19 +208,31 @@ const PLAIN_BATCH: &str = "
         UPDATE surveys t SET customer_phone = '' FROM due WHERE t.id = due.survey_id
     ), m AS (
         UPDATE messages t SET to_phone = '', body = '' FROM due WHERE t.survey_id = due.survey_id
-    ), i AS (
-        UPDATE inbound_messages t SET from_phone = '', to_phone = NULL, body = ''
-          FROM due WHERE t.survey_id = due.survey_id
     ), a AS (
         UPDATE answers t SET raw = '', value = CASE WHEN jsonb_typeof(t.value) = 'string'
                                                      THEN 'null'::jsonb ELSE t.value END
-          FROM due WHERE t.survey_id = due.survey_id
+          FROM due WHERE t.survey_id = due.survey_id AND NOT t.late
     ), o AS (
         DELETE FROM outbox t USING due
          WHERE t.published_at IS NOT NULL AND t.created_at >= $1 AND t.created_at < $2
            AND t.payload ->> 'call_id' = due.call_id
     )
     SELECT max(ended_at) FROM due";
+
+/// One batch of inbound SMS of the baseline, after id `$1`; returns the last id, none when
+/// the slice is done.
+const PLAIN_INBOUND: &str = "
+    WITH next AS (
+        SELECT id, received_at FROM inbound_messages WHERE id > $1 ORDER BY id LIMIT $3
+    ), due AS (
+        SELECT id FROM next
+         WHERE id < coalesce((SELECT min(id) FROM next WHERE received_at >= $2),
+                             9223372036854775807)
+    ), i AS (
+        UPDATE inbound_messages t SET from_phone = '', to_phone = NULL, body = ''
+          FROM due WHERE t.id = due.id
+    )
+    SELECT max(id) FROM due";
 
 const SKIP_CURSORS: &str = "
     UPDATE retention_cursors SET
@@ -216,16 +245,23 @@ const SKIP_CURSORS: &str = "
 /// The calls of `[from, to)`, each checked erased with its rows; no call after `to` touched.
 async fn check(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -> anyhow::Result<i64> {
     let (calls, left, later_erased): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE c.ended_at >= $1 AND c.ended_at < $2),
-                count(*) FILTER (WHERE c.ended_at >= $1 AND c.ended_at < $2 AND (
+        "SELECT count(*) FILTER (WHERE c.ended_at < $2),
+                count(*) FILTER (WHERE c.ended_at < $2 AND (
                     c.customer_phone <> '' OR s.customer_phone <> ''
                     OR EXISTS (SELECT 1 FROM messages m WHERE m.survey_id = s.id AND m.body <> '')
-                    OR EXISTS (SELECT 1 FROM inbound_messages i WHERE i.survey_id = s.id AND i.body <> '')
-                    OR EXISTS (SELECT 1 FROM answers a WHERE a.survey_id = s.id AND a.raw <> ''))),
-                count(*) FILTER (WHERE c.ended_at >= $2 AND c.ended_at < $2 + interval '1 day'
-                                   AND c.customer_phone = '')
+                    OR EXISTS (SELECT 1 FROM answers a
+                                WHERE a.survey_id = s.id AND NOT a.late AND a.raw <> ''))),
+                count(*) FILTER (WHERE c.ended_at >= $2 AND c.customer_phone = '')
            FROM calls c JOIN surveys s ON s.call_id = c.call_id
           WHERE c.ended_at >= $1 AND c.ended_at < $2 + interval '1 day'",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await?;
+    let inbound_left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM inbound_messages WHERE received_at >= $1 AND received_at < $2
+            AND body <> ''",
     )
     .bind(from)
     .bind(to)
@@ -235,6 +271,10 @@ async fn check(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -> anyhow:
     ensure!(
         left == 0,
         "{left} calls of the slice still hold personal data"
+    );
+    ensure!(
+        inbound_left == 0,
+        "{inbound_left} inbound SMS of the slice not erased"
     );
     ensure!(
         later_erased == 0,
