@@ -80,8 +80,9 @@ async fn measure(args: &Args, names: &Names, calls: i64) -> anyhow::Result<Line>
             let p = plain_erase(&pool, a, b).await?;
             (erase(&eraser, &pool, b, b + slice).await?, p)
         };
+        // Slices of equal length hold the same calls, give or take one at an edge.
         ensure!(
-            erased.calls == plain.calls,
+            (erased.calls - plain.calls).abs() <= 1,
             "slices differ: {erased:?} vs {plain:?}"
         );
         eprintln!(
