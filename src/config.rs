@@ -14,6 +14,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
 pub use self::{
+    retention::Retention,
     runtime::Runtime,
     secrets::{ExposeSecret, SecretString, SecretUrl, mask_url},
 };
@@ -46,6 +47,7 @@ pub struct Settings {
     pub api: Api,
     pub scores: Scores,
     pub aggregation: Aggregation,
+    pub retention: Retention,
     pub log: Log,
     pub shutdown: Shutdown,
 }
@@ -408,6 +410,7 @@ impl Settings {
             return Err(invalid("log.format", "must be text or json"));
         }
         self.survey_definition()?;
+        self.retention()?;
         self.validate_templates()
     }
 
@@ -701,6 +704,7 @@ fn clock(key: &'static str, hhmm: &str) -> Result<NaiveTime, ConfigError> {
 }
 
 mod http;
+mod retention;
 mod runtime;
 mod secrets;
 

@@ -30,6 +30,13 @@ enum Command {
         #[arg(long)]
         rebuild: bool,
     },
+    /// Erase now the personal data past `retention.personal_data_days` (as the aggregation
+    /// role does after each run), and print how many records of each kind were erased.
+    Retention {
+        /// Only count what is due; erase nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Move dead-lettered events back to the calls exchange (after a fix); prints each
     /// event's call_id and the reason it was dead-lettered.
     ReplayDeadLetters {
@@ -98,6 +105,22 @@ fn main() -> ExitCode {
                     aggregator.run_now().await?
                 };
                 println!("postcall: {summary}");
+                Ok(())
+            }
+            Command::Retention { dry_run } => {
+                let pool = db::connect(&settings.database).await?;
+                db::migrate(&pool).await?;
+                let Some(policy) = settings.runtime()?.retention else {
+                    anyhow::bail!("retention.enabled is false: nothing is erased");
+                };
+                let eraser = postcall::aggregate::retention::Eraser::new(pool, policy);
+                if dry_run {
+                    let due = eraser.due().await?;
+                    println!("postcall: due for erasure (dry run): {due}");
+                } else {
+                    let lock = postcall::aggregate::retention::Lock::Wait;
+                    println!("postcall: {}", eraser.run(lock).await?);
+                }
                 Ok(())
             }
             Command::Demo {

@@ -90,6 +90,15 @@ pub fn aggregation(kind: &'static str, elapsed: Duration, changes: i64) {
         .set(chrono::Utc::now().timestamp() as f64);
 }
 
+/// Records whose personal data a retention batch erased (or deleted), per part.
+pub fn retention_erased(part: &'static str, n: i64) {
+    counter!("postcall_retention_erased_total", "part" => part).increment(n.max(0) as u64);
+}
+
+pub fn retention_failed() {
+    counter!("postcall_retention_runs_failed_total").increment(1);
+}
+
 pub fn aggregation_failed() {
     counter!("postcall_aggregation_runs_total", "kind" => "scheduled", "outcome" => "error")
         .increment(1);

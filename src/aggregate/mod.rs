@@ -1,6 +1,9 @@
 //! Score aggregation (DESIGN.md §5): on the cron schedule, one replica at a time (an advisory
 //! lock), folding in only the surveys that changed since the last run: their rows of
-//! `score_surveys` are recomputed, then their cells of `score_cells` summed again.
+//! `score_surveys` are recomputed, then their cells of `score_cells` summed again. After a
+//! run, the replica that made it erases the personal data past its time (`retention`).
+
+pub mod retention;
 
 use std::time::Duration;
 
@@ -80,14 +83,18 @@ pub struct Aggregator {
     pool: PgPool,
     basis: Basis,
     replica: String,
+    eraser: Option<retention::Eraser>,
 }
 
 impl Aggregator {
     pub fn new(pool: PgPool, runtime: &Runtime) -> Self {
         Self {
-            pool,
+            pool: pool.clone(),
             basis: Basis::new(runtime.scores_zone.name(), &runtime.survey),
             replica: crate::replica::name(),
+            eraser: runtime
+                .retention
+                .map(|policy| retention::Eraser::new(pool.clone(), policy)),
         }
     }
 
@@ -161,6 +168,22 @@ impl Aggregator {
     }
 }
 
+fn log_retention(outcome: anyhow::Result<retention::Summary>) {
+    match outcome {
+        Ok(summary) if summary.erased.total() > 0 || summary.yielded => {
+            tracing::info!("retention: {summary}")
+        }
+        Ok(summary) => tracing::debug!("retention: {summary}"),
+        Err(e) => {
+            crate::metrics::retention_failed();
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "retention failed; the next tick retries"
+            )
+        }
+    }
+}
+
 fn done(outcome: TickRun) -> RunSummary {
     match outcome {
         TickRun::Done(summary) => summary,
@@ -197,7 +220,16 @@ pub async fn run_on_schedule(
             _ = shutdown.cancelled() => return Ok(()),
         };
         match outcome {
-            Ok(TickRun::Done(summary)) => tracing::info!(%tick, "aggregated: {summary}"),
+            Ok(TickRun::Done(summary)) => {
+                tracing::info!(%tick, "aggregated: {summary}");
+                // Dropping a batch on shutdown rolls it back: nothing is half-erased.
+                if let Some(eraser) = &aggregator.eraser {
+                    tokio::select! {
+                        outcome = eraser.run(retention::Lock::Try) => log_retention(outcome),
+                        _ = shutdown.cancelled() => return Ok(()),
+                    }
+                }
+            }
             Ok(TickRun::Busy) => {
                 tracing::debug!(%tick, "another replica is aggregating; skipped")
             }

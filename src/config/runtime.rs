@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::{ConfigError, Settings};
 use crate::{
     channels,
-    domain::{eligibility::Policy, survey::SurveyDefinition},
+    domain::{eligibility::Policy, retention, survey::SurveyDefinition},
 };
 
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct Runtime {
     pub scores_zone: Tz,
     /// When aggregation runs (`aggregation.schedule`), read in `scores_zone`.
     pub schedule: cron::Schedule,
+    /// What the aggregation role erases after it aggregates (`retention.*`); `None` when off.
+    pub retention: Option<retention::Policy>,
 }
 
 impl Settings {
@@ -34,6 +36,7 @@ impl Settings {
             provider: Arc::new(self.provider.clone()),
             scores_zone: self.scores_zone()?,
             schedule: self.schedule()?,
+            retention: self.retention()?,
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod phone;
 pub mod quiet_hours;
 pub mod reply;
+pub mod retention;
 pub mod score_basis;
 pub mod scores;
 pub mod segments;

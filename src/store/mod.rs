@@ -17,6 +17,7 @@ pub(crate) mod messages;
 pub(crate) mod opt_outs;
 pub(crate) mod outbox;
 pub(crate) mod reconcile;
+pub(crate) mod retention;
 pub(crate) mod scores;
 pub(crate) mod survey_view;
 pub(crate) mod surveys;

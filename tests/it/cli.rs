@@ -146,6 +146,7 @@ async fn migrate_creates_the_database_and_its_tables() {
             "messages",
             "opt_outs",
             "outbox",
+            "retention_cursors",
             "score_basis",
             "score_cells",
             "score_changes",

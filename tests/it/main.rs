@@ -41,6 +41,7 @@ mod raw_http;
 mod reconcile;
 mod replay;
 mod replicas;
+mod retention;
 mod schemathesis;
 mod score_model;
 mod scores;

@@ -1,7 +1,7 @@
 //! `postcall-bench`: every stage of postcall measured against this machine's own limit.
 //!
 //! `cargo run --release --bin postcall-bench -- STAGE [--runs N] [--quick]`, STAGE one of
-//! `ingest`, `dispatch`, `webhook`, `aggregate`, `memory` or `all`. Each stage sets up its own
+//! `ingest`, `dispatch`, `webhook`, `aggregate`, `memory`, `retention` or `all`. Each stage sets up its own
 //! database, broker names and local provider, runs itself and its baseline back to back
 //! `--runs` times (interleaved, so a noisy minute hits both alike), and prints one line:
 //!
@@ -19,6 +19,7 @@ mod ingest;
 mod memory;
 mod proc_stats;
 mod report;
+mod retention;
 mod services;
 mod stats;
 mod webhook;
@@ -53,6 +54,7 @@ enum Stage {
     Webhook,
     Aggregate,
     Memory,
+    Retention,
     All,
 }
 
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
             Stage::Webhook,
             Stage::Aggregate,
             Stage::Memory,
+            Stage::Retention,
         ],
         one => vec![one],
     };
@@ -121,6 +124,7 @@ async fn run(stage: Stage, args: &Args) -> anyhow::Result<Line> {
         Stage::Webhook => webhook::run(args).await,
         Stage::Aggregate => aggregate::run(args).await,
         Stage::Memory => memory::run(args).await,
+        Stage::Retention => retention::run(args).await,
         Stage::All => unreachable!("expanded above"),
     }
 }

@@ -108,3 +108,10 @@ fn memory_stage_runs() {
     let rss = figure(&fields, "rss");
     assert!(rss < 4096.0, "rss={rss} MiB is not a plausible MiB figure");
 }
+
+#[test]
+fn retention_stage_runs() {
+    let fields = rate_against_baseline("retention");
+    figure(&fields, "slice_calls");
+    figure(&fields, "day_at_1m_calls_s");
+}
