@@ -4,11 +4,15 @@
 //! header from what arrived), `x-acs-*` headers present and the date within 15 minutes, a
 //! nonce never used twice; one number per send, its `OutId` (postcall's message id) listed
 //! back by the query for the number's Beijing day. No idempotency key: its [`Ledger`] is
-//! the suite's count of what customers got, and can lose answers or enforce limits.
+//! the suite's count of what customers got, and can lose answers or enforce limits. It also
+//! pushes customers' replies to a worker, as Aliyun's SmsUp does.
 
 use std::{
     collections::{BTreeMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use axum::{
@@ -26,7 +30,7 @@ use postcall::channels::aliyun::signature::{
 use serde_json::{Value, json};
 
 use crate::{
-    ledger::{Cap, Double, Fault, Ledger, Verdict},
+    ledger::{Cap, Double, Fault, Ledger, Reply, Verdict},
     tencent::templates_toml,
 };
 
@@ -62,6 +66,26 @@ impl AliyunDouble {
 
     pub fn ledger(&self) -> &Ledger {
         self.double.ledger()
+    }
+
+    /// The customer on `phone` texts `texts` back, in that order: Aliyun's SmsUp push, one
+    /// batch holding them all (as Aliyun gathers replies that arrive together).
+    pub fn reply(phone: &str, texts: &[&str]) -> Reply {
+        // Aliyun numbers each reply, and keeps the number when it pushes it again.
+        static SEQUENCE: AtomicU64 = AtomicU64::new(1);
+        let now = Utc::now().with_timezone(&Shanghai);
+        let batch: Vec<Value> = texts
+            .iter()
+            .map(|text| {
+                json!({"phone_number": phone.trim_start_matches("+86"), "content": text,
+                    "send_time": now.format("%Y-%m-%d %H:%M:%S").to_string(), "dest_code": "1234",
+                    "sequence_id": SEQUENCE.fetch_add(1, Ordering::Relaxed), "sign_name": SIGN})
+            })
+            .collect();
+        Reply {
+            path: format!("/webhooks/aliyun/{CALLBACK_TOKEN}/inbound"),
+            body: Value::Array(batch),
+        }
     }
 
     /// The worker's settings for this platform.

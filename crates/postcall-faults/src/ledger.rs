@@ -51,6 +51,17 @@ impl Limits {
         per_rolling_day: None,
         same_content_seconds: Some(30),
     };
+
+    /// Aliyun's kind: `n` SMS a number in any 24 hours (its default is 50), refused with
+    /// `isv.BUSINESS_LIMIT_CONTROL`.
+    pub const fn rolling_day(n: usize) -> Self {
+        Self {
+            per_natural_day: None,
+            zone: chrono_tz::Asia::Shanghai,
+            per_rolling_day: Some(n),
+            same_content_seconds: None,
+        }
+    }
 }
 
 /// Which limit refused a send; each double answers it with its platform's code.
@@ -271,6 +282,10 @@ impl Ledger {
                         }
                         days.values().any(|&n| n > cap)
                     }
+                    Window::Rolling(span) => times
+                        .iter()
+                        .zip(times.iter().skip(cap))
+                        .any(|(first, last)| *last - *first < span),
                 }
             })
             .count()
@@ -296,11 +311,20 @@ impl Ledger {
     }
 }
 
+/// A customer's reply as the platform passes it on to a worker: the path under the worker's
+/// base and the JSON body; posted again unchanged if no worker took it.
+pub struct Reply {
+    pub path: String,
+    pub body: serde_json::Value,
+}
+
 /// A cap's period.
 #[derive(Debug, Clone, Copy)]
 pub enum Window {
     /// A calendar day in this zone.
     NaturalDay(Tz),
+    /// Any span this long (Aliyun's day: the 24 h before a send).
+    Rolling(TimeDelta),
 }
 
 /// A platform double serving on a free local port around its ledger; stopped when dropped.

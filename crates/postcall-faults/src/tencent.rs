@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use postcall::channels::tencent::signature::{ACTION_PULL_STATUS, ACTION_SEND_SMS, Request};
 use serde_json::{Value, json};
 
-use crate::ledger::{Cap, Double, Fault, Ledger, Verdict};
+use crate::ledger::{Cap, Double, Fault, Ledger, Reply, Verdict};
 
 pub const SECRET_ID: &str = "AKIDfaultsSuite0000000000000000000000";
 pub const SECRET_KEY: &str = "faultsSuiteTencentKey000000000000";
@@ -41,18 +41,13 @@ impl TencentDouble {
         self.double.ledger()
     }
 
-    /// The customer on `phone` texts `text` back: Tencent's reply callback to the worker at
-    /// `base`; the worker's answer.
-    pub async fn pass_on(
-        client: &reqwest::Client,
-        base: &str,
-        phone: &str,
-        text: &str,
-    ) -> anyhow::Result<reqwest::StatusCode> {
-        let reply = json!({"extend": "", "mobile": phone.trim_start_matches("+86"),
-            "nationcode": "86", "sign": SIGN, "text": text, "time": Utc::now().timestamp()});
-        let url = format!("{base}/webhooks/tencent/{CALLBACK_TOKEN}/inbound");
-        Ok(client.post(url).json(&reply).send().await?.status())
+    /// The customer on `phone` texts `text` back: Tencent's reply callback, one reply each.
+    pub fn reply(phone: &str, text: &str) -> Reply {
+        Reply {
+            path: format!("/webhooks/tencent/{CALLBACK_TOKEN}/inbound"),
+            body: json!({"extend": "", "mobile": phone.trim_start_matches("+86"),
+                "nationcode": "86", "sign": SIGN, "text": text, "time": Utc::now().timestamp()}),
+        }
     }
 
     /// The worker's settings for this platform.

@@ -6,6 +6,7 @@ mod caps;
 mod generated;
 mod kill9;
 mod outage;
+mod platform;
 mod provider_faults;
 mod quiet;
 mod reconcile;
@@ -57,22 +58,27 @@ pub const ALL: &[Scenario] = &[
     Scenario {
         name: "provider-faults-tencent",
         about: "a Tencent-like platform takes sends and loses the answers: reconciled, never sent twice",
-        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Tencent)),
+        run: |lab, report| Box::pin(reconcile::run(lab, report, platform::Platform::Tencent)),
     },
     Scenario {
         name: "provider-faults-aliyun",
         about: "an Aliyun-like platform takes sends and loses the answers: found by OutId, never sent twice",
-        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Aliyun)),
+        run: |lab, report| Box::pin(reconcile::run(lab, report, platform::Platform::Aliyun)),
     },
     Scenario {
         name: "provider-faults-twilio",
         about: "a Twilio-like platform takes sends and loses the answers: found by body, never sent twice",
-        run: |lab, report| Box::pin(reconcile::run(lab, report, reconcile::Platform::Twilio)),
+        run: |lab, report| Box::pin(reconcile::run(lab, report, platform::Platform::Twilio)),
     },
     Scenario {
         name: "caps",
         about: "Tencent's 2-a-day and 30-s limits, customers answering everything, a replica killed: never past a cap",
-        run: |lab, report| Box::pin(caps::run(lab, report)),
+        run: |lab, report| Box::pin(caps::run(lab, report, platform::Platform::Tencent)),
+    },
+    Scenario {
+        name: "caps-aliyun",
+        about: "Aliyun's kind of cap (2 in any 24 h, as set in postcall), replies by SmsUp, a replica killed: never past a cap",
+        run: |lab, report| Box::pin(caps::run(lab, report, platform::Platform::Aliyun)),
     },
     Scenario {
         name: "rabbitmq-restart",

@@ -10,66 +10,17 @@
 
 use std::time::Duration;
 
-use super::{LOOKUP_SOON, calls, config_args, publish, start_replicas, stop_workers};
+use super::{
+    LOOKUP_SOON, calls, config_args,
+    platform::{Platform, Running},
+    publish, start_replicas, stop_workers,
+};
 use crate::{
-    aliyun::AliyunDouble,
     lab::Lab,
-    ledger::{Fault, Ledger},
+    ledger::Fault,
     report::Report,
     tally::{self, FirstSms},
-    tencent::TencentDouble,
-    twilio::TwilioDouble,
 };
-
-/// The platform a run plays.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Platform {
-    Tencent,
-    Aliyun,
-    Twilio,
-}
-
-/// One of the three doubles, held for the run.
-enum Running {
-    Tencent(TencentDouble),
-    Aliyun(AliyunDouble),
-    Twilio(TwilioDouble),
-}
-
-impl Running {
-    async fn start(platform: Platform) -> anyhow::Result<Self> {
-        Ok(match platform {
-            Platform::Tencent => Self::Tencent(TencentDouble::start().await?),
-            Platform::Aliyun => Self::Aliyun(AliyunDouble::start().await?),
-            Platform::Twilio => Self::Twilio(TwilioDouble::start().await?),
-        })
-    }
-
-    fn ledger(&self) -> &Ledger {
-        match self {
-            Self::Tencent(d) => d.ledger(),
-            Self::Aliyun(d) => d.ledger(),
-            Self::Twilio(d) => d.ledger(),
-        }
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        match self {
-            Self::Tencent(d) => d.env(),
-            Self::Aliyun(d) => d.env(),
-            Self::Twilio(d) => d.env(),
-        }
-    }
-
-    /// The approved templates the platform needs, as a config file's TOML.
-    fn templates(&self) -> Option<String> {
-        match self {
-            Self::Tencent(_) => Some(TencentDouble::templates_toml()),
-            Self::Aliyun(_) => Some(AliyunDouble::templates_toml()),
-            Self::Twilio(_) => None,
-        }
-    }
-}
 
 const N: u32 = 200;
 /// Past the worker's 2 s request timeout.
