@@ -7,17 +7,19 @@ use axum::{
     extract::{Query, State},
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{cases::with_next, cursor, feedback::text, scores::date};
+use super::{
+    cases::with_next,
+    cursor::Position,
+    page::{self, Row, text},
+    scores::date,
+};
 use crate::{
-    domain::{follow_up::CaseState, phone::mask},
+    domain::follow_up::CaseState,
     http::{AppState, error::HttpError},
     store::case_list::{self as store, After, Filter},
 };
-
-const DEFAULT_LIMIT: i64 = 50;
-const MAX_LIMIT: i64 = 200;
 
 #[derive(Debug, Deserialize)]
 pub struct Params {
@@ -36,31 +38,22 @@ pub async fn list(
 ) -> Result<Json<Value>, HttpError> {
     let zone = state.scores_zone.name();
     let request = Request::parse(&params, zone).map_err(HttpError::BadRequest)?;
-    // One more than asked: whether there is a next page, without a count.
-    let mut items = store::page(
+    let rows = store::page(
         &state.pool,
         &request.filter,
         request.after,
         request.limit + 1,
     )
     .await?;
-    let more = items.len() as i64 > request.limit;
-    items.truncate(request.limit as usize);
-    let next_cursor = more.then(|| items.last()).flatten().map(|last| {
-        cursor::encode(cursor::Position {
-            at: last.detractor_at,
-            survey_id: last.survey_id,
-        })
+    let rows = rows.into_iter().map(|i| Row {
+        at: Position {
+            at: i.detractor_at,
+            survey_id: i.survey_id,
+        },
+        customer_phone: i.customer_phone,
+        item: with_next(i.item),
     });
-    let items: Vec<Value> = items
-        .into_iter()
-        .map(|i| {
-            let mut item = with_next(i.item);
-            item["customer_phone"] = json!(mask(&i.customer_phone));
-            item
-        })
-        .collect();
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(page::answer(rows.collect(), request.limit))
 }
 
 #[derive(Debug)]
@@ -72,25 +65,10 @@ struct Request<'a> {
 
 impl<'a> Request<'a> {
     fn parse(params: &'a Params, zone: &'a str) -> Result<Self, String> {
-        let limit = match params.limit.as_deref() {
-            None => DEFAULT_LIMIT,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    format!("limit: expected a whole number from 1 to {MAX_LIMIT}, got {v:?}")
-                })?,
-        };
-        let after = params
-            .cursor
-            .as_deref()
-            .map(cursor::decode)
-            .transpose()?
-            .map(|p| After {
-                detractor_at: p.at,
-                survey_id: p.survey_id,
-            });
+        let after = page::after(params.cursor.as_deref())?.map(|p| After {
+            detractor_at: p.at,
+            survey_id: p.survey_id,
+        });
         Ok(Self {
             filter: Filter {
                 states: states(params.state.as_deref())?,
@@ -101,7 +79,7 @@ impl<'a> Request<'a> {
                 queue: text("queue", params.queue.as_deref())?,
             },
             after,
-            limit,
+            limit: page::limit(params.limit.as_deref())?,
         })
     }
 }

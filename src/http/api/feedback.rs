@@ -6,17 +6,17 @@ use axum::{
     extract::{Query, State},
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{cursor, scores::date};
+use super::{
+    cursor::Position,
+    page::{self, Row, text},
+    scores::date,
+};
 use crate::{
-    domain::phone::mask,
     http::{AppState, error::HttpError},
     store::feedback::{self as store, After, Filter, Kind},
 };
-
-const DEFAULT_LIMIT: i64 = 50;
-const MAX_LIMIT: i64 = 200;
 
 #[derive(Debug, Deserialize)]
 pub struct Params {
@@ -35,31 +35,22 @@ pub async fn list(
 ) -> Result<Json<Value>, HttpError> {
     let zone = state.scores_zone.name();
     let request = Request::parse(&params, zone).map_err(HttpError::BadRequest)?;
-    // One more than asked: whether there is a next page, without a count.
-    let mut items = store::page(
+    let rows = store::page(
         &state.pool,
         &request.filter,
         request.after,
         request.limit + 1,
     )
     .await?;
-    let more = items.len() as i64 > request.limit;
-    items.truncate(request.limit as usize);
-    let next_cursor = more.then(|| items.last()).flatten().map(|last| {
-        cursor::encode(cursor::Position {
-            at: last.ended_at,
-            survey_id: last.survey_id,
-        })
+    let rows = rows.into_iter().map(|i| Row {
+        at: Position {
+            at: i.ended_at,
+            survey_id: i.survey_id,
+        },
+        customer_phone: i.customer_phone,
+        item: i.item,
     });
-    let items: Vec<Value> = items
-        .into_iter()
-        .map(|i| {
-            let mut item = i.item;
-            item["customer_phone"] = json!(mask(&i.customer_phone));
-            item
-        })
-        .collect();
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(page::answer(rows.collect(), request.limit))
 }
 
 /// A validated request.
@@ -80,16 +71,6 @@ impl<'a> Request<'a> {
                     .ok_or_else(|| format!("kind: expected comment or detractor, got {k:?}"))
             })
             .transpose()?;
-        let limit = match params.limit.as_deref() {
-            None => DEFAULT_LIMIT,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    format!("limit: expected a whole number from 1 to {MAX_LIMIT}, got {v:?}")
-                })?,
-        };
         Ok(Self {
             filter: Filter {
                 from: date("from", params.from.as_deref())?,
@@ -99,25 +80,12 @@ impl<'a> Request<'a> {
                 queue: text("queue", params.queue.as_deref())?,
                 kind,
             },
-            after: params
-                .cursor
-                .as_deref()
-                .map(cursor::decode)
-                .transpose()?
-                .map(|p| After {
-                    ended_at: p.at,
-                    survey_id: p.survey_id,
-                }),
-            limit,
+            after: page::after(params.cursor.as_deref())?.map(|p| After {
+                ended_at: p.at,
+                survey_id: p.survey_id,
+            }),
+            limit: page::limit(params.limit.as_deref())?,
         })
-    }
-}
-
-/// A text filter as given: PostgreSQL's text cannot hold a NUL (the query would fail, a 500).
-pub(super) fn text<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, String> {
-    match value {
-        Some(v) if v.contains('\0') => Err(format!("{name}: must not contain a NUL character")),
-        other => Ok(other),
     }
 }
 
@@ -152,7 +120,7 @@ mod tests {
     fn defaults_are_the_newest_fifty_of_everything() {
         let p = params(&[]);
         let r = Request::parse(&p, "Asia/Shanghai").unwrap();
-        assert_eq!(r.limit, DEFAULT_LIMIT);
+        assert_eq!(r.limit, 50);
         assert_eq!(r.after, None);
         assert_eq!(
             (r.filter.from, r.filter.to, r.filter.kind),

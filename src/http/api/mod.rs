@@ -6,6 +6,7 @@ mod case_list;
 mod cases;
 mod cursor;
 mod feedback;
+mod page;
 mod scores;
 mod surveys;
 
