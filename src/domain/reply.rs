@@ -288,18 +288,30 @@ fn english_no_phrases(norm: &str) -> String {
 /// "嗯" counts as yes: in Chinese chat it is the ordinary affirmative reply to a yes/no
 /// question ("mm-hm"), not a filler. "1"/"2" follow the question text ("reply 1 = yes, 2 = no").
 fn polarity(word: &str) -> Option<bool> {
-    match word {
-        "1" | "y" | "yes" | "yep" | "yup" | "yeah" | "solved" | "resolved" | "fixed" | "是"
-        | "是的" | "对" | "对的" | "嗯" | "嗯嗯" | "解决" | "解决了" | "解决啦" | "已解决"
-        | "已经解决" | "已经解决了" | "处理好了" | "已经处理好了" | "搞定了" => {
-            Some(true)
-        }
-        "2" | "n" | "no" | "nope" | "nah" | "unsolved" | "unresolved" | "否" | "不" | "不是"
-        | "不对" | "没" | "没有" | "没解决" | "没有解决" | "未解决" | "还没" | "还没有"
-        | "还没解决" | "还没有解决" | "还没呢" => Some(false),
-        _ => None,
+    if YES.contains(&word) {
+        Some(true)
+    } else if NO.contains(&word) {
+        Some(false)
+    } else {
+        None
     }
 }
+
+// Tables, one line per few words as they read.
+#[rustfmt::skip]
+const YES: &[&str] = &[
+    "1", "y", "yes", "yep", "yup", "yeah", "solved", "resolved", "fixed", "是", "是的", "是滴",
+    "对", "对的", "嗯", "嗯嗯", "好了", "ok了", "解决", "解决了", "解决啦", "已解决", "已经解决",
+    "已经解决了", "问题解决了", "问题已解决", "问题已经解决", "问题已经解决了", "已处理",
+    "处理好了", "已经处理好了", "搞定了",
+];
+
+#[rustfmt::skip]
+const NO: &[&str] = &[
+    "2", "n", "no", "nope", "nah", "unsolved", "unresolved", "否", "不", "不是", "不对", "没",
+    "没有", "没解决", "没有解决", "未解决", "还没", "还没有", "还没解决", "还没有解决", "还没呢",
+    "还没好",
+];
 
 // ---------------------------------------------------------------------------------------------
 // Scale

@@ -329,6 +329,14 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("解决了一点",        Yn,   Again),
     ("还没呢",            Yn,   No),
     ("已經處理好了",      Yn,   Yes),
+    // ── the third corpus batch's needless re-prompts, since read ───────────────────────────
+    ("是滴",              Yn,   Yes),
+    ("已处理，谢谢",      Yn,   Yes),
+    ("好了",              Yn,   Yes),
+    ("问题已经解决",      Yn,   Yes),
+    ("ok了",              Yn,   Yes),
+    ("还没好",            Yn,   No),
+    ("不好了",            Yn,   Again),
     // ── traditional characters read as simplified ─────────────────────────────────────────
     ("已經解決",          Yn,   Yes),
     ("已經解決了，謝謝",  Yn,   Yes),
