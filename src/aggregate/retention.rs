@@ -35,6 +35,8 @@ pub struct Summary {
     pub in_flight: Option<i64>,
     /// Another replica held the lock, so this run stopped early.
     pub yielded: bool,
+    /// The run's time ran out with more due; the next run goes on from the cursors.
+    pub out_of_time: bool,
     pub elapsed: Duration,
 }
 
@@ -50,6 +52,9 @@ impl std::fmt::Display for Summary {
         )?;
         if self.yielded {
             f.write_str("; stopped: another replica holds the aggregation lock")?;
+        }
+        if self.out_of_time {
+            f.write_str("; stopped for this tick with more due: the next tick goes on")?;
         }
         Ok(())
     }
@@ -68,12 +73,24 @@ impl Eraser {
 
     /// Erases everything due now.
     pub async fn run(&self, lock: Lock) -> anyhow::Result<Summary> {
-        self.run_until(lock, Utc::now()).await
+        self.run_until(lock, Utc::now(), None).await
     }
 
-    /// Erases everything made before the window that ends `now`.
+    /// Erases what is due now, batch after batch, until `budget` has passed: a scheduled run
+    /// after an aggregation tick must not hold its replica's scheduler for hours when
+    /// retention is first switched on over a long history. The cursors keep the place.
+    pub async fn run_within(&self, lock: Lock, budget: Duration) -> anyhow::Result<Summary> {
+        self.run_until(lock, Utc::now(), Some(budget)).await
+    }
+
+    /// Erases everything made before the window that ends `now`, within `budget` if given.
     #[tracing::instrument(name = "retention", skip(self), fields(days = self.policy.days))]
-    pub async fn run_until(&self, lock: Lock, now: DateTime<Utc>) -> anyhow::Result<Summary> {
+    pub async fn run_until(
+        &self,
+        lock: Lock,
+        now: DateTime<Utc>,
+        budget: Option<Duration>,
+    ) -> anyhow::Result<Summary> {
         let clock = Instant::now();
         let cutoff = self.policy.cutoff(now);
         let mut summary = Summary {
@@ -81,6 +98,7 @@ impl Eraser {
             cutoff,
             in_flight: None,
             yielded: false,
+            out_of_time: false,
             elapsed: Duration::ZERO,
         };
         'parts: for part in Part::ALL {
@@ -92,6 +110,10 @@ impl Eraser {
                 summary.erased.add(part, batch.erased);
                 crate::metrics::retention_erased(part.as_str(), batch.erased);
                 match BatchEnd::of(batch.erased, self.policy.batch_size, batch.in_flight) {
+                    BatchEnd::More if budget.is_some_and(|b| clock.elapsed() >= b) => {
+                        summary.out_of_time = true;
+                        break 'parts;
+                    }
                     BatchEnd::More => continue,
                     BatchEnd::Done => break,
                     BatchEnd::InFlight { survey_id } => {

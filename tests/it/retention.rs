@@ -382,6 +382,48 @@ async fn two_replicas_erasing_at_once_erase_each_record_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_out_of_time_stops_after_a_batch_and_the_next_goes_on_from_there() {
+    let (app, _provider) = feedback_month::spawn().await;
+    let old = Month::generate(30, OLD, 44);
+    old.insert_and_reply(&app).await;
+    age(&app.pool, OLD).await;
+    let eraser = Eraser::new(app.pool.clone(), POLICY);
+    let due = eraser.due().await.unwrap();
+    assert!(due.get(Part::Calls) > i64::from(POLICY.batch_size));
+
+    // No time at all still erases one batch, so a tick always moves the cursors forward.
+    let first = eraser
+        .run_within(Lock::Try, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(first.out_of_time, "{first}");
+    assert_eq!(
+        first.erased.total(),
+        i64::from(POLICY.batch_size),
+        "{first}"
+    );
+    assert_eq!(
+        eraser.due().await.unwrap().total(),
+        due.total() - first.erased.total()
+    );
+
+    let mut runs = 1;
+    loop {
+        let run = eraser
+            .run_within(Lock::Try, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        runs += 1;
+        if !run.out_of_time {
+            break;
+        }
+        assert!(runs < 1000, "a run out of time must still move forward");
+    }
+    assert_eq!(eraser.due().await.unwrap().total(), 0);
+    assert!(runs > 2, "more than one batch was due: {runs} runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuck_callback_batch_past_the_window_is_deleted_and_a_newer_one_kept() {
     // No worker at all: no inbox sweep to take the batches first.
     let names = Names::new();

@@ -139,7 +139,7 @@ async fn erase(
 ) -> anyhow::Result<Erased> {
     let now = to + Duration::days(POLICY.days.into());
     let clock = Instant::now();
-    let summary = eraser.run_until(Lock::Wait, now).await?;
+    let summary = eraser.run_until(Lock::Wait, now, None).await?;
     let seconds = clock.elapsed().as_secs_f64();
     let calls = check(pool, from, to).await?;
     let erased = summary.erased.total();
