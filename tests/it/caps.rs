@@ -89,12 +89,7 @@ async fn two_a_day_ends_the_default_survey_after_two_sms_and_its_answers_count()
         .count("SELECT count(*) FROM outbox WHERE routing_key = 'survey.completed'")
         .await;
     assert_eq!(announced, 1);
-    let metrics = reqwest::get(format!("{}/metrics", app.http))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()

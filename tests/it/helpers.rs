@@ -440,6 +440,16 @@ pub async fn insert_surveys(pool: &PgPool, n: i64, send_at: DateTime<Utc>, zone:
 }
 
 impl TestApp {
+    /// The Prometheus text the worker serves at `/metrics`.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.http))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Like `spawn_with`, with owned overrides (provider settings built at run time).
     pub async fn spawn_env(names: Names, overrides: &[(String, String)]) -> Self {
         let pairs: Vec<(&str, &str)> = overrides

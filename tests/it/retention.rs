@@ -467,12 +467,7 @@ async fn the_aggregation_role_erases_after_its_runs_and_counts_it() {
             .await,
         1
     );
-    let metrics = reqwest::get(format!("{}/metrics", app.http))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()
