@@ -286,7 +286,8 @@ fn english_no_phrases(norm: &str) -> String {
 }
 
 /// "嗯" counts as yes: in Chinese chat it is the ordinary affirmative reply to a yes/no
-/// question ("mm-hm"), not a filler. "1"/"2" follow the question text ("reply 1 = yes, 2 = no").
+/// question ("mm-hm"), not a filler. "1"/"2" follow the question text ("reply 1 = yes, 2 = no"),
+/// and so do their Chinese numerals "一"/"二".
 fn polarity(word: &str) -> Option<bool> {
     if YES.contains(&word) {
         Some(true)
@@ -300,7 +301,7 @@ fn polarity(word: &str) -> Option<bool> {
 // Tables, one line per few words as they read.
 #[rustfmt::skip]
 const YES: &[&str] = &[
-    "1", "y", "yes", "yep", "yup", "yeah", "solved", "resolved", "fixed", "是", "是的", "是滴",
+    "1", "一", "y", "yes", "yep", "yup", "yeah", "solved", "resolved", "fixed", "是", "是的", "是滴",
     "对", "对的", "嗯", "嗯嗯", "好了", "ok了", "解决", "解决了", "解决啦", "已解决", "已经解决",
     "已经解决了", "问题解决了", "问题已解决", "问题已经解决", "问题已经解决了", "已处理",
     "处理好了", "已经处理好了", "搞定了",
@@ -308,7 +309,7 @@ const YES: &[&str] = &[
 
 #[rustfmt::skip]
 const NO: &[&str] = &[
-    "2", "n", "no", "nope", "nah", "unsolved", "unresolved", "否", "不", "不是", "不对", "没",
+    "2", "二", "n", "no", "nope", "nah", "unsolved", "unresolved", "否", "不", "不是", "不对", "没",
     "没有", "没解决", "没有解决", "未解决", "还没", "还没有", "还没解决", "还没有解决", "还没呢",
     "还没好",
 ];

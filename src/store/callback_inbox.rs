@@ -16,23 +16,36 @@ pub struct Stored {
     pub received_at: DateTime<Utc>,
 }
 
-pub async fn insert(pool: &PgPool, provider: &str, kind: &str, body: &Value) -> sqlx::Result<i64> {
+/// Stores a batch; `senders` are the customers whose replies it holds.
+pub async fn insert(
+    pool: &PgPool,
+    provider: &str,
+    kind: &str,
+    body: &Value,
+    senders: &[String],
+) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO callback_inbox (provider, kind, body) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO callback_inbox (provider, kind, body, senders) VALUES ($1, $2, $3, $4)
+         RETURNING id",
     )
     .bind(provider)
     .bind(kind)
     .bind(Json(body))
+    .bind(senders)
     .fetch_one(pool)
     .await
 }
 
 /// Takes batch `id`, or the oldest batch when `None`, locked until `conn`'s transaction
 /// ends; a batch another transaction holds is skipped, so two replicas never process one.
+/// A batch waits while an older one holds a reply from one of its senders (being processed
+/// elsewhere, or not yet): one customer's replies are acted on in the order they came.
 pub async fn take(conn: &mut PgConnection, id: Option<i64>) -> sqlx::Result<Option<Stored>> {
     sqlx::query_as(
-        "SELECT id, provider, kind, body, received_at FROM callback_inbox
-          WHERE $1::bigint IS NULL OR id = $1
+        "SELECT id, provider, kind, body, received_at FROM callback_inbox b
+          WHERE ($1::bigint IS NULL OR id = $1)
+            AND NOT EXISTS (SELECT FROM callback_inbox older
+                             WHERE older.id < b.id AND older.senders && b.senders)
           ORDER BY id LIMIT 1
           FOR UPDATE SKIP LOCKED",
     )

@@ -4,6 +4,7 @@
 
 pub mod aliyun;
 mod aliyun_double;
+mod aliyun_order;
 mod api;
 mod broker;
 mod callbacks;

@@ -120,11 +120,14 @@ fn reports(batch: Vec<SmsReport>) -> Result<Vec<Heard>, Refusal> {
         .collect()
 }
 
+/// The batch's replies in the order they were sent, which Aliyun's listing need not be:
+/// one customer's second answer must not be read as the answer to the first question.
 fn replies(
     keys: &Keys,
-    batch: Vec<SmsUp>,
+    mut batch: Vec<SmsUp>,
     received_at: DateTime<Utc>,
 ) -> Result<Vec<Heard>, Refusal> {
+    batch.sort_by_cached_key(|up| beijing_time(&up.send_time));
     batch
         .into_iter()
         .map(|up| {

@@ -11,7 +11,7 @@
 //!    The yes/no comes first, as the SMS asks it and its example shows (`2 1` is "no, 1");
 //!    a score first is read only when no cut reads the other way (`5 1`, `5分 解决了`).
 //!    Two different readings are no reading.
-//!    A slash at the cut separates (`1/3`).
+//!    A slash or a `和` at the cut separates (`1/3`, `1和5`).
 //! 3. The whole message may answer one of the two: `是`, `没解决` (resolved only), `5`, `4分`,
 //!    `五星`, `满分` (satisfaction only). `1` and `2` alone are both a yes/no and a score and
 //!    are not read; a lone `3`–`5` can only be a score. A message made only of yes/no words
@@ -30,6 +30,10 @@ use super::{
 /// The satisfaction scale of the compact pair.
 const MIN: i32 = 1;
 const MAX: i32 = 5;
+
+/// Words that join the two answers (`1和5`, `1 and 5`); after a yes/no they cannot be
+/// part of it.
+const JOINERS: &[char] = &['和', '跟', '&'];
 
 /// Longer replies are not cut in two: a pair answer is a few characters, and cutting a
 /// long text at every place would cost the square of its length.
@@ -106,14 +110,14 @@ fn both(norm: &str, labels: &Labels) -> Option<(bool, i32)> {
         .char_indices()
         .skip(1)
         .map(|(i, _)| {
-            // A slash between the two parts separates them: `1/3`.
             let (left, right) = norm.split_at(i);
             let apart = left.ends_with(is_separator) || right.starts_with(is_separator);
-            (
-                left.trim_end_matches('/'),
-                right.trim_start_matches('/'),
-                apart,
-            )
+            // A slash or an "and" between the two parts separates them: `1/3`, `1和5`.
+            let (left, joined) = match left.trim_end().strip_suffix(JOINERS) {
+                Some(rest) => (rest.trim_end(), true),
+                None => (left.trim_end_matches('/'), false),
+            };
+            (left, right.trim_start_matches('/'), apart || joined)
         })
         .collect();
     let forward = cuts

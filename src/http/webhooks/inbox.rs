@@ -3,7 +3,9 @@
 //! task then acts on it, item by item, with the same `act` as every direct callback, and
 //! deletes it in the transaction that holds it. A process that dies in between leaves the
 //! row, which `sweep` picks up at start and every `SWEEP_EVERY`; acting twice changes
-//! nothing (a report never moves a status back, a reply is kept once per id).
+//! nothing (a report never moves a status back, a reply is kept once per id). One
+//! customer's replies are acted on in the order their batches came: a batch waits while an
+//! older one holds a reply from the same number (`callback_inbox::take`).
 
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ use crate::{
     backoff,
     channels::{
         self,
-        callbacks::{Answer, Refusal},
+        callbacks::{Answer, Heard, Refusal},
     },
     http::{AppState, error::HttpError},
     store::callback_inbox,
@@ -35,6 +37,7 @@ pub(super) async fn store(
     provider: &'static str,
     kind: &'static str,
     body: &[u8],
+    senders: &[String],
     reply: Answer,
 ) -> Result<Response, HttpError> {
     // The channel has read the body as its batch, so it is JSON.
@@ -48,14 +51,35 @@ pub(super) async fn store(
             "the batch holds a NUL character, which cannot be stored".into(),
         ));
     }
-    let id = callback_inbox::insert(&state.pool, provider, kind, &body).await?;
+    let id = callback_inbox::insert(&state.pool, provider, kind, &body, senders).await?;
     let state = state.clone();
     tokio::spawn(async move {
-        if let Err(e) = process(&state, Some(id)).await {
+        // A batch that waits behind an older one from the same customer is taken by the
+        // drain that follows the older one's processing, here or on another replica.
+        let processed = async {
+            process(&state, Some(id)).await?;
+            while process(&state, None).await? {}
+            Ok::<_, HttpError>(())
+        };
+        if let Err(e) = processed.await {
             tracing::warn!(error = %e, id, "stored callback batch not processed yet; the sweep retries it");
         }
     });
     Ok(answer(reply))
+}
+
+/// The customers whose replies a batch holds, each once.
+pub(super) fn senders(heard: &[Heard]) -> Vec<String> {
+    let mut senders: Vec<String> = heard
+        .iter()
+        .filter_map(|h| match h {
+            Heard::Reply(reply) => Some(reply.from.clone()),
+            Heard::Delivery { .. } | Heard::Nothing => None,
+        })
+        .collect();
+    senders.sort_unstable();
+    senders.dedup();
+    senders
 }
 
 /// Processes leftover batches now and every `SWEEP_EVERY` until shutdown.

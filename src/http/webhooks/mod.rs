@@ -103,7 +103,16 @@ async fn receive(route: Route, state: AppState, arrived: Arrived) -> Result<Resp
     let callback = (route.read)(&state.webhooks, &request).map_err(refused)?;
     if let Some(kind) = channels::stored_first(&route) {
         let provider = route.channel.as_str();
-        return inbox::store(&state, provider, kind, &arrived.body, callback.answer).await;
+        let senders = inbox::senders(&callback.heard);
+        return inbox::store(
+            &state,
+            provider,
+            kind,
+            &arrived.body,
+            &senders,
+            callback.answer,
+        )
+        .await;
     }
     if let Some(replay) = &callback.replay
         && webhook_receipts::seen(&state.pool, &replay.id).await?

@@ -39,6 +39,14 @@ const TABLE: &[(&str, Expect)] = &[
     ("非常滿意", Score(5)),
     ("是 不太满意", Again),
     ("已經解決 5分", Both(true, 5)),
+    // The two answers joined by "and", or in Chinese numerals.
+    ("1和5", Both(true, 5)),
+    ("1 和 4分", Both(true, 4)),
+    ("是跟5", Both(true, 5)),
+    ("一 五", Both(true, 5)),
+    ("二 三", Both(false, 3)),
+    ("一", Again),
+    ("和5", Again),
     // The example the SMS gives, and its spacings.
     ("1 5", Both(true, 5)),
     ("1  5", Both(true, 5)),
