@@ -208,7 +208,9 @@ fn is_filler(word: &str) -> bool {
 
 /// The words that may carry an answer, politeness dropped.
 fn answer_words(norm: &str) -> Vec<String> {
-    let norm = norm.replace("thank you", "thanks");
+    let norm = norm
+        .replace("thank you", "thanks")
+        .replace("outta", "out of");
     words(&norm)
         .filter(|w| !is_filler(w))
         .map(str::to_owned)
@@ -301,7 +303,7 @@ fn polarity(word: &str) -> Option<bool> {
 // Tables, one line per few words as they read.
 #[rustfmt::skip]
 const YES: &[&str] = &[
-    "1", "一", "y", "yes", "yep", "yup", "yeah", "solved", "resolved", "fixed", "是", "是的", "是滴",
+    "1", "一", "①", "y", "yes", "yep", "yup", "yeah", "solved", "resolved", "fixed", "是", "是的", "是滴",
     "对", "对的", "嗯", "嗯嗯", "好了", "ok了", "解决", "解决了", "解决啦", "已解决", "已经解决",
     "已经解决了", "问题解决了", "问题已解决", "问题已经解决", "问题已经解决了", "已处理",
     "处理好了", "已经处理好了", "搞定了",
@@ -309,8 +311,8 @@ const YES: &[&str] = &[
 
 #[rustfmt::skip]
 const NO: &[&str] = &[
-    "2", "二", "n", "no", "nope", "nah", "unsolved", "unresolved", "否", "不", "不是", "不对", "没",
-    "没有", "没解决", "没有解决", "未解决", "还没", "还没有", "还没解决", "还没有解决", "还没呢",
+    "2", "二", "②", "n", "no", "nope", "nah", "unsolved", "unresolved", "否", "不", "不是", "不对", "没",
+    "没有", "没解决", "没有解决", "问题没解决", "问题没有解决", "问题还没解决", "问题未解决", "未解决", "还没", "还没有", "还没解决", "还没有解决", "还没呢",
     "还没好",
 ];
 

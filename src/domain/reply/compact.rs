@@ -20,6 +20,9 @@
 //! 4. A message that reads both as a pair and as a score alone is not read: `1/5` is "yes, 5"
 //!    or "1 out of 5". Nor is anything else: `0 5`, `6`, `是 6`, `1 2 3`, `5 5`.
 //!
+//! 5. What does not read may read once a remark is set aside (`without_remark`): `1，4分
+//!    客服很专业`, `4分吧`, `解决了，给5分`, `对，五星好评`.
+//!
 //! What is not read is re-prompted by the caller, once: a wrong score counts for good.
 
 use super::{
@@ -63,7 +66,17 @@ pub fn parse(text: &str, labels: &Labels) -> PairReply {
     if let Some(keyword) = keyword_of(&norm) {
         return PairReply::Keyword(keyword);
     }
-    match (one_of_two(&norm, labels), both(&norm, labels)) {
+    match read(&norm, labels) {
+        PairReply::NotUnderstood => {
+            without_remark(&norm).map_or(PairReply::NotUnderstood, |plain| read(&plain, labels))
+        }
+        reading => reading,
+    }
+}
+
+/// Rules 2–4 on a message that is not a keyword.
+fn read(norm: &str, labels: &Labels) -> PairReply {
+    match (one_of_two(norm, labels), both(norm, labels)) {
         // Every word a yes/no word: the digit beside one is an echo of "1=是", not a score.
         (
             Some(
@@ -78,6 +91,51 @@ pub fn parse(text: &str, labels: &Labels) -> PairReply {
         // `1/5`: "yes, 5" or "1 out of 5".
         (Some(_), Some(_)) | (None, None) => PairReply::NotUnderstood,
     }
+}
+
+/// The message without what a person skips to find the answers (rule 5), if anything: a
+/// closing remark that names no answer (`1，4分 客服很专业`), a softener at the end (`4分吧`),
+/// 给 before a score (`给5分`) and 好评 after one (`五星好评`). A remark that could say
+/// anything about the answers (a digit, a numeral, a yes/no or negating word, a doubt) stays,
+/// and with it the re-prompt.
+fn without_remark(norm: &str) -> Option<String> {
+    let mut kept: Vec<&str> = words(norm).collect();
+    while kept.len() > 1 && kept.last().is_some_and(|w| says_nothing_of_answers(w)) {
+        kept.pop();
+    }
+    let plain: Vec<&str> = kept
+        .iter()
+        .map(|w| {
+            let w = w.strip_prefix('给').unwrap_or(w);
+            let w = w.strip_suffix("好评").unwrap_or(w);
+            w.trim_end_matches(['吧', '呗', '啦'])
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let plain = plain.join(" ");
+    (plain != norm && !plain.is_empty()).then_some(plain)
+}
+
+/// A word of a remark that cannot bear on either answer: `客服很专业`, `太差了`, `thanks`.
+fn says_nothing_of_answers(word: &str) -> bool {
+    #[rustfmt::skip]
+    const BEARS: &[&str] = &[
+        "是", "对", "嗯", "解决", "处理", "好了", "不", "没", "未", "非", "否", "别", "满意", "星",
+        "分", "吗", "?", "或", "还", "又", "可能", "应该", "大概", "也许", "差不多",
+    ];
+    #[rustfmt::skip]
+    const ENGLISH_BEARS: &[&str] = &[
+        "yes", "y", "yep", "yeah", "no", "n", "nope", "not", "never", "maybe", "probably", "or",
+        "if", "solved", "resolved", "fixed", "unsolved", "ok", "okay", "one", "two", "three",
+        "four", "five", "star", "stars", "point", "points", "out", "of", "but", "very",
+        "satisfied", "dissatisfied",
+    ];
+    !word
+        .chars()
+        .any(|c| c.is_ascii_digit() || super::chinese_digit(c).is_some() || super::is_star(c))
+        && !BEARS.iter().any(|b| word.contains(b))
+        && !ENGLISH_BEARS.contains(&word)
+        && keyword_of(word).is_none()
 }
 
 fn answer(resolved: Option<bool>, satisfaction: Option<i32>) -> PairReply {

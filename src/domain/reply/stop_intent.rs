@@ -15,8 +15,39 @@ use super::{Keyword, is_cjk_punctuation, lookup_keyword, only_opt_outs};
 
 /// `norm` is a `normalise`d message.
 pub(super) fn asks_to_stop(norm: &str) -> bool {
+    let apart = score_apart(norm);
+    let clauses: Vec<Vec<&str>> = clauses(&apart).collect();
     spelled_out(norm)
-        || clauses(norm).any(|words| chinese::asks_to_stop(&words) || english::asks_to_stop(&words))
+        || clauses.iter().enumerate().any(|(i, words)| {
+            chinese::asks_to_stop(words) || english::asks_to_stop(words, &clauses[..i])
+        })
+}
+
+/// A score written before a request with only a space between (`5分 以后别发了`, `1 5 别再发了`)
+/// is a clause of its own: Chinese puts no space inside a sentence, so the space ends the
+/// answer, and the request after it is whole. Spaces between Chinese characters alone stay
+/// (`别 再 发 了` is spelled out, not two clauses).
+fn score_apart(norm: &str) -> String {
+    // `normalise` left single spaces between words.
+    let words: Vec<&str> = norm.split(' ').collect();
+    let mut out = String::with_capacity(norm.len());
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            let after_score = words[i - 1].contains(|c: char| c.is_ascii_digit());
+            let chinese_next = word.starts_with(is_chinese);
+            out.push(if after_score && chinese_next {
+                '。'
+            } else {
+                ' '
+            });
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+fn is_chinese(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
 /// A multi-letter opt-out keyword with spaces or marks between its letters: "t d", "t.d",

@@ -182,7 +182,18 @@ const TABLE: &[(&str, Expect)] = &[
     ("是 否 5", Again),
     ("好的 1", Again),
     ("ok", Again),
-    ("一般吧", Again),
+    ("一般吧", Score(3)),
+    // A closing remark that names no answer is set aside (rule 5); one that might is not.
+    ("1，4分 客服很专业", Both(true, 4)),
+    ("没解决 1分 太差了", Both(false, 1)),
+    ("no, 3 still waiting for refund", Both(false, 3)),
+    ("4分吧", Score(4)),
+    ("解决了，给5分", Both(true, 5)),
+    ("对，五星好评", Both(true, 5)),
+    ("解决了 一般吧", Both(true, 3)),
+    ("1 5 还是很慢", Again),
+    ("1 5 不太好", Again),
+    ("1 5 or 4", Again),
     ("还行", Again),
     ("你们是谁", Again),
     ("", Again),
@@ -244,6 +255,15 @@ fn the_table_reads_as_expected() {
 
 #[test]
 fn a_long_text_is_not_cut_in_two() {
-    let long = format!("1 5 {}", "很".repeat(MAX_PAIR_CHARS));
+    let long = format!("1 5 {}", "5".repeat(MAX_PAIR_CHARS));
     assert_eq!(parse(&long, &LABELS), PairReply::NotUnderstood);
+    // Unless what makes it long is a remark set aside.
+    let remark = format!("1 5 {}", "很".repeat(MAX_PAIR_CHARS));
+    assert_eq!(
+        parse(&remark, &LABELS),
+        PairReply::Answer(Pair {
+            resolved: Some(true),
+            satisfaction: Some(5)
+        })
+    );
 }

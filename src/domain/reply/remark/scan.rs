@@ -43,6 +43,8 @@ const INTENSIFIERS: &[&str] = &["非常", "特别", "很", "太", "挺", "蛮", 
 const INTENSIFIER_WORDS: &[&str] = &[
     "very", "so", "too", "really", "quite", "that", "extremely", "super", "totally",
 ];
+/// "About" before a score softens it and negates nothing (`差不多7分`), though it holds 不.
+const ABOUT: &[&str] = &["差不多", "不多不少"];
 const NOTS: &[&str] = &[
     "不是", "不太", "不大", "不算", "不够", "并不", "并非", "没有", "不", "没", "未", "非",
 ];
@@ -106,6 +108,9 @@ fn next(
     if let Some(len) = starts_with_any(rest, INTENSIFIERS) {
         return (Some(Piece::Intensifier), len);
     }
+    if let Some(len) = starts_with_any(rest, ABOUT) {
+        return (Some(Piece::Word), len);
+    }
     if let Some(len) = starts_with_any(rest, NOTS).or_else(|| phrase_at(rest, NOT_WORDS)) {
         return (Some(Piece::Not), len);
     }
@@ -149,6 +154,11 @@ fn digits(rest: &str, max: i64) -> (Option<Piece>, usize) {
     let after = &rest[run.len()..];
     if after.starts_with('.') && after[1..].starts_with(|d: char| d.is_ascii_digit()) {
         return (Some(Piece::Doubt), run.len() + 1);
+    }
+    // Letters stuck to the digits that are no unit: a number mistyped (`1O` for 10, `5t`).
+    let stuck = prefix(after, |c| c.is_ascii_alphabetic());
+    if !stuck.is_empty() && score_unit(after).is_none() && !QUANTITY_WORDS.contains(&stuck) {
+        return (Some(Piece::Doubt), run.len() + stuck.len());
     }
     number(run.parse().ok(), run.len(), rest, max)
 }
@@ -296,12 +306,30 @@ pub(super) fn doubts_a_yes_or_no(norm: &str) -> bool {
             .any(|w| UNSURE.contains(&w) || (w.len() >= 2 && lookup_keyword(w).is_some()))
 }
 
-/// "But" after a yes: `是的，但是没解决`, `yes but it broke again`.
+/// "But" after a yes that takes it back, saying the problem is not over: `是的，但是没解决`,
+/// `解决了，但是又出问题了`, `yes but it broke again`. A "but" about something else leaves the
+/// yes standing, as a person reads it: `是，但是等了很久`, `解决了，但是客服态度很差`.
 pub(super) fn contrasts(remark: &str) -> bool {
-    const BUT: &[&str] = &["但", "不过", "可是", "然而"];
-    BUT.iter().any(|b| remark.contains(b))
-        || ascii_words(remark)
-            .any(|w| matches!(w, "but" | "however" | "though" | "although" | "except"))
+    const BUT: &[&str] = &["但是", "但", "不过", "可是", "然而"];
+    #[rustfmt::skip]
+    const NOT_OVER: &[&str] = &[
+        "又", "还是", "还没", "还不", "还在", "仍", "依然", "依旧", "再次", "没", "未", "失败",
+        "问题", "只", "部分", "一半", "不能", "不了", "无法", "不行", "退款", "到账",
+    ];
+    #[rustfmt::skip]
+    const NOT_OVER_WORDS: &[&str] = &[
+        "again", "still", "not", "no", "broke", "broken", "didn't", "didnt", "doesn't",
+        "doesnt", "only", "partly", "partially", "issue", "problem", "fail", "failed", "can't",
+        "cant", "refund", "yet",
+    ];
+    let chinese_after = BUT
+        .iter()
+        .find_map(|b| remark.find(b).map(|at| &remark[at + b.len()..]));
+    let mut english_after = ascii_words(remark)
+        .skip_while(|w| !matches!(*w, "but" | "however" | "though" | "although" | "except"))
+        .skip(1);
+    chinese_after.is_some_and(|after| NOT_OVER.iter().any(|w| after.contains(w)))
+        || english_after.any(|w| NOT_OVER_WORDS.contains(&w))
 }
 
 /// The remark with its "not resolved" phrases blanked out, and whether it had any.

@@ -8,14 +8,35 @@ use regex::Regex;
 
 use super::{any_of, phrase};
 
-pub(super) fn asks_to_stop(words: &[&str]) -> bool {
+/// `before`: the message's clauses before this one.
+pub(super) fn asks_to_stop(words: &[&str], before: &[Vec<&str>]) -> bool {
     let words: Vec<String> = words.iter().map(|w| w.replace('\u{2019}', "'")).collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    unsubscribes(&words) || {
-        let clause = words.join(" ");
-        RULES.iter().any(|rule| rule.is_match(&clause))
-    }
+    unsubscribes(&words)
+        || (!points_elsewhere(&words, before) && {
+            let clause = words.join(" ");
+            RULES.iter().any(|rule| rule.is_match(&clause))
+        })
 }
+
+/// "…charging my card, stop it": a pronoun ("it", "that") names what was said before, and
+/// when that was not the texts, the stop is about something else. Alone ("stop it") or
+/// after the texts ("these texts are annoying, stop it") it is about the texts.
+fn points_elsewhere(words: &[&str], before: &[Vec<&str>]) -> bool {
+    let names_the_texts =
+        |w: &&str| MESSAGES.contains(w) || MESSAGING.contains(w) || OBJECTS.contains(w);
+    let pronoun_only =
+        words.iter().any(|w| PRONOUNS.contains(w)) && !words.iter().any(names_the_texts);
+    pronoun_only
+        && !before.is_empty()
+        && !before
+            .iter()
+            .flatten()
+            .any(|w| MESSAGES.contains(w) || MESSAGING.contains(w))
+}
+
+/// Words that point back at what the message said before.
+const PRONOUNS: &[&str] = &["it", "that", "this", "them"];
 
 /// "unsubscribe" is about messages wherever it stands ("I unsubscribed last week, why do you
 /// still text"), unless negated before it ("I don't want to unsubscribe") or aimed at

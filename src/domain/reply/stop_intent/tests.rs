@@ -34,6 +34,7 @@ const STOPS: &[&str] = &[
     "opt-out", "opt out", "un subscribe",
     // ── English ────────────────────────────────────────────────────────────────────────────
     "stop texting me", "Stop texting me!", "STOP!!!", "Stop please", "please stop",
+    "请问怎么退订", "别发了 烦", "5分 以后别发了谢谢", "1 5 以后别发了", "4 别再发了", "these texts are annoying, stop it",
     "stop it", "stop now", "just stop", "stop, thanks", "pls stop", "stop this", "stop all",
     "stop sending me messages", "stop sending these", "stop messaging me", "stop contacting me",
     "stop bothering me", "stop spamming me", "quit texting me", "stop the texts",
@@ -60,6 +61,8 @@ const STOPS: &[&str] = &[
 /// About stopping, cancelling or blocking something else, or negating the stop: comments.
 #[rustfmt::skip]
 const NOT_STOPS: &[&str] = &[
+    "why do u keep charging my card, stop it", "the app keeps crashing. fix it or stop it",
+    "5分 客服说别再发了", "5分 别 再 扣 了",
     // ── the brief's near misses ────────────────────────────────────────────────────────────
     "扣款停不下来", "我想取消自动续费", "stop charging me twice",
     "the app keeps crashing, please stop the bug", "客服说不要再转账了",
