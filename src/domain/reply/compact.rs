@@ -21,13 +21,14 @@
 //!    or "1 out of 5". Nor is anything else: `0 5`, `6`, `是 6`, `1 2 3`, `5 5`.
 //!
 //! 5. What does not read may read once a remark is set aside (`without_remark`): `1，4分
-//!    客服很专业`, `4分吧`, `解决了，给5分`, `对，五星好评`.
+//!    客服很专业`, `4分吧`, `解决了，给5分`, `对，五星好评`; and a yes/no with a remark and no
+//!    score in it is the yes/no alone (`解决了谢谢`, not `是 不太满意`).
 //!
 //! What is not read is re-prompted by the caller, once: a wrong score counts for good.
 
 use super::{
-    Keyword, Labels, answer_words, is_separator, keyword_of, normalise, scale, script_runs, words,
-    yes_no,
+    Keyword, Labels, answer_words, is_separator, keyword_of, normalise, remark, scale, script_runs,
+    words, yes_no,
 };
 
 /// The satisfaction scale of the compact pair.
@@ -89,8 +90,25 @@ fn read(norm: &str, labels: &Labels) -> PairReply {
         (None, Some((resolved, satisfaction))) => answer(Some(resolved), Some(satisfaction)),
         (Some(alone), None) => PairReply::Answer(alone),
         // `1/5`: "yes, 5" or "1 out of 5".
-        (Some(_), Some(_)) | (None, None) => PairReply::NotUnderstood,
+        (Some(_), Some(_)) => PairReply::NotUnderstood,
+        (None, None) => resolved_with_remark(norm).map_or(PairReply::NotUnderstood, |resolved| {
+            answer(Some(resolved), None)
+        }),
     }
+}
+
+/// A yes/no with a remark and no score in it, read as the yes/no question alone reads it
+/// (`解决了谢谢`, `没解决，还是扣款失败`): the satisfaction is then asked again. A number
+/// might be a score (`是 6`) and a word of satisfaction a half-said one (`是 不太满意`), so
+/// with either both are asked again.
+fn resolved_with_remark(norm: &str) -> Option<bool> {
+    let numbered = norm
+        .chars()
+        .any(|c| c.is_ascii_digit() || super::chinese_digit(c).is_some() || super::is_star(c));
+    if numbered || norm.contains("满意") || norm.contains("satisf") {
+        return None;
+    }
+    remark::yes_no(norm)
 }
 
 /// The message without what a person skips to find the answers (rule 5), if anything: a

@@ -38,6 +38,8 @@ const TABLE: &[(&str, Expect)] = &[
     ("不满意", Score(2)),
     ("非常滿意", Score(5)),
     ("是 不太满意", Again),
+    ("解决了谢谢", Resolved(true)),
+    ("没解决，还是扣款失败", Resolved(false)),
     ("已經解決 5分", Both(true, 5)),
     // The two answers joined by "and", or in Chinese numerals.
     ("1和5", Both(true, 5)),
