@@ -19,7 +19,7 @@ use crate::{
     housekeeping::Housekeeping,
     http::{self, AppState},
     ingest::Ingest,
-    store::db,
+    store::{db, wake::Waker},
 };
 
 /// Connects to PostgreSQL, retrying with backoff while it is unreachable: a worker started
@@ -97,6 +97,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
         }
         let state = AppState {
             pool: pool.clone(),
+            wake: Waker::spawn(pool.clone()),
             health: health.clone(),
             uses_broker: settings.ingest.enabled,
             webhooks: Arc::new(Keys::new(&settings.provider, &settings.http.public_url)?),

@@ -19,7 +19,7 @@ use crate::{
     channels::compose::Texts,
     domain::{delivery::DeliveryStatus, survey::SurveyDefinition},
     inbound,
-    store::{conversation::Inbound, deliveries},
+    store::{conversation::Inbound, deliveries, wake::Waker},
 };
 
 /// Someone who texts the survey number without ever having had a survey.
@@ -40,6 +40,7 @@ enum Act {
 
 pub struct Player {
     pool: PgPool,
+    wake: Waker,
     survey: Arc<SurveyDefinition>,
     customers: HashMap<String, Customer>,
     seen: HashSet<Uuid>,
@@ -50,6 +51,7 @@ pub struct Player {
 impl Player {
     pub fn new(pool: PgPool, survey: Arc<SurveyDefinition>, customers: Vec<Customer>) -> Self {
         Self {
+            wake: Waker::spawn(pool.clone()),
             pool,
             survey,
             customers: customers
@@ -86,7 +88,7 @@ impl Player {
     pub async fn stranger(&mut self) -> anyhow::Result<()> {
         let (phone, text) = STRANGER;
         let sms = inbound_sms("demo-in-stranger", phone, text);
-        inbound::receive(&self.pool, &Texts::free(&self.survey), &sms).await?;
+        inbound::receive(&self.pool, &self.wake, &Texts::free(&self.survey), &sms).await?;
         self.replies += 1;
         Ok(())
     }
@@ -104,9 +106,9 @@ impl Player {
             let acts = self.react(&message);
             by_phone.entry(message.to_phone).or_default().extend(acts);
         }
-        let (pool, survey) = (&self.pool, &self.survey);
+        let (pool, wake, survey) = (&self.pool, &self.wake, &self.survey);
         futures_util::stream::iter(by_phone)
-            .map(|(phone, acts)| carry_out(pool, survey, phone, acts))
+            .map(|(phone, acts)| carry_out(pool, wake, survey, phone, acts))
             .buffer_unordered(CONCURRENT_PHONES)
             .try_collect::<Vec<()>>()
             .await?;
@@ -182,6 +184,7 @@ impl Player {
 
 async fn carry_out(
     pool: &PgPool,
+    wake: &Waker,
     survey: &SurveyDefinition,
     phone: String,
     acts: Vec<Act>,
@@ -192,8 +195,13 @@ async fn carry_out(
                 deliveries::report(pool, PROVIDER, &id, status, None, None).await?;
             }
             Act::Reply { id, text } => {
-                inbound::receive(pool, &Texts::free(survey), &inbound_sms(&id, &phone, &text))
-                    .await?;
+                inbound::receive(
+                    pool,
+                    wake,
+                    &Texts::free(survey),
+                    &inbound_sms(&id, &phone, &text),
+                )
+                .await?;
             }
         }
     }

@@ -15,6 +15,9 @@ pub use routes::{Route, Routes};
 pub use server::Limits;
 pub use webhooks::sweep_inbox;
 
+/// The state's dispatcher waker, built by whoever builds the state.
+pub use crate::store::wake::Waker;
+
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
@@ -27,6 +30,8 @@ use crate::health::Health;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// Wakes the dispatchers after a reply queued an SMS, without making the reply wait.
+    pub wake: Waker,
     pub health: Arc<Health>,
     /// Whether this replica consumes from RabbitMQ (so readiness depends on the broker).
     pub uses_broker: bool,

@@ -19,7 +19,7 @@ use crate::{
             self as store, Current, Inbound, Lock,
             reply::{self, Written},
         },
-        wake,
+        wake::Waker,
     },
 };
 
@@ -27,12 +27,19 @@ use crate::{
     provider = sms.provider, id = sms.provider_message_id, call_id = tracing::field::Empty))]
 pub async fn receive(
     pool: &PgPool,
+    wake: &Waker,
     texts: &Texts<'_>,
     sms: &Inbound<'_>,
 ) -> sqlx::Result<ReplyOutcome> {
     let mut conn = pool.acquire().await?;
     let outcome = match guarded(&mut conn, texts, sms).await? {
-        Some(outcome) => outcome,
+        Some((outcome, queued)) => {
+            if queued {
+                // Its statement left the wake-up until after its commit (migration …0009).
+                wake.request();
+            }
+            outcome
+        }
         None => locked(&mut conn, texts, sms).await?,
     };
     metrics::reply(outcome.as_str());
@@ -40,13 +47,14 @@ pub async fn receive(
 }
 
 /// The common reply in two statements and no transaction: the survey read unlocked, then
-/// everything written at once if the survey has not moved. `None`: not a reply this path
-/// takes, or its survey moved; nothing was written.
+/// everything written at once if the survey has not moved; with whether it queued a
+/// message for the dispatchers. `None`: not a reply this path takes, or its survey moved;
+/// nothing was written.
 async fn guarded(
     conn: &mut PgConnection,
     texts: &Texts<'_>,
     sms: &Inbound<'_>,
-) -> sqlx::Result<Option<ReplyOutcome>> {
+) -> sqlx::Result<Option<(ReplyOutcome, bool)>> {
     if sms.other_signature.is_some() {
         // Matched to no survey: only the locked path stores a reply without one.
         return Ok(None);
@@ -64,14 +72,8 @@ async fn guarded(
         return Ok(None);
     }
     Ok(match reply::guarded(conn, &survey, &plan.write).await? {
-        Written::Recorded => {
-            if !plan.write.send.is_empty() {
-                // Its statement left the wake-up until after its commit (migration …0009).
-                wake::notify(conn).await?;
-            }
-            Some(plan.outcome)
-        }
-        Written::Duplicate => Some(ReplyOutcome::Duplicate),
+        Written::Recorded => Some((plan.outcome, !plan.write.send.is_empty())),
+        Written::Duplicate => Some((ReplyOutcome::Duplicate, false)),
         Written::Moved => None,
     })
 }

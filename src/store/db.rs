@@ -22,6 +22,13 @@ pub async fn connect(settings: &config::Database) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(settings.connect_timeout_seconds))
+        // No round trip to test an idle connection before lending it: sqlx already pings
+        // every connection as it comes back (and drops one that does not answer), so the
+        // test only catches a connection broken while idle — a server restart — whose first
+        // statement then fails: the caller's error path (a provider retries a callback the
+        // server answered 5xx, a role's loop retries) and sqlx discards the connection.
+        // The test cost every acquire a round trip (BENCHMARKS.md, webhook).
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .context("connecting to PostgreSQL")

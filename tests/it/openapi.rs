@@ -69,8 +69,10 @@ async fn the_document_lists_exactly_the_routes_the_router_registers() {
     let names = Names::new();
     let settings = names.settings(&[]);
     // Building the routes connects to nothing: the state is only moved into handlers.
+    let pool = sqlx::PgPool::connect_lazy(&names.database_url).unwrap();
     let state = AppState {
-        pool: sqlx::PgPool::connect_lazy(&names.database_url).unwrap(),
+        wake: postcall::http::Waker::spawn(pool.clone()),
+        pool,
         health: Arc::new(Health::default()),
         uses_broker: false,
         webhooks: std::sync::Arc::new(

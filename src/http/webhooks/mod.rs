@@ -164,7 +164,7 @@ async fn act(provider: &str, state: &AppState, heard: Heard) -> Result<(), HttpE
                 other_signature: reply.other_signature.as_deref(),
             };
             let texts = Texts::new(&state.survey, &state.channel);
-            let outcome = inbound::receive(&state.pool, &texts, &sms).await?;
+            let outcome = inbound::receive(&state.pool, &state.wake, &texts, &sms).await?;
             tracing::info!(from = %phone::mask(&reply.from), outcome = outcome.as_str(), "SMS received");
         }
         Heard::Nothing => {}

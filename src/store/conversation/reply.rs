@@ -94,17 +94,19 @@ pub async fn guarded(
             INSERT INTO answers (survey_id, question_id, value, raw, received_at, late, inbound_id)
             SELECT $1, a.question_id, a.value, $10, $11, $19, ins.id
               FROM ins, unnest($17::text[], $18::jsonb[]) AS a (question_id, value)
+        ), quiet AS (
+            -- Set before any message row exists (each row needs this CTE's one row): the
+            -- messages trigger's WHEN, tested as each row is inserted, then leaves the
+            -- dispatchers' wake-up to the caller, after the commit.
+            SELECT set_config('postcall.notify_after_commit', 'on', true)
         ), queued AS (
             INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments,
                                   template_id, template_params)
-            SELECT m.* FROM ins, unnest($20::uuid[], $21::bigint[], $22::text[], $23::text[],
-                                        $24::text[], $25::text[], $26::text[], $27::int[],
-                                        $28::text[], $29::jsonb[]) AS m
+            SELECT m.* FROM ins, quiet, unnest($20::uuid[], $21::bigint[], $22::text[], $23::text[],
+                                               $24::text[], $25::text[], $26::text[], $27::int[],
+                                               $28::text[], $29::jsonb[]) AS m
         )
-        -- Evaluated before the statement's AFTER triggers fire: the messages trigger then
-        -- leaves the dispatchers' wake-up to the caller, after the commit.
-        SELECT EXISTS (SELECT 1 FROM s), (SELECT id FROM ins),
-               set_config('postcall.notify_after_commit', 'on', true)
+        SELECT EXISTS (SELECT 1 FROM s), (SELECT id FROM ins)
         "#,
     );
     let query = bind_guard(query, read);
