@@ -18,10 +18,7 @@ use super::{
 };
 use crate::{
     channels::{Outbound, SmsProvider},
-    domain::{
-        lifecycle::MessageStatus,
-        phone, timezone,
-    },
+    domain::{lifecycle::MessageStatus, phone, timezone},
     metrics,
     store::{
         caps,
