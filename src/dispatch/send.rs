@@ -18,11 +18,7 @@ use super::{
 };
 use crate::{
     channels::{Outbound, SmsProvider},
-    domain::{
-        lifecycle::MessageStatus,
-        phone::{self, PhoneNumber},
-        timezone,
-    },
+    domain::{lifecycle::MessageStatus, phone, timezone},
     metrics,
     store::{
         caps,
@@ -48,13 +44,9 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             attempts: m.attempts,
             checks: None,
         };
-        let zones = match PhoneNumber::parse(&m.to_phone) {
-            Ok(phone) => timezone::customer_zones(
-                m.customer_timezone.as_deref().and_then(|z| z.parse().ok()),
-                &phone,
-                self.policy.default_timezone,
-            ),
-            Err(_) => vec![self.policy.default_timezone],
+        let zones = match m.zones.take() {
+            Some(zones) => zones,
+            None => self.zones(&m),
         };
         // Checked first with what the claim read. A message that may go then waits for the
         // rate limit, which under a backlog can take long enough for an opt-out, a closed
@@ -103,6 +95,19 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                     .await;
             }
             Gate::Send => self.send_now(&m, &lease, ticket, &recorder).await,
+        }
+    }
+
+    /// The customer's zones for a message the claim found queued.
+    fn zones(&self, m: &Claimed) -> Vec<chrono_tz::Tz> {
+        let default = self.policy.default_timezone;
+        match phone::region_of(&m.to_phone) {
+            Ok(region) => timezone::zones_in_region(
+                m.customer_timezone.as_deref().and_then(|z| z.parse().ok()),
+                region,
+                default,
+            ),
+            Err(_) => vec![default],
         }
     }
 

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -27,8 +28,7 @@ use crate::{
         conversation::Outgoing,
         eligibility::Policy,
         lifecycle::SurveyState,
-        phone::PhoneNumber,
-        timezone,
+        phone, timezone,
     },
     store::{
         caps as capped,
@@ -129,13 +129,14 @@ pub async fn claim_due(
     let (mut queue, mut cancel, mut defer_ids, mut defer_until) = (vec![], vec![], vec![], vec![]);
     let mut dropped = vec![];
     for d in &due {
-        let Ok(phone) = PhoneNumber::parse(&d.customer_phone) else {
+        // Only the region matters here (zones, the mainland text), not the number's type.
+        let Ok(region) = phone::region_of(&d.customer_phone) else {
             cancel.push(d.id);
             continue;
         };
-        let zones = timezone::customer_zones(
+        let zones = timezone::zones_in_region(
             d.customer_timezone.as_deref().and_then(|z| z.parse().ok()),
-            &phone,
+            region,
             policy.default_timezone,
         );
         let situation = Situation {
@@ -146,10 +147,10 @@ pub async fn claim_due(
             zones: &zones,
         };
         match plan::gate(&situation, now) {
-            Gate::Send => match first_question(texts, d, &phone) {
+            Gate::Send => match first_question(texts, d, region) {
                 Ok(message) => match counter.take(&d.customer_phone, &message.body) {
                     Verdict::Fits => {
-                        claimed.push(as_claimed(&message, d));
+                        claimed.push(as_claimed(&message, d, zones));
                         queue.push(message);
                     }
                     // A survey lives until its call is too old to ask about
@@ -194,7 +195,7 @@ pub async fn claim_due(
 fn first_question<'a>(
     texts: &Texts<'a>,
     due: &'a surveys::Due,
-    phone: &PhoneNumber,
+    region: Option<&str>,
 ) -> Result<messages::New<'a>, ComposeError> {
     let first = Outgoing::Question(0);
     let values = templates::values(&due.agent_id, &due.queue);
@@ -202,7 +203,7 @@ fn first_question<'a>(
         first,
         &compose::Recipient {
             language: &due.language,
-            mainland_china: phone.region() == Some("CN"),
+            mainland_china: region == Some("CN"),
             values: &values,
         },
     )?;
@@ -219,8 +220,9 @@ fn first_question<'a>(
     })
 }
 
-/// The message as a claim would have returned it: first attempt, survey `sending`.
-fn as_claimed(message: &messages::New<'_>, due: &surveys::Due) -> Claimed {
+/// The message as a claim would have returned it (first attempt, survey `sending`), with
+/// the zones just computed, so the send does not read the phone again.
+fn as_claimed(message: &messages::New<'_>, due: &surveys::Due, zones: Vec<Tz>) -> Claimed {
     Claimed {
         id: message.id,
         call_id: Some(due.call_id.clone()),
@@ -237,5 +239,6 @@ fn as_claimed(message: &messages::New<'_>, due: &surveys::Due) -> Claimed {
         survey_state: Some(SurveyState::Sending),
         customer_timezone: due.customer_timezone.clone(),
         opted_out: due.opted_out,
+        zones: Some(zones),
     }
 }

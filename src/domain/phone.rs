@@ -4,6 +4,10 @@ use std::fmt;
 
 use phonenumber::metadata::DATABASE;
 
+mod region;
+
+pub use region::region_of;
+
 /// A customer's phone number in E.164 form (`+8613800138000`).
 ///
 /// `Display` and `Debug` mask the middle digits so that a number can be logged
@@ -23,13 +27,7 @@ impl PhoneNumber {
     /// Accepts exactly `+` followed by 8–15 digits, the first not 0. Anything else is a
     /// malformed event, not a number to be judged.
     pub fn parse(raw: &str) -> Result<Self, PhoneShapeError> {
-        let digits = raw.strip_prefix('+').ok_or(PhoneShapeError)?;
-        let shaped = (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
-        if !shaped {
-            return Err(PhoneShapeError);
-        }
+        e164_digits(raw)?;
         let (region, reachable) = match phonenumber::parse(None, raw) {
             Ok(number) => {
                 let region = number.metadata(&DATABASE).map(|m| m.id().to_owned());
@@ -62,6 +60,19 @@ impl PhoneNumber {
     /// The number with all but the country-code prefix and the last two digits hidden.
     pub fn masked(&self) -> String {
         mask(&self.e164)
+    }
+}
+
+/// The digits after the `+` of an E.164 number: 8–15, the first not 0.
+fn e164_digits(raw: &str) -> Result<&str, PhoneShapeError> {
+    let digits = raw.strip_prefix('+').ok_or(PhoneShapeError)?;
+    let shaped = (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if shaped {
+        Ok(digits)
+    } else {
+        Err(PhoneShapeError)
     }
 }
 

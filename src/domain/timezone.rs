@@ -21,11 +21,16 @@ static ZONES_BY_COUNTRY: LazyLock<HashMap<&'static str, Vec<Tz>>> =
 /// A country with several zones gives all of them, so quiet hours hold wherever in it the
 /// customer is (US, RU, AU, BR). The first is a zone the country is named first for.
 pub fn customer_zones(event_tz: Option<Tz>, phone: &PhoneNumber, default: Tz) -> Vec<Tz> {
+    zones_in_region(event_tz, phone.region(), default)
+}
+
+/// `customer_zones` from the phone's region alone (`phone::region_of`), for the dispatcher,
+/// which needs nothing else of the number.
+pub fn zones_in_region(event_tz: Option<Tz>, region: Option<&str>, default: Tz) -> Vec<Tz> {
     if let Some(tz) = event_tz {
         return vec![tz];
     }
-    phone
-        .region()
+    region
         .and_then(|region| ZONES_BY_COUNTRY.get(region))
         .cloned()
         .unwrap_or_else(|| vec![default])

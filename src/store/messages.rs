@@ -142,6 +142,10 @@ pub struct Claimed {
     pub survey_state: Option<SurveyState>,
     pub customer_timezone: Option<String>,
     pub opted_out: bool,
+    /// The customer's zones, when the claim already worked them out (a first question);
+    /// otherwise the send does, from `customer_timezone` and the phone.
+    #[sqlx(skip)]
+    pub zones: Option<Vec<chrono_tz::Tz>>,
 }
 
 impl Claimed {
