@@ -20,6 +20,8 @@ mod seed;
 mod side;
 mod webhook;
 
+use anyhow::Context;
+
 use crate::{
     Args,
     aggregate::seed::Survey,
@@ -97,6 +99,23 @@ impl Stage {
     }
 }
 
+/// The stages to measure: all, or those `BENCH_HISTORY_STAGES` names (comma-separated), to
+/// measure again one that changed without waiting for the others.
+fn stages() -> anyhow::Result<Vec<Stage>> {
+    let Ok(wanted) = std::env::var("BENCH_HISTORY_STAGES") else {
+        return Ok(Stage::ALL.to_vec());
+    };
+    wanted
+        .split(',')
+        .map(|name| {
+            Stage::ALL
+                .into_iter()
+                .find(|s| s.key() == name.trim())
+                .with_context(|| format!("BENCH_HISTORY_STAGES: no stage {name}"))
+        })
+        .collect()
+}
+
 pub async fn run(args: &Args) -> anyhow::Result<Line> {
     let calls = args.history.unwrap_or(if args.quick {
         QUICK_HISTORY_CALLS
@@ -117,7 +136,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
     let mut line = Line::new("history");
     let mut lowest = f64::INFINITY;
     let mut fields = Vec::new();
-    for stage in Stage::ALL {
+    for stage in stages()? {
         let (mut full, mut empty) = (Vec::new(), Vec::new());
         for run in 1..=runs {
             // Alternate who goes first, so a drift in the machine's load favours neither.
