@@ -24,7 +24,7 @@
 
 mod check;
 mod kept;
-mod seed;
+pub(crate) mod seed;
 
 use std::time::Instant;
 

@@ -13,7 +13,7 @@ mod baseline;
 mod check;
 pub mod events;
 mod nodelay;
-mod worker;
+pub(crate) mod worker;
 
 use std::time::Duration;
 

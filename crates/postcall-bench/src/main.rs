@@ -1,7 +1,7 @@
 //! `postcall-bench`: every stage of postcall measured against this machine's own limit.
 //!
 //! `cargo run --release --bin postcall-bench -- STAGE [--runs N] [--quick]`, STAGE one of
-//! `ingest`, `dispatch`, `webhook`, `aggregate`, `memory`, `retention` or `all`. Each stage sets up its own
+//! `ingest`, `dispatch`, `webhook`, `aggregate`, `memory`, `retention`, `history` or `all`. Each stage sets up its own
 //! database, broker names and local provider, runs itself and its baseline back to back
 //! `--runs` times (interleaved, so a noisy minute hits both alike), and prints one line:
 //!
@@ -15,6 +15,7 @@
 
 mod aggregate;
 mod dispatch;
+mod history;
 mod ingest;
 mod memory;
 mod proc_stats;
@@ -45,6 +46,9 @@ pub struct Cli {
     /// Items per run (events, sends, replies, answers); each stage has its own default.
     #[arg(long)]
     size: Option<usize>,
+    /// Calls of history in the full database of the `history` stage (default 10 M).
+    #[arg(long)]
+    history: Option<u64>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +59,7 @@ enum Stage {
     Aggregate,
     Memory,
     Retention,
+    History,
     All,
 }
 
@@ -64,6 +69,7 @@ pub struct Args {
     pub runs: usize,
     pub quick: bool,
     pub size: Option<usize>,
+    pub history: Option<u64>,
 }
 
 impl Args {
@@ -84,6 +90,7 @@ fn main() -> ExitCode {
         runs: cli.runs,
         quick: cli.quick,
         size: cli.size,
+        history: cli.history,
     };
     let stages = match cli.stage {
         Stage::All => vec![
@@ -93,6 +100,7 @@ fn main() -> ExitCode {
             Stage::Aggregate,
             Stage::Memory,
             Stage::Retention,
+            Stage::History,
         ],
         one => vec![one],
     };
@@ -125,6 +133,7 @@ async fn run(stage: Stage, args: &Args) -> anyhow::Result<Line> {
         Stage::Aggregate => aggregate::run(args).await,
         Stage::Memory => memory::run(args).await,
         Stage::Retention => retention::run(args).await,
+        Stage::History => history::run(args).await,
         Stage::All => unreachable!("expanded above"),
     }
 }

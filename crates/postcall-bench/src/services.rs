@@ -122,7 +122,7 @@ pub async fn amqp_connect(name: &str) -> anyhow::Result<Connection> {
     .context("connecting to RabbitMQ at 127.0.0.1:5672")
 }
 
-async fn delete_topology(names: &Names) {
+pub async fn delete_topology(names: &Names) {
     let connection = match amqp_connect("postcall-bench-cleanup").await {
         Ok(c) => c,
         Err(e) => {

@@ -115,3 +115,18 @@ fn retention_stage_runs() {
     figure(&fields, "slice_calls");
     figure(&fields, "day_at_1m_calls_s");
 }
+
+#[test]
+fn history_stage_runs() {
+    let fields = quick("history");
+    for stage in ["ingest", "dispatch", "webhook"] {
+        figure(&fields, &format!("{stage}_full_ratio"));
+        figure(&fields, &format!("{stage}_full"));
+        figure(&fields, &format!("{stage}_empty"));
+    }
+    figure(&fields, "full_ratio");
+    assert_eq!(
+        fields["history_calls"], "3000",
+        "--quick seeds its own tiny history"
+    );
+}

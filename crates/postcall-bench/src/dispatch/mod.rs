@@ -23,7 +23,7 @@ mod baseline;
 mod drain;
 mod durable;
 mod outbox;
-mod provider;
+pub(crate) mod provider;
 
 use std::time::{Duration, Instant};
 
@@ -48,7 +48,7 @@ fn phone(i: usize) -> String {
 /// Shipped defaults (with `POSTCALL__*` tuning), only the dispatch role on, quiet hours off,
 /// the webhook provider at `provider_url`, rate limits out of the way unless `overrides`
 /// set them.
-fn settings(
+pub(crate) fn settings(
     names: &Names,
     provider_url: &str,
     overrides: &[(&str, &str)],

@@ -16,8 +16,8 @@
 
 mod backends;
 mod baseline;
-mod load;
-mod replies;
+pub(crate) mod load;
+pub(crate) mod replies;
 mod seed;
 mod verify;
 
