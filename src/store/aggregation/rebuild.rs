@@ -3,9 +3,9 @@
 //! the old scores until the new ones commit, and a rebuild that fails or crashes midway
 //! leaves the old tables as they were.
 //!
-//! One pass over the inputs, streamed: answers and outbound messages are read from their
-//! covering indexes in survey order (index-only scans) and summed survey by survey, so no
-//! hash table of 4 M surveys is built or spilled; only the calls are hashed. The rows go into
+//! One pass over the inputs: answers and outbound messages are read from their covering
+//! indexes in survey order (index-only scans, not the 5 GB of their tables) and summed
+//! survey by survey, with no sort and nothing spilled to disk. The rows go into
 //! a new table (`CREATE TABLE … AS`: no index to maintain while it fills), the cells are
 //! summed from it, and only then is it indexed, once, by sorting in memory, and swapped in
 //! for `score_surveys`. Only the aggregator reads `score_surveys`, under the lock this
@@ -19,39 +19,37 @@ use super::{
 };
 use crate::domain::score_basis::Basis;
 
-/// For this transaction only. `work_mem`: the one hash table left, the sent surveys' calls
-/// (about 100 bytes each), fits in memory up to 4 M surveys (`hash_mem_multiplier` 2)
-/// instead of being split into batches on disk. `maintenance_work_mem`: the two index
-/// builds sort 4 M entries in memory rather than through temp files. `enable_hashagg`:
-/// the planner underestimates the surveys per answer or message (1.2 M groups for 4.2 M)
-/// and would hash-aggregate them, spilling; grouped in index order nothing spills. It is
-/// turned back on for the cells (200 k groups, hashed in memory).
+/// For this transaction only. `enable_hashagg`: the planner underestimates the surveys
+/// per answer or message (1.3 M and 0.55 M groups for 3.4 M and 4.2 M) and would hash them,
+/// spilling to disk; grouped in index order nothing is sorted or spilled. `work_mem`: the
+/// three hash tables left (calls, answer sums, message sums; 60–100 bytes a survey) fit in
+/// memory at 4 M surveys (`hash_mem_multiplier` 2) instead of being split into batches on
+/// disk. No parallel workers: each survey's few rows make partial sums as large as the
+/// input (BENCHMARKS.md, aggregate). `maintenance_work_mem`: the two index builds sort 4 M
+/// entries in memory rather than through temp files. Hash aggregation is turned back on
+/// for the cells (200 k groups, in memory).
 const SETTINGS: &str = "
     SET LOCAL work_mem = '256MB';
     SET LOCAL maintenance_work_mem = '512MB';
+    SET LOCAL max_parallel_workers_per_gather = 0;
     SET LOCAL enable_hashagg = off";
 const CELL_SETTINGS: &str = "SET LOCAL enable_hashagg = on";
 
 /// The per-survey rows of every sent survey, as a new table. Answers and outbound messages
-/// are one stream in survey order (a merge of the two covering indexes), summed survey by
-/// survey and merged with the surveys in key order; the calls are joined last, by hash.
-/// `CREATE TABLE AS` takes no bind parameters, so the basis is inlined as quoted literals.
+/// are read from their covering indexes in survey order and summed survey by survey; the
+/// sums and the calls are then joined by hash. `CREATE TABLE AS` takes no bind parameters,
+/// so the basis is inlined as quoted literals.
 fn create_next(basis: &Basis) -> String {
-    let survey_row = survey_row("x", "x");
+    let survey_row = survey_row("a", "m");
     let sql = format!(
         "CREATE TABLE score_surveys_next AS
          SELECT {survey_row}
            FROM surveys s
            JOIN calls c ON c.call_id = s.call_id
-           LEFT JOIN (
-             SELECT survey_id, {ANSWER_COLUMNS}, {MESSAGE_COLUMNS}
-               FROM (SELECT survey_id, question_id, value, NULL::text AS purpose,
-                            NULL::text AS status, NULL::int AS segments
-                       FROM answers WHERE NOT late
-                     UNION ALL
-                     SELECT survey_id, NULL, NULL, purpose, status, segments
-                       FROM messages WHERE direction = 'outbound') AS u
-              GROUP BY survey_id) x ON x.survey_id = s.id
+           LEFT JOIN (SELECT survey_id, {ANSWER_COLUMNS} FROM answers WHERE NOT late
+                       GROUP BY survey_id) a ON a.survey_id = s.id
+           LEFT JOIN (SELECT survey_id, {MESSAGE_COLUMNS} FROM messages
+                       WHERE direction = 'outbound' GROUP BY survey_id) m ON m.survey_id = s.id
           WHERE s.sent_at IS NOT NULL"
     );
     inline(
