@@ -8,7 +8,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::{
     Folded,
-    cells::{ANSWER_COLUMNS, CELL_ROW, MESSAGE_COLUMNS, SURVEY_ROW},
+    cells::{ANSWER_COLUMNS, CELL_ROW, MESSAGE_COLUMNS, survey_row},
 };
 use crate::domain::score_basis::Basis;
 
@@ -16,13 +16,14 @@ use crate::domain::score_basis::Basis;
 /// counts). Returns (changes, surveys recounted) and the cells to sum again: where those
 /// surveys count now, and where they counted before.
 fn fold_surveys() -> String {
+    let survey_row = survey_row("a", "m");
     format!(
         "WITH changed AS (
             DELETE FROM score_changes RETURNING survey_id
         ), ids AS (
             SELECT DISTINCT survey_id FROM changed
         ), fresh AS (
-            SELECT {SURVEY_ROW}
+            SELECT {survey_row}
               FROM ids
               JOIN surveys s ON s.id = ids.survey_id AND s.sent_at IS NOT NULL
               JOIN calls c ON c.call_id = s.call_id

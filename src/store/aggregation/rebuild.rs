@@ -1,31 +1,49 @@
 //! Recomputing everything: every sent survey's row of `score_surveys` from all answers and
 //! messages, then every cell from those rows. One transaction: readers of `score_cells` see
-//! the old scores until the new ones commit.
+//! the old scores until the new ones commit, and a rebuild that fails or crashes midway
+//! leaves the old tables as they were.
 //!
-//! The per-survey rows are computed by `CREATE TABLE … AS SELECT`, which PostgreSQL 15 can
-//! run with parallel workers (an `INSERT … SELECT` never is), into a new table that is then
-//! indexed and swapped in for `score_surveys`: bulk index builds instead of 4 M index
-//! insertions, and no dead rows left behind. Only the aggregator reads `score_surveys`,
-//! under the lock this transaction holds, so the swap's exclusive lock stops no one.
+//! One pass over the inputs: answers and outbound messages are read from their covering
+//! indexes in survey order (index-only scans, not the 5 GB of their tables) and summed
+//! survey by survey, with no sort and nothing spilled to disk. The rows go into
+//! a new table (`CREATE TABLE … AS`: no index to maintain while it fills), the cells are
+//! summed from it, and only then is it indexed, once, by sorting in memory, and swapped in
+//! for `score_surveys`. Only the aggregator reads `score_surveys`, under the lock this
+//! transaction holds, so the swap's exclusive lock stops no one.
 
 use sqlx::{Executor, Postgres, Transaction};
 
 use super::{
     Folded,
-    cells::{ANSWER_COLUMNS, CELL_ROW, MESSAGE_COLUMNS, SURVEY_ROW},
+    cells::{ANSWER_COLUMNS, CELL_ROW, MESSAGE_COLUMNS, survey_row},
 };
 use crate::domain::score_basis::Basis;
 
-/// Memory per hash table (per worker) for this transaction. At the default 4 MB the hash
-/// joins and aggregations over millions of surveys spill to disk (BENCHMARKS.md, aggregate).
-const WORK_MEM: &str = "128MB";
+/// For this transaction only. `enable_hashagg`: the planner underestimates the surveys
+/// per answer or message (1.3 M and 0.55 M groups for 3.4 M and 4.2 M) and would hash them,
+/// spilling to disk; grouped in index order nothing is sorted or spilled. `work_mem`: the
+/// three hash tables left (calls, answer sums, message sums; 60–100 bytes a survey) fit in
+/// memory at 4 M surveys (`hash_mem_multiplier` 2) instead of being split into batches on
+/// disk. No parallel workers: each survey's few rows make partial sums as large as the
+/// input (BENCHMARKS.md, aggregate). `maintenance_work_mem`: the two index builds sort 4 M
+/// entries in memory rather than through temp files. Hash aggregation is turned back on
+/// for the cells (200 k groups, in memory).
+const SETTINGS: &str = "
+    SET LOCAL work_mem = '256MB';
+    SET LOCAL maintenance_work_mem = '512MB';
+    SET LOCAL max_parallel_workers_per_gather = 0;
+    SET LOCAL enable_hashagg = off";
+const CELL_SETTINGS: &str = "SET LOCAL enable_hashagg = on";
 
-/// The per-survey rows of every sent survey, as a new table. `CREATE TABLE AS` takes no
-/// bind parameters, so the basis is inlined as quoted literals.
+/// The per-survey rows of every sent survey, as a new table. Answers and outbound messages
+/// are read from their covering indexes in survey order and summed survey by survey; the
+/// sums and the calls are then joined by hash. `CREATE TABLE AS` takes no bind parameters,
+/// so the basis is inlined as quoted literals.
 fn create_next(basis: &Basis) -> String {
+    let survey_row = survey_row("a", "m");
     let sql = format!(
         "CREATE TABLE score_surveys_next AS
-         SELECT {SURVEY_ROW}
+         SELECT {survey_row}
            FROM surveys s
            JOIN calls c ON c.call_id = s.call_id
            LEFT JOIN (SELECT survey_id, {ANSWER_COLUMNS} FROM answers WHERE NOT late
@@ -45,6 +63,18 @@ fn create_next(basis: &Basis) -> String {
     )
 }
 
+/// Every cell, from the new per-survey rows.
+fn all_cells() -> String {
+    format!(
+        "WITH written AS (
+            INSERT INTO score_cells SELECT {CELL_ROW} FROM score_surveys_next
+             GROUP BY day, agent_id, queue
+            RETURNING 1
+        )
+        SELECT count(*) FROM written"
+    )
+}
+
 /// The new table gets the migration's constraints and index names, then replaces the old.
 const SWAP: &str = "
     ALTER TABLE score_surveys_next ADD CONSTRAINT score_surveys_next_pkey PRIMARY KEY (survey_id),
@@ -57,21 +87,9 @@ const SWAP: &str = "
     ALTER INDEX score_surveys_next_cell_idx RENAME TO score_surveys_cell_idx;
     ANALYZE score_surveys";
 
-fn all_cells() -> String {
-    format!(
-        "WITH written AS (
-            INSERT INTO score_cells SELECT {CELL_ROW} FROM score_surveys
-             GROUP BY day, agent_id, queue
-            RETURNING 1
-        )
-        SELECT count(*) FROM written"
-    )
-}
-
 /// Recomputes every survey's row and every cell; the change log is consumed with them.
 pub async fn rebuild(tx: &mut Transaction<'_, Postgres>, basis: &Basis) -> sqlx::Result<Folded> {
-    tx.execute(format!("SET LOCAL work_mem = '{WORK_MEM}'").as_str())
-        .await?;
+    tx.execute(SETTINGS).await?;
     let changes: i64 = sqlx::query_scalar(
         "WITH changed AS (DELETE FROM score_changes RETURNING 1) SELECT count(*) FROM changed",
     )
@@ -81,11 +99,12 @@ pub async fn rebuild(tx: &mut Transaction<'_, Postgres>, basis: &Basis) -> sqlx:
         .execute(create_next(basis).as_str())
         .await?
         .rows_affected();
-    tx.execute(SWAP).await?;
+    tx.execute(CELL_SETTINGS).await?;
     tx.execute("DELETE FROM score_cells").await?;
     let cells: i64 = sqlx::query_scalar(&all_cells())
         .fetch_one(&mut **tx)
         .await?;
+    tx.execute(SWAP).await?;
     Ok(Folded {
         changes,
         surveys: surveys as i64,
