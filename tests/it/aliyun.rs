@@ -643,11 +643,7 @@ async fn a_survey_runs_end_to_end_on_approved_templates() {
     );
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'completed'", 1)
         .await;
-    let stored: Vec<(String, Value)> =
-        sqlx::query_as("SELECT question_id, value FROM answers ORDER BY id")
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
+    let stored = app.answers().await;
     assert_eq!(
         stored,
         [

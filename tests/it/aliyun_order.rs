@@ -113,11 +113,7 @@ async fn a_customers_second_reply_waits_for_the_first_and_another_customers_does
     app.wait_for_count("SELECT count(*) FROM callback_inbox", 0)
         .await;
     app.wait_for_count("SELECT count(*) FROM answers", 2).await;
-    let stored: Vec<(String, serde_json::Value)> =
-        sqlx::query_as("SELECT question_id, value FROM answers ORDER BY id")
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
+    let stored = app.answers().await;
     assert_eq!(
         stored,
         [
@@ -151,11 +147,7 @@ async fn replies_listed_out_of_order_in_one_batch_are_acted_on_in_the_order_they
         200
     );
     app.wait_for_count("SELECT count(*) FROM answers", 2).await;
-    let stored: Vec<(String, serde_json::Value)> =
-        sqlx::query_as("SELECT question_id, value FROM answers ORDER BY id")
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
+    let stored = app.answers().await;
     assert_eq!(
         stored,
         [

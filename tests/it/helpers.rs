@@ -199,6 +199,14 @@ impl TestApp {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
     }
 
+    /// Every stored answer as (question id, value), in the order stored.
+    pub async fn answers(&self) -> Vec<(String, Value)> {
+        sqlx::query_as("SELECT question_id, value FROM answers ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+
     pub async fn decision(&self, call_id: &str) -> Option<String> {
         sqlx::query_scalar("SELECT decision FROM calls WHERE call_id = $1")
             .bind(call_id)
