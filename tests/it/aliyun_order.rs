@@ -45,6 +45,15 @@ async fn being_processed(app: &TestApp, id: i64) -> bool {
     free.is_none()
 }
 
+/// Waits until a processor holds the batch; fails saying `what` after 10 s.
+async fn taken_within_10s(app: &TestApp, id: i64, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !being_processed(app, id).await {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customers_second_reply_waits_for_the_first_and_another_customers_does_not() {
     let double = AliyunDouble::start(Mode::Ok).await;
@@ -68,14 +77,7 @@ async fn a_customers_second_reply_waits_for_the_first_and_another_customers_does
         (200, RECEIVED.to_owned())
     );
     let first = stored(&app, "o1").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !being_processed(&app, first).await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the first batch is taken"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    taken_within_10s(&app, first, "the first batch is taken").await;
 
     // The same customer's next answer, and a reply from someone else.
     assert_eq!(
@@ -94,14 +96,7 @@ async fn a_customers_second_reply_waits_for_the_first_and_another_customers_does
         200
     );
     let unrelated = stored(&app, "o3").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !being_processed(&app, unrelated).await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "another customer's batch does not wait"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    taken_within_10s(&app, unrelated, "another customer's batch does not wait").await;
     // By now a processor that did not wait would hold the second batch too.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(

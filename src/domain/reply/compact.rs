@@ -102,10 +102,7 @@ fn read(norm: &str, labels: &Labels) -> PairReply {
 /// might be a score (`是 6`) and a word of satisfaction a half-said one (`是 不太满意`), so
 /// with either both are asked again.
 fn resolved_with_remark(norm: &str) -> Option<bool> {
-    let numbered = norm
-        .chars()
-        .any(|c| c.is_ascii_digit() || super::chinese_digit(c).is_some() || super::is_star(c));
-    if numbered || norm.contains("满意") || norm.contains("satisf") {
+    if names_a_number(norm) || norm.contains("满意") || norm.contains("satisf") {
         return None;
     }
     remark::yes_no(norm)
@@ -148,12 +145,16 @@ fn says_nothing_of_answers(word: &str) -> bool {
         "four", "five", "star", "stars", "point", "points", "out", "of", "but", "very",
         "satisfied", "dissatisfied",
     ];
-    !word
-        .chars()
-        .any(|c| c.is_ascii_digit() || super::chinese_digit(c).is_some() || super::is_star(c))
+    !names_a_number(word)
         && !BEARS.iter().any(|b| word.contains(b))
         && !ENGLISH_BEARS.contains(&word)
         && keyword_of(word).is_none()
+}
+
+/// A digit, a Chinese numeral or a star: something that may be a score.
+fn names_a_number(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_ascii_digit() || super::chinese_digit(c).is_some() || super::is_star(c))
 }
 
 fn answer(resolved: Option<bool>, satisfaction: Option<i32>) -> PairReply {
