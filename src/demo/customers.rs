@@ -381,7 +381,7 @@ impl Words {
     /// Replies the parser must not guess at: the worker re-prompts them.
     fn garbage(&self, rng: &mut StdRng, question: usize) -> String {
         match question {
-            RESOLVED => self.pick(rng, &["？", "好的", "什么意思"], &["ok", "what?"]),
+            RESOLVED => self.pick(rng, &["？", "好的", "差不多吧"], &["ok", "what?"]),
             SATISFACTION => self.pick(
                 rng,
                 &["不太满意", "还行吧", "4或5"],

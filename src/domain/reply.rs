@@ -4,10 +4,13 @@
 //! good, a re-prompt costs one SMS.
 
 pub mod compact;
+mod help_intent;
 mod labels;
+mod phrases;
 mod remark;
 mod stop_intent;
 mod traditional;
+mod typos;
 
 pub use labels::{LabelError, Labels};
 
@@ -42,7 +45,8 @@ pub enum Reply {
 /// whitespace and surrounding punctuation (ASCII and CJK: 。，！？、；：“”‘’「」【】（）《》…~～ and emoji).
 ///
 /// Also collapses inner runs of whitespace (newlines included) to one space, so "8  out of\n10"
-/// reads like "8 out of 10". Two things survive the trim on purpose: a sign directly before a
+/// reads like "8 out of 10", and corrects slips in the words replies are read by (`typos`:
+/// `解绝了`, `very satisfed`). Two things survive the trim on purpose: a sign directly before a
 /// digit ("-5" must not read as 5) and star characters (⭐★☆🌟), which are a rating themselves.
 pub fn normalise(text: &str) -> String {
     let folded: String = text
@@ -51,10 +55,11 @@ pub fn normalise(text: &str) -> String {
         .map(traditional::simplified)
         .flat_map(char::to_lowercase)
         .collect();
-    trim(&folded)
+    let spaced = trim(&folded)
         .split_whitespace()
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    typos::corrected(spaced)
 }
 
 /// A keyword alone in the message (after `normalise`): opt-out `TD`, `T`, `R`, `N`, `退订`, `拒收`,
@@ -77,28 +82,65 @@ pub fn keyword(text: &str) -> Option<Keyword> {
 /// opting out. An answer in one of the forms DESIGN.md §3 lists is read as it always was;
 /// failing that, a clear answer with a remark around it is read too (`remark`).
 pub fn parse(text: &str, kind: &QuestionKind, labels: &Labels) -> Reply {
+    read(text, kind, labels).reply
+}
+
+/// A reply as `parse` reads it, and whether its answer came with a remark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub reply: Reply,
+    /// The answer was read past words that are not it (`8分，挺好的`, `没解决，还是扣款失败`):
+    /// the customer said something, kept whole as the answer's raw text, which the feedback
+    /// list shows. Never set for a keyword, a comment or a reply that was not understood.
+    pub remark: bool,
+}
+
+/// `parse`, telling apart an answer in one of DESIGN.md §3's forms from one read with a
+/// remark around it.
+pub fn read(text: &str, kind: &QuestionKind, labels: &Labels) -> Read {
+    let plain = |reply| Read {
+        reply,
+        remark: false,
+    };
     let norm = normalise(text);
     if *kind == QuestionKind::YesNo && norm == "n" {
-        return Reply::Answer(AnswerValue::YesNo(false));
+        return plain(Reply::Answer(AnswerValue::YesNo(false)));
     }
     if let Some(keyword) = keyword_of(&norm) {
-        return Reply::Keyword(keyword);
+        return plain(Reply::Keyword(keyword));
     }
-    let answer = match *kind {
-        QuestionKind::YesNo => yes_no(&norm)
-            .or_else(|| remark::yes_no(&norm))
-            .map(AnswerValue::YesNo),
+    // To a free comment, "help me …" is what the customer wants read by a person.
+    if *kind != QuestionKind::Text && help_intent::asks_for_help(&norm) {
+        return plain(Reply::Keyword(Keyword::Help));
+    }
+    let strict = match *kind {
+        QuestionKind::YesNo => yes_no(&norm).map(AnswerValue::YesNo),
         QuestionKind::Scale { min, max } => scale(&norm, min, max)
             .or_else(|| {
                 labels
                     .exactly(&answer_words(&norm).join(" "))
                     .filter(|v| (min..=max).contains(v))
             })
-            .or_else(|| remark::scale(&norm, min, max, labels))
             .map(AnswerValue::Scale),
         QuestionKind::Text => free_text(text).map(AnswerValue::Text),
     };
-    answer.map_or(Reply::NotUnderstood, Reply::Answer)
+    if let Some(answer) = strict {
+        return plain(Reply::Answer(answer));
+    }
+    let remarked = match *kind {
+        QuestionKind::YesNo => remark::yes_no(&norm).map(AnswerValue::YesNo),
+        QuestionKind::Scale { min, max } => {
+            remark::scale(&norm, min, max, labels).map(AnswerValue::Scale)
+        }
+        QuestionKind::Text => None,
+    };
+    match remarked {
+        Some(answer) => Read {
+            reply: Reply::Answer(answer),
+            remark: true,
+        },
+        None => plain(Reply::NotUnderstood),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,8 +27,8 @@
 //! What is not read is re-prompted by the caller, once: a wrong score counts for good.
 
 use super::{
-    Keyword, Labels, answer_words, is_separator, keyword_of, normalise, remark, scale, script_runs,
-    words, yes_no,
+    Keyword, Labels, answer_words, help_intent, is_separator, keyword_of, normalise, remark, scale,
+    script_runs, words, yes_no,
 };
 
 /// The satisfaction scale of the compact pair.
@@ -60,24 +60,36 @@ pub enum PairReply {
 /// Reads `text` as the answer to a yes/no question and a 1–5 scale asked together; the
 /// scale's `labels` (`非常满意` = 5) answer it as its digits do.
 pub fn parse(text: &str, labels: &Labels) -> PairReply {
+    read_pair(text, labels).0
+}
+
+/// `parse`, and whether the answers came with a remark (rule 5, or a yes/no read past
+/// the words after it), as `reply::Read::remark`.
+pub fn read_pair(text: &str, labels: &Labels) -> (PairReply, bool) {
     let norm = normalise(text);
     if norm == "n" {
-        return answer(Some(false), None);
+        return (answer(Some(false), None), false);
     }
     if let Some(keyword) = keyword_of(&norm) {
-        return PairReply::Keyword(keyword);
+        return (PairReply::Keyword(keyword), false);
+    }
+    if help_intent::asks_for_help(&norm) {
+        return (PairReply::Keyword(Keyword::Help), false);
     }
     match read(&norm, labels) {
-        PairReply::NotUnderstood => {
-            without_remark(&norm).map_or(PairReply::NotUnderstood, |plain| read(&plain, labels))
+        (PairReply::NotUnderstood, _) => {
+            let reading = without_remark(&norm)
+                .map_or(PairReply::NotUnderstood, |plain| read(&plain, labels).0);
+            let remarked = reading != PairReply::NotUnderstood;
+            (reading, remarked)
         }
         reading => reading,
     }
 }
 
-/// Rules 2–4 on a message that is not a keyword.
-fn read(norm: &str, labels: &Labels) -> PairReply {
-    match (one_of_two(norm, labels), both(norm, labels)) {
+/// Rules 2–4 on a message that is not a keyword, and whether it was read past a remark.
+fn read(norm: &str, labels: &Labels) -> (PairReply, bool) {
+    let reading = match (one_of_two(norm, labels), both(norm, labels)) {
         // Every word a yes/no word: the digit beside one is an echo of "1=是", not a score.
         (
             Some(
@@ -91,10 +103,14 @@ fn read(norm: &str, labels: &Labels) -> PairReply {
         (Some(alone), None) => PairReply::Answer(alone),
         // `1/5`: "yes, 5" or "1 out of 5".
         (Some(_), Some(_)) => PairReply::NotUnderstood,
-        (None, None) => resolved_with_remark(norm).map_or(PairReply::NotUnderstood, |resolved| {
-            answer(Some(resolved), None)
-        }),
-    }
+        (None, None) => {
+            return resolved_with_remark(norm)
+                .map_or((PairReply::NotUnderstood, false), |resolved| {
+                    (answer(Some(resolved), None), true)
+                });
+        }
+    };
+    (reading, false)
 }
 
 /// A yes/no with a remark and no score in it, read as the yes/no question alone reads it

@@ -72,12 +72,15 @@ fn negated(pieces: &[Piece]) -> bool {
 }
 
 /// A yes or no in the reply's first clause that says more than politeness, and a remark
-/// after it that does not take it back.
+/// after it that does not take it back; or, when the reply opens with the remark, a last
+/// clause that is wholly the answer.
 pub(super) fn yes_no(norm: &str) -> Option<bool> {
     if scan::doubts_a_yes_or_no(norm) {
         return None;
     }
-    let (answer, remark) = head(norm)?;
+    // "not yet, still waiting": "not" alone, the first word, says nothing.
+    let norm = super::english_no_phrases(norm);
+    let (answer, remark) = head(&norm).or_else(|| tail(&norm))?;
     let (yes, no) = polarities(remark);
     let taken_back = if answer {
         no || scan::contrasts(remark)
@@ -110,6 +113,31 @@ fn head(norm: &str) -> Option<(bool, &str)> {
         let (len, answer) = scan::unmistakable_start(clause)?;
         return Some((answer, &rest[len..]));
     }
+}
+
+/// The answer a reply closes with after a remark (`别再扣款了！没解决`, `等了好久，不过解决了`),
+/// and the remark before it, which is weighed as one after the answer would be: `钱还没到，
+/// 解决了` takes its own yes back.
+fn tail(norm: &str) -> Option<(bool, &str)> {
+    const BUT: &[&str] = &[
+        "不过", "但是", "可是", "还好", "最后", "总算", "终于", "后来", "但",
+    ];
+    let trimmed = norm.trim_end_matches(is_separator);
+    let (start, separator) = trimmed
+        .char_indices()
+        .rev()
+        .find(|(_, c)| is_separator(*c))?;
+    let last = &trimmed[start + separator.len_utf8()..];
+    let last = BUT
+        .iter()
+        .find_map(|b| last.strip_prefix(b))
+        .unwrap_or(last);
+    let answer = super::yes_no(last).or_else(|| {
+        let (len, answer) = scan::unmistakable_start(last)?;
+        let rest = &last[len..];
+        (rest.is_empty() || is_filler(rest)).then_some(answer)
+    })?;
+    Some((answer, &trimmed[..start]))
 }
 
 /// Whether the remark says yes and whether it says no, anywhere in it.

@@ -11,7 +11,8 @@
 mod chinese;
 mod english;
 
-use super::{Keyword, is_cjk_punctuation, lookup_keyword, only_opt_outs};
+use super::phrases::{any_of, clauses, phrase};
+use super::{Keyword, lookup_keyword, only_opt_outs};
 
 /// `norm` is a `normalise`d message.
 pub(super) fn asks_to_stop(norm: &str) -> bool {
@@ -57,55 +58,6 @@ fn spelled_out(norm: &str) -> bool {
     let letters: String = norm.chars().filter(|c| c.is_alphanumeric()).collect();
     letters.chars().count() >= 2
         && (lookup_keyword(&letters) == Some(Keyword::OptOut) || only_opt_outs(&letters))
-}
-
-/// The message's clauses (split at sentence punctuation), each as its words: letters, digits
-/// and apostrophes; anything else (spaces, dashes, quotes, emoji) separates words. Quotes do
-/// not end a clause, so `agent kept saying "stop"` stays one clause and is not a stop.
-fn clauses(norm: &str) -> impl Iterator<Item = Vec<&str>> {
-    norm.split(ends_clause)
-        .map(|clause| {
-            clause
-                .split(|c: char| !(c.is_alphanumeric() || is_apostrophe(c)))
-                .map(|w| w.trim_matches(is_apostrophe))
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .filter(|words| !words.is_empty())
-}
-
-fn ends_clause(c: char) -> bool {
-    matches!(
-        c,
-        ',' | '.' | ';' | ':' | '!' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '~'
-    ) || (is_cjk_punctuation(c) && !is_quote(c))
-}
-
-fn is_quote(c: char) -> bool {
-    matches!(c, '\u{2018}'..='\u{201F}' | '\u{300C}'..='\u{300F}' | '\u{301D}'..='\u{301F}')
-}
-
-/// `'` and the typographic `’` phones substitute for it ("don’t").
-fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '\u{2019}')
-}
-
-/// `^(pre)*core(post)*$` over words joined by `sep`: the whole clause must be the phrase and
-/// the listed words around it, nothing else. `core` is a regex; the word lists are literal.
-fn phrase(pre: &[&str], core: &str, post: &[&str], sep: &str) -> regex::Regex {
-    let sep = regex::escape(sep);
-    let pattern = format!(
-        "^(?:{pre}{sep})*(?:{core})(?:{sep}{post})*$",
-        pre = any_of(pre),
-        post = any_of(post),
-    );
-    regex::Regex::new(&pattern).expect("the stop phrases are valid patterns")
-}
-
-/// A non-capturing alternation of literal words.
-fn any_of(words: &[&str]) -> String {
-    let escaped: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
-    format!("(?:{})", escaped.join("|"))
 }
 
 #[cfg(test)]

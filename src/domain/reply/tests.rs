@@ -526,7 +526,6 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("5 stop",            Csat, Again),
     ("不要退订",          Yn,   Again),
     ("help me",           Txt,  Said("help me")),
-    ("I need help",       Yn,   Again),
     ("the end",           Txt,  Said("the end")),
     // ── a stop asked for in words: an opt-out whatever the question ─────────────────────────
     ("别再发了",          Csat, Stop),
@@ -591,6 +590,33 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("no more problems",  Csat, Again),
     ("停止扣款",          Yn,   Again),
     ("扣款停不下来",      Csat, Again),
+    // ── help asked for in words: the help text, which names the hotline ───────────────────
+    ("我需要帮助",        Csat, Help),
+    ("怎么联系人工客服",  Yn,   Help),
+    ("请问这是什么短信？", Nps, Help),
+    ("I need help",       Yn,   Help),
+    ("who is this?",      Csat, Help),
+    ("help me 我的账户被冻结了", Txt, Said("help me 我的账户被冻结了")),
+    ("我需要帮助",        Txt,  Said("我需要帮助")),
+    ("这是什么服务态度",  Txt,  Said("这是什么服务态度")),
+    ("人工客服很好",      Csat, Again),
+    // ── slips a reader reads past ────────────────────────────────────────────────────────
+    ("解绝了",            Yn,   Yes),
+    ("没有解绝",          Yn,   No),
+    ("以解决，谢谢",      Yn,   Yes),
+    ("非常满以",          Csat, Score(5)),
+    ("很慢意",            Csat, Score(5)),
+    ("very satisfed",     Csat, Score(5)),
+    ("dissatisfid",       Csat, Score(2)),
+    ("resloved",          Yn,   Yes),
+    ("unsubscibe me",     Csat, Stop),
+    ("我满以为解决了",    Yn,   Again),
+    // ── the answer after a remark ────────────────────────────────────────────────────────
+    ("别再扣款了！没解决", Yn,  No),
+    ("等了好久，不过解决了", Yn, Yes),
+    ("钱还没到，解决了",  Yn,   Again),
+    ("Not yet, still waiting", Yn, No),
+    ("问了三遍，是",      Yn,   Yes),
 ];
 
 #[test]

@@ -197,7 +197,7 @@ const TABLE: &[(&str, Expect)] = &[
     ("1 5 不太好", Again),
     ("1 5 or 4", Again),
     ("还行", Again),
-    ("你们是谁", Again),
+    ("你们是谁", Help),
     ("", Again),
     ("1 5 maybe", Again),
     ("-1 5", Again),

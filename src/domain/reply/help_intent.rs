@@ -1,0 +1,271 @@
+//! Help asked for in the customer's own words, not only as `HELP`/`帮助` alone: `我需要帮助`,
+//! `怎么联系人工客服`, `这是什么短信`, `who is this`, `I want to talk to a person`. The answer is
+//! the help text, which names the hotline and what the survey is.
+//!
+//! Narrower than a stop: the whole message must be the request (with greetings and politeness
+//! around it), because a comment that mentions help (`help me 我的账户被冻结了`) is what the
+//! customer wants read, and a question about something else (`这是什么服务态度`) is a remark.
+//! A missed request costs a re-prompt; a wrong one swallows an answer.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::phrases::{any_of, clauses, phrase};
+
+/// `norm` is a `normalise`d message.
+pub(super) fn asks_for_help(norm: &str) -> bool {
+    let clauses: Vec<Vec<&str>> = clauses(norm).collect();
+    clauses.iter().any(|words| asks(words))
+        && clauses.iter().all(|words| asks(words) || polite(words))
+}
+
+fn asks(words: &[&str]) -> bool {
+    let chinese = words.concat();
+    let english = words.join(" ");
+    CHINESE.iter().any(|rule| rule.is_match(&chinese))
+        || ENGLISH.iter().any(|rule| rule.is_match(&english))
+}
+
+fn polite(words: &[&str]) -> bool {
+    let chinese = words.concat();
+    let english = words.join(" ");
+    POLITE.contains(&chinese.as_str()) || POLITE.contains(&english.as_str())
+}
+
+static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    let human = any_of(HUMAN);
+    let reach = any_of(REACH);
+    vec![
+        // 我需要帮助, 求助, 帮帮我, 请帮我一下
+        phrase(
+            LEAD,
+            "(?:我|我们)?(?:需要|要|想要|想|请)?(?:帮助|帮忙|协助|求助|帮帮我|帮我一下|帮一下我)",
+            TAIL,
+            "",
+        ),
+        // 转人工, 我要人工客服, 找人工
+        phrase(
+            LEAD,
+            &format!("(?:我)?(?:要|想|需要|请)?(?:找|转|联系|接通|接|转接)?(?:{human})"),
+            TAIL,
+            "",
+        ),
+        // 怎么联系人工客服, 如何找到你们客服, 怎样打给客服
+        phrase(
+            LEAD,
+            &format!(
+                "(?:我)?(?:要|该|应该)?(?:怎么|如何|怎样|咋)(?:才能)?(?:{reach})(?:到)?(?:你们的?|你们)?(?:{human}|客服)(?:电话)?"
+            ),
+            TAIL,
+            "",
+        ),
+        // 客服电话是多少, 你们的客服热线
+        phrase(
+            LEAD,
+            "(?:你们的?)?(?:人工)?客服(?:电话|热线|号码)(?:是)?(?:多少|什么|几号)?",
+            TAIL,
+            "",
+        ),
+        // 这是什么短信, 这个是啥, 这是哪里发的
+        phrase(
+            LEAD,
+            "这(?:个)?(?:是)?(?:什么|啥|哪里的?|哪里发的|谁发的|哪个公司的?)(?:短信|简讯|消息|信息|东西|问卷|调查)?",
+            TAIL,
+            "",
+        ),
+        // 什么意思, 这是啥意思
+        phrase(LEAD, "(?:这|这个)?(?:是)?(?:什么|啥)意思", TAIL, ""),
+        // 你们是谁, 您是哪位, 哪位
+        phrase(
+            LEAD,
+            "(?:你们|你|您)?(?:是)?(?:谁|哪位|哪里|哪家|哪个公司|什么公司)",
+            TAIL,
+            "",
+        ),
+        // 怎么回复, 要回什么
+        phrase(
+            LEAD,
+            "(?:我)?(?:要|该|应该)?(?:怎么|如何)(?:回复|回答|填写|填|回)",
+            TAIL,
+            "",
+        ),
+        phrase(LEAD, "(?:我)?(?:要|该|应该)?回(?:复)?(?:什么|啥)", TAIL, ""),
+    ]
+});
+
+static ENGLISH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    let person = any_of(PERSON);
+    vec![
+        // i need help, help me please, can someone help me
+        phrase(
+            EN_LEAD,
+            "(?:i )?(?:need|want|would like)(?: some| your)? help(?: with this)?",
+            EN_TAIL,
+            " ",
+        ),
+        phrase(EN_LEAD, "help me", EN_TAIL, " "),
+        phrase(
+            EN_LEAD,
+            "(?:can|could) (?:you|someone|somebody|anyone) help(?: me)?",
+            EN_TAIL,
+            " ",
+        ),
+        // what is this, what's this text about, what does this mean, who is this
+        phrase(
+            EN_LEAD,
+            "(?:what is|what's|whats|what s) (?:this|that)(?: (?:message|text|sms|survey))?(?: (?:about|for))?",
+            EN_TAIL,
+            " ",
+        ),
+        phrase(
+            EN_LEAD,
+            "what does (?:this|that)(?: (?:message|text|sms))? mean",
+            EN_TAIL,
+            " ",
+        ),
+        phrase(
+            EN_LEAD,
+            "(?:who is|who's|whos|who s) (?:this|that|texting me)",
+            EN_TAIL,
+            " ",
+        ),
+        phrase(
+            EN_LEAD,
+            "who (?:are you|sent this|is texting me)(?: guys)?",
+            EN_TAIL,
+            " ",
+        ),
+        // how do i contact support, i want to talk to a human
+        phrase(
+            EN_LEAD,
+            &format!(
+                "how (?:do|can|should) i (?:contact|reach|call|talk to|speak to|speak with|talk with|get) (?:{person})"
+            ),
+            EN_TAIL,
+            " ",
+        ),
+        phrase(
+            EN_LEAD,
+            &format!(
+                "(?:i )?(?:want|need|would like|wanna)? ?(?:to )?(?:talk|speak) (?:to|with) (?:{person})"
+            ),
+            EN_TAIL,
+            " ",
+        ),
+        phrase(
+            EN_LEAD,
+            "(?:what is |what's |whats )?(?:the |your )?(?:customer service|support|hotline)(?: phone)? number",
+            EN_TAIL,
+            " ",
+        ),
+        phrase(
+            EN_LEAD,
+            "how (?:do|should) i (?:reply|answer|respond)(?: to this)?",
+            EN_TAIL,
+            " ",
+        ),
+    ]
+});
+
+/// Who a customer may ask to be put through to, in Chinese.
+const HUMAN: &[&str] = &[
+    "人工客服",
+    "人工服务",
+    "人工坐席",
+    "人工",
+    "真人客服",
+    "真人",
+];
+const REACH: &[&str] = &["联系", "联络", "找", "打给", "打", "转", "接通"];
+#[rustfmt::skip]
+const PERSON: &[&str] = &[
+    "you", "support", "customer service", "customer support", "an agent", "a human", "a person",
+    "a real person", "someone", "somebody", "an actual person", "a human being", "agent",
+    "human", "person", "a representative", "the agent",
+];
+
+const LEAD: &[&str] = &["请问", "你好", "您好", "喂", "那个", "请", "哎", "嗨"];
+const TAIL: &[&str] = &[
+    "啊", "呀", "呢", "吗", "哈", "的", "了", "谢谢", "一下", "下",
+];
+#[rustfmt::skip]
+const EN_LEAD: &[&str] = &["hi", "hello", "hey", "excuse me", "sorry", "um", "uh", "please", "pls", "so"];
+const EN_TAIL: &[&str] = &[
+    "please",
+    "pls",
+    "thanks",
+    "thank you",
+    "again",
+    "here",
+    "now",
+];
+
+/// A clause of its own that only greets or thanks.
+#[rustfmt::skip]
+const POLITE: &[&str] = &[
+    "你好", "您好", "请问", "谢谢", "谢谢你", "谢谢您", "麻烦了", "麻烦你", "打扰了", "喂",
+    "hi", "hello", "hey", "thanks", "thank you", "please", "pls", "sorry", "excuse me",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalise;
+    use super::asks_for_help;
+
+    #[test]
+    fn help_in_words_is_help() {
+        for text in [
+            "我需要帮助",
+            "需要帮助",
+            "请帮帮我",
+            "怎么联系人工客服",
+            "如何联系你们客服？",
+            "转人工",
+            "我要人工客服",
+            "客服电话是多少",
+            "这是什么短信？",
+            "請問這是什麼簡訊",
+            "这是啥",
+            "什么意思？",
+            "你们是谁",
+            "您好，请问怎么回复",
+            "I need help",
+            "help me please",
+            "Who is this?",
+            "what's this text about?",
+            "What does this mean",
+            "how do I contact support",
+            "I want to talk to a real person",
+            "hi, can someone help me",
+        ] {
+            assert!(
+                asks_for_help(&normalise(text)),
+                "{text:?} should ask for help"
+            );
+        }
+    }
+
+    #[test]
+    fn help_inside_a_remark_is_not_a_request() {
+        for text in [
+            "help me 我的账户被冻结了",
+            "这是什么服务态度",
+            "客服帮助我解决了问题",
+            "需要帮助的时候没人理",
+            "5分，谢谢帮助",
+            "the agent helped me",
+            "what is this fee on my bill",
+            "who is responsible for this mess",
+            "人工客服很好",
+            "找了人工三次才解决",
+            "谢谢",
+            "",
+        ] {
+            assert!(
+                !asks_for_help(&normalise(text)),
+                "{text:?} is not a request for help"
+            );
+        }
+    }
+}
