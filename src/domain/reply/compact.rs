@@ -15,14 +15,18 @@
 //! 3. The whole message may answer one of the two: `是`, `没解决` (resolved only), `5`, `4分`,
 //!    `五星`, `满分` (satisfaction only). `1` and `2` alone are both a yes/no and a score and
 //!    are not read; a lone `3`–`5` can only be a score. A message made only of yes/no words
-//!    is the yes/no alone even if it cuts into a pair: `1 是`, `yes 1`, `1 1` echo "1=是"
-//!    rather than give a score of 1.
+//!    is the yes/no alone even if it cuts into a pair: `1 是`, `是1`, `1 1` echo "1=是"
+//!    rather than give a score of 1. But a yes/no in words with a digit apart after it is
+//!    the pair in the order asked: `no 2`, `未解决，2`, `yes 1`.
 //! 4. A message that reads both as a pair and as a score alone is not read: `1/5` is "yes, 5"
 //!    or "1 out of 5". Nor is anything else: `0 5`, `6`, `是 6`, `1 2 3`, `5 5`.
 //!
 //! 5. What does not read may read once a remark is set aside (`without_remark`): `1，4分
 //!    客服很专业`, `4分吧`, `解决了，给5分`, `对，五星好评`; and a yes/no with a remark and no
 //!    score in it is the yes/no alone (`解决了谢谢`, not `是 不太满意`).
+//! 6. One part clear, the other said but unsettled, stores the clear one and asks the other
+//!    again (`one_part_settled`): `解决了 但不太满意` (yes, after a "but"; `是 不太满意` is
+//!    asked again whole), `解决了一部分 3分` (3).
 //!
 //! What is not read is re-prompted by the caller, once: a wrong score counts for good.
 
@@ -79,7 +83,10 @@ pub fn read_pair(text: &str, labels: &Labels) -> (PairReply, bool) {
     match read(&norm, labels) {
         (PairReply::NotUnderstood, _) => {
             let reading = without_remark(&norm)
-                .map_or(PairReply::NotUnderstood, |plain| read(&plain, labels).0);
+                .map(|plain| read(&plain, labels).0)
+                .filter(|r| *r != PairReply::NotUnderstood)
+                .or_else(|| one_part_settled(&norm, labels).map(PairReply::Answer))
+                .unwrap_or(PairReply::NotUnderstood);
             let remarked = reading != PairReply::NotUnderstood;
             (reading, remarked)
         }
@@ -90,7 +97,16 @@ pub fn read_pair(text: &str, labels: &Labels) -> (PairReply, bool) {
 /// Rules 2–4 on a message that is not a keyword, and whether it was read past a remark.
 fn read(norm: &str, labels: &Labels) -> (PairReply, bool) {
     let reading = match (one_of_two(norm, labels), both(norm, labels)) {
-        // Every word a yes/no word: the digit beside one is an echo of "1=是", not a score.
+        // A yes/no word, then apart from it a digit: the two answers in the order asked
+        // (`no 2`, `未解决，2`), as every hand that wrote the corpus read them.
+        (
+            Some(Pair {
+                satisfaction: None, ..
+            }),
+            Some((resolved, satisfaction)),
+        ) if word_then_digit(norm) => answer(Some(resolved), Some(satisfaction)),
+        // Otherwise every word a yes/no word: the digit beside one is an echo of "1=是"
+        // (`1 是`, `是1`, `1 1`), not a score.
         (
             Some(
                 alone @ Pair {
@@ -111,6 +127,62 @@ fn read(norm: &str, labels: &Labels) -> (PairReply, bool) {
         }
     };
     (reading, false)
+}
+
+/// One answer clear and the other said but not settled (rule 6): `解决了 但不太满意` is
+/// "yes" with the satisfaction asked again, `解决了一部分 3分` is 3 with the resolution asked
+/// again. The message is split at its last space or mark; the unsettled side must speak of
+/// its own question (a word of satisfaction; a partial or unsure "solved"), so a remark
+/// about something else is not taken for one.
+fn one_part_settled(norm: &str, labels: &Labels) -> Option<Pair> {
+    let trimmed = norm.trim_end_matches(is_separator);
+    let (at, mark) = trimmed
+        .char_indices()
+        .rev()
+        .find(|(_, c)| is_separator(*c))?;
+    let (left, right) = (&trimmed[..at], &trimmed[at + mark.len_utf8()..]);
+    // Only after a "but": `是 不太满意` (no "but") reads, to the people who wrote the
+    // corpus, as one half-said answer to both, and is asked again.
+    let but_unsatisfied = ["但", "不过", "可是", "but "]
+        .iter()
+        .any(|b| right.starts_with(b))
+        && (right.contains("满意") || right.contains("satisf"));
+    if let Some(resolved) = yes_no(left)
+        && but_unsatisfied
+        && label(right, labels).is_none()
+    {
+        return Some(Pair {
+            resolved: Some(resolved),
+            satisfaction: None,
+        });
+    }
+    let of_resolving = ["解决", "solved", "resolved", "fixed"]
+        .iter()
+        .any(|w| left.contains(w));
+    if let Some(satisfaction) = scale(right, MIN, MAX)
+        && of_resolving
+        && remark::doubts_a_yes_or_no(left)
+    {
+        return Some(Pair {
+            resolved: None,
+            satisfaction: Some(satisfaction),
+        });
+    }
+    None
+}
+
+/// A yes/no in words first, and a lone digit as the last word, apart from it: `no 2`,
+/// `not solved, 2`, `是 1`; not `是1` (stuck to the word), `1 是` or `1 1`.
+fn word_then_digit(norm: &str) -> bool {
+    let all: Vec<&str> = words(norm).collect();
+    match all.as_slice() {
+        [first, .., last] => {
+            !first.contains(|c: char| c.is_ascii_digit())
+                && last.len() == 1
+                && last.starts_with(|c: char| c.is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 /// A yes/no with a remark and no score in it, read as the yes/no question alone reads it

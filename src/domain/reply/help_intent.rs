@@ -1,6 +1,8 @@
 //! Help asked for in the customer's own words, not only as `HELP`/`帮助` alone: `我需要帮助`,
-//! `怎么联系人工客服`, `这是什么短信`, `who is this`, `I want to talk to a person`. The answer is
-//! the help text, which names the hotline and what the survey is.
+//! `怎么联系人工客服`, `这是什么短信`, `I want to talk to a person`. The answer is the help
+//! text, which names the hotline and what the survey is. Asking who we are or what it means
+//! (`你们是谁`, `什么意思`, `who is this`) is not: people read those as a reply to re-prompt,
+//! and the re-prompt says what is asked.
 //!
 //! Narrower than a stop: the whole message must be the request (with greetings and politeness
 //! around it), because a comment that mentions help (`help me 我的账户被冻结了`) is what the
@@ -67,19 +69,11 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             TAIL,
             "",
         ),
-        // 这是什么短信, 这个是啥, 这是哪里发的
+        // 这是什么短信, 这是哪里发的消息 (the message named: `这是啥`, `你们是谁` and `什么意思`
+        // are read, by every hand that wrote the corpus, as a reply to re-prompt)
         phrase(
             LEAD,
-            "这(?:个)?(?:是)?(?:什么|啥|哪里的?|哪里发的|谁发的|哪个公司的?)(?:短信|简讯|消息|信息|东西|问卷|调查)?",
-            TAIL,
-            "",
-        ),
-        // 什么意思, 这是啥意思
-        phrase(LEAD, "(?:这|这个)?(?:是)?(?:什么|啥)意思", TAIL, ""),
-        // 你们是谁, 您是哪位, 哪位
-        phrase(
-            LEAD,
-            "(?:你们|你|您)?(?:是)?(?:谁|哪位|哪里|哪家|哪个公司|什么公司)",
+            "这(?:个)?(?:是)?(?:什么|啥|哪里的?|哪里发的|谁发的|哪个公司的?)(?:短信|简讯|消息|信息|问卷|调查)",
             TAIL,
             "",
         ),
@@ -111,28 +105,10 @@ static ENGLISH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             EN_TAIL,
             " ",
         ),
-        // what is this, what's this text about, what does this mean, who is this
+        // what's this text about (the message named, as in Chinese)
         phrase(
             EN_LEAD,
-            "(?:what is|what's|whats|what s) (?:this|that)(?: (?:message|text|sms|survey))?(?: (?:about|for))?",
-            EN_TAIL,
-            " ",
-        ),
-        phrase(
-            EN_LEAD,
-            "what does (?:this|that)(?: (?:message|text|sms))? mean",
-            EN_TAIL,
-            " ",
-        ),
-        phrase(
-            EN_LEAD,
-            "(?:who is|who's|whos|who s) (?:this|that|texting me)",
-            EN_TAIL,
-            " ",
-        ),
-        phrase(
-            EN_LEAD,
-            "who (?:are you|sent this|is texting me)(?: guys)?",
+            "(?:what is|what's|whats|what s) (?:this|that) (?:message|text|sms|survey)(?: (?:about|for))?",
             EN_TAIL,
             " ",
         ),
@@ -226,15 +202,10 @@ mod tests {
             "客服电话是多少",
             "这是什么短信？",
             "請問這是什麼簡訊",
-            "这是啥",
-            "什么意思？",
-            "你们是谁",
             "您好，请问怎么回复",
             "I need help",
             "help me please",
-            "Who is this?",
             "what's this text about?",
-            "What does this mean",
             "how do I contact support",
             "I want to talk to a real person",
             "hi, can someone help me",
@@ -258,6 +229,11 @@ mod tests {
             "what is this fee on my bill",
             "who is responsible for this mess",
             "人工客服很好",
+            "这是啥",
+            "什么意思？",
+            "你们是谁",
+            "Who is this?",
+            "What does this mean",
             "找了人工三次才解决",
             "谢谢",
             "",

@@ -71,6 +71,12 @@ fn negated(pieces: &[Piece]) -> bool {
     })
 }
 
+/// Whether the reply itself puts a yes or no in doubt: partial (`解决了一部分`), unsure
+/// (`应该解决了吧`), a question, a keyword inside it.
+pub(super) fn doubts_a_yes_or_no(norm: &str) -> bool {
+    scan::doubts_a_yes_or_no(norm)
+}
+
 /// A yes or no in the reply's first clause that says more than politeness, and a remark
 /// after it that does not take it back; or, when the reply opens with the remark, a last
 /// clause that is wholly the answer.
@@ -132,10 +138,12 @@ fn tail(norm: &str) -> Option<(bool, &str)> {
         .iter()
         .find_map(|b| last.strip_prefix(b))
         .unwrap_or(last);
+    // A "no" start may go on about what still fails (`…，还是没取消掉`); a "yes" may not,
+    // as that could be a "but" of its own.
     let answer = super::yes_no(last).or_else(|| {
         let (len, answer) = scan::unmistakable_start(last)?;
         let rest = &last[len..];
-        (rest.is_empty() || is_filler(rest)).then_some(answer)
+        (!answer || rest.is_empty() || is_filler(rest)).then_some(answer)
     })?;
     Some((answer, &trimmed[..start]))
 }

@@ -377,6 +377,10 @@ pub(super) fn unmistakable_start(clause: &str) -> Option<(usize, bool)> {
         ("已经处理好了", true),
         ("处理好了", true),
         ("还没呢", false),
+        ("还是没", false),
+        ("还是不行", false),
+        ("还没弄好", false),
+        ("没弄好", false),
         ("是的", true),
         ("对的", true),
     ];
