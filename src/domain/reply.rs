@@ -77,6 +77,12 @@ pub fn keyword(text: &str) -> Option<Keyword> {
     keyword_of(&normalise(text))
 }
 
+/// Help asked for in words (`我需要帮助`, `怎么联系人工客服`): what `parse` answers with the
+/// help text to a question that is not the free comment, beside the keywords `keyword` finds.
+pub fn asks_for_help(text: &str) -> bool {
+    help_intent::asks_for_help(&normalise(text))
+}
+
 /// Parses `text` as the answer to a question of `kind` with its answer `labels`, keywords
 /// first — except that `N` (and `n`, `Ｎ`) answers a yes/no question as "no" rather than
 /// opting out. An answer in one of the forms DESIGN.md §3 lists is read as it always was;

@@ -26,7 +26,8 @@
 //!    score in it is the yes/no alone (`解决了谢谢`, not `是 不太满意`).
 //! 6. One part clear, the other said but unsettled, stores the clear one and asks the other
 //!    again (`one_part_settled`): `解决了 但不太满意` (yes, after a "but"; `是 不太满意` is
-//!    asked again whole), `解决了一部分 3分` (3).
+//!    asked again whole), `1 4-5`, `1 8`, `是 6` (yes), `解决了一部分 3分` (3). And a remark
+//!    may come first: `不要再扣我钱了，2 1` (`after_remark`).
 //!
 //! What is not read is re-prompted by the caller, once: a wrong score counts for good.
 
@@ -85,6 +86,7 @@ pub fn read_pair(text: &str, labels: &Labels) -> (PairReply, bool) {
             let reading = without_remark(&norm)
                 .map(|plain| read(&plain, labels).0)
                 .filter(|r| *r != PairReply::NotUnderstood)
+                .or_else(|| after_remark(&norm, labels))
                 .or_else(|| one_part_settled(&norm, labels).map(PairReply::Answer))
                 .unwrap_or(PairReply::NotUnderstood);
             let remarked = reading != PairReply::NotUnderstood;
@@ -136,10 +138,11 @@ fn read(norm: &str, labels: &Labels) -> (PairReply, bool) {
 /// about something else is not taken for one.
 fn one_part_settled(norm: &str, labels: &Labels) -> Option<Pair> {
     let trimmed = norm.trim_end_matches(is_separator);
+    // Not at a point: `1 4.5` is "1" and "4.5".
     let (at, mark) = trimmed
         .char_indices()
         .rev()
-        .find(|(_, c)| is_separator(*c))?;
+        .find(|(_, c)| is_separator(*c) && *c != '.')?;
     let (left, right) = (&trimmed[..at], &trimmed[at + mark.len_utf8()..]);
     // Only after a "but": `是 不太满意` (no "but") reads, to the people who wrote the
     // corpus, as one half-said answer to both, and is asked again.
@@ -150,6 +153,21 @@ fn one_part_settled(norm: &str, labels: &Labels) -> Option<Pair> {
     if let Some(resolved) = yes_no(left)
         && but_unsatisfied
         && label(right, labels).is_none()
+    {
+        return Some(Pair {
+            resolved: Some(resolved),
+            satisfaction: None,
+        });
+    }
+    // `1 4-5`, `1 4.5`, `1 8`, `是 6`: the yes/no is clear, the score is not one.
+    // Not a signed number (`是 -5`) nor an "or" (`1 4或5`), which may reach the yes/no too.
+    let unsettled_score = names_a_number(right)
+        && !right.contains(' ')
+        && !right.starts_with(['-', '+'])
+        && !["或", "or", "吗", "?"].iter().any(|w| right.contains(w))
+        && scale(right, MIN, MAX).is_none();
+    if let Some(resolved) = yes_no(left)
+        && unsettled_score
     {
         return Some(Pair {
             resolved: Some(resolved),
@@ -169,6 +187,54 @@ fn one_part_settled(norm: &str, labels: &Labels) -> Option<Pair> {
         });
     }
     None
+}
+
+/// Both answers in the last clause after a remark that names neither (`不要再扣我钱了，2 1`):
+/// the remark may come first, as it may to a single question.
+fn after_remark(norm: &str, labels: &Labels) -> Option<PairReply> {
+    let (at, mark) = norm
+        .char_indices()
+        .rev()
+        .find(|(_, c)| is_separator(*c) && *c != ' ')?;
+    let (remark, last) = (&norm[..at], &norm[at + mark.len_utf8()..]);
+    // Stricter than `says_nothing_of_answers` on what may answer (`还是没到账，1 5` is asked
+    // again), looser on a demand (`不要…`, `别…`): it stands before the answers, not after.
+    const BEARS: &[&str] = &[
+        "是",
+        "对",
+        "嗯",
+        "解决",
+        "处理",
+        "好了",
+        "没",
+        "未",
+        "否",
+        "满意",
+        "吗",
+        "?",
+        "或",
+        "可能",
+        "应该",
+        "大概",
+        "也许",
+        "差不多",
+        "yes",
+        "no",
+        "not",
+        "solved",
+        "satisf",
+        "maybe",
+    ];
+    if names_a_number(remark) || BEARS.iter().any(|w| remark.contains(w)) {
+        return None;
+    }
+    match read(last, labels).0 {
+        both @ PairReply::Answer(Pair {
+            resolved: Some(_),
+            satisfaction: Some(_),
+        }) => Some(both),
+        _ => None,
+    }
 }
 
 /// A yes/no in words first, and a lone digit as the last word, apart from it: `no 2`,

@@ -46,10 +46,12 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             TAIL,
             "",
         ),
-        // 转人工, 我要人工客服, 找人工
+        // 转人工, 我要人工客服, 能帮我转接人工吗
         phrase(
             LEAD,
-            &format!("(?:我)?(?:要|想|需要|请)?(?:找|转|联系|接通|接|转接)?(?:{human})"),
+            &format!(
+                "(?:我)?(?:要|想|需要|请)?(?:能|可以|能不能|可不可以)?(?:帮我|给我)?(?:找|转|联系|接通|接|转接)?(?:{human})"
+            ),
             TAIL,
             "",
         ),
@@ -74,6 +76,19 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         phrase(
             LEAD,
             "这(?:个)?(?:是)?(?:什么|啥|哪里的?|哪里发的|谁发的|哪个公司的?)(?:短信|简讯|消息|信息|问卷|调查)",
+            TAIL,
+            "",
+        ),
+        // 这短信是干嘛的, 发这个干什么
+        phrase(
+            LEAD,
+            "这(?:个)?(?:短信|简讯|消息|信息)(?:是)?(?:干嘛|干什么|做什么|做啥)(?:的|用的)?",
+            TAIL,
+            "",
+        ),
+        phrase(
+            LEAD,
+            "(?:你们)?(?:发|给我发)这(?:个|些)?(?:短信|简讯|消息|信息)?(?:是)?(?:干嘛|干什么|做什么)",
             TAIL,
             "",
         ),
@@ -102,6 +117,13 @@ static ENGLISH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         phrase(
             EN_LEAD,
             "(?:can|could) (?:you|someone|somebody|anyone) help(?: me)?",
+            EN_TAIL,
+            " ",
+        ),
+        // what are these messages for
+        phrase(
+            EN_LEAD,
+            "(?:what are|what're|why) (?:these|those|the) (?:messages|texts|sms)(?: for)?",
             EN_TAIL,
             " ",
         ),
@@ -201,6 +223,9 @@ mod tests {
             "我要人工客服",
             "客服电话是多少",
             "这是什么短信？",
+            "能帮我转接人工吗",
+            "这短信是干嘛的",
+            "what are these messages for?",
             "請問這是什麼簡訊",
             "您好，请问怎么回复",
             "I need help",

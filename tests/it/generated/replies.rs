@@ -122,6 +122,10 @@ fn labels() -> Labels {
 fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
     let keyword = reply::keyword(text);
     match reply::parse(text, &kind, &labels()) {
+        // Help asked for in words answers a question, never the comment.
+        Reply::Keyword(Keyword::Help) if keyword.is_none() => {
+            prop_assert!(kind != QuestionKind::Text && reply::asks_for_help(text))
+        }
         Reply::Keyword(k) => prop_assert_eq!(keyword, Some(k)),
         Reply::Answer(AnswerValue::YesNo(_)) => prop_assert_eq!(kind, QuestionKind::YesNo),
         Reply::Answer(AnswerValue::Scale(v)) => match kind {
@@ -143,6 +147,9 @@ fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
 /// at least one part with the score on 1–5, or not understood.
 fn check_pair(text: &str) -> Result<(), TestCaseError> {
     match compact::parse(text, &labels()) {
+        PairReply::Keyword(Keyword::Help) if reply::keyword(text).is_none() => {
+            prop_assert!(reply::asks_for_help(text))
+        }
         PairReply::Keyword(k) => prop_assert_eq!(reply::keyword(text), Some(k)),
         PairReply::Answer(Pair {
             resolved,

@@ -184,8 +184,16 @@ const TABLE: &[(&str, Expect)] = &[
     ("6", Again),
     ("0", Again),
     ("0 5", Again),
-    ("1 6", Again),
-    ("是 6", Again),
+    // The yes/no clear, the score not one of 1–5: the yes/no (rule 6).
+    ("1 6", Resolved(true)),
+    ("是 6", Resolved(true)),
+    ("1 4-5", Resolved(true)),
+    ("2 3.5", Resolved(false)),
+    ("1 8", Resolved(true)),
+    // Both after a remark that names neither.
+    ("不要再扣我钱了，2 1", Both(false, 1)),
+    ("客服很耐心！1 5", Both(true, 5)),
+    ("还是没到账，1 5", Again),
     ("10分", Again),
     ("55", Again),
     ("5 5", Again),

@@ -4,7 +4,8 @@
 //! separate a negation from what follows.
 
 use super::super::{
-    Labels, chinese_digit, chinese_number, is_invisible, is_separator, is_star, lookup_keyword,
+    Keyword, Labels, chinese_digit, chinese_number, is_invisible, is_separator, is_star,
+    lookup_keyword,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,12 +25,13 @@ pub(super) enum Piece {
     Word,
 }
 
-/// 本来想给5分 (but did not), 如果…就5分, 至少/最多 4分, 4或5, 满意吗, and keywords inside a
-/// sentence (the customer may want out: the re-prompt says how).
+/// 本来想给5分 (but did not), 如果…就5分, 至少/最多 4分, 4或5, 满意吗, and opt-out or opt-in
+/// keywords inside a sentence (the customer may want out: the re-prompt says how). Not help:
+/// `谢谢你的帮助`, `great help` thank the agent.
 const DOUBTS: &[&str] = &[
     "本来", "原本", "本想", "如果", "要是", "假如", "假设", "至少", "最多", "最少", "起码", "顶多",
-    "超过", "低于", "高于", "不到", "以上", "以下", "或", "吗", "嘛", "退订", "拒收", "帮助",
-    "订阅", "之间",
+    "超过", "低于", "高于", "不到", "以上", "以下", "或", "吗", "嘛", "退订", "拒收", "订阅",
+    "之间",
 ];
 #[rustfmt::skip]
 const DOUBT_WORDS: &[&str] = &[
@@ -186,7 +188,7 @@ fn english(before: &str, rest: &str, max: i64) -> (Option<Piece>, usize) {
     {
         return (Some(Piece::Not), len - 1 + t.len());
     }
-    if DOUBT_WORDS.contains(&word) || (word.len() >= 2 && lookup_keyword(word).is_some()) {
+    if DOUBT_WORDS.contains(&word) || is_doubtful_keyword(word) {
         return (Some(Piece::Doubt), len);
     }
     if INTENSIFIER_WORDS.contains(&word) {
@@ -224,6 +226,11 @@ fn number(value: Option<i64>, len: usize, rest: &str, max: i64) -> (Option<Piece
     let mut len = len;
     if let Some(unit) = score_unit(tail) {
         len += gap + unit;
+        // `五颗星⭐`, `5分🌟`: a star after a unit in words decorates the score, it is not a
+        // second one (`5⭐⭐⭐⭐⭐` still is: the star there is the unit).
+        if !tail.starts_with(is_star) {
+            len += prefix(&rest[len..], |c| is_star(c) || is_invisible(c)).len();
+        }
     }
     match denominator(&rest[len..]) {
         Some((top, d)) if top == Some(max) => (Some(Piece::Score(value)), len + d),
@@ -293,7 +300,7 @@ pub(super) fn doubts_a_yes_or_no(norm: &str) -> bool {
     #[rustfmt::skip]
     const PARTIAL: &[&str] = &[
         "部分", "一点", "一些", "什么", "啥", "?", "一半", "差不多", "基本", "算是", "应该", "好像", "可能",
-        "大概", "也许", "或", "吗", "嘛", "不知道", "不清楚", "不确定", "退订", "拒收", "帮助",
+        "大概", "也许", "或", "吗", "嘛", "不知道", "不清楚", "不确定", "退订", "拒收",
         "订阅",
     ];
     #[rustfmt::skip]
@@ -302,8 +309,7 @@ pub(super) fn doubts_a_yes_or_no(norm: &str) -> bool {
         "think", "guess", "or", "if",
     ];
     PARTIAL.iter().any(|p| norm.contains(p))
-        || ascii_words(norm)
-            .any(|w| UNSURE.contains(&w) || (w.len() >= 2 && lookup_keyword(w).is_some()))
+        || ascii_words(norm).any(|w| UNSURE.contains(&w) || is_doubtful_keyword(w))
 }
 
 /// "But" after a yes that takes it back, saying the problem is not over: `是的，但是没解决`,
@@ -384,10 +390,21 @@ pub(super) fn unmistakable_start(clause: &str) -> Option<(usize, bool)> {
         ("是的", true),
         ("对的", true),
     ];
+    // `嗯嗯解决啦`, `哦已经解决了`: a murmur before the answer.
+    let murmur = prefix(clause, |c| {
+        matches!(c, '嗯' | '哦' | '噢' | '喔' | '额' | '呃')
+    })
+    .len();
+    let clause = &clause[murmur..];
     STARTS
         .iter()
         .find(|(s, _)| clause.starts_with(s))
-        .map(|(s, answer)| (s.len(), *answer))
+        .map(|(s, answer)| (murmur + s.len(), *answer))
+}
+
+/// An opt-out or opt-in keyword inside a sentence (`stop 5`); `help` there thanks the agent.
+fn is_doubtful_keyword(word: &str) -> bool {
+    word.len() >= 2 && matches!(lookup_keyword(word), Some(k) if k != Keyword::Help)
 }
 
 fn ascii_words(text: &str) -> impl DoubleEndedIterator<Item = &str> {
