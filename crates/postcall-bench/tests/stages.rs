@@ -95,6 +95,35 @@ fn dispatch_stage_runs() {
 fn webhook_stage_runs() {
     let fields = rate_against_baseline("webhook");
     figure(&fields, "p99");
+    // The durable baseline: one run, so the ratio is that run's rate over it, and the
+    // spread is that one ratio twice.
+    let rate = figure(&fields, "rate");
+    let durable = figure(&fields, "durable");
+    let ratio = figure(&fields, "ratio_durable");
+    assert!(
+        (ratio - rate / durable).abs() <= 0.01 + 0.01 * ratio,
+        "ratio_durable={ratio} but rate/durable={}",
+        rate / durable
+    );
+    let spread = &fields["ratio_durable_spread"];
+    let (lo, hi) = spread
+        .split_once('-')
+        .unwrap_or_else(|| panic!("ratio_durable_spread={spread} is not lo-hi"));
+    for end in [lo, hi] {
+        let end: f64 = end
+            .parse()
+            .unwrap_or_else(|_| panic!("ratio_durable_spread={spread} is not two numbers"));
+        assert!(
+            (end - ratio).abs() <= 0.01 + 0.01 * ratio,
+            "ratio_durable_spread={spread} around ratio_durable={ratio}"
+        );
+    }
+    // A quick run is a few CPU ticks of PostgreSQL, maybe none.
+    let ms: f64 = fields["durable_db_cpu"]
+        .trim_end_matches("ms")
+        .parse()
+        .unwrap_or_else(|_| panic!("durable_db_cpu={} is not ms", fields["durable_db_cpu"]));
+    assert!(ms.is_finite() && ms >= 0.0, "durable_db_cpu={ms}");
 }
 
 #[test]

@@ -1,21 +1,26 @@
 //! The `webhook` stage: a customer's signed reply through the real HTTP app — verify the
-//! signature, advance the conversation, commit, the next question queued — against an axum
-//! route that only parses the same form and inserts one row.
+//! signature, advance the conversation, commit, the next question queued — against two
+//! baselines in the same process: an axum route that only parses the same form and inserts
+//! one row (`baseline.rs`, the ceiling), and the least a reply webhook that must never lose
+//! or double an answer does (`durable.rs`: the signature checked, the same rows written into
+//! the same tables in one statement, nothing else).
 //!
 //! The route is Twilio's inbound callback (`POST /webhooks/twilio/inbound`): it is the
 //! form-encoded one, so "parses the form" means the same work on both sides (the generic
 //! provider's callback is JSON). Each reply answers question 1 of a survey of its own, so
 //! every request advances a distinct conversation, as a burst of replies at 10:00 does.
 //!
-//! Measured: (a) closed-loop throughput at a fixed concurrency, postcall and baseline
-//! interleaved run by run → rate, baseline, ratio; (b) open loop at 1,000 req/s for 10 s
-//! against postcall (and the baseline, for context), latency from each request's scheduled
-//! time → p99, p50. Afterwards the database must show exactly one recorded, answered reply
-//! per request and one queued next question each, and a forged and a replayed request must
-//! change nothing.
+//! Measured: (a) closed-loop throughput at a fixed concurrency, postcall and both baselines
+//! interleaved run by run (who goes first rotates) → rate, baseline, ratio, durable,
+//! ratio_durable; (b) open loop at 1,000 req/s for 10 s against postcall (and the plain
+//! baseline, for context), latency from each request's scheduled time → p99, p50. Afterwards
+//! postcall's database, and the durable baseline's for the closed-loop replies it got, must
+//! show exactly one recorded, answered reply per request and one queued next question each,
+//! and a forged and a replayed request must change nothing on either.
 
 mod backends;
 mod baseline;
+mod durable;
 pub(crate) mod load;
 pub(crate) mod replies;
 mod seed;
@@ -32,7 +37,8 @@ use self::{
 };
 use crate::{
     Args,
-    report::Line,
+    proc_stats::Rate,
+    report::{Line, two_significant},
     services::{self, Names},
     stats,
 };
@@ -71,16 +77,27 @@ impl Plan {
 
 pub async fn run(args: &Args) -> anyhow::Result<Line> {
     let plan = Plan::new(args);
-    let ours = Names::new("webhook");
-    let base = Names::new("webhook_base");
-    let result = measure(&plan, &ours, &base).await;
-    services::drop_database(&ours.database).await;
-    services::drop_database(&base.database).await;
+    let names = Sides {
+        ours: Names::new("webhook"),
+        base: Names::new("webhook_base"),
+        durable: Names::new("webhook_durable"),
+    };
+    let result = measure(&plan, &names).await;
+    for n in [&names.ours, &names.base, &names.durable] {
+        services::drop_database(&n.database).await;
+    }
     result
 }
 
-async fn measure(plan: &Plan, ours: &Names, base: &Names) -> anyhow::Result<Line> {
-    let settings = ours.settings(&[
+/// Something per side: postcall, the plain baseline, the durable baseline.
+struct Sides<T> {
+    ours: T,
+    base: T,
+    durable: T,
+}
+
+async fn measure(plan: &Plan, names: &Sides<Names>) -> anyhow::Result<Line> {
+    let settings = names.ours.settings(&[
         ("POSTCALL__INGEST__ENABLED", "false"),
         ("POSTCALL__DISPATCH__ENABLED", "false"),
         ("POSTCALL__AGGREGATION__ENABLED", "false"),
@@ -109,22 +126,41 @@ async fn measure(plan: &Plan, ours: &Names, base: &Names) -> anyhow::Result<Line
         plan.concurrency
     );
 
-    services::create_database(&base.database).await?;
-    let base_settings = base.settings(&[])?;
+    services::create_database(&names.base.database).await?;
+    let base_settings = names.base.settings(&[])?;
     let base_pool = postcall::store::db::connect(&base_settings.database).await?;
     baseline::create_table(&base_pool).await?;
     let base_addr = baseline::serve(base_pool.clone(), shutdown.clone()).await?;
 
-    let postcall = Target::new(addr, PATH)?;
-    let plain = Target::new(base_addr, PATH)?;
-    let measured = drive(plan, (&postcall, &running.pool), (&plain, &base_pool)).await;
+    // Shipped defaults, as postcall's: the same pool, and the same survey to write from.
+    services::create_database(&names.durable.database).await?;
+    let durable_settings = names.durable.settings(&[])?;
+    let durable_pool = postcall::store::db::connect(&durable_settings.database).await?;
+    durable::prepare(&durable_pool).await?;
+    seed::surveys(&durable_pool, seeded).await?;
+    experiments(&durable_pool).await?;
+    let durable_addr =
+        durable::serve(durable_pool.clone(), &durable_settings, shutdown.clone()).await?;
+
+    let targets = Sides {
+        ours: Target::new(addr, PATH)?,
+        base: Target::new(base_addr, PATH)?,
+        durable: Target::new(durable_addr, PATH)?,
+    };
+    let pools = Sides {
+        ours: running.pool.clone(),
+        base: base_pool.clone(),
+        durable: durable_pool.clone(),
+    };
+    let measured = drive(plan, &targets, &pools).await;
     let checked = match &measured {
-        Ok(_) => check(plan, &running.pool, &base_pool, &postcall).await,
+        Ok(_) => check(plan, &pools, &targets).await,
         Err(_) => Ok(()),
     };
     shutdown.cancel();
     running.wait().await?;
     base_pool.close().await;
+    durable_pool.close().await;
     let line = measured?;
     checked?;
     Ok(line)
@@ -163,7 +199,7 @@ async fn closed(
     (target, pids): (&Target, &[String]),
     requests: Vec<Signed>,
     concurrency: usize,
-) -> anyhow::Result<(crate::proc_stats::Rate, f64)> {
+) -> anyhow::Result<(Rate, f64)> {
     let n = requests.len();
     let before = backends::cpu_seconds(pids);
     let rate = load::closed(target, requests, concurrency).await?;
@@ -171,46 +207,69 @@ async fn closed(
     Ok((rate, db_ms))
 }
 
+/// Each side's closed-loop runs, in run order: requests per second and its PostgreSQL
+/// backends' CPU per request (ms).
+#[derive(Default)]
+struct Runs {
+    rate: Vec<f64>,
+    db_ms: Vec<f64>,
+}
+
 async fn drive(
     plan: &Plan,
-    (postcall, pool): (&Target, &sqlx::PgPool),
-    (plain, base_pool): (&Target, &sqlx::PgPool),
+    targets: &Sides<Target>,
+    pools: &Sides<sqlx::PgPool>,
 ) -> anyhow::Result<Line> {
     let (warm_up, runs, open) = batches(plan);
-    load::closed(postcall, warm_up.clone(), plan.concurrency).await?;
-    load::closed(plain, warm_up, plan.concurrency).await?;
-    let ours_pids = backends::pids(pool).await?;
-    let base_pids = backends::pids(base_pool).await?;
-    let ours_side = (postcall, ours_pids.as_slice());
-    let base_side = (plain, base_pids.as_slice());
-    let (mut ours_db, mut base_db) = (Vec::new(), Vec::new());
+    let order = [&targets.ours, &targets.base, &targets.durable];
+    for target in order {
+        load::closed(target, warm_up.clone(), plan.concurrency).await?;
+    }
+    let pids = [
+        backends::pids(&pools.ours).await?,
+        backends::pids(&pools.base).await?,
+        backends::pids(&pools.durable).await?,
+    ];
+    let mut sides: [Runs; 3] = Default::default();
 
-    let (mut ours, mut base) = (Vec::new(), Vec::new());
     for (i, requests) in runs.into_iter().enumerate() {
-        // Alternate who goes first, so a drift in the machine's load favours neither.
-        let ((a, a_db), (b, b_db)) = if i % 2 == 0 {
-            let a = closed(ours_side, requests.clone(), plan.concurrency).await?;
-            (a, closed(base_side, requests, plan.concurrency).await?)
-        } else {
-            let b = closed(base_side, requests.clone(), plan.concurrency).await?;
-            (closed(ours_side, requests, plan.concurrency).await?, b)
+        // Rotate who goes first, so a drift in the machine's load favours no side.
+        let mut measured: [Option<(Rate, f64)>; 3] = Default::default();
+        for k in 0..3 {
+            let side = (i + k) % 3;
+            let m = closed(
+                (order[side], pids[side].as_slice()),
+                requests.clone(),
+                plan.concurrency,
+            )
+            .await?;
+            measured[side] = Some(m);
+        }
+        let [Some((a, a_db)), Some((b, b_db)), Some((d, d_db))] = measured else {
+            unreachable!("every side ran");
         };
         eprintln!(
             "webhook run {}: postcall {:.0}/s (its PostgreSQL backends {a_db:.2} ms CPU per reply; {}), \
-             baseline {:.0}/s ({b_db:.2} ms; {}), ratio {:.2}",
+             baseline {:.0}/s ({b_db:.2} ms; {}), durable {:.0}/s ({d_db:.2} ms; {}), ratio {:.2}, \
+             to durable {:.2}",
             i + 1,
             a.per_second,
             a.cpu,
             b.per_second,
             b.cpu,
-            a.per_second / b.per_second
+            d.per_second,
+            d.cpu,
+            a.per_second / b.per_second,
+            a.per_second / d.per_second,
         );
-        ours_db.push(a_db);
-        base_db.push(b_db);
-        ours.push(a.per_second);
-        base.push(b.per_second);
+        for (runs, (rate, db_ms)) in sides.iter_mut().zip([(a, a_db), (b, b_db), (d, d_db)]) {
+            runs.rate.push(rate.per_second);
+            runs.db_ms.push(db_ms);
+        }
     }
+    let [ours, base, durable] = sides;
 
+    let (postcall, plain) = (&targets.ours, &targets.base);
     let latency = load::open(postcall, open.clone(), plan.open_rate).await?;
     let base_latency = load::open(plain, open, plan.open_rate).await?;
     let errors = (latency.failed.len(), base_latency.failed.len());
@@ -235,22 +294,37 @@ async fn drive(
         p(&base_latency, 0.99),
         latency.max_send_lag_ms.max(base_latency.max_send_lag_ms)
     );
+    let ratios =
+        |to: &Runs| -> Vec<f64> { ours.rate.iter().zip(&to.rate).map(|(a, b)| a / b).collect() };
+    let (to_base, to_durable) = (ratios(&base), ratios(&durable));
+    // How far the contract's write alone stands from the plain insert: with ratio_durable,
+    // the two factors ratio is made of.
+    let durable_to_base: Vec<f64> = durable
+        .rate
+        .iter()
+        .zip(&base.rate)
+        .map(|(d, b)| d / b)
+        .collect();
     eprintln!(
-        "webhook closed loop: postcall {}/s, baseline {}/s",
-        stats::describe(&ours, 0),
-        stats::describe(&base, 0)
+        "webhook closed loop: postcall {}/s, baseline {}/s, durable {}/s; ratio {}, \
+         ratio_durable {}, durable ÷ baseline {}; PostgreSQL CPU per reply: postcall {} ms, \
+         baseline {} ms, durable {} ms",
+        stats::describe(&ours.rate, 0),
+        stats::describe(&base.rate, 0),
+        stats::describe(&durable.rate, 0),
+        stats::describe(&to_base, 2),
+        stats::describe(&to_durable, 2),
+        stats::describe(&durable_to_base, 2),
+        stats::describe(&ours.db_ms, 2),
+        stats::describe(&base.db_ms, 2),
+        stats::describe(&durable.db_ms, 2),
     );
-    let (lo, hi) = stats::min_max(
-        &ours
-            .iter()
-            .zip(&base)
-            .map(|(a, b)| a / b)
-            .collect::<Vec<_>>(),
-    );
+    let (lo, hi) = stats::min_max(&to_base);
+    let (durable_lo, durable_hi) = stats::min_max(&to_durable);
     Ok(Line {
-        rate: Some(stats::median(&ours)),
-        baseline: Some(stats::median(&base)),
-        ratio: Some(stats::ratio(&ours, &base)),
+        rate: Some(stats::median(&ours.rate)),
+        baseline: Some(stats::median(&base.rate)),
+        ratio: Some(stats::median(&to_base)),
         p99_ms: Some(p(&latency, 0.99)),
         ..Line::new("webhook")
     }
@@ -259,49 +333,87 @@ async fn drive(
     .with("errors", errors.0)
     .with(
         "db_cpu_per_reply",
-        format!("{:.2}ms", stats::median(&ours_db)),
+        format!("{:.2}ms", stats::median(&ours.db_ms)),
     )
     .with(
         "baseline_db_cpu",
-        format!("{:.2}ms", stats::median(&base_db)),
+        format!("{:.2}ms", stats::median(&base.db_ms)),
     )
     .with("ratio_spread", format!("{lo:.2}-{hi:.2}"))
+    .with("durable", format!("{:.0}/s", stats::median(&durable.rate)))
+    .with("ratio_durable", two_significant(stats::median(&to_durable)))
+    .with(
+        "ratio_durable_spread",
+        format!(
+            "{}-{}",
+            two_significant(durable_lo),
+            two_significant(durable_hi)
+        ),
+    )
+    .with(
+        "durable_db_cpu",
+        format!("{:.2}ms", stats::median(&durable.db_ms)),
+    )
     .with("concurrency", plan.concurrency)
     .with("open_rate", format!("{:.0}/s", plan.open_rate))
     .with("runs", plan.runs))
 }
 
-/// The guarantees, after the clock: forged and replayed requests change nothing, and the
-/// database holds exactly what the replies should have made of it.
+/// The guarantees, after the clock: forged and replayed requests change nothing, and each
+/// database holds exactly what the replies it got should have made of it.
 async fn check(
     plan: &Plan,
-    pool: &sqlx::PgPool,
-    base_pool: &sqlx::PgPool,
-    postcall: &Target,
+    pools: &Sides<sqlx::PgPool>,
+    targets: &Sides<Target>,
 ) -> anyhow::Result<()> {
     let replied = plan.replies();
-    let before = verify::fingerprint(pool).await?;
-    let untouched = replied + 1;
-    let forged = replies::forged(untouched, &replies::sid(untouched), "1");
-    let status = postcall.send(&forged).await?;
-    ensure!(status == 403, "a forged reply answered {status}, not 403");
-    let replay = replies::reply(1, &replies::sid(1), "1");
-    let status = postcall.send(&replay).await?;
-    ensure!(status == 200, "a replayed reply answered {status}, not 200");
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let after = verify::fingerprint(pool).await?;
-    ensure!(
-        before == after,
-        "a forged or replayed reply changed something: {before} → {after}"
-    );
-    verify::conversations(pool, replied + 1, replied).await?;
-    let rows = baseline::rows(base_pool).await?;
+    unmoved("postcall", &pools.ours, &targets.ours, replied).await?;
+    verify::conversations(&pools.ours, replied + 1, replied, "true").await?;
+    let rows = baseline::rows(&pools.base).await?;
     ensure!(
         rows == replied as i64,
         "the baseline stored {rows} rows, not {replied}"
     );
+    // The durable baseline is not sent the open loop's replies.
+    let closed = replied - plan.open_requests;
+    unmoved("durable", &pools.durable, &targets.durable, replied).await?;
+    verify::conversations(&pools.durable, replied + 1, closed, "1")
+        .await
+        .context("the durable baseline")?;
     eprintln!(
-        "webhook: checked — {replied} replies recorded once, surveys advanced, next questions queued; forged 403 and replay changed nothing"
+        "webhook: checked — postcall {replied} and durable {closed} replies recorded once, surveys \
+         advanced, next questions queued; forged 403 and replay changed nothing on either"
+    );
+    Ok(())
+}
+
+/// A forged reply (to the one survey no reply was sent for) is refused and a replayed one
+/// accepted, and neither changes anything.
+async fn unmoved(
+    side: &str,
+    pool: &sqlx::PgPool,
+    target: &Target,
+    replied: usize,
+) -> anyhow::Result<()> {
+    let before = verify::fingerprint(pool).await?;
+    let untouched = replied + 1;
+    let forged = replies::forged(untouched, &replies::sid(untouched), "1");
+    let status = target.send(&forged).await?;
+    ensure!(
+        status == 403,
+        "{side}: a forged reply answered {status}, not 403"
+    );
+    let replay = replies::reply(1, &replies::sid(1), "1");
+    let status = target.send(&replay).await?;
+    ensure!(
+        status == 200,
+        "{side}: a replayed reply answered {status}, not 200"
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let after = verify::fingerprint(pool).await?;
+    ensure!(
+        before == after,
+        "{side}: a forged or replayed reply changed something: {before} → {after}"
     );
     Ok(())
 }

@@ -4,11 +4,25 @@
 use anyhow::ensure;
 use sqlx::PgPool;
 
-/// Counts that must hold once `replied` of `seeded` surveys got their one reply "1".
-pub async fn conversations(pool: &PgPool, seeded: usize, replied: usize) -> anyhow::Result<()> {
+/// Counts that must hold once `replied` of `seeded` surveys got their one reply "1", each
+/// stored as the answer `value` (JSON: postcall reads "1" to a yes/no question as `true`,
+/// the durable baseline stores the digit).
+pub async fn conversations(
+    pool: &PgPool,
+    seeded: usize,
+    replied: usize,
+    value: &str,
+) -> anyhow::Result<()> {
     let (seeded, replied) = (seeded as i64, replied as i64);
     let count = |sql: &'static str| async move {
-        anyhow::Ok(sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await?)
+        let query = sqlx::query_scalar::<_, i64>(sql);
+        // Only the statement that names `$1` is given it.
+        let query = if sql.contains("$1") {
+            query.bind(value)
+        } else {
+            query
+        };
+        anyhow::Ok(query.fetch_one(pool).await?)
     };
     let checks: [(&str, &'static str, i64); 9] = [
         (
@@ -23,9 +37,9 @@ pub async fn conversations(pool: &PgPool, seeded: usize, replied: usize) -> anyh
             replied,
         ),
         (
-            "answers 'resolved = yes'",
+            "answers to 'resolved' of the value sent",
             "SELECT count(*) FROM answers a JOIN inbound_messages i ON i.id = a.inbound_id
-              WHERE a.question_id = 'resolved' AND a.value = 'true'::jsonb AND NOT a.late
+              WHERE a.question_id = 'resolved' AND a.value = $1::jsonb AND NOT a.late
                 AND i.survey_id = a.survey_id
                 AND i.provider_message_id NOT LIKE 'SMh%'",
             replied,
