@@ -47,16 +47,20 @@ fn figure(fields: &HashMap<String, String>, key: &str) -> f64 {
 
 fn rate_against_baseline(stage: &str) -> HashMap<String, String> {
     let fields = quick(stage);
-    let rate = figure(&fields, "rate");
-    let baseline = figure(&fields, "baseline");
-    let ratio = figure(&fields, "ratio");
-    // One run: the ratio is exactly that run's rate over its baseline (rounded in print).
-    assert!(
-        (ratio - rate / baseline).abs() <= 0.01 + 0.01 * ratio,
-        "ratio={ratio} but rate/baseline={}",
-        rate / baseline
-    );
+    ratio_is(&fields, "ratio", "baseline");
     fields
+}
+
+/// One run: `ratio_key` is exactly that run's rate over `base_key` (rounded in print).
+fn ratio_is(fields: &HashMap<String, String>, ratio_key: &str, base_key: &str) {
+    let rate = figure(fields, "rate");
+    let base = figure(fields, base_key);
+    let ratio = figure(fields, ratio_key);
+    assert!(
+        (ratio - rate / base).abs() <= 0.01 + 0.01 * ratio,
+        "{ratio_key}={ratio} but rate/{base_key}={}",
+        rate / base
+    );
 }
 
 #[test]
@@ -70,14 +74,7 @@ const QUICK_DISPATCH: f64 = 300.0;
 #[test]
 fn dispatch_stage_runs() {
     let fields = rate_against_baseline("dispatch");
-    let rate = figure(&fields, "rate");
-    let durable = figure(&fields, "durable");
-    let ratio = figure(&fields, "ratio_durable");
-    assert!(
-        (ratio - rate / durable).abs() <= 0.01 + 0.01 * ratio,
-        "ratio_durable={ratio} but rate/durable={}",
-        rate / durable
-    );
+    ratio_is(&fields, "ratio_durable", "durable");
     // A quick drain is over in a tenth of a second: a few CPU ticks, maybe none.
     for key in ["pg_us_per_sms", "durable_pg_us_per_sms"] {
         let us: f64 = fields[key]
@@ -97,14 +94,8 @@ fn webhook_stage_runs() {
     figure(&fields, "p99");
     // The durable baseline: one run, so the ratio is that run's rate over it, and the
     // spread is that one ratio twice.
-    let rate = figure(&fields, "rate");
-    let durable = figure(&fields, "durable");
+    ratio_is(&fields, "ratio_durable", "durable");
     let ratio = figure(&fields, "ratio_durable");
-    assert!(
-        (ratio - rate / durable).abs() <= 0.01 + 0.01 * ratio,
-        "ratio_durable={ratio} but rate/durable={}",
-        rate / durable
-    );
     let spread = &fields["ratio_durable_spread"];
     let (lo, hi) = spread
         .split_once('-')
