@@ -16,6 +16,9 @@ use super::survey::{Metric, Question, SurveyDefinition};
 pub struct Answer {
     pub question_id: String,
     pub value: AnswerValue,
+    /// Read past words around it that are not the answer (`4分 等了很久`): the reply's raw
+    /// text says more than the value, and the feedback list shows it.
+    pub remark: bool,
 }
 
 /// A survey as the conversation sees it.
@@ -221,30 +224,46 @@ fn awaited<'a>(def: &'a SurveyDefinition, state: &Survey) -> Option<Awaited<'a>>
 #[derive(Debug, Clone, PartialEq)]
 enum Heard {
     Keyword(Keyword),
-    /// One answer, or both of a pair, with the index of the question each answers.
-    Answers(Vec<(usize, AnswerValue)>),
+    /// One answer, or both of a pair, with the index of the question each answers, and
+    /// whether the reply was read past a remark (then both of a pair came with it).
+    Answers {
+        values: Vec<(usize, AnswerValue)>,
+        remark: bool,
+    },
     NotUnderstood,
 }
 
 fn hear(def: &SurveyDefinition, awaited: Awaited<'_>, text: &str) -> Heard {
     match awaited {
-        Awaited::One(i, q) => match reply::parse(text, &q.kind, &q.labels) {
-            Reply::Keyword(k) => Heard::Keyword(k),
-            Reply::Answer(value) => Heard::Answers(vec![(i, value)]),
-            Reply::NotUnderstood => Heard::NotUnderstood,
-        },
-        Awaited::Pair(i) => match compact::parse(text, pair_labels(def, i)) {
-            PairReply::Keyword(k) => Heard::Keyword(k),
-            PairReply::Answer(Pair {
-                resolved,
-                satisfaction,
-            }) => {
+        Awaited::One(i, q) => {
+            let read = reply::read(text, &q.kind, &q.labels);
+            match read.reply {
+                Reply::Keyword(k) => Heard::Keyword(k),
+                Reply::Answer(value) => Heard::Answers {
+                    values: vec![(i, value)],
+                    remark: read.remark,
+                },
+                Reply::NotUnderstood => Heard::NotUnderstood,
+            }
+        }
+        Awaited::Pair(i) => match compact::read_pair(text, pair_labels(def, i)) {
+            (PairReply::Keyword(k), _) => Heard::Keyword(k),
+            (
+                PairReply::Answer(Pair {
+                    resolved,
+                    satisfaction,
+                }),
+                remark,
+            ) => {
                 debug_assert!(def.questions.len() > i + 1, "config checks a pair has two");
                 let first = resolved.map(|r| (i, AnswerValue::YesNo(r)));
                 let second = satisfaction.map(|s| (i + 1, AnswerValue::Scale(s)));
-                Heard::Answers(first.into_iter().chain(second).collect())
+                Heard::Answers {
+                    values: first.into_iter().chain(second).collect(),
+                    remark,
+                }
             }
-            PairReply::NotUnderstood => Heard::NotUnderstood,
+            (PairReply::NotUnderstood, _) => Heard::NotUnderstood,
         },
     }
 }
@@ -259,7 +278,7 @@ fn pair_labels(def: &SurveyDefinition, i: usize) -> &Labels {
 fn live(def: &SurveyDefinition, state: Survey, awaited: Awaited<'_>, heard: Heard) -> Step {
     match heard {
         Heard::Keyword(k) => keyword_step(state, k, true),
-        Heard::Answers(values) => answered(def, state, awaited, values),
+        Heard::Answers { values, remark } => answered(def, state, awaited, values, remark),
         Heard::NotUnderstood => not_understood(def, state, awaited),
     }
 }
@@ -269,8 +288,8 @@ fn live(def: &SurveyDefinition, state: Survey, awaited: Awaited<'_>, heard: Hear
 fn late(def: &SurveyDefinition, state: Survey, heard: Heard) -> Step {
     let mut step = match heard {
         Heard::Keyword(k) => keyword_step(state, k, false),
-        Heard::Answers(values) => Step {
-            answers: answers_to(def, values),
+        Heard::Answers { values, remark } => Step {
+            answers: answers_to(def, values, remark),
             ..Step::quiet(state)
         },
         Heard::NotUnderstood => Step::quiet(state),
@@ -301,8 +320,9 @@ fn answered(
     mut state: Survey,
     awaited: Awaited<'_>,
     values: Vec<(usize, AnswerValue)>,
+    remark: bool,
 ) -> Step {
-    let answers = answers_to(def, values);
+    let answers = answers_to(def, values, remark);
     // One event for the reply, with each answer's own reason.
     let reasons: Vec<DetractorReason> = answers
         .iter()
@@ -375,12 +395,17 @@ fn move_on(def: &SurveyDefinition, mut state: Survey) -> Step {
     }
 }
 
-fn answers_to(def: &SurveyDefinition, values: Vec<(usize, AnswerValue)>) -> Vec<Answer> {
+fn answers_to(
+    def: &SurveyDefinition,
+    values: Vec<(usize, AnswerValue)>,
+    remark: bool,
+) -> Vec<Answer> {
     values
         .into_iter()
         .map(|(i, value)| Answer {
             question_id: def.questions[i].id.clone(),
             value,
+            remark,
         })
         .collect()
 }

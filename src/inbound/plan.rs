@@ -128,6 +128,7 @@ fn converse<'a>(texts: &Texts<'a>, current: &'a Current, sms: &'a Inbound<'a>) -
                     question_id: a.question_id.clone(),
                     value: value(&a.value),
                     late: step.late,
+                    remark: a.remark,
                 })
                 .collect(),
             send,

@@ -1,5 +1,6 @@
-//! What customers said: the surveys with a comment or a detractor answer (a follow-up
-//! case), newest call first, one page at a time, for `GET /api/v1/feedback`.
+//! What customers said: the surveys with a comment, a detractor answer (a follow-up case)
+//! or an answer read past a remark (`4分 等了很久`: words that only the raw text keeps),
+//! newest call first, one page at a time, for `GET /api/v1/feedback`.
 //!
 //! Read newest call first down the index on `calls.ended_at`, so a page costs about its
 //! own items, not the whole table. Pages are keyset-paginated on the call's
@@ -18,6 +19,8 @@ pub enum Kind {
     Comment,
     /// Surveys with a detractor answer, which have a follow-up case.
     Detractor,
+    /// Surveys with an answer read past a remark around it.
+    Remark,
 }
 
 impl Kind {
@@ -25,6 +28,7 @@ impl Kind {
         match name {
             "comment" => Some(Self::Comment),
             "detractor" => Some(Self::Detractor),
+            "remark" => Some(Self::Remark),
             _ => None,
         }
     }
@@ -33,6 +37,7 @@ impl Kind {
         match self {
             Self::Comment => "comment",
             Self::Detractor => "detractor",
+            Self::Remark => "remark",
         }
     }
 }
@@ -83,7 +88,7 @@ pub async fn page(
                    'answers', coalesce((
                        SELECT jsonb_agg(jsonb_build_object(
                            'question_id', a.question_id, 'value', a.value, 'raw', a.raw,
-                           'received_at', a.received_at) ORDER BY a.id)
+                           'remark', a.remark, 'received_at', a.received_at) ORDER BY a.id)
                          FROM answers a WHERE a.survey_id = s.id AND NOT a.late), '[]'::jsonb),
                    'comment', comment.text,
                    'detractor_reasons', coalesce(to_jsonb(k.reasons), '[]'::jsonb),
@@ -99,9 +104,17 @@ pub async fn page(
                 FROM answers a
                WHERE a.survey_id = s.id AND NOT a.late AND jsonb_typeof(a.value) = 'string'
           ) comment ON true
+          -- A survey has a handful of answers: found by the unique index on its questions.
+          LEFT JOIN LATERAL (
+              SELECT a.survey_id FROM answers a
+               WHERE a.survey_id = s.id AND NOT a.late AND a.remark
+               LIMIT 1
+          ) remarked ON true
          WHERE CASE $6::text WHEN 'comment' THEN comment.text IS NOT NULL
                              WHEN 'detractor' THEN k.survey_id IS NOT NULL
-                             ELSE comment.text IS NOT NULL OR k.survey_id IS NOT NULL END
+                             WHEN 'remark' THEN remarked.survey_id IS NOT NULL
+                             ELSE comment.text IS NOT NULL OR k.survey_id IS NOT NULL
+                                  OR remarked.survey_id IS NOT NULL END
            -- Local days as bounds on the call's time, so the index on it serves them.
            AND ($1::date IS NULL OR c.ended_at >= ($1::date::timestamp AT TIME ZONE $3))
            AND ($2::date IS NULL OR c.ended_at < (($2::date + 1)::timestamp AT TIME ZONE $3))

@@ -134,13 +134,15 @@ const INBOUND: ById = ById {
 };
 
 /// The answer row stays (it is a response, and its number or yes/no is what the scores
-/// count); a comment's words become JSON null, so it is no longer listed as feedback.
+/// count); a comment's words become JSON null and a remark's mark goes with its raw text,
+/// so neither is listed as feedback any more.
 const ANSWERS: ById = ById {
     part: "answers",
     table: "answers",
     at: "received_at",
     set: "raw = '', value = CASE WHEN jsonb_typeof(t.value) = 'string' THEN 'null'::jsonb
-                                  ELSE t.value END",
+                                  ELSE t.value END,
+          remark = false",
 };
 
 const MOVES: ById = ById {

@@ -1,6 +1,6 @@
 //! The dashboard's feedback (用户反馈) and follow-up (售后跟踪) views in headless Chromium, on
 //! surveys answered through the real reply paths: what customers wrote, shown as text in
-//! both languages and paged with "More"; the callers not called back, longest waiting first;
+//! both languages and paged with "More", words written with an answer included; the callers not called back, longest waiting first;
 //! a case moved from the page as the API then shows it, and a refused move's reason.
 
 use chrono::{Duration, Utc};
@@ -16,8 +16,12 @@ use crate::{
 /// Written as a customer might, markup included: it must reach the page as text.
 const MARKUP: &str = "<img src=x onerror=alert(1)> 还是扣款失败 <b>two</b>";
 
+/// A score with words after it: stored as 4, the words only in the raw reply.
+const REMARK: &str = "4分 等了很久";
+
 /// 36 calls ended over the last six hours, each kind in turn: a comment only (one with
-/// markup), a detractor on all three questions, a satisfied customer with nothing to say.
+/// markup), a detractor on all three questions, a satisfied customer with nothing to say
+/// (the first of them with words after a score, a remark).
 fn recent_month() -> Month {
     let now = Utc::now();
     let surveys = (0..36)
@@ -26,6 +30,7 @@ fn recent_month() -> Month {
                 0 if i == 0 => &["是", "5", "10", MARKUP],
                 0 => &["是", "4", "9", "客服态度很好，谢谢"],
                 1 => &["否", "2", "3"],
+                _ if i == 2 => &["是", REMARK, "9"],
                 _ => &["是", "4", "9"],
             };
             Planned {
@@ -72,11 +77,11 @@ async fn the_feedback_view_shows_what_customers_said_as_text_in_both_languages()
     let driver = Driver::start().await;
     let (_app, _provider, month, page) = open(&driver).await;
     let feedback: Vec<&Planned> = month.surveys.iter().filter(|s| s.is_feedback()).collect();
-    assert_eq!(feedback.len(), 24);
+    assert_eq!(feedback.len(), 25);
     // Newest call first; the month was made newest first.
     let newest: Vec<String> = feedback.iter().map(|s| s.call_id.clone()).collect();
 
-    assert_eq!(page.text("[data-card='feedback'] .card-value").await, "24");
+    assert_eq!(page.text("[data-card='feedback'] .card-value").await, "25");
     assert_eq!(calls(&page, "#fb-list article").await, newest[..20]);
     page.click("#fb-more").await;
     page.wait_for("#feedback[data-state='ready'] #fb-more[hidden]")
@@ -97,6 +102,17 @@ async fn the_feedback_view_shows_what_customers_said_as_text_in_both_languages()
     }
     let all = page.text("#fb-list").await;
     assert!(feedback.iter().all(|s| !all.contains(&s.phone)));
+    // The words written with the score are shown, beside the answer they came with.
+    let remarked = "#fb-list article[data-call='dv-02']";
+    assert_eq!(
+        page.texts(&format!("{remarked} .fb-remark")).await,
+        [format!("satisfaction: 4 {REMARK}")]
+    );
+    assert_eq!(
+        page.text(&format!("{remarked} .fb-remark-text")).await,
+        REMARK
+    );
+    assert_eq!(page.count("#fb-list .fb-remark").await, 1);
     let detractor = "#fb-list article[data-call='dv-01']";
     assert_eq!(
         page.texts(&format!("{detractor} .chip.reason")).await,
@@ -118,6 +134,10 @@ async fn the_feedback_view_shows_what_customers_said_as_text_in_both_languages()
         "未回访"
     );
     assert_eq!(page.text(&format!("{first} .chip.state")).await, "无需回访");
+    assert_eq!(
+        page.texts("#fb-kind option").await,
+        ["全部", "有留言", "不满意回答", "有附言"]
+    );
 
     // What customers said about one agent: that agent's items only, newest first.
     let agent = AGENTS[1];
@@ -147,6 +167,22 @@ async fn the_feedback_view_shows_what_customers_said_as_text_in_both_languages()
         .collect();
     assert!(!theirs.is_empty());
     assert_eq!(calls(&page, "#fb-list article").await, theirs);
+
+    // Remarks only, of anyone: the one survey whose words came with an answer.
+    page.click("#lang-en").await;
+    page.js(
+        "document.getElementById('fb-agent').value = '';
+         document.getElementById('fb-kind').value = 'remark'",
+        Value::Null,
+    )
+    .await;
+    page.click("#fb-apply").await;
+    page.wait_for("#feedback[data-state='ready']").await;
+    assert_eq!(calls(&page, "#fb-list article").await, ["dv-02"]);
+    assert_eq!(
+        page.texts("#fb-kind option:checked").await,
+        ["With remarks"]
+    );
     page.close().await;
 }
 

@@ -1,6 +1,7 @@
 //! `GET /api/v1/feedback` over a generated month answered through the real reply paths:
 //! pages that list every item once while new surveys arrive between them, the filters
-//! against a count made here, the item's contents, and masked phones.
+//! against a count made here, the item's contents, answers with a remark, and masked
+//! phones.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,16 +84,21 @@ async fn filters_select_what_the_month_says() {
         s.ended_at = ended_at.parse().unwrap();
         s.replies = vec!["否".into()];
     }
+    // Scores with words after them: a remark alone, and one on a detractor (written under
+    // the lock, with its event).
+    month.surveys[4].replies = vec!["是".into(), "4分 等了很久".into(), "9".into()];
+    month.surveys[5].replies = vec!["是".into(), "2分 等了太久".into()];
     month.insert_and_reply(&app).await;
     let week = |s: &Planned| {
         (NaiveDate::from_ymd_opt(2026, 11, 8).unwrap()
             ..=NaiveDate::from_ymd_opt(2026, 11, 14).unwrap())
             .contains(&s.day())
     };
-    let cases: [(&str, Keep); 7] = [
+    let cases: [(&str, Keep); 8] = [
         ("", Box::new(|_| true)),
         ("kind=comment", Box::new(|s| s.comment().is_some())),
         ("kind=detractor", Box::new(|s| !s.reasons().is_empty())),
+        ("kind=remark", Box::new(Planned::remark)),
         ("agent=a-li", Box::new(|s| s.agent == "a-li")),
         (
             "queue=refund&kind=detractor",
@@ -150,6 +156,65 @@ async fn each_item_says_what_the_customer_said_with_the_phone_masked() {
             false => assert_eq!(item["follow_up"]["state"], "open"),
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_with_words_around_it_is_listed_with_what_the_customer_wrote() {
+    let (app, _provider) = spawn().await;
+    let mut month = Month::generate(3, 40, 18);
+    for (s, replies) in month.surveys.iter_mut().zip([
+        // Satisfied enough, nothing to comment: only the remark says it.
+        &["是", "4分 等了很久", "9"][..],
+        &["是", "4", "9"],
+        &["是", "5", "10", "很好"],
+    ]) {
+        s.replies = replies.iter().map(|r| (*r).to_owned()).collect();
+    }
+    month.insert_and_reply(&app).await;
+    let [remarked, bare, commented] = [0, 1, 2].map(|i| month.surveys[i].call_id.as_str());
+
+    for (query, want) in [
+        ("", vec![remarked, commented]),
+        ("kind=remark", vec![remarked]),
+        ("kind=comment", vec![commented]),
+        ("kind=detractor", vec![]),
+    ] {
+        let got = calls(&all_feedback(&app, query).await);
+        let got: BTreeSet<&str> = got.iter().map(String::as_str).collect();
+        assert_eq!(got, want.into_iter().collect(), "{query}");
+    }
+    assert!(!calls(&all_feedback(&app, "").await).contains(&bare.to_owned()));
+
+    let items = all_feedback(&app, "kind=remark").await;
+    let [item] = items.as_slice() else {
+        panic!("{items:#?}")
+    };
+    assert_eq!(item["comment"], Value::Null);
+    assert_eq!(item["detractor_reasons"], json!([]));
+    assert_eq!(item["follow_up"], Value::Null);
+    let answers: Vec<(&Value, &Value, &Value)> = item["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (&a["value"], &a["raw"], &a["remark"]))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            (&json!(true), &json!("是"), &json!(false)),
+            (&json!(4), &json!("4分 等了很久"), &json!(true)),
+            (&json!(9), &json!("9"), &json!(false)),
+        ]
+    );
+    // The commented survey's bare answers say no remark either.
+    let items = all_feedback(&app, "kind=comment").await;
+    let flags: Vec<&Value> = items[0]["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["remark"])
+        .collect();
+    assert_eq!(flags, [&json!(false); 4]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,7 +38,8 @@ pub struct Planned {
     pub queue: &'static str,
     pub ended_at: DateTime<Utc>,
     /// In order: resolved (是/否), satisfaction 1–5, recommend 0–10, the comment; a
-    /// customer may stop after any of them.
+    /// customer may stop after any of them. A score may come with words after it (`4分
+    /// 等了很久`), a remark.
     pub replies: Vec<String>,
 }
 
@@ -50,18 +51,10 @@ impl Planned {
         if self.replies.first().is_some_and(|r| r == "否") {
             out.push("fcr");
         }
-        if self
-            .replies
-            .get(1)
-            .is_some_and(|r| r.parse::<u8>().unwrap() <= 2)
-        {
+        if self.replies.get(1).is_some_and(|r| score(r) <= 2) {
             out.push("csat");
         }
-        if self
-            .replies
-            .get(2)
-            .is_some_and(|r| r.parse::<u8>().unwrap() <= 6)
-        {
+        if self.replies.get(2).is_some_and(|r| score(r) <= 6) {
             out.push("nps");
         }
         out
@@ -71,14 +64,28 @@ impl Planned {
         self.replies.get(3).map(String::as_str)
     }
 
+    /// An answer (not the comment) is more than the bare 是, 否 or number.
+    pub fn remark(&self) -> bool {
+        self.replies
+            .iter()
+            .take(3)
+            .any(|r| !(r == "是" || r == "否" || r.chars().all(|c| c.is_ascii_digit())))
+    }
+
     pub fn is_feedback(&self) -> bool {
-        self.comment().is_some() || !self.reasons().is_empty()
+        self.comment().is_some() || !self.reasons().is_empty() || self.remark()
     }
 
     /// The call's local day, as the scores and the feedback list count it.
     pub fn day(&self) -> NaiveDate {
         self.ended_at.with_timezone(&Shanghai).date_naive()
     }
+}
+
+/// The number a score reply starts with.
+fn score(reply: &str) -> u8 {
+    let digits: String = reply.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap()
 }
 
 pub struct Month {

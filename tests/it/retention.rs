@@ -210,7 +210,9 @@ fn digits(phone: &str) -> &str {
 /// A history of two generations, the older past the window; returns the old phones, the
 /// one that said stop first.
 async fn history(app: &TestApp) -> (Month, Month) {
-    let old = Month::generate(24, OLD, 41);
+    let mut old = Month::generate(24, OLD, 41);
+    // A score with words after it, which the feedback list shows for those words.
+    old.surveys[1].replies = ["是", "4分 等了很久", "9"].map(String::from).to_vec();
     old.insert_and_reply(app).await;
     let stopper = &old.surveys[0].phone;
     let status = sms_reply_from(app, stopper, "wh-stop", "stop-1", "退订").await;
@@ -281,7 +283,7 @@ async fn erasure_leaves_nothing_personal_past_the_window_and_every_score_as_it_w
         ("inbound bodies", "SELECT count(*) FROM inbound_messages i JOIN surveys s ON s.id = i.survey_id
                               WHERE s.call_id LIKE $1 AND i.body <> ''"),
         ("raw replies", "SELECT count(*) FROM answers a JOIN surveys s ON s.id = a.survey_id
-                           WHERE s.call_id LIKE $1 AND (a.raw <> '' OR jsonb_typeof(a.value) = 'string')"),
+                           WHERE s.call_id LIKE $1 AND (a.raw <> '' OR jsonb_typeof(a.value) = 'string' OR a.remark)"),
         ("notes", "SELECT count(*) FROM follow_up_moves v JOIN surveys s ON s.id = v.survey_id
                      WHERE s.call_id LIKE $1 AND v.note <> ''"),
         ("events", "SELECT count(*) FROM outbox WHERE payload ->> 'call_id' LIKE $1"),

@@ -40,7 +40,7 @@ function feedbackCard(summary) {
   return card("feedback", t("measureFeedback"), count,
     t("feedbackDesc"),
     (summary.capped ? t("feedbackCapped", { n: int(summary.count) }) + " · " : "") +
-      t("feedbackDetail", { c: int(summary.comments), d: int(summary.detractors) }),
+      t("feedbackDetail", { c: int(summary.comments), d: int(summary.detractors), r: int(summary.remarks) }),
     el("a", { class: "card-link", href: "#feedback" }, t("read")));
 }
 

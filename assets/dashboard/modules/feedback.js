@@ -75,6 +75,7 @@ export async function feedbackSummary(range) {
     capped: body.next_cursor !== null,
     comments: body.items.filter((i) => i.comment !== null).length,
     detractors: body.items.filter((i) => i.detractor_reasons.length > 0).length,
+    remarks: body.items.filter((i) => i.answers.some((a) => a.remark)).length,
   };
 }
 
@@ -92,6 +93,13 @@ function answerText(a) {
   return String(a.value);
 }
 
+function remark(a) {
+  return el("p", { class: "fb-remark", "data-question": a.question_id },
+    el("span", { class: "fb-remark-answer" }, `${a.question_id}: ${answerText(a)}`),
+    " ",
+    el("span", { class: "fb-remark-text" }, a.raw));
+}
+
 function item(i) {
   const reasons = i.detractor_reasons.map((r) => el("span", { class: "chip reason", "data-reason": r }, t("reason_" + r)));
   const state = i.follow_up
@@ -106,6 +114,8 @@ function item(i) {
       el("span", { class: "fb-phone" }, i.customer_phone),
       el("time", { datetime: i.ended_at }, dateTime(i.ended_at))),
     el("p", { class: i.comment === null ? "fb-comment empty" : "fb-comment" }, i.comment === null ? t("noComment") : i.comment),
+    // Words written with an answer (`4分 等了很久`): only the raw reply holds them.
+    ...i.answers.filter((a) => a.remark).map(remark),
     el("div", { class: "fb-answers" },
       ...i.answers
         .filter((a) => typeof a.value !== "string")

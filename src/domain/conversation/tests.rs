@@ -91,6 +91,15 @@ fn answer(id: &str, value: AnswerValue) -> Answer {
     Answer {
         question_id: id.into(),
         value,
+        remark: false,
+    }
+}
+
+/// The answer as read past a remark around it.
+fn remarked(answer: Answer) -> Answer {
+    Answer {
+        remark: true,
+        ..answer
     }
 }
 
@@ -923,15 +932,15 @@ fn an_answer_with_a_remark_is_stored_and_the_survey_moves_on_without_a_re_prompt
     );
     let want = [
         (
-            answer("resolved", AnswerValue::YesNo(false)),
+            remarked(answer("resolved", AnswerValue::YesNo(false))),
             Outgoing::Question(1),
         ),
         (
-            answer("satisfaction", AnswerValue::Scale(4)),
+            remarked(answer("satisfaction", AnswerValue::Scale(4))),
             Outgoing::Question(2),
         ),
         (
-            answer("recommend", AnswerValue::Scale(8)),
+            remarked(answer("recommend", AnswerValue::Scale(8))),
             Outgoing::Question(3),
         ),
     ];
@@ -944,6 +953,53 @@ fn an_answer_with_a_remark_is_stored_and_the_survey_moves_on_without_a_re_prompt
     assert_eq!(
         steps[0].events,
         [Event::Detractor(vec![DetractorReason::Fcr])]
+    );
+}
+
+#[test]
+fn only_an_answer_read_past_a_remark_carries_it() {
+    for (index, text, remark) in [
+        (2, "8", false),
+        (2, "8分", false),
+        (2, "8分，挺好的", true),
+        (1, "4分 等了很久", true),
+        (0, "是", false),
+        (0, "解决了，但是客服态度很差", true),
+    ] {
+        let step = reply(&at(index), text);
+        assert!(
+            matches!(step.answers.as_slice(), [a] if a.remark == remark),
+            "{text}: {step:?}"
+        );
+    }
+    // A comment is all words: nothing in it is set aside.
+    let step = reply(&at(3), "4分 等了很久");
+    assert_eq!(
+        step.answers,
+        [answer("comment", AnswerValue::Text("4分 等了很久".into()))]
+    );
+}
+
+#[test]
+fn both_parts_of_a_pair_read_past_a_remark_carry_it() {
+    let [step] = replies(&compact(), &["1，4分 客服很专业"])
+        .try_into()
+        .unwrap();
+    assert_eq!(
+        step.answers,
+        [remarked(resolved(true)), remarked(satisfaction(4))]
+    );
+    let [bare] = replies(&compact(), &["1 4"]).try_into().unwrap();
+    assert_eq!(bare.answers, [resolved(true), satisfaction(4)]);
+}
+
+#[test]
+fn a_late_answer_keeps_its_remark() {
+    let step = reply(&with_status(SurveyState::Expired, 1), "4分 等了很久");
+    assert!(step.late);
+    assert_eq!(
+        step.answers,
+        [remarked(answer("satisfaction", AnswerValue::Scale(4)))]
     );
 }
 

@@ -1,5 +1,6 @@
-//! `GET /api/v1/feedback`: what customers said — the surveys with a comment or a detractor
-//! answer, newest call first, a page at a time (DESIGN.md §5).
+//! `GET /api/v1/feedback`: what customers said — the surveys with a comment, a detractor
+//! answer or an answer read past a remark, newest call first, a page at a time (DESIGN.md
+//! §5).
 
 use axum::{
     Json,
@@ -67,8 +68,9 @@ impl<'a> Request<'a> {
             .kind
             .as_deref()
             .map(|k| {
-                Kind::parse(k)
-                    .ok_or_else(|| format!("kind: expected comment or detractor, got {k:?}"))
+                Kind::parse(k).ok_or_else(|| {
+                    format!("kind: expected comment, detractor or remark, got {k:?}")
+                })
             })
             .transpose()?;
         Ok(Self {
@@ -145,6 +147,23 @@ mod tests {
             let err = refusal(pairs);
             assert!(err.starts_with(name), "{pairs:?}: {err}");
         }
+    }
+
+    #[test]
+    fn each_kind_is_taken_by_its_name_and_the_refusal_lists_them() {
+        for (name, kind) in [
+            ("comment", Kind::Comment),
+            ("detractor", Kind::Detractor),
+            ("remark", Kind::Remark),
+        ] {
+            let p = params(&[("kind", name)]);
+            assert_eq!(Request::parse(&p, "UTC").unwrap().filter.kind, Some(kind));
+        }
+        let err = refusal(&[("kind", "remarks")]);
+        assert_eq!(
+            err,
+            r#"kind: expected comment, detractor or remark, got "remarks""#
+        );
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct Answer {
     pub value: Value,
     /// The survey had ended: stored, counted nowhere.
     pub late: bool,
+    /// Read past a remark (`conversation::Answer::remark`): the feedback list shows it.
+    pub remark: bool,
 }
 
 /// An event for the outbox, with the payload of DESIGN.md §5 built from the database.
@@ -91,9 +93,11 @@ pub async fn guarded(
                                     THEN coalesce(closed_at, now()) ELSE closed_at END
               FROM ins WHERE surveys.id = $1
         ), answered AS (
-            INSERT INTO answers (survey_id, question_id, value, raw, received_at, late, inbound_id)
-            SELECT $1, a.question_id, a.value, $10, $11, $19, ins.id
-              FROM ins, unnest($17::text[], $18::jsonb[]) AS a (question_id, value)
+            INSERT INTO answers (survey_id, question_id, value, raw, received_at, late, remark,
+                                 inbound_id)
+            SELECT $1, a.question_id, a.value, $10, $11, $19, a.remark, ins.id
+              FROM ins, unnest($17::text[], $18::jsonb[], $20::boolean[])
+                        AS a (question_id, value, remark)
         ), quiet AS (
             -- Set before any message row exists (each row needs this CTE's one row): the
             -- messages trigger's WHEN, tested as each row is inserted, then leaves the
@@ -102,9 +106,9 @@ pub async fn guarded(
         ), queued AS (
             INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments,
                                   template_id, template_params)
-            SELECT m.* FROM ins, quiet, unnest($20::uuid[], $21::bigint[], $22::text[], $23::text[],
-                                               $24::text[], $25::text[], $26::text[], $27::int[],
-                                               $28::text[], $29::jsonb[]) AS m
+            SELECT m.* FROM ins, quiet, unnest($21::uuid[], $22::bigint[], $23::text[], $24::text[],
+                                               $25::text[], $26::text[], $27::text[], $28::int[],
+                                               $29::text[], $30::jsonb[]) AS m
         )
         SELECT EXISTS (SELECT 1 FROM s), (SELECT id FROM ins)
         "#,
@@ -155,7 +159,8 @@ fn bind_progress<'q>(query: Q<'q>, p: &'q Progress) -> Q<'q> {
         .bind(p.expires_at)
 }
 
-/// `$17..$19`: the answers' ids and values, and whether they are late (all are, or none).
+/// `$17..$20`: the answers' ids and values, whether they are late (all are, or none), and
+/// each one's remark.
 fn bind_answers<'q>(query: Q<'q>, answers: &'q [Answer]) -> Q<'q> {
     query
         .bind(
@@ -166,6 +171,7 @@ fn bind_answers<'q>(query: Q<'q>, answers: &'q [Answer]) -> Q<'q> {
         )
         .bind(answers.iter().map(|a| &a.value).collect::<Vec<_>>())
         .bind(answers.iter().any(|a| a.late))
+        .bind(answers.iter().map(|a| a.remark).collect::<Vec<_>>())
 }
 
 /// Writes `reply` in the caller's transaction, for the inbound row `inbound_id` already
@@ -209,8 +215,9 @@ async fn insert_answer(
     a: &Answer,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO answers (survey_id, question_id, value, raw, received_at, late, inbound_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO answers (survey_id, question_id, value, raw, received_at, late, remark,
+                              inbound_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(survey_id)
     .bind(&a.question_id)
@@ -218,6 +225,7 @@ async fn insert_answer(
     .bind(sms.body)
     .bind(sms.received_at)
     .bind(a.late)
+    .bind(a.remark)
     .bind(inbound_id)
     .execute(conn)
     .await?;
