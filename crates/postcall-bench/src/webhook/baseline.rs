@@ -31,15 +31,25 @@ pub async fn create_table(pool: &PgPool) -> anyhow::Result<()> {
 
 /// Serves the baseline route on 127.0.0.1:0 until `shutdown`.
 pub async fn serve(pool: PgPool, shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
+    let app = Router::new().route(PATH, post(insert)).with_state(pool);
+    serve_on_any_port(app, "webhook baseline", shutdown).await
+}
+
+/// Serves `app` on 127.0.0.1:0 until `shutdown`, in a task of its own; a failure of the
+/// server is printed under `name`. Returns the address it listens on.
+pub async fn serve_on_any_port(
+    app: Router,
+    name: &'static str,
+    shutdown: CancellationToken,
+) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = Router::new().route(PATH, post(insert)).with_state(pool);
     tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await;
         if let Err(e) = served {
-            eprintln!("webhook baseline: the server failed: {e}");
+            eprintln!("{name}: the server failed: {e}");
         }
     });
     Ok(addr)

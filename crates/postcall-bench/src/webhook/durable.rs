@@ -98,18 +98,8 @@ pub async fn serve(
         pool,
         fixed: Fixed::of(settings)?,
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
     let app = Router::new().route(PATH, post(reply)).with_state(side);
-    tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
-        if let Err(e) = served {
-            eprintln!("webhook durable baseline: the server failed: {e}");
-        }
-    });
-    Ok(addr)
+    super::baseline::serve_on_any_port(app, "webhook durable baseline", shutdown).await
 }
 
 async fn reply(
