@@ -398,7 +398,12 @@ fn is_callback(body: &[u8]) -> bool {
     }
 }
 
-/// Posts every attempt, 16 at a time; each answer's status (None: no answer).
+/// Tries per request: a request that got no answer at all (the connection reset or timed
+/// out on a loaded machine) is sent again, as a provider resends an unanswered callback;
+/// only one that never gets an answer counts as `None`.
+const TRIES: usize = 3;
+
+/// Posts every attempt, 32 at a time; each answer's status (None: no answer in `TRIES`).
 async fn post_all(base: &str, attempts: &[Attempt]) -> Vec<Option<u16>> {
     let client = Customers::new().client().clone();
     let requests = attempts.iter().map(|a| {
@@ -407,7 +412,17 @@ async fn post_all(base: &str, attempts: &[Attempt]) -> Vec<Option<u16>> {
             .header("content-type", "application/json")
             .headers(a.headers.clone())
             .body(a.body.clone());
-        async move { request.send().await.ok().map(|r| r.status().as_u16()) }
+        async move {
+            for _ in 0..TRIES {
+                let Some(this) = request.try_clone() else {
+                    break;
+                };
+                if let Ok(answer) = this.send().await {
+                    return Some(answer.status().as_u16());
+                }
+            }
+            None
+        }
     });
     futures_util::stream::iter(requests)
         .buffered(32)
