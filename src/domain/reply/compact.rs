@@ -144,30 +144,23 @@ fn one_part_settled(norm: &str, labels: &Labels) -> Option<Pair> {
         .rev()
         .find(|(_, c)| is_separator(*c) && *c != '.')?;
     let (left, right) = (&trimmed[..at], &trimmed[at + mark.len_utf8()..]);
+    let score = scale(right, MIN, MAX);
     // Only after a "but": `是 不太满意` (no "but") reads, to the people who wrote the
     // corpus, as one half-said answer to both, and is asked again.
     let but_unsatisfied = ["但", "不过", "可是", "but "]
         .iter()
         .any(|b| right.starts_with(b))
-        && (right.contains("满意") || right.contains("satisf"));
-    if let Some(resolved) = yes_no(left)
-        && but_unsatisfied
-        && label(right, labels).is_none()
-    {
-        return Some(Pair {
-            resolved: Some(resolved),
-            satisfaction: None,
-        });
-    }
+        && (right.contains("满意") || right.contains("satisf"))
+        && label(right, labels).is_none();
     // `1 4-5`, `1 4.5`, `1 8`, `是 6`: the yes/no is clear, the score is not one.
     // Not a signed number (`是 -5`) nor an "or" (`1 4或5`), which may reach the yes/no too.
     let unsettled_score = names_a_number(right)
         && !right.contains(' ')
         && !right.starts_with(['-', '+'])
         && !["或", "or", "吗", "?"].iter().any(|w| right.contains(w))
-        && scale(right, MIN, MAX).is_none();
-    if let Some(resolved) = yes_no(left)
-        && unsettled_score
+        && score.is_none();
+    if (but_unsatisfied || unsettled_score)
+        && let Some(resolved) = yes_no(left)
     {
         return Some(Pair {
             resolved: Some(resolved),
@@ -177,7 +170,7 @@ fn one_part_settled(norm: &str, labels: &Labels) -> Option<Pair> {
     let of_resolving = ["解决", "solved", "resolved", "fixed"]
         .iter()
         .any(|w| left.contains(w));
-    if let Some(satisfaction) = scale(right, MIN, MAX)
+    if let Some(satisfaction) = score
         && of_resolving
         && remark::doubts_a_yes_or_no(left)
     {
