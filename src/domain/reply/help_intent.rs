@@ -17,9 +17,16 @@ use super::phrases::{any_of, clauses, phrase};
 
 /// `norm` is a `normalise`d message.
 pub(super) fn asks_for_help(norm: &str) -> bool {
-    let clauses: Vec<Vec<&str>> = clauses(norm).collect();
-    clauses.iter().any(|words| asks(words))
-        && clauses.iter().all(|words| asks(words) || polite(words))
+    // One pass: each clause's phrases are matched once, on every reply to a question.
+    let mut asked = false;
+    for words in clauses(norm) {
+        if asks(&words) {
+            asked = true;
+        } else if !polite(&words) {
+            return false;
+        }
+    }
+    asked
 }
 
 fn asks(words: &[&str]) -> bool {
