@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use phonenumber::metadata::DATABASE;
-
+mod plan;
 mod region;
 
 pub use region::region_of;
@@ -27,14 +26,7 @@ impl PhoneNumber {
     /// Accepts exactly `+` followed by 8–15 digits, the first not 0. Anything else is a
     /// malformed event, not a number to be judged.
     pub fn parse(raw: &str) -> Result<Self, PhoneShapeError> {
-        e164_digits(raw)?;
-        let (region, reachable) = match phonenumber::parse(None, raw) {
-            Ok(number) => {
-                let region = number.metadata(&DATABASE).map(|m| m.id().to_owned());
-                (region, can_receive_sms(&number))
-            }
-            Err(_) => (None, false),
-        };
+        let plan::Plan { region, reachable } = plan::plan_of(raw)?;
         Ok(Self {
             e164: raw.to_owned(),
             region,
@@ -74,15 +66,6 @@ fn e164_digits(raw: &str) -> Result<&str, PhoneShapeError> {
     } else {
         Err(PhoneShapeError)
     }
-}
-
-fn can_receive_sms(number: &phonenumber::PhoneNumber) -> bool {
-    use phonenumber::Type;
-    number.is_valid()
-        && matches!(
-            number.number_type(&DATABASE),
-            Type::Mobile | Type::FixedLineOrMobile | Type::PersonalNumber | Type::Voip
-        )
 }
 
 /// Masks any phone-like string: keeps `+` and the first 5 digits (country code and
