@@ -119,6 +119,7 @@ pub fn read(text: &str, kind: &QuestionKind, labels: &Labels) -> Read {
     if *kind != QuestionKind::Text && help_intent::asks_for_help(&norm) {
         return plain(Reply::Keyword(Keyword::Help));
     }
+    let norm = unspaced_chinese(&norm);
     let strict = match *kind {
         QuestionKind::YesNo => yes_no(&norm).map(AnswerValue::YesNo),
         QuestionKind::Scale { min, max } => scale(&norm, min, max)
@@ -151,6 +152,41 @@ pub fn read(text: &str, kind: &QuestionKind, labels: &Labels) -> Read {
 
 // ---------------------------------------------------------------------------------------------
 // Normalising
+
+/// `norm` with the spaces taken out that do not separate words: between characters written
+/// one by one (`解 决 了`), and after a word that only modifies what follows (`非常 满意` is
+/// `非常满意`, 5, not `满意` with a word before it; `非常 不满意` is 1). Any other space between
+/// Chinese words ends a clause, as a comma would (`是 谢谢`, `问题没解决 我要投诉`).
+fn unspaced_chinese(norm: &str) -> String {
+    #[rustfmt::skip]
+    const MODIFIERS: &[&str] = &[
+        "非常", "特别", "十分", "很", "太", "挺", "蛮", "真", "超", "超级", "比较", "相当", "不", "不太",
+        "不是很", "不大", "没", "没有", "未", "已", "已经",
+    ];
+    let single = |w: &str| {
+        let mut cs = w.chars();
+        cs.next().is_some_and(is_chinese) && cs.next().is_none()
+    };
+    let mut out = String::with_capacity(norm.len());
+    let mut previous: Option<&str> = None;
+    for word in norm.split(' ') {
+        if let Some(left) = previous {
+            let joins = word.starts_with(is_chinese)
+                && left.ends_with(is_chinese)
+                && ((single(left) && single(word)) || MODIFIERS.contains(&left));
+            if !joins {
+                out.push(' ');
+            }
+        }
+        out.push_str(word);
+        previous = Some(word);
+    }
+    out
+}
+
+pub(super) fn is_chinese(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
 
 /// Full-width ASCII (U+FF01–FF5E) sits at a fixed offset from ASCII; Chinese input methods
 /// produce it for digits and letters ("５", "ＳＴＯＰ").

@@ -12,7 +12,7 @@ mod chinese;
 mod english;
 
 use super::phrases::{any_of, clauses, phrase};
-use super::{Keyword, lookup_keyword, only_opt_outs};
+use super::{Keyword, is_chinese, lookup_keyword, only_opt_outs};
 
 /// `norm` is a `normalise`d message.
 pub(super) fn asks_to_stop(norm: &str) -> bool {
@@ -24,31 +24,38 @@ pub(super) fn asks_to_stop(norm: &str) -> bool {
         })
 }
 
-/// A score written before a request with only a space between (`5分 以后别发了`, `1 5 别再发了`)
-/// is a clause of its own: Chinese puts no space inside a sentence, so the space ends the
-/// answer, and the request after it is whole. Spaces between Chinese characters alone stay
-/// (`别 再 发 了` is spelled out, not two clauses).
+/// A space that ends a sentence, made a clause break: after a score (`5分 以后别发了`, `1 5
+/// 别再发了`), and between two Chinese words of two characters or more when the second opens
+/// a sentence of its own (`2 没解决 我要退订`, `服务一般 别再发了`): Chinese puts no space inside
+/// a sentence, so the request after it is whole. Not between characters written one by one
+/// (`别 再 发 了` is spelled out), after a word that leaves its verb for the next one (`我不要
+/// 退订` does not ask to stop), or before a request that may be about the word before it
+/// (`会员 怎么退订` asks how to cancel a membership).
 fn score_apart(norm: &str) -> String {
+    const OPEN: &[char] = &['不', '别', '要', '没', '勿', '莫', '想', '甭', '用'];
+    #[rustfmt::skip]
+    const SENTENCE_STARTS: &[&str] = &[
+        "我", "请", "麻烦", "拜托", "求", "以后", "今后", "别", "不要", "勿", "再", "你们", "停止",
+        "取消",
+    ];
+    let chinese_word = |w: &str| w.chars().count() >= 2 && w.chars().all(is_chinese);
     // `normalise` left single spaces between words.
     let words: Vec<&str> = norm.split(' ').collect();
     let mut out = String::with_capacity(norm.len());
     for (i, word) in words.iter().enumerate() {
         if i > 0 {
-            let after_score = words[i - 1].contains(|c: char| c.is_ascii_digit());
-            let chinese_next = word.starts_with(is_chinese);
-            out.push(if after_score && chinese_next {
-                '。'
-            } else {
-                ' '
-            });
+            let left = words[i - 1];
+            let after_score = left.contains(|c: char| c.is_ascii_digit());
+            let sentences = chinese_word(left)
+                && !left.ends_with(OPEN)
+                && chinese_word(word)
+                && SENTENCE_STARTS.iter().any(|s| word.starts_with(s));
+            let breaks = (after_score && word.starts_with(is_chinese)) || sentences;
+            out.push(if breaks { '。' } else { ' ' });
         }
         out.push_str(word);
     }
     out
-}
-
-fn is_chinese(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
 /// A multi-letter opt-out keyword with spaces or marks between its letters: "t d", "t.d",

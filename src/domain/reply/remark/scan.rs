@@ -25,13 +25,39 @@ pub(super) enum Piece {
     Word,
 }
 
-/// 本来想给5分 (but did not), 如果…就5分, 至少/最多 4分, 4或5, 满意吗, and opt-out or opt-in
+/// 本来想给5分 (but did not), 如果…就5分, 至少/最多 4分, 4或5, 满意吗, 满分是几分, and opt-out or opt-in
 /// keywords inside a sentence (the customer may want out: the re-prompt says how). Not help:
 /// `谢谢你的帮助`, `great help` thank the agent.
 const DOUBTS: &[&str] = &[
-    "本来", "原本", "本想", "如果", "要是", "假如", "假设", "至少", "最多", "最少", "起码", "顶多",
-    "超过", "低于", "高于", "不到", "以上", "以下", "或", "吗", "嘛", "退订", "拒收", "订阅",
+    "本来",
+    "原本",
+    "本想",
+    "如果",
+    "要是",
+    "假如",
+    "假设",
+    "至少",
+    "最多",
+    "最少",
+    "起码",
+    "顶多",
+    "超过",
+    "低于",
+    "高于",
+    "不到",
+    "以上",
+    "以下",
+    "或",
+    "吗",
+    "嘛",
+    "退订",
+    "拒收",
+    "订阅",
     "之间",
+    "几分",
+    "多少分",
+    "是几",
+    "是多少",
 ];
 #[rustfmt::skip]
 const DOUBT_WORDS: &[&str] = &[

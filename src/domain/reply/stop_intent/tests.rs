@@ -56,6 +56,7 @@ const STOPS: &[&str] = &[
     // ── a stop in one clause of a longer message ────────────────────────────────────────────
     "服务还行，就是别再发短信了", "5分，别再发了", "是的，但以后别发了", "客服很好。退订",
     "great service, but stop texting me", "It was fine. Stop.", "thanks! please unsubscribe me",
+    "已经退订过了怎么还在发", "2 没解决 我要退订", "服务一般 别再发了",
 ];
 
 /// About stopping, cancelling or blocking something else, or negating the stop: comments.
@@ -69,7 +70,8 @@ const NOT_STOPS: &[&str] = &[
     // ── Chinese: another verb, another object, reported speech, a negation ────────────────
     "客服说不要再发了", "不要发票", "别再发生这种事了", "不要发火", "别发错了", "不要再发货了",
     "别再扣款了", "停止扣款", "暂停服务", "扣款还在继续", "不要再打电话了", "别再打电话了",
-    "不要收费", "不想收到账单", "不要退订", "我没有退订", "不想退订", "退订会员",
+    "不要收费", "不想收到账单", "不要退订", "我没有退订", "不想退订", "退订会员", "我不要 退订",
+    "我没 退订", "会员 怎么退订",
     "会员怎么退订", "怎么退订会员", "退订了自动续费还扣钱", "拒收快递", "取消自动续费",
     "我想取消订单", "关闭推送", "关闭通知", "我的号码被拉黑了", "为什么把我拉黑",
     "我的卡被屏蔽了", "手机开了免打扰所以没接到", "问题解决了，不用联系了", "天天发短信催款",
