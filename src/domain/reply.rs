@@ -287,6 +287,12 @@ fn is_filler(word: &str) -> bool {
             | "多谢"
             | "感谢"
             | "谢了"
+            | "唔该"
+            | "唔该晒"
+            | "多谢晒"
+            | "谢了老铁"
+            | "老铁"
+            | "要得"
     )
 }
 
@@ -364,11 +370,17 @@ fn yes_no(norm: &str) -> Option<bool> {
 
 /// "not solved" and the like are one no-word: "not" alone says nothing.
 fn english_no_phrases(norm: &str) -> String {
-    ["not solved", "not resolved", "not fixed", "not yet"]
-        .iter()
-        .fold(norm.to_owned(), |text, phrase| {
-            text.replace(phrase, "unsolved")
-        })
+    [
+        "not solved",
+        "not resolved",
+        "not fixed",
+        "not yet",
+        "not really",
+    ]
+    .iter()
+    .fold(norm.to_owned(), |text, phrase| {
+        text.replace(phrase, "unsolved")
+    })
 }
 
 /// "嗯" counts as yes: in Chinese chat it is the ordinary affirmative reply to a yes/no
@@ -390,7 +402,9 @@ const YES: &[&str] = &[
     "1", "一", "①", "y", "yes", "yep", "yup", "yeah", "solved", "resolved", "fixed", "是", "是的", "是滴",
     "对", "对的", "嗯", "嗯嗯", "好了", "ok了", "解决", "解决了", "解决啦", "已解决", "已经解决",
     "已经解决了", "问题解决了", "问题已解决", "问题已经解决", "问题已经解决了", "已处理",
-    "处理好了", "已经处理好了", "搞定了", "已经好了",
+    "处理好了", "已经处理好了", "搞定了", "已经好了", "弄好了", "已经弄好了",
+    // Cantonese and northern speech
+    "搞掂", "搞掂咗", "搞掂了", "搞定咗", "係", "系", "係呀", "系呀", "係啊", "系啊", "整明白了", "整好了",
 ];
 
 #[rustfmt::skip]
@@ -398,6 +412,9 @@ const NO: &[&str] = &[
     "2", "二", "②", "n", "no", "nope", "nah", "unsolved", "unresolved", "否", "不", "不是", "不对", "没",
     "没有", "没解决", "没有解决", "问题没解决", "问题没有解决", "问题还没解决", "问题未解决", "未解决", "还没", "还没有", "还没解决", "还没有解决", "还没呢",
     "还没好", "木有", "不行", "还是不行", "还不行", "没弄好", "还没弄好", "没搞好", "没搞定", "还没搞定",
+    "解决个屁",
+    // Cantonese and Sichuan speech: 冇 and 莫得 are 没有
+    "冇", "冇搞掂", "未搞掂", "冇解决", "莫得", "莫得解决", "没得解决",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -575,16 +592,16 @@ fn word_token(word: &str) -> Tok {
 fn chinese_digit(c: char) -> Option<i64> {
     let digit = match c {
         '零' | '〇' => 0,
-        '一' => 1,
-        '二' | '两' | '兩' => 2,
-        '三' => 3,
-        '四' => 4,
-        '五' => 5,
-        '六' => 6,
-        '七' => 7,
-        '八' => 8,
-        '九' => 9,
-        '十' => 10,
+        '一' | '壹' => 1,
+        '二' | '两' | '兩' | '贰' | '貳' => 2,
+        '三' | '叁' | '參' => 3,
+        '四' | '肆' => 4,
+        '五' | '伍' => 5,
+        '六' | '陆' | '陸' => 6,
+        '七' | '柒' => 7,
+        '八' | '捌' => 8,
+        '九' | '玖' => 9,
+        '十' | '拾' => 10,
         _ => return None,
     };
     Some(digit)

@@ -36,11 +36,23 @@ fn asks(words: &[&str]) -> bool {
         || ENGLISH.iter().any(|rule| rule.is_match(&english))
 }
 
+/// A clause that greets, thanks, or gives the reason for asking (`机器人听不懂`, `我还有问题`):
+/// it leaves the request the whole message.
 fn polite(words: &[&str]) -> bool {
     let chinese = words.concat();
     let english = words.join(" ");
-    POLITE.contains(&chinese.as_str()) || POLITE.contains(&english.as_str())
+    POLITE.contains(&chinese.as_str())
+        || POLITE.contains(&english.as_str())
+        || REASON.is_match(&chinese)
 }
+
+static REASON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        "^(?:机器人|你们|我)?(?:听不懂|看不懂|没看懂|不明白|不懂)(?:啊|呀|了)?$\
+         |^(?:我)?(?:还)?有(?:个|些|点)?问题(?:要问|想问|想咨询|要咨询)?(?:啊|呀|了)?$",
+    )
+    .expect("a valid pattern")
+});
 
 static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let human = any_of(HUMAN);
@@ -57,7 +69,7 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         phrase(
             LEAD,
             &format!(
-                "(?:我)?(?:要|想|需要|请)?(?:能|可以|能不能|可不可以)?(?:帮我|给我)?(?:找|转|联系|接通|接|转接)?(?:{human})"
+                "(?:我)?(?:要|想|需要|请)?(?:能|可以|能不能|可不可以)?(?:帮我|给我)?(?:找|转|联系|接通|接|转接)?(?:个)?(?:{human})"
             ),
             TAIL,
             "",
@@ -67,6 +79,15 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             LEAD,
             &format!(
                 "(?:我)?(?:要|该|应该)?(?:怎么|如何|怎样|咋)(?:才能)?(?:{reach})(?:到)?(?:你们的?|你们)?(?:{human}|客服)(?:电话)?"
+            ),
+            TAIL,
+            "",
+        ),
+        // 能不能让人工打给我, 叫客服回个电话
+        phrase(
+            LEAD,
+            &format!(
+                "(?:我)?(?:要|想|需要|请)?(?:能|可以|能不能|可不可以)?(?:让|叫)(?:{human}|客服)(?:打给我|给我打电话|打电话给我|联系我|回电话|回个电话|给我回电话?)"
             ),
             TAIL,
             "",
@@ -89,7 +110,7 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // 这短信是干嘛的, 发这个干什么
         phrase(
             LEAD,
-            "这(?:个)?(?:短信|简讯|消息|信息)(?:是)?(?:干嘛|干什么|做什么|做啥)(?:的|用的)?",
+            "这(?:个)?(?:短信|简讯|消息|信息|号码)(?:是)?(?:干嘛|干什么|做什么|做啥)(?:的|用的)?",
             TAIL,
             "",
         ),
@@ -192,7 +213,19 @@ const PERSON: &[&str] = &[
 
 const LEAD: &[&str] = &["请问", "你好", "您好", "喂", "那个", "请", "哎", "嗨"];
 const TAIL: &[&str] = &[
-    "啊", "呀", "呢", "吗", "哈", "的", "了", "谢谢", "一下", "下",
+    "啊",
+    "呀",
+    "呢",
+    "吗",
+    "哈",
+    "的",
+    "了",
+    "谢谢",
+    "一下",
+    "下",
+    "不",
+    "好吗",
+    "可以吗",
 ];
 #[rustfmt::skip]
 const EN_LEAD: &[&str] = &["hi", "hello", "hey", "excuse me", "sorry", "um", "uh", "please", "pls", "so"];
@@ -241,6 +274,11 @@ mod tests {
             "how do I contact support",
             "I want to talk to a real person",
             "hi, can someone help me",
+            "我要找真人客服，机器人听不懂",
+            "客服电话多少，我还有问题",
+            "能帮我转个人工不",
+            "能不能让人工打给我",
+            "这个号码是干嘛的？",
         ] {
             assert!(
                 asks_for_help(&normalise(text)),
@@ -267,6 +305,9 @@ mod tests {
             "Who is this?",
             "What does this mean",
             "找了人工三次才解决",
+            "我还有问题",
+            "机器人听不懂",
+            "人工客服不理我，机器人听不懂",
             "谢谢",
             "",
         ] {

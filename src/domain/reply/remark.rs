@@ -18,7 +18,7 @@ use super::{Labels, is_filler, is_separator, polarity, words};
 /// A score in `min..=max` read from the scores and labels the reply mentions.
 pub(super) fn scale(norm: &str, min: i32, max: i32, labels: &Labels) -> Option<i32> {
     let pieces = scan::pieces(norm, i64::from(max), min == 1 && max == 5, labels);
-    if pieces.contains(&Piece::Doubt) || negated(&pieces) {
+    if pieces.contains(&Piece::Doubt) || negated(&pieces) || intensified(&pieces, min, max) {
         return None;
     }
     let scores: Vec<i64> = pieces
@@ -51,6 +51,16 @@ pub(super) fn scale(norm: &str, min: i32, max: i32, labels: &Labels) -> Option<i
         _ => return None,
     };
     (min..=max).contains(&value).then_some(value)
+}
+
+/// A label between the scale's ends with an intensifier before it that made no label of
+/// its own (`好满意呀` where `好满意` is not configured, `太不满意`): the customer said more
+/// than the label's number, and how much more only they know. A configured one (`很满意`,
+/// `挺满意`) is a label and never reaches here.
+fn intensified(pieces: &[Piece], min: i32, max: i32) -> bool {
+    pieces
+        .windows(2)
+        .any(|pair| matches!(pair, [Piece::Intensifier, Piece::Label(v)] if *v > min && *v < max))
 }
 
 /// A label directly after a negation, intensifiers between allowed (`不是很满意`, `not very

@@ -19,6 +19,7 @@ pub(super) fn asks_to_stop(norm: &str) -> bool {
     let apart = score_apart(norm);
     let clauses: Vec<Vec<&str>> = clauses(&apart).collect();
     spelled_out(norm)
+        || chinese::nags(norm)
         || clauses.iter().enumerate().any(|(i, words)| {
             chinese::asks_to_stop(words) || english::asks_to_stop(words, &clauses[..i])
         })

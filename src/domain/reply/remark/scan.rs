@@ -66,7 +66,11 @@ const DOUBT_WORDS: &[&str] = &[
 const DOUBT_PHRASES: &[&str] = &["would be", "would have", "would've", "could be"];
 
 /// Checked before `NOTS`: 非常 is not 非.
-const INTENSIFIERS: &[&str] = &["非常", "特别", "很", "太", "挺", "蛮", "真", "那么", "怎么"];
+#[rustfmt::skip]
+const INTENSIFIERS: &[&str] = &[
+    "非常之", "非常", "特别", "很", "太", "挺", "蛮", "真", "那么", "怎么", "超级", "超", "贼", "好",
+    "巨", "特",
+];
 #[rustfmt::skip]
 const INTENSIFIER_WORDS: &[&str] = &[
     "very", "so", "too", "really", "quite", "that", "extremely", "super", "totally",
@@ -406,6 +410,10 @@ pub(super) fn unmistakable_start(clause: &str) -> Option<(usize, bool)> {
         ("解决啦", true),
         ("没解决", false),
         ("未解决", false),
+        ("冇搞掂", false),
+        ("冇解决", false),
+        ("莫得解决", false),
+        ("没得解决", false),
         ("已经处理好了", true),
         ("处理好了", true),
         ("还没呢", false),

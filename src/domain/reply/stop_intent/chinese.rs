@@ -13,6 +13,20 @@ pub(super) fn asks_to_stop(words: &[&str]) -> bool {
     RULES.iter().any(|rule| rule.is_match(&clause))
 }
 
+/// `天天发天天发，有完没完`: being texted again and again, and the customer asking whether it
+/// will ever end. The whole message, because `有完没完` alone may be about anything
+/// (`扣了三次款，有完没完` is about charges).
+pub(super) fn nags(norm: &str) -> bool {
+    static NAGGING: LazyLock<Regex> = LazyLock::new(|| {
+        let (still, send) = (any_of(STILL), any_of(SEND));
+        Regex::new(&format!(
+            "^(?:(?:{still})(?:{send})[，,。.!！ ]*)+(?:有完没完|没完没了|烦不烦|够了没)(?:啊|呀|吗|了)?$"
+        ))
+        .expect("a valid pattern")
+    });
+    NAGGING.is_match(norm)
+}
+
 static RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let (dont, again, to_me) = (any_of(DONT), "再?", any_of(TO_ME));
     // "这个问卷别再发了": what is not to be sent may come first.
@@ -143,6 +157,7 @@ const SEND: &[&str] = &[
     "发", "发送", "推送", "群发", "发短信", "发信息", "发消息", "短信", "来短信", "发过来", "打扰",
     "骚扰", "打搅", "烦", "联系我", "联系我们", "问", "问我", "打电话和发短信", "打电话发短信",
     "发短信和打电话", "发短信打电话", "发简讯", "传", "传简讯", "传短信", "传讯息", "传消息",
+    "回访",
 ];
 
 const RECEIVE: &[&str] = &["收到", "接收", "接到", "收"];

@@ -116,6 +116,13 @@ static RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             &tail,
             " ",
         ),
+        // I don't want to receive these anymore: "these", received, can only be the texts
+        phrase(
+            lead,
+            "(?:don't|dont|do not) (?:want|need) to (?:receive|get) (?:these|them|any)",
+            &tail,
+            " ",
+        ),
         // why do you keep texting me, you're still messaging me
         phrase(
             lead,
