@@ -17,6 +17,13 @@ pub struct Stored {
 }
 
 /// Stores a batch; `senders` are the customers whose replies it holds.
+///
+/// A batch's id is drawn from its sequence when the row is inserted, before the insert
+/// commits, so without more two batches from one customer could commit out of id order:
+/// the later one, committed first, would be the oldest `take` sees for that customer and
+/// be acted on first. Each sender's lock, held from before the insert to its commit, makes
+/// a batch with a sender in common wait for the earlier one's commit before drawing its
+/// id. Receipt batches have no sender and never wait.
 pub async fn insert(
     pool: &PgPool,
     provider: &str,
@@ -24,7 +31,19 @@ pub async fn insert(
     body: &Value,
     senders: &[String],
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    let mut tx = pool.begin().await?;
+    if !senders.is_empty() {
+        // In key order: two batches taking several never wait on each other in a cycle.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(k)
+               FROM (SELECT DISTINCT hashtextextended('inbox:' || p, 0) AS k
+                       FROM unnest($1::text[]) AS p ORDER BY k) keys",
+        )
+        .bind(senders)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let id = sqlx::query_scalar(
         "INSERT INTO callback_inbox (provider, kind, body, senders) VALUES ($1, $2, $3, $4)
          RETURNING id",
     )
@@ -32,8 +51,10 @@ pub async fn insert(
     .bind(kind)
     .bind(Json(body))
     .bind(senders)
-    .fetch_one(pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Takes batch `id`, or the oldest batch when `None`, locked until `conn`'s transaction

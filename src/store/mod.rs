@@ -2,7 +2,7 @@
 
 pub(crate) mod aggregation;
 pub(crate) mod backlog;
-pub(crate) mod callback_inbox;
+pub mod callback_inbox;
 pub(crate) mod calls;
 pub(crate) mod caps;
 pub(crate) mod case_list;

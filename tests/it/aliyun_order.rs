@@ -151,3 +151,66 @@ async fn replies_listed_out_of_order_in_one_batch_are_acted_on_in_the_order_they
         ]
     );
 }
+
+/// A batch's id is drawn before its insert commits: a second batch from the same customer
+/// must not draw a later id and commit first, or the processor, seeing it as the oldest,
+/// would act on it first. The insert waits on the first batch's sender lock (taken here as
+/// `callback_inbox::insert` takes it, the first insert left uncommitted) and only then
+/// draws its id; another customer's batch does not wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_from_the_same_customer_draws_its_id_after_the_earlier_one_commits() {
+    use postcall::store::{callback_inbox, db};
+    // No worker: no processor to take the batches.
+    let names = Names::new();
+    let _cleanup = crate::helpers::Cleanup(names.clone());
+    let pool = db::connect(&names.settings(&[]).database).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+
+    let mut first = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('inbox:' || $1, 0))")
+        .bind(PHONE)
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    let first_id: i64 = sqlx::query_scalar(
+        "INSERT INTO callback_inbox (provider, kind, body, senders)
+         VALUES ('aliyun', 'reply', '[]', ARRAY[$1]) RETURNING id",
+    )
+    .bind(PHONE)
+    .fetch_one(&mut *first)
+    .await
+    .unwrap();
+
+    let senders = vec![PHONE.to_owned(), "+8613700000000".to_owned()];
+    let second = tokio::spawn({
+        let pool = pool.clone();
+        async move { callback_inbox::insert(&pool, "aliyun", "reply", &json!([]), &senders).await }
+    });
+    let other = callback_inbox::insert(
+        &pool,
+        "aliyun",
+        "reply",
+        &json!([]),
+        &["+8613800000000".to_owned()],
+    )
+    .await
+    .unwrap();
+    assert!(
+        other > first_id,
+        "another customer's batch is stored at once"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !second.is_finished(),
+        "the same customer's batch waits for the first to commit"
+    );
+
+    first.commit().await.unwrap();
+    let second_id = tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .expect("stored once the first committed")
+        .unwrap()
+        .unwrap();
+    assert!(second_id > first_id, "{second_id} after {first_id}");
+    assert!(second_id > other, "its id was drawn after the wait");
+}
