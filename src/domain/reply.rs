@@ -4,6 +4,7 @@
 //! good, a re-prompt costs one SMS.
 
 pub mod compact;
+mod echo;
 mod help_intent;
 mod labels;
 mod phrases;
@@ -49,7 +50,7 @@ pub enum Reply {
 /// `解绝了`, `very satisfed`). Two things survive the trim on purpose: a sign directly before a
 /// digit ("-5" must not read as 5) and star characters (⭐★☆🌟), which are a rating themselves.
 pub fn normalise(text: &str) -> String {
-    let folded: String = text
+    let folded: String = keycaps_as_digits(text)
         .chars()
         .map(fold_width)
         .map(traditional::simplified)
@@ -60,6 +61,30 @@ pub fn normalise(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     typos::corrected(spaced)
+}
+
+/// A keycap emoji (`1️⃣`: the digit, an optional U+FE0F, U+20E3) as its digit, so that
+/// `1️⃣0️⃣` is 10, not 1 and 0 with emoji between.
+fn keycaps_as_digits(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\u{20E3}') {
+        return text.into();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        out.push(chars[i]);
+        if chars[i].is_ascii_digit() {
+            let skip = match chars.get(i + 1..i + 3) {
+                Some(['\u{FE0F}', '\u{20E3}']) => 2,
+                _ if chars.get(i + 1) == Some(&'\u{20E3}') => 1,
+                _ => 0,
+            };
+            i += skip;
+        }
+        i += 1;
+    }
+    out.into()
 }
 
 /// A keyword alone in the message (after `normalise`): opt-out `TD`, `T`, `R`, `N`, `退订`, `拒收`,
@@ -118,6 +143,9 @@ pub fn read(text: &str, kind: &QuestionKind, labels: &Labels) -> Read {
     // To a free comment, "help me …" is what the customer wants read by a person.
     if *kind != QuestionKind::Text && help_intent::asks_for_help(&norm) {
         return plain(Reply::Keyword(Keyword::Help));
+    }
+    if let Some(answer) = echo::answer_after(&norm) {
+        return read(answer, kind, labels);
     }
     let norm = unspaced_chinese(&norm);
     let strict = match *kind {
@@ -368,19 +396,23 @@ fn yes_no(norm: &str) -> Option<bool> {
     answer
 }
 
-/// "not solved" and the like are one no-word: "not" alone says nothing.
+/// "not solved" and the like are one no-word: "not" alone says nothing. Pinyin typed
+/// without its characters (`jie jue le`, `mei jie jue`) is the word it spells.
 fn english_no_phrases(norm: &str) -> String {
-    [
-        "not solved",
-        "not resolved",
-        "not fixed",
-        "not yet",
-        "not really",
-    ]
-    .iter()
-    .fold(norm.to_owned(), |text, phrase| {
-        text.replace(phrase, "unsolved")
-    })
+    const PHRASES: &[(&str, &str)] = &[
+        ("mei you jie jue", "unsolved"),
+        ("mei jie jue", "unsolved"),
+        ("jie jue le", "solved"),
+        ("not solved", "unsolved"),
+        ("not resolved", "unsolved"),
+        ("not fixed", "unsolved"),
+        ("not yet", "unsolved"),
+    ];
+    PHRASES
+        .iter()
+        .fold(norm.to_owned(), |text, (phrase, word)| {
+            text.replace(phrase, word)
+        })
 }
 
 /// "嗯" counts as yes: in Chinese chat it is the ordinary affirmative reply to a yes/no
@@ -405,6 +437,8 @@ const YES: &[&str] = &[
     "处理好了", "已经处理好了", "搞定了", "已经好了", "弄好了", "已经弄好了",
     // Cantonese and northern speech
     "搞掂", "搞掂咗", "搞掂了", "搞定咗", "係", "系", "係呀", "系呀", "係啊", "系啊", "整明白了", "整好了",
+    // 幺 is 1 read aloud; a phone menu's habits
+    "幺", "按1", "按一", "选1", "选一", "我选1", "我选一", "我按1",
 ];
 
 #[rustfmt::skip]
@@ -415,6 +449,7 @@ const NO: &[&str] = &[
     "解决个屁",
     // Cantonese and Sichuan speech: 冇 and 莫得 are 没有
     "冇", "冇搞掂", "未搞掂", "冇解决", "莫得", "莫得解决", "没得解决",
+    "按2", "按二", "选2", "选二", "我选2", "我选二", "我按2",
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -28,12 +28,14 @@
 //!    again (`one_part_settled`): `解决了 但不太满意` (yes, after a "but"; `是 不太满意` is
 //!    asked again whole), `1 4-5`, `1 8`, `是 6` (yes), `解决了一部分 3分` (3). And a remark
 //!    may come first: `不要再扣我钱了，2 1` (`after_remark`).
+//! 7. The yes/no and then the score, each with a remark around it, read in the order asked
+//!    (`in_order_with_remarks`): `没解决，但是客服态度好，5分` is "no, 5".
 //!
 //! What is not read is re-prompted by the caller, once: a wrong score counts for good.
 
 use super::{
-    Keyword, Labels, answer_words, help_intent, is_separator, keyword_of, normalise, remark, scale,
-    script_runs, words, yes_no,
+    Keyword, Labels, answer_words, echo, help_intent, is_separator, keyword_of, normalise, remark,
+    scale, script_runs, unspaced_chinese, words, yes_no,
 };
 
 /// The satisfaction scale of the compact pair.
@@ -81,6 +83,10 @@ pub fn read_pair(text: &str, labels: &Labels) -> (PairReply, bool) {
     if help_intent::asks_for_help(&norm) {
         return (PairReply::Keyword(Keyword::Help), false);
     }
+    if let Some(answer) = echo::answer_after(&norm) {
+        return read_pair(answer, labels);
+    }
+    let norm = unspaced_chinese(&norm);
     match read(&norm, labels) {
         (PairReply::NotUnderstood, _) => {
             let reading = without_remark(&norm)
@@ -88,6 +94,7 @@ pub fn read_pair(text: &str, labels: &Labels) -> (PairReply, bool) {
                 .filter(|r| *r != PairReply::NotUnderstood)
                 .or_else(|| after_remark(&norm, labels))
                 .or_else(|| one_part_settled(&norm, labels).map(PairReply::Answer))
+                .or_else(|| in_order_with_remarks(&norm, labels).map(PairReply::Answer))
                 .unwrap_or(PairReply::NotUnderstood);
             let remarked = reading != PairReply::NotUnderstood;
             (reading, remarked)
@@ -182,6 +189,39 @@ fn one_part_settled(norm: &str, labels: &Labels) -> Option<Pair> {
     None
 }
 
+/// The yes/no, then the score, each with words around it (rule 7): `没解决，但是客服态度好，
+/// 5分`, `2，1分，钱还没退`, `1, 服务5分 very good`, `解决的挺好 5`. The message is cut at the
+/// first place where what comes before reads as a yes/no alone (a digit there only as the
+/// yes/no itself) and what comes after holds one score. After a "no" the remark may say
+/// anything but doubt; after a "yes" it may not say the problem goes on either (`1 5 还是很慢`
+/// and `1 5 maybe` are asked again, as rule 4 keeps them).
+fn in_order_with_remarks(norm: &str, labels: &Labels) -> Option<Pair> {
+    const GOES_ON: &[&str] = &[
+        "还是", "还没", "还不", "又", "仍", "依然", "依旧", "没", "不", "但", "不过", "可是",
+        "still", "again", "not", "but",
+    ];
+    norm.char_indices()
+        .filter(|(_, c)| is_separator(*c))
+        .find_map(|(at, c)| {
+            let (head, rest) = (norm[..at].trim(), norm[at + c.len_utf8()..].trim());
+            let resolved = match yes_no(head) {
+                Some(answer) => answer,
+                None if names_a_number(head) => return None,
+                None => remark::yes_no(head)?,
+            };
+            let doubted = remark::doubts_a_yes_or_no(rest)
+                || (resolved && GOES_ON.iter().any(|w| rest.contains(w)));
+            if rest.is_empty() || doubted {
+                return None;
+            }
+            let satisfaction = remark::scale(rest, MIN, MAX, labels)?;
+            Some(Pair {
+                resolved: Some(resolved),
+                satisfaction: Some(satisfaction),
+            })
+        })
+}
+
 /// Both answers in the last clause after a remark that names neither (`不要再扣我钱了，2 1`):
 /// the remark may come first, as it may to a single question.
 fn after_remark(norm: &str, labels: &Labels) -> Option<PairReply> {
@@ -256,8 +296,9 @@ fn resolved_with_remark(norm: &str) -> Option<bool> {
 }
 
 /// The message without what a person skips to find the answers (rule 5), if anything: a
-/// closing remark that names no answer (`1，4分 客服很专业`), a softener at the end (`4分吧`),
-/// 给 before a score (`给5分`) and 好评 after one (`五星好评`). A remark that could say
+/// closing remark that names no answer (`1，4分 客服很专业`), a softener or 的 at the end
+/// (`4分吧`, `挺满意的`), 给 or 打个 before a score (`给5分`, `打个2分`) and 好评 after one
+/// (`五星好评`). A remark that could say
 /// anything about the answers (a digit, a numeral, a yes/no or negating word, a doubt) stays,
 /// and with it the re-prompt.
 fn without_remark(norm: &str) -> Option<String> {
@@ -268,9 +309,12 @@ fn without_remark(norm: &str) -> Option<String> {
     let plain: Vec<&str> = kept
         .iter()
         .map(|w| {
-            let w = w.strip_prefix('给').unwrap_or(w);
+            let w = ["打个", "给个", "给"]
+                .iter()
+                .find_map(|p| w.strip_prefix(p))
+                .unwrap_or(w);
             let w = w.strip_suffix("好评").unwrap_or(w);
-            w.trim_end_matches(['吧', '呗', '啦'])
+            w.trim_end_matches(['吧', '呗', '啦', '的'])
         })
         .filter(|w| !w.is_empty())
         .collect();

@@ -22,17 +22,40 @@ pub(super) fn asks_for_help(norm: &str) -> bool {
     for words in clauses(norm) {
         if asks(&words) {
             asked = true;
-        } else if !polite(&words) {
+        } else if !polite(&words) && !asks_for_a_person_with_the_problem(&words) {
             return false;
         }
+        asked |= words.iter().any(|w| asks_for_a_person(w));
     }
     asked
+}
+
+/// A clause written in spaced parts, one of them a request for a person and the others
+/// the trouble that makes it urgent (`急急急 找人工 钱扣了单没成功`, `我要跟人说话 不要机器`):
+/// someone asking for a person wants one, whatever else they say, as long as no part holds
+/// an answer (a number, 解决, 满意) that the request would swallow.
+fn asks_for_a_person_with_the_problem(words: &[&str]) -> bool {
+    words.len() > 1
+        && words.iter().any(|w| asks_for_a_person(w))
+        && words.iter().all(|w| !holds_an_answer(w))
+}
+
+fn asks_for_a_person(word: &str) -> bool {
+    PERSON_RULES.iter().any(|rule| rule.is_match(word))
+}
+
+fn holds_an_answer(word: &str) -> bool {
+    const ANSWERS: &[&str] = &["解决", "满意", "是的", "分", "星", "好了"];
+    word.chars()
+        .any(|c| c.is_ascii_digit() || super::chinese_digit(c).is_some())
+        || ANSWERS.iter().any(|a| word.contains(a))
 }
 
 fn asks(words: &[&str]) -> bool {
     let chinese = words.concat();
     let english = words.join(" ");
-    CHINESE.iter().any(|rule| rule.is_match(&chinese))
+    asks_for_a_person(&chinese)
+        || CHINESE.iter().any(|rule| rule.is_match(&chinese))
         || ENGLISH.iter().any(|rule| rule.is_match(&english))
 }
 
@@ -54,6 +77,27 @@ static REASON: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
+/// Asking to be put through to a person: `转人工`, `我要人工客服`, `能帮我转接人工吗`, `我要跟人说话`.
+static PERSON_RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    let human = any_of(HUMAN);
+    vec![
+        phrase(
+            LEAD,
+            &format!(
+                "(?:我)?(?:要|想|需要|请)?(?:能|可以|能不能|可不可以)?(?:帮我|给我)?(?:找|转|联系|接通|接|转接)?(?:个)?(?:{human})"
+            ),
+            TAIL,
+            "",
+        ),
+        phrase(
+            LEAD,
+            "(?:我)?(?:要|想|需要)?(?:跟|和|找)(?:真)?人(?:工)?(?:说话|聊|对话|沟通|讲)",
+            TAIL,
+            "",
+        ),
+    ]
+});
+
 static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let human = any_of(HUMAN);
     let reach = any_of(REACH);
@@ -62,15 +106,6 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         phrase(
             LEAD,
             "(?:我|我们)?(?:需要|要|想要|想|请)?(?:帮助|帮忙|协助|求助|帮帮我|帮我一下|帮一下我)",
-            TAIL,
-            "",
-        ),
-        // 转人工, 我要人工客服, 能帮我转接人工吗
-        phrase(
-            LEAD,
-            &format!(
-                "(?:我)?(?:要|想|需要|请)?(?:能|可以|能不能|可不可以)?(?:帮我|给我)?(?:找|转|联系|接通|接|转接)?(?:个)?(?:{human})"
-            ),
             TAIL,
             "",
         ),
@@ -279,6 +314,9 @@ mod tests {
             "能帮我转个人工不",
             "能不能让人工打给我",
             "这个号码是干嘛的？",
+            "急急急 找人工 钱扣了单没成功",
+            "我要跟人说话 不要机器",
+            "帮我转人工 钱卡住了",
         ] {
             assert!(
                 asks_for_help(&normalise(text)),
@@ -308,6 +346,9 @@ mod tests {
             "我还有问题",
             "机器人听不懂",
             "人工客服不理我，机器人听不懂",
+            "转人工 解决了",
+            "找人工 2",
+            "钱卡住了 急",
             "谢谢",
             "",
         ] {

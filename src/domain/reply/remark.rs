@@ -21,13 +21,15 @@ pub(super) fn scale(norm: &str, min: i32, max: i32, labels: &Labels) -> Option<i
     if pieces.contains(&Piece::Doubt) || negated(&pieces) || intensified(&pieces, min, max) {
         return None;
     }
-    let scores: Vec<i64> = pieces
+    let mut scores: Vec<i64> = pieces
         .iter()
         .filter_map(|p| match p {
             Piece::Score(v) => Some(*v),
             _ => None,
         })
         .collect();
+    // The same score twice is said twice, not two scores (`5分 5分`).
+    scores.dedup();
     let named: Vec<i32> = pieces
         .iter()
         .filter_map(|p| match p {

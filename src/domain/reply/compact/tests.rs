@@ -192,6 +192,21 @@ const TABLE: &[(&str, Expect)] = &[
     ("1 8", Resolved(true)),
     // Both after a remark that names neither.
     ("不要再扣我钱了，2 1", Both(false, 1)),
+    // ── rule 7: the yes/no, then the score, each with a remark (eleventh corpus batch) ─────
+    ("没解决，但是客服态度好，5分", Both(false, 5)),
+    ("2，1分，钱还没退", Both(false, 1)),
+    ("not solved yet, 2", Both(false, 2)),
+    ("1, 服务5分 very good", Both(true, 5)),
+    ("解决的挺好 5", Both(true, 5)),
+    ("没有解决，客服也没用，1", Both(false, 1)),
+    ("1 5 但是等太久", Again),
+    ("是 5 吗", Again),
+    ("是 非常 满意", Both(true, 5)),
+    ("莫得解决，打个2分", Both(false, 2)),
+    (
+        "问题解决了吗（1=是，2=否）？服务满意度1-5分（5=非常满意）？请一起回复，如：1 5。回TD退订 1 4",
+        Both(true, 4),
+    ),
     ("客服很耐心！1 5", Both(true, 5)),
     ("还是没到账，1 5", Again),
     ("10分", Again),

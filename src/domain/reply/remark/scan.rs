@@ -75,8 +75,9 @@ const INTENSIFIERS: &[&str] = &[
 const INTENSIFIER_WORDS: &[&str] = &[
     "very", "so", "too", "really", "quite", "that", "extremely", "super", "totally",
 ];
-/// "About" before a score softens it and negates nothing (`差不多7分`), though it holds 不.
-const ABOUT: &[&str] = &["差不多", "不多不少"];
+/// "About" before a score softens it and negates nothing (`差不多7分`), though it holds 不;
+/// nor do "but", "not bad" or "sorry" (`不过最后处理好了 3分吧`, `服务不错 4分`).
+const ABOUT: &[&str] = &["差不多", "不多不少", "不过", "不错", "不好意思"];
 const NOTS: &[&str] = &[
     "不是", "不太", "不大", "不算", "不够", "并不", "并非", "没有", "不", "没", "未", "非",
 ];
@@ -408,6 +409,10 @@ pub(super) fn unmistakable_start(clause: &str) -> Option<(usize, bool)> {
         ("已解决", true),
         ("解决了", true),
         ("解决啦", true),
+        // 的 for 得, as voice input writes it: 解决的很及时
+        ("解决得", true),
+        ("解决的很", true),
+        ("解决的挺", true),
         ("没解决", false),
         ("未解决", false),
         ("冇搞掂", false),

@@ -28,7 +28,8 @@ pub(super) fn nags(norm: &str) -> bool {
 }
 
 static RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    let (dont, again, to_me) = (any_of(DONT), "再?", any_of(TO_ME));
+    // 在 for 再: the same sound, and what voice input and hurried typing write (`不要在发了`).
+    let (dont, again, to_me) = (any_of(DONT), "(?:再|在)?", any_of(TO_ME));
     // "这个问卷别再发了": what is not to be sent may come first.
     let lead = [LEAD, MESSAGES, THESE].concat();
     let tail = [TAIL, MESSAGES, THESE].concat();
@@ -95,6 +96,17 @@ static RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             &[LEAD, DO_NOT_DISTURB_LEAD].concat(),
             &any_of(DO_NOT_DISTURB),
             &[&tail[..], &["模式", "名单"]].concat(),
+            "",
+        ),
+        // 再发我就投诉了, 再发短信就举报你们: a threat that asks for the texts to end
+        phrase(
+            &lead,
+            &format!(
+                "(?:再|在)(?:{send})(?:{messages})?(?:的话)?(?:我)?就(?:要)?(?:投诉|举报|报警|拉黑)(?:你们|你)?",
+                send = any_of(SEND),
+                messages = any_of(MESSAGES),
+            ),
+            &tail,
             "",
         ),
         // 滚, 滚开: rude, and unmistakable as a reply to a survey

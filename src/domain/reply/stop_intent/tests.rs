@@ -57,7 +57,9 @@ const STOPS: &[&str] = &[
     "服务还行，就是别再发短信了", "5分，别再发了", "是的，但以后别发了", "客服很好。退订",
     "great service, but stop texting me", "It was fine. Stop.", "thanks! please unsubscribe me",
     "已经退订过了怎么还在发", "2 没解决 我要退订", "服务一般 别再发了", "不用回访了谢谢",
-    "天天发天天发，有完没完", "I don't want to receive these anymore",
+    "天天发天天发，有完没完", "I don't want to receive these anymore", "不要在发了",
+    "以后不要在发这种短信了", "请不要在发信息给我了", "别在给我发了 谢谢", "1 5 不要在发了",
+    "再发我就投诉了", "再发短信就举报你们",
 ];
 
 /// About stopping, cancelling or blocking something else, or negating the stop: comments.
@@ -73,7 +75,8 @@ const NOT_STOPS: &[&str] = &[
     "别再扣款了", "停止扣款", "暂停服务", "扣款还在继续", "不要再打电话了", "别再打电话了",
     "不要收费", "不想收到账单", "不要退订", "我没有退订", "不想退订", "退订会员", "我不要 退订",
     "我没 退订", "会员 怎么退订", "扣了三次款，有完没完", "有完没完",
-    "I don't want to receive these charges", "客服说不用回访",
+    "I don't want to receive these charges", "客服说不用回访", "不要在群里发", "再扣款我就投诉了",
+    "再不解决我就投诉了",
     "会员怎么退订", "怎么退订会员", "退订了自动续费还扣钱", "拒收快递", "取消自动续费",
     "我想取消订单", "关闭推送", "关闭通知", "我的号码被拉黑了", "为什么把我拉黑",
     "我的卡被屏蔽了", "手机开了免打扰所以没接到", "问题解决了，不用联系了", "天天发短信催款",
