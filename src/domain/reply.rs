@@ -50,7 +50,7 @@ pub enum Reply {
 /// `解绝了`, `very satisfed`). Two things survive the trim on purpose: a sign directly before a
 /// digit ("-5" must not read as 5) and star characters (⭐★☆🌟), which are a rating themselves.
 pub fn normalise(text: &str) -> String {
-    let folded: String = keycaps_as_digits(text)
+    let folded: String = emoji_as_text(text)
         .chars()
         .map(fold_width)
         .map(traditional::simplified)
@@ -64,11 +64,29 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// A keycap emoji (`1️⃣`: the digit, an optional U+FE0F, U+20E3) as its digit, so that
-/// `1️⃣0️⃣` is 10, not 1 and 0 with emoji between.
-fn keycaps_as_digits(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains('\u{20E3}') {
+/// `1️⃣0️⃣` is 10, not 1 and 0 with emoji between; and the emoji that say a word or a number
+/// (✅ yes, ❌ no, 🔟 10, 💯 full marks, 🈵 满) as what they say.
+fn emoji_as_text(text: &str) -> std::borrow::Cow<'_, str> {
+    const SAYS: &[(char, &str)] = &[
+        ('✅', " yes "),
+        ('✔', " yes "),
+        ('☑', " yes "),
+        ('❌', " no "),
+        ('✖', " no "),
+        ('🔟', "10"),
+        ('💯', "满分"),
+        ('🈵', "满"),
+    ];
+    if !text.contains('\u{20E3}') && !text.contains(|c| SAYS.iter().any(|(e, _)| *e == c)) {
         return text.into();
     }
+    let text: String = text
+        .chars()
+        .map(|c| match SAYS.iter().find(|(e, _)| *e == c) {
+            Some((_, says)) => (*says).to_owned(),
+            None => c.to_string(),
+        })
+        .collect();
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -321,6 +339,12 @@ fn is_filler(word: &str) -> bool {
             | "谢了老铁"
             | "老铁"
             | "要得"
+            | "bye"
+            | "honestly"
+            | "cheers"
+            | "hhh"
+            | "haha"
+            | "哈哈"
     )
 }
 
@@ -438,7 +462,7 @@ const YES: &[&str] = &[
     // Cantonese and northern speech
     "搞掂", "搞掂咗", "搞掂了", "搞定咗", "係", "系", "係呀", "系呀", "係啊", "系啊", "整明白了", "整好了",
     // 幺 is 1 read aloud; a phone menu's habits
-    "幺", "按1", "按一", "选1", "选一", "我选1", "我选一", "我按1",
+    "幺", "按1", "按一", "选1", "选一", "我选1", "我选一", "我按1", "嗯呐", "sorted",
 ];
 
 #[rustfmt::skip]
@@ -449,7 +473,7 @@ const NO: &[&str] = &[
     "解决个屁",
     // Cantonese and Sichuan speech: 冇 and 莫得 are 没有
     "冇", "冇搞掂", "未搞掂", "冇解决", "莫得", "莫得解决", "没得解决",
-    "按2", "按二", "选2", "选二", "我选2", "我选二", "我按2",
+    "按2", "按二", "选2", "选二", "我选2", "我选二", "我按2", "解决了个寂寞",
 ];
 
 // ---------------------------------------------------------------------------------------------

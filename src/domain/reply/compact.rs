@@ -29,7 +29,8 @@
 //!    asked again whole), `1 4-5`, `1 8`, `是 6` (yes), `解决了一部分 3分` (3). And a remark
 //!    may come first: `不要再扣我钱了，2 1` (`after_remark`).
 //! 7. The yes/no and then the score, each with a remark around it, read in the order asked
-//!    (`in_order_with_remarks`): `没解决，但是客服态度好，5分` is "no, 5".
+//!    (`in_order_with_remarks`): `没解决，但是客服态度好，5分` is "no, 5"; a "no" with what
+//!    is still wrong and no score is the "no" alone (`2 钱还没到 快处理`).
 //!
 //! What is not read is re-prompted by the caller, once: a wrong score counts for good.
 
@@ -209,10 +210,17 @@ fn in_order_with_remarks(norm: &str, labels: &Labels) -> Option<Pair> {
                 None if names_a_number(head) => return None,
                 None => remark::yes_no(head)?,
             };
-            let doubted = remark::doubts_a_yes_or_no(rest)
-                || (resolved && GOES_ON.iter().any(|w| rest.contains(w)));
+            let goes_on = GOES_ON.iter().any(|w| rest.contains(w));
+            let doubted = remark::doubts_a_yes_or_no(rest) || (resolved && goes_on);
             if rest.is_empty() || doubted {
                 return None;
+            }
+            // A "no" and what is still wrong, no score (`2 钱还没到 快处理`): the "no" alone.
+            if !resolved && goes_on && !names_a_number(rest) && !rest.contains("满意") {
+                return Some(Pair {
+                    resolved: Some(false),
+                    satisfaction: None,
+                });
             }
             let satisfaction = remark::scale(rest, MIN, MAX, labels)?;
             Some(Pair {

@@ -19,15 +19,25 @@ use super::phrases::{any_of, clauses, phrase};
 pub(super) fn asks_for_help(norm: &str) -> bool {
     // One pass: each clause's phrases are matched once, on every reply to a question.
     let mut asked = false;
+    let mut person = false;
+    let mut trouble = false;
     for words in clauses(norm) {
         if asks(&words) {
             asked = true;
-        } else if !polite(&words) && !asks_for_a_person_with_the_problem(&words) {
-            return false;
+            person |= asks_for_a_person(&words.concat()) || asks_for_a_person(&words.join(" "));
+        } else if asks_for_a_person_with_the_problem(&words) {
+            asked = true;
+            person = true;
+        } else if !polite(&words) {
+            // Trouble told beside a request for a person (`我要找人工，钱到现在还没到`) leaves
+            // it the request; anything that may answer does not.
+            if words.iter().any(|w| holds_an_answer(w)) {
+                return false;
+            }
+            trouble = true;
         }
-        asked |= words.iter().any(|w| asks_for_a_person(w));
     }
-    asked
+    asked && (person || !trouble)
 }
 
 /// A clause written in spaced parts, one of them a request for a person and the others
@@ -46,15 +56,18 @@ fn asks_for_a_person(word: &str) -> bool {
 
 fn holds_an_answer(word: &str) -> bool {
     const ANSWERS: &[&str] = &["解决", "满意", "是的", "分", "星", "好了"];
+    const ENGLISH: &[&str] = &["yes", "no", "solved", "resolved", "fixed", "satisfied"];
     word.chars()
         .any(|c| c.is_ascii_digit() || super::chinese_digit(c).is_some())
         || ANSWERS.iter().any(|a| word.contains(a))
+        || ENGLISH.contains(&word)
 }
 
 fn asks(words: &[&str]) -> bool {
     let chinese = words.concat();
     let english = words.join(" ");
     asks_for_a_person(&chinese)
+        || asks_for_a_person(&english)
         || CHINESE.iter().any(|rule| rule.is_match(&chinese))
         || ENGLISH.iter().any(|rule| rule.is_match(&english))
 }
@@ -94,6 +107,19 @@ static PERSON_RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             "(?:我)?(?:要|想|需要)?(?:跟|和|找)(?:真)?人(?:工)?(?:说话|聊|对话|沟通|讲)",
             TAIL,
             "",
+        ),
+        // can someone call me, please have an agent call me back
+        phrase(
+            EN_LEAD,
+            "(?:can|could|would|will) (?:someone|somebody|you|an agent|a person|support)(?: please)? call me(?: back)?",
+            EN_TAIL,
+            " ",
+        ),
+        phrase(
+            EN_LEAD,
+            "(?:please )?(?:have|get) (?:someone|somebody|an agent|a person) (?:to )?call me(?: back)?",
+            EN_TAIL,
+            " ",
         ),
     ]
 });
@@ -317,6 +343,8 @@ mod tests {
             "急急急 找人工 钱扣了单没成功",
             "我要跟人说话 不要机器",
             "帮我转人工 钱卡住了",
+            "我要找人工，钱到现在还没到",
+            "Can someone call me pls, still can't log in",
         ] {
             assert!(
                 asks_for_help(&normalise(text)),
@@ -349,6 +377,8 @@ mod tests {
             "转人工 解决了",
             "找人工 2",
             "钱卡住了 急",
+            "我要找人工，解决了",
+            "我需要帮助，钱到现在还没到",
             "谢谢",
             "",
         ] {

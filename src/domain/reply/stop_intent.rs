@@ -25,8 +25,8 @@ pub(super) fn asks_to_stop(norm: &str) -> bool {
         })
 }
 
-/// A space that ends a sentence, made a clause break: after a score (`5分 以后别发了`, `1 5
-/// 别再发了`), and between two Chinese words of two characters or more when the second opens
+/// A space that ends a sentence, made a clause break: after a score, before words (`5分
+/// 以后别发了`, `1 5 别再发了`, `5分 but pls no more surveys`), and between two Chinese words of two characters or more when the second opens
 /// a sentence of its own (`2 没解决 我要退订`, `服务一般 别再发了`): Chinese puts no space inside
 /// a sentence, so the request after it is whole. Not between characters written one by one
 /// (`别 再 发 了` is spelled out), after a word that leaves its verb for the next one (`我不要
@@ -46,12 +46,15 @@ fn score_apart(norm: &str) -> String {
     for (i, word) in words.iter().enumerate() {
         if i > 0 {
             let left = words[i - 1];
-            let after_score = left.contains(|c: char| c.is_ascii_digit());
+            let after_score = left.contains(|c: char| c.is_ascii_digit())
+                && !word.contains(|c: char| c.is_ascii_digit());
             let sentences = chinese_word(left)
                 && !left.ends_with(OPEN)
                 && chinese_word(word)
                 && SENTENCE_STARTS.iter().any(|s| word.starts_with(s));
-            let breaks = (after_score && word.starts_with(is_chinese)) || sentences;
+            // A keyword alone after a score (`5 stop`) stays doubtful: which one is meant?
+            let sentence_after = word.starts_with(is_chinese) || i + 1 < words.len();
+            let breaks = (after_score && sentence_after) || sentences;
             out.push(if breaks { '。' } else { ' ' });
         }
         out.push_str(word);

@@ -14,6 +14,14 @@ use regex::Regex;
 
 /// `norm`, a `normalise`d message, with its misspellings of answer words corrected.
 pub(super) fn corrected(norm: String) -> String {
+    // Twice: two shorthands may share the space between them (`3q 88`).
+    let norm = (0..2).fold(norm, |text, _| {
+        SHORTHAND
+            .replace_all(&text, |c: &regex::Captures| {
+                format!("{}{}{}", &c[1], shorthand(&c[2]), &c[3])
+            })
+            .into_owned()
+    });
     let chinese = if norm.is_ascii() {
         norm
     } else {
@@ -35,16 +43,53 @@ const HOMOPHONES: &[(&str, &str)] = &[
     ("满易", "满意"), ("漫意", "满意"), ("满忆", "满意"), ("非长", "非常"), ("飞常", "非常"),
     ("非偿", "非常"), ("推见", "推荐"), ("推建", "推荐"), ("推件", "推荐"), ("原意推荐", "愿意推荐"),
     ("非常原意", "非常愿意"), ("美有", "没有"),
-    ("退定", "退订"), ("推订", "退订"), ("退丁", "退订"),
+    ("退定", "退订"), ("推订", "退订"), ("退丁", "退订"), ("借据", "解决"),
+    ("解决乐", "解决了"), ("灰常", "非常"), ("巴分", "八分"), ("酒分", "九分"),
 ];
+
+/// Dialect and slang → the standard words replies are read by: Cantonese 仲未 (还没), 唔使
+/// (不用), 唔好 (不要); 表 for 别 before a verb of sending; 木有 (没有); English intensifiers
+/// on a Chinese label (`very 满意`, `super满意`) and `so so` beside Chinese.
+#[rustfmt::skip]
+const DIALECT: &[(&str, &str)] = &[
+    ("仲未", "还没"), ("唔使", "不用"), ("唔好", "不要"), ("表再", "别再"), ("表发", "别发"),
+    ("木有", "没有"), ("very 满意", "非常满意"), ("very满意", "非常满意"), ("super 满意", "超满意"),
+    ("super满意", "超满意"), ("so so", "一般"), ("soso", "一般"), ("solved了", "解决了"),
+    ("resolved了", "解决了"), ("已resolve", "已解决"), ("已solve", "已解决"), ("挺satisfied", "挺满意"),
+    ("很satisfied", "很满意"),
+];
+
+/// 一班 ("one class") as a word of its own is 一般 mistyped: `一班吧`, `没解决 一班`.
+static SO_SO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("(^|[\\s,，。])一班(吧|啦|呗)?($|[\\s,，。])").expect("a valid pattern")
+});
+
+/// Chat shorthand written with digits, as whole words: not numbers a reply means.
+static SHORTHAND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(^|[\s,.!?])(3q|u1s1|886|88|xx)([\s,.!?]|$)").expect("a valid pattern")
+});
+
+fn shorthand(word: &str) -> &'static str {
+    match word {
+        "3q" | "xx" => "thanks",
+        "u1s1" => "honestly",
+        _ => "bye",
+    }
+}
 
 /// 满以 is 满意 mistyped, except in 满以为 ("had firmly believed").
 static SATISFIED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("满以([^为]|$)").expect("a valid pattern"));
 
+/// 为解决 is 未解决 mistyped, except after a word that makes 为 "as" or "thought"
+/// (以为解决了, 认为, 因为, 作为, 成为).
+static UNSOLVED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("(^|[^以认因作成])为解决").expect("a valid pattern"));
+
 fn chinese(norm: &str) -> String {
     let fixed = HOMOPHONES
         .iter()
+        .chain(DIALECT)
         .fold(norm.to_owned(), |text, (wrong, right)| {
             if text.contains(wrong) {
                 text.replace(wrong, right)
@@ -52,7 +97,9 @@ fn chinese(norm: &str) -> String {
                 text
             }
         });
-    SATISFIED.replace_all(&fixed, "满意$1").into_owned()
+    let fixed = SATISFIED.replace_all(&fixed, "满意$1");
+    let fixed = SO_SO.replace_all(&fixed, "${1}一般$2$3");
+    UNSOLVED.replace_all(&fixed, "${1}未解决").into_owned()
 }
 
 /// The English words replies are read by, long enough that one slip does not make another.
@@ -123,6 +170,17 @@ mod tests {
             ("dissatisfid", "dissatisfied"),
             ("unsubscibe me", "unsubscribe me"),
             ("very likley", "very likely"),
+            ("借据了", "解决了"),
+            ("为解决 2分", "未解决 2分"),
+            ("一班吧", "一般吧"),
+            ("没解决 一班", "没解决 一般"),
+            ("super满意", "超满意"),
+            ("灰常满意", "非常满意"),
+            ("問題仲未解決", "問題还没解決"),
+            ("唔使再发啦", "不用再发啦"),
+            ("5 886", "5 bye"),
+            ("u1s1 1 4", "honestly 1 4"),
+            ("1 5 3q", "1 5 thanks"),
         ] {
             assert_eq!(corrected(typed.to_owned()), meant, "{typed:?}");
         }
@@ -141,6 +199,10 @@ mod tests {
             "satisfied",
             "help",
             "salary",
+            "88分",
+            "1 5 88分",
+            "表格",
+            "上一班的客服",
         ] {
             assert_eq!(corrected(text.to_owned()), text, "{text:?}");
         }

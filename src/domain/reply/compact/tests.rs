@@ -200,6 +200,8 @@ const TABLE: &[(&str, Expect)] = &[
     ("解决的挺好 5", Both(true, 5)),
     ("没有解决，客服也没用，1", Both(false, 1)),
     ("1 5 但是等太久", Again),
+    ("2 钱还没到 快处理", Resolved(false)),
+    ("1 钱还没到", Again),
     ("是 5 吗", Again),
     ("是 非常 满意", Both(true, 5)),
     ("莫得解决，打个2分", Both(false, 2)),

@@ -109,6 +109,28 @@ static RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             &tail,
             "",
         ),
+        // 此类回访以后就不必了, 回访就免了吧, 调查就不用了: the texts named, and waved away
+        phrase(
+            &lead,
+            &format!(
+                "(?:{these})*(?:{messages})(?:以后|今后)?(?:就)?(?:不必|不用|免了|不需要|不要)(?:了|啦|吧)?",
+                these = any_of(THESE),
+                messages = any_of(MESSAGES),
+            ),
+            &tail,
+            "",
+        ),
+        // 此号码不接受调查短信, 本人拒绝此类回访
+        phrase(
+            &[&lead[..], &["此号码", "本号码", "这个号码", "本人"]].concat(),
+            &format!(
+                "(?:不接受|不接收|拒绝接收|拒绝|谢绝)(?:任何)?(?:{these})*(?:{messages})",
+                these = any_of(THESE),
+                messages = any_of(MESSAGES),
+            ),
+            &[&tail[..], &["请知悉", "知悉", "特此告知"]].concat(),
+            "",
+        ),
         // 滚, 滚开: rude, and unmistakable as a reply to a survey
         phrase(&lead, "滚|滚开|滚蛋", &tail, ""),
         // 为什么还在发, 怎么又发短信了
