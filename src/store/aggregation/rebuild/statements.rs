@@ -13,9 +13,10 @@ use crate::{
 /// For each transaction that computes per-survey rows. `enable_hashagg`: the planner
 /// underestimates the surveys per answer or message (1.3 M and 0.55 M groups for 3.4 M and
 /// 4.2 M) and would hash them, spilling to disk; grouped in index order nothing is sorted or
-/// spilled. `work_mem`: the three hash tables left (calls, answer sums, message sums; 60–100
-/// bytes a survey) fit in memory at 4 M surveys (`hash_mem_multiplier` 2) instead of being
-/// split into batches on disk. No parallel workers: each survey's few rows make partial sums
+/// spilled. `work_mem`: the hash tables left fit in memory at 4 M surveys
+/// (`hash_mem_multiplier` 2) instead of being split into batches on disk — in one pass three
+/// (surveys, answer sums, message sums; 60–100 bytes a survey), in a range the calls alone
+/// (429 MB), the sums being merged in survey order. No parallel workers: each survey's few rows make partial sums
 /// as large as the input (BENCHMARKS.md, aggregate); the parts are the parallelism.
 /// `maintenance_work_mem`: the two index builds sort 4 M entries in memory rather than
 /// through temp files.
