@@ -14,6 +14,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
 pub use self::{
+    aggregation::Aggregation,
     retention::Retention,
     runtime::Runtime,
     secrets::{ExposeSecret, SecretString, SecretUrl, mask_url},
@@ -210,14 +211,6 @@ pub struct Scores {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Aggregation {
-    pub enabled: bool,
-    pub schedule: String,
-    pub timezone: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct Log {
     pub format: String,
     pub filter: String,
@@ -391,6 +384,7 @@ impl Settings {
         }
         self.schedule()?;
         zone("aggregation.timezone", &self.aggregation.timezone)?;
+        self.rebuild_parts()?;
         if !crate::domain::event::language_tag(&self.eligibility.default_language) {
             return Err(invalid(
                 "eligibility.default_language",
@@ -703,6 +697,7 @@ fn clock(key: &'static str, hhmm: &str) -> Result<NaiveTime, ConfigError> {
         .map_err(|_| invalid(key, format!("expected HH:MM, got {hhmm:?}")))
 }
 
+mod aggregation;
 mod http;
 mod retention;
 mod runtime;

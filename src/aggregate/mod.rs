@@ -5,7 +5,7 @@
 
 pub mod retention;
 
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -86,6 +86,7 @@ pub enum TickRun {
 pub struct Aggregator {
     pool: PgPool,
     basis: Basis,
+    rebuild_parts: NonZeroU32,
     replica: String,
     eraser: Option<retention::Eraser>,
 }
@@ -95,6 +96,7 @@ impl Aggregator {
         Self {
             pool: pool.clone(),
             basis: Basis::new(runtime.scores_zone.name(), &runtime.survey),
+            rebuild_parts: runtime.rebuild_parts,
             replica: crate::replica::name(),
             eraser: runtime
                 .retention
@@ -141,7 +143,8 @@ impl Aggregator {
         let folded = match &rebuilt {
             Some(why) => {
                 tracing::info!(why = %why, "rebuilding scores");
-                let folded = store::rebuild(&mut tx, &self.basis).await?;
+                let folded =
+                    store::rebuild(&mut tx, &self.pool, &self.basis, self.rebuild_parts).await?;
                 store::save_basis(&mut tx, &self.basis).await?;
                 folded
             }

@@ -1,7 +1,7 @@
 //! The settings with rules beyond their type, parsed once into what the roles take: the
 //! roles are handed these values and never parse a setting again.
 
-use std::sync::Arc;
+use std::{num::NonZeroU32, sync::Arc};
 
 use chrono_tz::Tz;
 
@@ -23,6 +23,9 @@ pub struct Runtime {
     pub scores_zone: Tz,
     /// When aggregation runs (`aggregation.schedule`), read in `scores_zone`.
     pub schedule: cron::Schedule,
+    /// How many connections a rebuild computes the per-survey rows on
+    /// (`aggregation.rebuild_parts`).
+    pub rebuild_parts: NonZeroU32,
     /// What the aggregation role erases after it aggregates (`retention.*`); `None` when off.
     pub retention: Option<retention::Policy>,
 }
@@ -36,6 +39,7 @@ impl Settings {
             provider: Arc::new(self.provider.clone()),
             scores_zone: self.scores_zone()?,
             schedule: self.schedule()?,
+            rebuild_parts: self.rebuild_parts()?,
             retention: self.retention()?,
         })
     }

@@ -17,7 +17,7 @@ pub(super) fn load_env(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> 
     Settings::load_from(None, env(pairs))
 }
 
-fn error_of(pairs: &[(&str, &str)]) -> String {
+pub(super) fn error_of(pairs: &[(&str, &str)]) -> String {
     load_env(pairs).unwrap_err().to_string()
 }
 

@@ -39,6 +39,7 @@ mod process;
 mod provider_double;
 mod providers;
 mod raw_http;
+mod rebuild_parts;
 mod reconcile;
 mod replay;
 mod replicas;
