@@ -33,27 +33,26 @@ static RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     // "这个问卷别再发了": what is not to be sent may come first.
     let lead = [LEAD, MESSAGES, THESE].concat();
     let tail = [TAIL, MESSAGES, THESE].concat();
+    // A request with only `lead` words before it and `tail` words after it.
+    let rule = |core: String| phrase(&lead, &core, &tail, "");
+    let (send, receive, messages, these) = (
+        any_of(SEND),
+        any_of(RECEIVE),
+        any_of(MESSAGES),
+        any_of(THESE),
+    );
+    let (stop, cancel, cancellable, why, still) = (
+        any_of(STOP),
+        any_of(CANCEL),
+        any_of(CANCELLABLE),
+        any_of(WHY),
+        any_of(STILL),
+    );
     vec![
         // 别再发了, 不要再给我发短信, 请勿打扰, 不要打扰我, 以后别联系我
-        phrase(
-            &lead,
-            &format!(
-                "{dont}{again}(?:{to_me})?{again}{send}",
-                send = any_of(SEND)
-            ),
-            &tail,
-            "",
-        ),
+        rule(format!("{dont}{again}(?:{to_me})?{again}{send}")),
         // 不想再收到这种短信, 别让我再收到
-        phrase(
-            &lead,
-            &format!(
-                "{dont}{again}(?:让我)?{again}{receive}",
-                receive = any_of(RECEIVE)
-            ),
-            &tail,
-            "",
-        ),
+        rule(format!("{dont}{again}(?:让我)?{again}{receive}")),
         // 退订, 我要退订, 退订短信, 退订，谢谢, 已经退订了还在发, 回TD退订
         phrase(
             &[&lead[..], UNSUBSCRIBE_LEAD].concat(),
@@ -62,28 +61,9 @@ static RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             "",
         ),
         // 停止发送, 停发短信, 暂停推送给我
-        phrase(
-            &lead,
-            &format!(
-                "{stop}{again}(?:{to_me})?{send}",
-                stop = any_of(STOP),
-                send = any_of(SEND)
-            ),
-            &tail,
-            "",
-        ),
+        rule(format!("{stop}{again}(?:{to_me})?{send}")),
         // 取消短信, 关闭短信通知, 不要这种短信了
-        phrase(
-            &lead,
-            &format!(
-                "{cancel}{these}*{messages}",
-                cancel = any_of(CANCEL),
-                these = any_of(THESE),
-                messages = any_of(CANCELLABLE),
-            ),
-            &tail,
-            "",
-        ),
+        rule(format!("{cancel}{these}*{cancellable}")),
         // 拉黑了, 再发就拉黑, 把你们拉黑 (not 被拉黑: that is the customer's own account)
         phrase(
             &[LEAD, BLOCK_LEAD].concat(),
@@ -99,52 +79,24 @@ static RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             "",
         ),
         // 再发我就投诉了, 再发短信就举报你们: a threat that asks for the texts to end
-        phrase(
-            &lead,
-            &format!(
-                "(?:再|在)(?:{send})(?:{messages})?(?:的话)?(?:我)?就(?:要)?(?:投诉|举报|报警|拉黑)(?:你们|你)?",
-                send = any_of(SEND),
-                messages = any_of(MESSAGES),
-            ),
-            &tail,
-            "",
-        ),
+        rule(format!(
+            "(?:再|在)(?:{send})(?:{messages})?(?:的话)?(?:我)?就(?:要)?(?:投诉|举报|报警|拉黑)(?:你们|你)?"
+        )),
         // 此类回访以后就不必了, 回访就免了吧, 调查就不用了: the texts named, and waved away
-        phrase(
-            &lead,
-            &format!(
-                "(?:{these})*(?:{messages})(?:以后|今后)?(?:就)?(?:不必|不用|免了|不需要|不要)(?:了|啦|吧)?",
-                these = any_of(THESE),
-                messages = any_of(MESSAGES),
-            ),
-            &tail,
-            "",
-        ),
+        rule(format!(
+            "(?:{these})*(?:{messages})(?:以后|今后)?(?:就)?(?:不必|不用|免了|不需要|不要)(?:了|啦|吧)?"
+        )),
         // 此号码不接受调查短信, 本人拒绝此类回访
         phrase(
             &[&lead[..], &["此号码", "本号码", "这个号码", "本人"]].concat(),
-            &format!(
-                "(?:不接受|不接收|拒绝接收|拒绝|谢绝)(?:任何)?(?:{these})*(?:{messages})",
-                these = any_of(THESE),
-                messages = any_of(MESSAGES),
-            ),
+            &format!("(?:不接受|不接收|拒绝接收|拒绝|谢绝)(?:任何)?(?:{these})*(?:{messages})"),
             &[&tail[..], &["请知悉", "知悉", "特此告知"]].concat(),
             "",
         ),
         // 滚, 滚开: rude, and unmistakable as a reply to a survey
-        phrase(&lead, "滚|滚开|滚蛋", &tail, ""),
+        rule("滚|滚开|滚蛋".into()),
         // 为什么还在发, 怎么又发短信了
-        phrase(
-            &lead,
-            &format!(
-                "{why}{still}{again}(?:{to_me})?{send}",
-                why = any_of(WHY),
-                still = any_of(STILL),
-                send = any_of(SEND),
-            ),
-            &tail,
-            "",
-        ),
+        rule(format!("{why}{still}{again}(?:{to_me})?{send}")),
     ]
 });
 
