@@ -162,7 +162,10 @@ pub fn read(text: &str, kind: &QuestionKind, labels: &Labels) -> Read {
     if *kind != QuestionKind::Text && help_intent::asks_for_help(&norm) {
         return plain(Reply::Keyword(Keyword::Help));
     }
-    if let Some(answer) = echo::answer_after(&norm) {
+    // A comment is kept whole, pasted question and all.
+    if *kind != QuestionKind::Text
+        && let Some(answer) = echo::answer_after(&norm)
+    {
         return read(answer, kind, labels);
     }
     let norm = unspaced_chinese(&norm);
