@@ -162,11 +162,15 @@ pub fn read(text: &str, kind: &QuestionKind, labels: &Labels) -> Read {
     if *kind != QuestionKind::Text && help_intent::asks_for_help(&norm) {
         return plain(Reply::Keyword(Keyword::Help));
     }
-    // A comment is kept whole, pasted question and all.
+    // A comment is kept whole, pasted question and all; after a pasted question only an
+    // answer is taken (a keyword is what `keyword` finds in the whole message).
     if *kind != QuestionKind::Text
         && let Some(answer) = echo::answer_after(&norm)
     {
-        return read(answer, kind, labels);
+        let inner = read(answer, kind, labels);
+        if matches!(inner.reply, Reply::Answer(_)) {
+            return inner;
+        }
     }
     let norm = unspaced_chinese(&norm);
     let strict = match *kind {

@@ -84,8 +84,12 @@ pub fn read_pair(text: &str, labels: &Labels) -> (PairReply, bool) {
     if help_intent::asks_for_help(&norm) {
         return (PairReply::Keyword(Keyword::Help), false);
     }
-    if let Some(answer) = echo::answer_after(&norm) {
-        return read_pair(answer, labels);
+    // After a pasted question only answers are taken: a keyword is what `keyword` finds
+    // in the whole message.
+    if let Some(answer) = echo::answer_after(&norm)
+        && let inner @ (PairReply::Answer(_), _) = read_pair(answer, labels)
+    {
+        return inner;
     }
     let norm = unspaced_chinese(&norm);
     match read(&norm, labels) {

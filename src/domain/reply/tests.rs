@@ -317,6 +317,7 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("1️⃣",                Yn,   Yes),
     ("您的问题解决了吗？回复1=是，2=否。1", Yn, Yes),
     ("a?=)B",             Txt,  Said("a?=)B")),
+    ("¯=?start",          Yn,   Again),
     // ── slang, sarcasm, input slips, emoji that say a word (twelfth batch, pending) ────────
     ("灰常满意",          Csat, Score(5)),
     ("非常满意（才怪）",  Csat, Again),
