@@ -22,9 +22,9 @@ pub(super) fn asks_for_help(norm: &str) -> bool {
     let mut person = false;
     let mut trouble = false;
     for words in clauses(norm) {
-        if asks(&words) {
+        if let Some(request) = request(&words) {
             asked = true;
-            person |= asks_for_a_person(&words.concat()) || asks_for_a_person(&words.join(" "));
+            person |= request == Request::Person;
         } else if asks_for_a_person_with_the_problem(&words) {
             asked = true;
             person = true;
@@ -63,13 +63,23 @@ fn holds_an_answer(word: &str) -> bool {
         || ENGLISH.contains(&word)
 }
 
-fn asks(words: &[&str]) -> bool {
+#[derive(PartialEq, Eq)]
+enum Request {
+    /// To be put through to a person: trouble told beside it leaves it the request.
+    Person,
+    Other,
+}
+
+/// What the clause asks for, if it is a request for help.
+fn request(words: &[&str]) -> Option<Request> {
     let chinese = words.concat();
     let english = words.join(" ");
-    asks_for_a_person(&chinese)
-        || asks_for_a_person(&english)
-        || CHINESE.iter().any(|rule| rule.is_match(&chinese))
-        || ENGLISH.iter().any(|rule| rule.is_match(&english))
+    if asks_for_a_person(&chinese) || asks_for_a_person(&english) {
+        return Some(Request::Person);
+    }
+    (CHINESE.iter().any(|rule| rule.is_match(&chinese))
+        || ENGLISH.iter().any(|rule| rule.is_match(&english)))
+    .then_some(Request::Other)
 }
 
 /// A clause that greets, thanks, or gives the reason for asking (`机器人听不懂`, `我还有问题`):

@@ -4,8 +4,8 @@
 //! separate a negation from what follows.
 
 use super::super::{
-    Keyword, Labels, chinese_digit, chinese_number, is_invisible, is_separator, is_star,
-    lookup_keyword,
+    Keyword, Labels, chinese_digit, chinese_number, is_chinese, is_invisible, is_separator,
+    is_star, lookup_keyword,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,7 @@ fn next(
     if let Some(len) = starts_with_any(rest, DOUBTS).or_else(|| phrase_at(rest, DOUBT_PHRASES)) {
         return (Some(Piece::Doubt), len);
     }
-    if rest.starts_with("十分") && rest["十分".len()..].starts_with(is_cjk_letter) {
+    if rest.starts_with("十分") && rest["十分".len()..].starts_with(is_chinese) {
         return (Some(Piece::Intensifier), "十分".len());
     }
     if let Some(len) = starts_with_any(rest, INTENSIFIERS) {
@@ -205,8 +205,8 @@ fn digits(rest: &str, max: i64) -> (Option<Piece>, usize) {
 fn chinese(rest: &str, prev: Option<char>, max: i64) -> (Option<Piece>, usize) {
     let run = prefix(rest, |c| chinese_digit(c).is_some());
     let after = &rest[run.len()..];
-    let alone_before = prev.is_none_or(|p| !is_cjk_letter(p) || GIVING.contains(p));
-    let alone_after = score_unit(after).is_some() || !after.starts_with(is_cjk_letter);
+    let alone_before = prev.is_none_or(|p| !is_chinese(p) || GIVING.contains(p));
+    let alone_after = score_unit(after).is_some() || !after.starts_with(is_chinese);
     if !(alone_before && alone_after) {
         return (Some(Piece::Word), run.len());
     }
@@ -320,7 +320,7 @@ fn score_unit(tail: &str) -> Option<usize> {
     if let Some(len) = starts_with_any(tail, &["颗星", "分", "星", "颗"]) {
         return Some(len);
     }
-    if tail.starts_with('点') && !tail['点'.len_utf8()..].starts_with(is_cjk_letter) {
+    if tail.starts_with('点') && !tail['点'.len_utf8()..].starts_with(is_chinese) {
         return Some('点'.len_utf8());
     }
     if let Some(c) = tail.chars().next().filter(|c| is_star(*c)) {
@@ -476,8 +476,4 @@ fn phrase_at(rest: &str, phrases: &[&str]) -> Option<usize> {
 fn prefix(text: &str, keep: impl Fn(char) -> bool) -> &str {
     let end = text.find(|c: char| !keep(c)).unwrap_or(text.len());
     &text[..end]
-}
-
-fn is_cjk_letter(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
