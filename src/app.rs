@@ -131,6 +131,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> anyhow::R
         let ingest = Ingest {
             settings: settings.clone(),
             policy: runtime.policy.clone(),
+            retention: runtime.retention,
             pool: pool.clone(),
             health: health.clone(),
             shutdown: shutdown.clone(),

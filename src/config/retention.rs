@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, Settings, invalid};
-use crate::domain::retention::Policy;
+use crate::domain::retention::{ARRIVAL_MARGIN, Policy};
 
 /// The largest batch: one batch is one transaction, and it must stay short.
 const MAX_BATCH: u32 = 100_000;
@@ -35,6 +35,21 @@ impl Settings {
                 format!(
                     "must be more than eligibility.frequency_cap_days ({cap}): the cap \
                      looks up a phone's past surveys by their number"
+                ),
+            ));
+        }
+        // A call that arrives already past the window is stored erased, which is only right
+        // for a call too stale to survey (`retention::Policy::arrives_erased`).
+        let stale = self.eligibility.stale_after_hours;
+        let window_hours = i64::from(r.personal_data_days) * 24;
+        if i64::from(stale) + ARRIVAL_MARGIN.num_hours() > window_hours {
+            return Err(invalid(
+                "retention.personal_data_days",
+                format!(
+                    "must be longer than eligibility.stale_after_hours ({stale}) by at \
+                     least {} hour: a call that arrives already past the window is stored \
+                     erased, so it must be too stale to survey",
+                    ARRIVAL_MARGIN.num_hours()
                 ),
             ));
         }
@@ -97,6 +112,26 @@ mod tests {
         load_env(&[
             ("POSTCALL__RETENTION__PERSONAL_DATA_DAYS", "8"),
             ("POSTCALL__ELIGIBILITY__FREQUENCY_CAP_DAYS", "7"),
+        ])
+        .unwrap();
+    }
+
+    #[test]
+    fn a_window_not_longer_than_stale_after_by_the_margin_is_refused() {
+        let cap = ("POSTCALL__ELIGIBILITY__FREQUENCY_CAP_DAYS", "0");
+        let e = load_env(&[
+            cap,
+            ("POSTCALL__RETENTION__PERSONAL_DATA_DAYS", "2"),
+            ("POSTCALL__ELIGIBILITY__STALE_AFTER_HOURS", "48"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("retention.personal_data_days"), "{e}");
+        assert!(e.contains("stale_after_hours (48)"), "{e}");
+        load_env(&[
+            cap,
+            ("POSTCALL__RETENTION__PERSONAL_DATA_DAYS", "2"),
+            ("POSTCALL__ELIGIBILITY__STALE_AFTER_HOURS", "47"),
         ])
         .unwrap();
     }

@@ -9,10 +9,12 @@ mod help_intent;
 mod labels;
 mod phrases;
 mod remark;
+mod resolution;
 mod stop_intent;
 mod traditional;
 mod typos;
 
+pub use help_intent::Answering;
 pub use labels::{LabelError, Labels};
 
 #[cfg(test)]
@@ -121,9 +123,10 @@ pub fn keyword(text: &str) -> Option<Keyword> {
 }
 
 /// Help asked for in words (`我需要帮助`, `怎么联系人工客服`): what `parse` answers with the
-/// help text to a question that is not the free comment, beside the keywords `keyword` finds.
-pub fn asks_for_help(text: &str) -> bool {
-    help_intent::asks_for_help(&normalise(text))
+/// help text, beside the keywords `keyword` finds. To the free comment only a message that
+/// is wholly the request asks for help.
+pub fn asks_for_help(text: &str, answering: Answering) -> bool {
+    help_intent::asks_for_help(&normalise(text), answering)
 }
 
 /// Parses `text` as the answer to a question of `kind` with its answer `labels`, keywords
@@ -158,8 +161,8 @@ pub fn read(text: &str, kind: &QuestionKind, labels: &Labels) -> Read {
     if let Some(keyword) = keyword_of(&norm) {
         return plain(Reply::Keyword(keyword));
     }
-    // To a free comment, "help me …" is what the customer wants read by a person.
-    if *kind != QuestionKind::Text && help_intent::asks_for_help(&norm) {
+    // To a free comment, `help me …` with the trouble is the comment, for a person to read.
+    if help_intent::asks_for_help(&norm, kind.into()) {
         return plain(Reply::Keyword(Keyword::Help));
     }
     // A comment is kept whole, pasted question and all; after a pasted question only an
@@ -337,6 +340,12 @@ fn is_filler(word: &str) -> bool {
             | "谢谢"
             | "谢谢你"
             | "谢谢您"
+            | "谢谢你们"
+            | "谢谢啦"
+            | "感谢你们"
+            | "辛苦了"
+            | "您好"
+            | "你好"
             | "多谢"
             | "感谢"
             | "谢了"
@@ -455,7 +464,7 @@ fn polarity(word: &str) -> Option<bool> {
     } else if NO.contains(&word) {
         Some(false)
     } else {
-        None
+        resolution::said(word)
     }
 }
 

@@ -13,10 +13,50 @@ pub struct Policy {
     pub batch_size: u32,
 }
 
+/// The fields of a stored call event that are kept when it is erased (those postcall reads,
+/// but the phone): a field a publisher added may hold anything, so it goes.
+pub const EVENT_KEPT: [&str; 10] = [
+    "event_id",
+    "call_id",
+    "agent_id",
+    "queue",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "disposition",
+    "language",
+    "customer_timezone",
+];
+
 impl Policy {
     /// Records made before this instant are erased.
     pub fn cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - TimeDelta::days(self.days.into())
+    }
+
+    /// Whether a call that ended at `ended_at` and arrives `now` is stored already erased.
+    /// The eraser walks calls by `ended_at` behind a cursor that only moves forward, so a
+    /// call arriving after the cursor passed its end would keep its phone for ever. Such a
+    /// call is always `stale` (the settings keep `eligibility.stale_after_hours` inside the
+    /// window, with this margin), so nothing needs its phone. The hour covers an event
+    /// decided just before a run moves the cursor and committed just after.
+    pub fn arrives_erased(&self, ended_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        ended_at < self.cutoff(now) + ARRIVAL_MARGIN
+    }
+}
+
+/// See [`Policy::arrives_erased`]; the settings check `stale_after_hours` against it.
+pub const ARRIVAL_MARGIN: TimeDelta = TimeDelta::hours(1);
+
+/// A call event's body with only [`EVENT_KEPT`] left (the body is a JSON object: ingest
+/// parsed it as one).
+pub fn kept_event(body: &str) -> String {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(body) {
+        Ok(mut event) => {
+            event.retain(|k, _| EVENT_KEPT.contains(&k.as_str()));
+            serde_json::Value::Object(event).to_string()
+        }
+        Err(_) => "{}".to_owned(),
     }
 }
 
@@ -162,5 +202,32 @@ mod tests {
             BatchEnd::of(4, 10, Some(7)),
             BatchEnd::InFlight { survey_id: 7 }
         );
+    }
+
+    #[test]
+    fn a_call_arrives_erased_from_an_hour_inside_the_window() {
+        let p = Policy {
+            days: 180,
+            batch_size: 1,
+        };
+        let now = Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap();
+        let cutoff = p.cutoff(now);
+        assert!(p.arrives_erased(cutoff - TimeDelta::days(30), now));
+        assert!(p.arrives_erased(cutoff + TimeDelta::minutes(59), now));
+        assert!(!p.arrives_erased(cutoff + TimeDelta::hours(1), now));
+        assert!(!p.arrives_erased(now - TimeDelta::days(2), now));
+    }
+
+    #[test]
+    fn an_erased_event_keeps_only_the_fields_postcall_reads_but_the_phone() {
+        let body = r#"{"event_id":"e","call_id":"c","customer_phone":"+8613800000000",
+            "agent_id":"a","ended_at":"2026-01-01T00:00:00Z","nickname":"王小明"}"#;
+        let kept: serde_json::Value = serde_json::from_str(&kept_event(body)).unwrap();
+        assert_eq!(
+            kept,
+            serde_json::json!({"event_id":"e","call_id":"c","agent_id":"a",
+                               "ended_at":"2026-01-01T00:00:00Z"})
+        );
+        assert_eq!(kept_event("not json"), "{}");
     }
 }

@@ -96,6 +96,7 @@ async fn commit_all(
     let rules = Rules {
         policy: &ingest.policy,
         default_language: &ingest.settings.eligibility.default_language,
+        retention: ingest.retention.as_ref(),
     };
     let mut summary = IngestLog::default();
     let mut in_flight = FuturesOrdered::new();

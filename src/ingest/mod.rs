@@ -12,7 +12,12 @@ use std::{sync::Arc, time::Duration};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::{backoff, config::Settings, domain::eligibility::Policy, health::Health};
+use crate::{
+    backoff,
+    config::Settings,
+    domain::{eligibility::Policy, retention},
+    health::Health,
+};
 
 /// A session that ran this long was healthy: its failure starts the backoff over.
 const HEALTHY_SESSION: Duration = Duration::from_secs(60);
@@ -22,6 +27,8 @@ const HEALTHY_SESSION: Duration = Duration::from_secs(60);
 pub struct Ingest {
     pub settings: Arc<Settings>,
     pub policy: Arc<Policy>,
+    /// `retention.*` when on: a call already past its window arrives erased.
+    pub retention: Option<retention::Policy>,
     pub pool: PgPool,
     pub health: Arc<Health>,
     pub shutdown: CancellationToken,

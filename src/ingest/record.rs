@@ -1,7 +1,10 @@
 //! One batch of valid events → one transaction: read the phones' history, decide each
 //! event in pure code, write calls and surveys. Nothing here acks or rejects.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, HashMap, HashSet},
+};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -10,6 +13,7 @@ use crate::{
     domain::{
         eligibility::{self, Decision, History, Policy, Reason},
         event::CallCompleted,
+        retention,
     },
     store::calls::{self, Decided},
 };
@@ -45,6 +49,8 @@ impl Recorded {
 pub struct Rules<'a> {
     pub policy: &'a Policy,
     pub default_language: &'a str,
+    /// When on, a call already past the window is stored erased.
+    pub retention: Option<&'a retention::Policy>,
 }
 
 /// Two round trips on one connection: the phones' history, then one statement that writes
@@ -89,6 +95,11 @@ fn decide_all<'a>(
                 .entry(v.event.customer_phone.as_e164().to_owned())
                 .or_default();
             let decision = eligibility::decide(&v.event, history, rules.policy, now);
+            let erased = rules
+                .retention
+                .is_some_and(|r| r.arrives_erased(v.event.ended_at.to_utc(), now));
+            // The settings keep the window longer than `stale_after`: see `arrives_erased`.
+            debug_assert!(!erased || decision == Decision::Skip(Reason::Stale));
             if let Decision::Schedule { send_at, .. } = decision {
                 history.open_survey = true;
                 history.last_survey_at =
@@ -96,7 +107,12 @@ fn decide_all<'a>(
             }
             Decided {
                 event: &v.event,
-                body: &v.body,
+                body: if erased {
+                    Cow::Owned(retention::kept_event(&v.body))
+                } else {
+                    Cow::Borrowed(&v.body)
+                },
+                erased,
                 decision,
                 language: v
                     .event

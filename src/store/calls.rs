@@ -1,7 +1,7 @@
 //! SQL of the `calls`, `surveys` and `opt_outs` tables as ingest uses them: two round trips
 //! per batch (read the phones' history, write everything), never one per event.
 
-use std::collections::HashMap;
+use std::{borrow::Cow, collections::HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -54,8 +54,11 @@ pub async fn histories(
 /// One event with the decision taken for it, ready to be written.
 pub struct Decided<'a> {
     pub event: &'a CallCompleted,
-    /// The body as received: valid JSON, stored as jsonb.
-    pub body: &'a str,
+    /// The body as received (valid JSON, stored as jsonb), or what erasing keeps of it.
+    pub body: Cow<'a, str>,
+    /// Stored already erased (`retention::Policy::arrives_erased`): no phone, and the body
+    /// as erasing leaves it.
+    pub erased: bool,
     pub decision: Decision,
     pub language: &'a str,
 }
@@ -71,7 +74,13 @@ pub async fn record(
 ) -> sqlx::Result<Vec<(String, String)>> {
     let call_ids: Vec<&str> = column(batch, |d| d.event.call_id.as_str());
     let event_ids = column(batch, |d| d.event.event_id);
-    let phones: Vec<&str> = column(batch, |d| d.event.customer_phone.as_e164());
+    let phones: Vec<&str> = column(batch, |d| {
+        if d.erased {
+            ""
+        } else {
+            d.event.customer_phone.as_e164()
+        }
+    });
     let agents: Vec<&str> = column(batch, |d| d.event.agent_id.as_str());
     let queues: Vec<&str> = column(batch, |d| d.event.queue.as_str());
     let started = column(batch, |d| d.event.started_at.to_utc());
@@ -83,7 +92,7 @@ pub async fn record(
     let waits = column(batch, |d| d.event.wait().map(seconds));
     let talks = column(batch, |d| seconds(d.event.talk()));
     let decisions: Vec<&str> = column(batch, |d| d.decision.reason().as_str());
-    let bodies: Vec<&str> = column(batch, |d| d.body);
+    let bodies: Vec<&str> = column(batch, |d| d.body.as_ref());
     fn scheduled<'a>(d: &Decided<'a>) -> Option<(&'a str, &'static str, DateTime<Utc>)> {
         match &d.decision {
             Decision::Schedule { send_at, timezone } => {

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, Transaction};
 
-use crate::domain::retention::Part;
+use crate::domain::retention::{EVENT_KEPT, Part};
 
 type Tx<'t, 'c> = &'t mut Transaction<'c, Postgres>;
 
@@ -21,11 +21,6 @@ pub struct Batch {
     /// The survey still in flight that stopped the calls' cursor, if one did.
     pub in_flight: Option<i64>,
 }
-
-/// The fields of a stored call event that are kept (§1, those postcall reads, but the
-/// phone): a field a publisher added may hold anything, so it goes.
-const EVENT_KEPT: &str = "ARRAY['event_id', 'call_id', 'agent_id', 'queue', 'started_at',
-    'answered_at', 'ended_at', 'disposition', 'language', 'customer_timezone']";
 
 /// A batch never waits long behind a row lock: rows this old are not being worked on, and a
 /// batch that gives up is taken again at the next run.
@@ -66,6 +61,7 @@ async fn calls(tx: Tx<'_, '_>, cutoff: DateTime<Utc>, limit: i64) -> sqlx::Resul
     )
     .fetch_one(&mut **tx)
     .await?;
+    let kept = EVENT_KEPT.map(|k| format!("'{k}'")).join(", ");
     let sql = format!(
         "WITH edge AS (
             SELECT max(ended_at) AS at FROM (
@@ -90,7 +86,7 @@ async fn calls(tx: Tx<'_, '_>, cutoff: DateTime<Utc>, limit: i64) -> sqlx::Resul
                SET customer_phone = '',
                    event = coalesce((SELECT jsonb_object_agg(e.key, e.value)
                                        FROM jsonb_each(c.event) e
-                                      WHERE e.key = ANY ({EVENT_KEPT})), '{{}}'::jsonb)
+                                      WHERE e.key = ANY (ARRAY[{kept}])), '{{}}'::jsonb)
               FROM due WHERE c.call_id = due.call_id
             RETURNING 1
         ), erased_surveys AS (

@@ -477,3 +477,58 @@ async fn the_aggregation_role_erases_after_its_runs_and_counts_it() {
         "{metrics}"
     );
 }
+
+/// A call published after the cursor walked past its end would never be reached: it arrives
+/// erased instead (no phone, the event's extra fields gone), decided `stale` as before; one
+/// that ended inside the window keeps its phone. With retention off, nothing is erased.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_arrives_already_past_the_window_is_stored_erased() {
+    let app = TestApp::spawn_with(&[("POSTCALL__DISPATCH__ENABLED", "false")]).await;
+    // The eraser's cursor first walks past the late call's end.
+    let eraser = Eraser::new(app.pool.clone(), POLICY);
+    loose_records(&app.pool, "old", "+8613600000001", OLD_NAME, AGE_DAYS).await;
+    eraser.run(Lock::Try).await.unwrap();
+    let behind = Duration::days(i64::from(AGE_DAYS) + 50);
+    let mut late = event("late-1", "+8613600000003", Utc::now() - behind);
+    late["nickname"] = json!(OLD_NAME);
+    // Past the stale rule but inside the window: keeps its phone until the window ends.
+    let inside = event("late-2", "+8613600000004", Utc::now() - Duration::days(170));
+    app.publish(&late).await;
+    app.publish(&inside).await;
+    app.wait_for_count("SELECT count(*) FROM calls WHERE call_id LIKE 'late-%'", 2)
+        .await;
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT call_id, decision, customer_phone, event::text FROM calls
+          WHERE call_id LIKE 'late-%' ORDER BY call_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let (_, decision, phone, stored) = &rows[0];
+    assert_eq!((decision.as_str(), phone.as_str()), ("stale", ""));
+    assert!(!stored.contains("13600000003"), "{stored}");
+    assert!(!stored.contains(OLD_NAME), "{stored}");
+    assert!(stored.contains("\"call_id\": \"late-1\""), "{stored}");
+    let (_, decision, phone, _) = &rows[1];
+    assert_eq!(
+        (decision.as_str(), phone.as_str()),
+        ("stale", "+8613600000004")
+    );
+    eraser.run(Lock::Try).await.unwrap();
+    let kept = "SELECT count(*) FROM calls WHERE customer_phone <> ''
+                  AND ended_at < now() - interval '180 days'";
+    assert_eq!(app.count(kept).await, 0);
+
+    let off = TestApp::spawn_with(&[
+        ("POSTCALL__DISPATCH__ENABLED", "false"),
+        ("POSTCALL__RETENTION__ENABLED", "false"),
+    ])
+    .await;
+    off.publish(&event("late-3", "+8613600000005", Utc::now() - behind))
+        .await;
+    off.wait_for_count(
+        "SELECT count(*) FROM calls WHERE customer_phone = '+8613600000005'",
+        1,
+    )
+    .await;
+}

@@ -81,7 +81,7 @@ pub fn read_pair(text: &str, labels: &Labels) -> (PairReply, bool) {
     if let Some(keyword) = keyword_of(&norm) {
         return (PairReply::Keyword(keyword), false);
     }
-    if help_intent::asks_for_help(&norm) {
+    if help_intent::asks_for_help(&norm, help_intent::Answering::Pair) {
         return (PairReply::Keyword(Keyword::Help), false);
     }
     // After a pasted question only answers are taken: a keyword is what `keyword` finds

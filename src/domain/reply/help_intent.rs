@@ -14,9 +14,35 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::phrases::{any_of, clauses, phrase};
+use crate::domain::survey::QuestionKind;
+
+/// The question a reply answers, which decides what, told beside a request for a person,
+/// could be an answer the request must not swallow: `问题还没解决` answers "was it solved?",
+/// not "how likely are you to recommend us?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answering {
+    YesNo,
+    Scale,
+    /// The compact survey's one reply: both at once.
+    Pair,
+    /// The free comment, where the customer's words are what a person reads (`我需要帮助`,
+    /// `help me 我的账户被冻结了`): only a message that is wholly a request to be put
+    /// through to a person or called back asks for help (`请人工客服给我回个电话`).
+    Comment,
+}
+
+impl From<&QuestionKind> for Answering {
+    fn from(kind: &QuestionKind) -> Self {
+        match kind {
+            QuestionKind::YesNo => Answering::YesNo,
+            QuestionKind::Scale { .. } => Answering::Scale,
+            QuestionKind::Text => Answering::Comment,
+        }
+    }
+}
 
 /// `norm` is a `normalise`d message.
-pub(super) fn asks_for_help(norm: &str) -> bool {
+pub(super) fn asks_for_help(norm: &str, answering: Answering) -> bool {
     // One pass: each clause's phrases are matched once, on every reply to a question.
     let mut asked = false;
     let mut person = false;
@@ -25,42 +51,54 @@ pub(super) fn asks_for_help(norm: &str) -> bool {
         if let Some(request) = request(&words) {
             asked = true;
             person |= request == Request::Person;
-        } else if asks_for_a_person_with_the_problem(&words) {
+        } else if asks_for_a_person_with_the_problem(&words, answering) {
             asked = true;
             person = true;
         } else if !polite(&words) {
             // Trouble told beside a request for a person (`我要找人工，钱到现在还没到`) leaves
             // it the request; anything that may answer does not.
-            if words.iter().any(|w| holds_an_answer(w)) {
+            if words.iter().any(|w| holds_an_answer(w, answering)) {
                 return false;
             }
             trouble = true;
         }
     }
-    asked && (person || !trouble)
+    match answering {
+        Answering::Comment => person && !trouble,
+        _ => asked && (person || !trouble),
+    }
 }
 
 /// A clause written in spaced parts, one of them a request for a person and the others
 /// the trouble that makes it urgent (`急急急 找人工 钱扣了单没成功`, `我要跟人说话 不要机器`):
 /// someone asking for a person wants one, whatever else they say, as long as no part holds
 /// an answer (a number, 解决, 满意) that the request would swallow.
-fn asks_for_a_person_with_the_problem(words: &[&str]) -> bool {
-    words.len() > 1
+fn asks_for_a_person_with_the_problem(words: &[&str], answering: Answering) -> bool {
+    answering != Answering::Comment
+        && words.len() > 1
         && words.iter().any(|w| asks_for_a_person(w))
-        && words.iter().all(|w| !holds_an_answer(w))
+        && words.iter().all(|w| !holds_an_answer(w, answering))
 }
 
 fn asks_for_a_person(word: &str) -> bool {
     PERSON_RULES.iter().any(|rule| rule.is_match(word))
 }
 
-fn holds_an_answer(word: &str) -> bool {
-    const ANSWERS: &[&str] = &["解决", "满意", "是的", "分", "星", "好了"];
-    const ENGLISH: &[&str] = &["yes", "no", "solved", "resolved", "fixed", "satisfied"];
+/// Whether `word` may hold an answer to the question (a number always may).
+fn holds_an_answer(word: &str, answering: Answering) -> bool {
+    const YES_NO: &[&str] = &["解决", "是的", "好了"];
+    const YES_NO_ENGLISH: &[&str] = &["yes", "no", "solved", "resolved", "fixed"];
+    const SCALE: &[&str] = &["满意", "分", "星"];
+    const SCALE_ENGLISH: &[&str] = &["satisfied"];
+    let (yes_no, scale) = match answering {
+        Answering::YesNo => (true, false),
+        Answering::Scale => (false, true),
+        Answering::Pair | Answering::Comment => (true, true),
+    };
     word.chars()
         .any(|c| c.is_ascii_digit() || super::chinese_digit(c).is_some())
-        || ANSWERS.iter().any(|a| word.contains(a))
-        || ENGLISH.contains(&word)
+        || yes_no && (YES_NO.iter().any(|a| word.contains(a)) || YES_NO_ENGLISH.contains(&word))
+        || scale && (SCALE.iter().any(|a| word.contains(a)) || SCALE_ENGLISH.contains(&word))
 }
 
 #[derive(PartialEq, Eq)]
@@ -115,6 +153,15 @@ static PERSON_RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         phrase(
             LEAD,
             "(?:我)?(?:要|想|需要)?(?:跟|和|找)(?:真)?人(?:工)?(?:说话|聊|对话|沟通|讲)",
+            TAIL,
+            "",
+        ),
+        // 请人工客服给我回个电话, 客服回电: a person to call back
+        phrase(
+            LEAD,
+            &format!(
+                "(?:我)?(?:要|想|需要)?(?:{human}|客服)(?:给我|帮我)?(?:回个电话|回电话|回电|打个电话|打电话|打给我|联系我)(?:给我)?"
+            ),
             TAIL,
             "",
         ),
@@ -320,7 +367,7 @@ const POLITE: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::super::normalise;
-    use super::asks_for_help;
+    use super::{Answering, asks_for_help};
 
     #[test]
     fn help_in_words_is_help() {
@@ -357,7 +404,7 @@ mod tests {
             "Can someone call me pls, still can't log in",
         ] {
             assert!(
-                asks_for_help(&normalise(text)),
+                asks_for_help(&normalise(text), Answering::Pair),
                 "{text:?} should ask for help"
             );
         }
@@ -393,7 +440,7 @@ mod tests {
             "",
         ] {
             assert!(
-                !asks_for_help(&normalise(text)),
+                !asks_for_help(&normalise(text), Answering::Pair),
                 "{text:?} is not a request for help"
             );
         }

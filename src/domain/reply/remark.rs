@@ -37,6 +37,11 @@ pub(super) fn scale(norm: &str, min: i32, max: i32, labels: &Labels) -> Option<i
             _ => None,
         })
         .collect();
+    // A label denied in scorn says "low", and how low only the score says.
+    let middle = (i64::from(min) + i64::from(max)) / 2;
+    if pieces.contains(&Piece::Denied) && !matches!(scores.as_slice(), [s] if *s <= middle) {
+        return None;
+    }
     let value = match scores.as_slice() {
         [] => {
             let first = *named.first()?;

@@ -656,6 +656,16 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("我需要帮助",        Txt,  Said("我需要帮助")),
     ("这是什么服务态度",  Txt,  Said("这是什么服务态度")),
     ("人工客服很好",      Csat, Again),
+    ("请人工客服给我回个电话", Txt, Help),
+    ("转人工",            Txt,  Help),
+    ("人工客服很好",      Txt,  Said("人工客服很好")),
+    ("我要找人工，钱到现在还没到", Txt, Said("我要找人工，钱到现在还没到")),
+    ("我要找人工，问题还没解决", Nps, Help),
+    ("我要找人工，问题还没解决", Csat, Help),
+    // To "was it solved?" the trouble is the answer, read as any remark before one is.
+    ("我要找人工，问题还没解决", Yn, No),
+    ("客服给我回个电话",  Nps,  Help),
+    ("人工客服态度很好，打电话很及时", Txt, Said("人工客服态度很好，打电话很及时")),
     // ── slips a reader reads past ────────────────────────────────────────────────────────
     ("解绝了",            Yn,   Yes),
     ("没有解绝",          Yn,   No),
@@ -673,6 +683,21 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("钱还没到，解决了",  Yn,   Again),
     ("Not yet, still waiting", Yn, No),
     ("问了三遍，是",      Yn,   Yes),
+    // ── a sentence saying it was solved, or not ──────────────────────────────────────────
+    ("问题已经帮我处理好了", Yn, Yes),
+    ("您好，我的问题已经解决了，谢谢你们", Yn, Yes),
+    ("事情办妥了",        Yn,   Yes),
+    ("还莫得解决",        Yn,   No),
+    ("到现在都没处理",    Yn,   No),
+    ("解决不了",          Yn,   No),
+    ("问题解决了吗",      Yn,   Again),
+    ("还在处理",          Yn,   Again),
+    ("弄了",              Yn,   Again),
+    // ── a label asked back in scorn: low, how low the score says ─────────────────────────
+    ("2分，问题没解决满意什么", Csat, Score(2)),
+    ("1分 满意个屁",      Csat, Score(1)),
+    ("5分，满意什么",     Csat, Again),
+    ("满意什么",          Csat, Again),
 ];
 
 #[test]

@@ -122,9 +122,8 @@ fn labels() -> Labels {
 fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
     let keyword = reply::keyword(text);
     match reply::parse(text, &kind, &labels()) {
-        // Help asked for in words answers a question, never the comment.
         Reply::Keyword(Keyword::Help) if keyword.is_none() => {
-            prop_assert!(kind != QuestionKind::Text && reply::asks_for_help(text))
+            prop_assert!(reply::asks_for_help(text, (&kind).into()))
         }
         Reply::Keyword(k) => prop_assert_eq!(keyword, Some(k)),
         Reply::Answer(AnswerValue::YesNo(_)) => prop_assert_eq!(kind, QuestionKind::YesNo),
@@ -148,7 +147,7 @@ fn check(text: &str, kind: QuestionKind) -> Result<(), TestCaseError> {
 fn check_pair(text: &str) -> Result<(), TestCaseError> {
     match compact::parse(text, &labels()) {
         PairReply::Keyword(Keyword::Help) if reply::keyword(text).is_none() => {
-            prop_assert!(reply::asks_for_help(text))
+            prop_assert!(reply::asks_for_help(text, reply::Answering::Pair))
         }
         PairReply::Keyword(k) => prop_assert_eq!(reply::keyword(text), Some(k)),
         PairReply::Answer(Pair {

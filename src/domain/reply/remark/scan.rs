@@ -13,6 +13,9 @@ pub(super) enum Piece {
     /// A number as a score, a row of stars, or 满分 (the scale's top).
     Score(i64),
     Label(i32),
+    /// A label asked back in scorn (`满意什么`, `满意个屁`): the customer denies it, which
+    /// agrees only with a score at or below the scale's middle (`2分，满意什么`).
+    Denied,
     /// 不, 没, 不是, not: negates the score or label right after it.
     Not,
     /// 很, 非常, very: may stand between a negation and what it negates.
@@ -68,6 +71,9 @@ const DOUBT_WORDS: &[&str] = &[
     "if", "or", "unless", "than", "least", "most", "between", "either", "otherwise",
 ];
 const DOUBT_PHRASES: &[&str] = &["would be", "would have", "would've", "could be"];
+
+/// After a label, asking it back in scorn: `满意什么`, `满意个啥`, `满意个屁`.
+const SCORN: &[&str] = &["什么", "个啥", "啥", "个屁", "个鬼", "个毛", "个锤子"];
 
 /// Checked before `NOTS`: 非常 is not 非.
 #[rustfmt::skip]
@@ -134,6 +140,9 @@ fn next(
         return (None, 1);
     }
     if word_start && let Some((len, value)) = labels.at(rest) {
+        if let Some(scorn) = starts_with_any(&rest[len..], SCORN) {
+            return (Some(Piece::Denied), len + scorn);
+        }
         return (Some(Piece::Label(value)), len);
     }
     if let Some(len) = starts_with_any(rest, DOUBTS).or_else(|| phrase_at(rest, DOUBT_PHRASES)) {

@@ -1,0 +1,105 @@
+//! "Was it solved?" answered in a sentence of its own rather than a word from the tables:
+//! `问题已经帮我处理好了`, `我的问题已经解决了`, `还莫得解决`, `事情办妥了`. A person reads the
+//! sentence's shape — who (the problem), adverbs, the verb and its result, a particle — and so
+//! does this, one clause (a word of `words`) at a time. The whole clause must be the
+//! sentence: `问题解决了吗` (a question) and `解决了一半` (part) are not.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Whether the clause says the problem was solved (`Some(true)`) or not (`Some(false)`).
+pub(super) fn said(clause: &str) -> Option<bool> {
+    if SOLVED.is_match(clause) {
+        Some(true)
+    } else if UNSOLVED.is_match(clause) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// What may stand before the verb: the problem (`我的问题`, `这事`), when (`已经`, `终于`),
+/// and by whom (`帮我`, `你们`). None of these can turn a yes into a no.
+const SUBJECT: &str = "(?:(?:我的|我这个|这个|我们的|您好我的)?问题|(?:这个?)?事(?:情|儿)?)?";
+const PARTICLES: &str = "(?:了|啦|咯|喽|哦|喔|哈|啊|呀|哟|的|咗|嘞|噢)*";
+
+/// A verb of fixing with its result: 解决 says it alone, 处理 with 了 (`已经处理了`; `处理`
+/// alone may be a request); 弄, 搞, 办, 整, 修 need the result (`弄好`, `办妥`), as `弄了`
+/// says only that someone tried.
+static SOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    let when = "(?:已经|已|都|也|总算|终于|现在|刚刚|刚才|基本上|基本|完全|顺利|很快|马上|及时|全部|都已经)*";
+    let by = "(?:帮我|给我|被|让你们|你们|客服|客服已经|客服帮我)?";
+    let verb = "解决(?:好|完|掉|妥)?|处理(?:了|咗)|(?:弄|搞|办|整|修|修复|处理)(?:好|定|掂|妥|完)";
+    Regex::new(&format!("^{SUBJECT}{when}{by}{when}(?:{verb}){PARTICLES}$"))
+        .expect("a valid pattern")
+});
+
+/// Not (yet) fixed: a negation of the same verbs, `还`/`仍然` before it, or "could not"
+/// (`解决不了`, `没法解决`).
+static UNSOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    let still = "(?:还|仍然|仍|依然|依旧|一直|到现在|至今|根本|压根|完全|都|也)*";
+    let not = "(?:没有|没|未|莫得|没得|冇|并没有|并未|还未|还是没|还是没有)";
+    let by = "(?:帮我|给我|被|人)?";
+    let verb = "(?:解决|处理|弄好|搞好|搞定|搞掂|办好|办妥|整好|修好|处理好|处理完)";
+    let cannot = "(?:解决|处理|弄|搞|办)不了|没(?:办)?法(?:解决|处理)";
+    Regex::new(&format!(
+        "^{SUBJECT}{still}(?:{not}{by}{verb}|{cannot}){PARTICLES}(?:呢)?$"
+    ))
+    .expect("a valid pattern")
+});
+
+#[cfg(test)]
+mod tests {
+    use super::said;
+
+    #[test]
+    fn a_sentence_saying_it_was_solved_is_yes() {
+        for clause in [
+            "问题已经帮我处理好了",
+            "我的问题已经解决了",
+            "事情办妥了",
+            "已经处理了",
+            "终于弄好了",
+            "客服帮我解决了",
+            "问题顺利解决",
+            "解决咗",
+        ] {
+            assert_eq!(said(clause), Some(true), "{clause}");
+        }
+    }
+
+    #[test]
+    fn a_sentence_saying_it_was_not_is_no() {
+        for clause in [
+            "还莫得解决",
+            "问题还是没有解决",
+            "到现在都没处理",
+            "根本没解决呢",
+            "解决不了",
+            "没法解决",
+            "一直没人处理",
+        ] {
+            assert_eq!(said(clause), Some(false), "{clause}");
+        }
+    }
+
+    /// Questions, parts, attempts, and other things fixed are neither.
+    #[test]
+    fn near_misses_are_neither() {
+        for clause in [
+            "问题解决了吗",
+            "解决了一半",
+            "弄了",
+            "处理",
+            "搞了半天",
+            "还在处理",
+            "正在处理中",
+            "解决了一部分",
+            "没解决完",
+            "不好说解决没",
+        ] {
+            assert_eq!(said(clause), None, "{clause}");
+        }
+    }
+}
