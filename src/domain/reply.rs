@@ -329,6 +329,27 @@ fn words(norm: &str) -> impl Iterator<Item = &str> {
 /// answers nothing, so it is never an answer by itself. "ok"/"好的" are here, not among the
 /// yes-words: to "was it solved?" they acknowledge the message rather than say yes.
 fn is_filler(word: &str) -> bool {
+    is_polite_word(word) || is_thanks(word)
+}
+
+/// A clause that thanks and says nothing else that could answer or take an answer back:
+/// `非常感谢贵公司客服人员的热情服务`, `谢谢你哈`.
+fn is_thanks(clause: &str) -> bool {
+    const THANKS: &[&str] = &["谢谢", "感谢", "多谢"];
+    const LEADS: &[&str] = &["非常", "十分", "特别", "真的", "真心", "很", ""];
+    let Some(rest) = LEADS.iter().find_map(|l| {
+        THANKS
+            .iter()
+            .find_map(|t| clause.strip_prefix(l)?.strip_prefix(t))
+    }) else {
+        return false;
+    };
+    !rest.chars().any(|c| {
+        c.is_ascii_digit() || chinese_digit(c).is_some() || "不没未别但解满分星".contains(c)
+    })
+}
+
+fn is_polite_word(word: &str) -> bool {
     matches!(
         word,
         "ok" | "okay"
@@ -346,6 +367,10 @@ fn is_filler(word: &str) -> bool {
             | "辛苦了"
             | "您好"
             | "你好"
+            | "早上好"
+            | "上午好"
+            | "下午好"
+            | "晚上好"
             | "多谢"
             | "感谢"
             | "谢了"

@@ -156,11 +156,15 @@ static PERSON_RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             TAIL,
             "",
         ),
-        // 请人工客服给我回个电话, 客服回电: a person to call back
+        // A call back asked for: 能不能让人工打个电话给我, 人工客服给我回个电话, 麻烦你们打个电话
+        // 给我. Not told: `客服打电话给我了` (it happened) has none of 让, 请 or 给我 before
+        // the verb.
         phrase(
             LEAD,
             &format!(
-                "(?:我)?(?:要|想|需要)?(?:{human}|客服)(?:给我|帮我)?(?:回个电话|回电话|回电|打个电话|打电话|打给我|联系我)(?:给我)?"
+                "(?:我)?(?:要|想|需要)?(?:能|可以|能不能|可不可以)?\
+                 (?:(?:让|叫){WHO}(?:给我|帮我)?|{WHO}(?:给我|帮我)|(?:请|麻烦){WHO}(?:给我|帮我)?)\
+                 {CALL_BACK}(?:给我)?"
             ),
             TAIL,
             "",
@@ -197,15 +201,6 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             LEAD,
             &format!(
                 "(?:我)?(?:要|该|应该)?(?:怎么|如何|怎样|咋)(?:才能)?(?:{reach})(?:到)?(?:你们的?|你们)?(?:{human}|客服)(?:电话)?"
-            ),
-            TAIL,
-            "",
-        ),
-        // 能不能让人工打给我, 叫客服回个电话
-        phrase(
-            LEAD,
-            &format!(
-                "(?:我)?(?:要|想|需要|请)?(?:能|可以|能不能|可不可以)?(?:让|叫)(?:{human}|客服)(?:打给我|给我打电话|打电话给我|联系我|回电话|回个电话|给我回电话?)"
             ),
             TAIL,
             "",
@@ -321,6 +316,9 @@ const HUMAN: &[&str] = &[
     "真人客服",
     "真人",
 ];
+/// Who is to call the customer back, and the calling.
+const WHO: &str = "(?:人工客服|人工服务|人工|真人客服|真人|客服|你们|人)";
+const CALL_BACK: &str = "(?:回个电话|回电话|回电|打个电话|打电话|打给我|联系我)";
 const REACH: &[&str] = &["联系", "联络", "找", "打给", "打", "转", "接通"];
 #[rustfmt::skip]
 const PERSON: &[&str] = &[
@@ -329,7 +327,9 @@ const PERSON: &[&str] = &[
     "human", "person", "a representative", "the agent",
 ];
 
-const LEAD: &[&str] = &["请问", "你好", "您好", "喂", "那个", "请", "哎", "嗨"];
+const LEAD: &[&str] = &[
+    "请问", "你好", "您好", "喂", "那个", "请", "哎", "嗨", "麻烦",
+];
 const TAIL: &[&str] = &[
     "啊",
     "呀",

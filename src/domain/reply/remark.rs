@@ -145,7 +145,14 @@ fn tail(norm: &str) -> Option<(bool, &str)> {
     const BUT: &[&str] = &[
         "不过", "但是", "可是", "还好", "最后", "总算", "终于", "后来", "但",
     ];
-    let trimmed = norm.trim_end_matches(is_separator);
+    // Thanks after the answer close the message, not the answer (`…，事情已经办好了，谢谢。`).
+    let mut trimmed = norm.trim_end_matches(is_separator);
+    while let Some((start, separator)) =
+        trimmed.char_indices().rev().find(|(_, c)| is_separator(*c))
+        && is_filler(&trimmed[start + separator.len_utf8()..])
+    {
+        trimmed = trimmed[..start].trim_end_matches(is_separator);
+    }
     let (start, separator) = trimmed
         .char_indices()
         .rev()

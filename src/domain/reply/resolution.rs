@@ -28,11 +28,13 @@ const PARTICLES: &str = "(?:了|啦|咯|喽|哦|喔|哈|啊|呀|哟|的|咗|嘞|
 /// alone may be a request); 弄, 搞, 办, 整, 修 need the result (`弄好`, `办妥`), as `弄了`
 /// says only that someone tried.
 static SOLVED: LazyLock<Regex> = LazyLock::new(|| {
-    let when = "(?:已经|已|都|也|总算|终于|现在|刚刚|刚才|基本上|基本|完全|顺利|很快|马上|及时|全部|都已经)*";
+    let when = "(?:已经|已|都|也|总算|终于|现在|刚刚|刚才|完全|顺利|很快|马上|及时|全部|都已经)*";
     let by = "(?:帮我|给我|被|让你们|你们|客服|客服已经|客服帮我)?";
     let verb = "解决(?:好|完|掉|妥)?|处理(?:了|咗)|(?:弄|搞|办|整|修|修复|处理)(?:好|定|掂|妥|完)";
-    Regex::new(&format!("^{SUBJECT}{when}{by}{when}(?:{verb}){PARTICLES}$"))
-        .expect("a valid pattern")
+    Regex::new(&format!(
+        "^{SUBJECT}(?:是)?{when}{by}{when}(?:得到|得以)?(?:{verb}){PARTICLES}$"
+    ))
+    .expect("a valid pattern")
 });
 
 /// Not (yet) fixed: a negation of the same verbs, `还`/`仍然` before it, or "could not"
@@ -41,10 +43,10 @@ static UNSOLVED: LazyLock<Regex> = LazyLock::new(|| {
     let still = "(?:还|仍然|仍|依然|依旧|一直|到现在|至今|根本|压根|完全|都|也)*";
     let not = "(?:没有|没|未|莫得|没得|冇|并没有|并未|还未|还是没|还是没有)";
     let by = "(?:帮我|给我|被|人)?";
-    let verb = "(?:解决|处理|弄好|搞好|搞定|搞掂|办好|办妥|整好|修好|处理好|处理完)";
+    let verb = "(?:得到)?(?:解决|处理|弄好|搞好|搞定|搞掂|办好|办妥|整好|修好|处理好|处理完)";
     let cannot = "(?:解决|处理|弄|搞|办)不了|没(?:办)?法(?:解决|处理)";
     Regex::new(&format!(
-        "^{SUBJECT}{still}(?:{not}{by}{verb}|{cannot}){PARTICLES}(?:呢)?$"
+        "^{SUBJECT}(?:是)?{still}(?:{not}{by}{verb}|{cannot}){PARTICLES}(?:呢)?$"
     ))
     .expect("a valid pattern")
 });
@@ -64,6 +66,8 @@ mod tests {
             "客服帮我解决了",
             "问题顺利解决",
             "解决咗",
+            "问题是解决了",
+            "我的问题已经得到解决",
         ] {
             assert_eq!(said(clause), Some(true), "{clause}");
         }
@@ -79,6 +83,8 @@ mod tests {
             "解决不了",
             "没法解决",
             "一直没人处理",
+            "问题没得到解决",
+            "问题是没解决",
         ] {
             assert_eq!(said(clause), Some(false), "{clause}");
         }
@@ -98,6 +104,7 @@ mod tests {
             "解决了一部分",
             "没解决完",
             "不好说解决没",
+            "基本解决了",
         ] {
             assert_eq!(said(clause), None, "{clause}");
         }

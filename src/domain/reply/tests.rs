@@ -665,6 +665,12 @@ const CASES: &[(&str, Kind, Expect)] = &[
     // To "was it solved?" the trouble is the answer, read as any remark before one is.
     ("我要找人工，问题还没解决", Yn, No),
     ("客服给我回个电话",  Nps,  Help),
+    ("能不能让人工打个电话给我", Txt, Help),
+    ("麻烦你们打个电话给我", Csat, Help),
+    ("我还有问题，麻烦让人工客服给我回个电话", Yn, Help),
+    ("客服打电话给我了",  Txt,  Said("客服打电话给我了")),
+    ("没人打电话给我",    Txt,  Said("没人打电话给我")),
+    ("唔使再發短信俾我啦", Txt, Stop),
     ("人工客服态度很好，打电话很及时", Txt, Said("人工客服态度很好，打电话很及时")),
     // ── slips a reader reads past ────────────────────────────────────────────────────────
     ("解绝了",            Yn,   Yes),
@@ -693,6 +699,13 @@ const CASES: &[(&str, Kind, Expect)] = &[
     ("问题解决了吗",      Yn,   Again),
     ("还在处理",          Yn,   Again),
     ("弄了",              Yn,   Again),
+    ("问题没得到解决，客服一直让我等", Yn, No),
+    ("等了好久才接通，不过问题是解决了", Yn, Yes),
+    ("今天上午打的电话，事情已经办好了，谢谢。", Yn, Yes),
+    ("早上好，问题已经解决了，谢谢你们", Yn, Yes),
+    ("您好！我的问题已经得到解决，非常感谢贵公司客服人员的热情服务！", Yn, Yes),
+    ("基本解决了",        Yn,   Again),
+    ("感谢，但是没解决",  Yn,   No),
     // ── a label asked back in scorn: low, how low the score says ─────────────────────────
     ("2分，问题没解决满意什么", Csat, Score(2)),
     ("1分 满意个屁",      Csat, Score(1)),

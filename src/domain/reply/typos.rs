@@ -48,7 +48,7 @@ const HOMOPHONES: &[(&str, &str)] = &[
 ];
 
 /// Dialect and slang → the standard words replies are read by: Cantonese 仲未 (还没), 唔使
-/// (不用), 唔好 (不要); 表 for 别 before a verb of sending; 木有 (没有); English intensifiers
+/// (不用), 唔好 (不要), 俾 (给), 你哋 (你们); 表 for 别 before a verb of sending; 木有 (没有); English intensifiers
 /// on a Chinese label (`very 满意`, `super满意`) and `so so` beside Chinese.
 #[rustfmt::skip]
 const DIALECT: &[(&str, &str)] = &[
@@ -56,7 +56,7 @@ const DIALECT: &[(&str, &str)] = &[
     ("木有", "没有"), ("very 满意", "非常满意"), ("very满意", "非常满意"), ("super 满意", "超满意"),
     ("super满意", "超满意"), ("so so", "一般"), ("soso", "一般"), ("solved了", "解决了"),
     ("resolved了", "解决了"), ("已resolve", "已解决"), ("已solve", "已解决"), ("挺satisfied", "挺满意"),
-    ("很satisfied", "很满意"),
+    ("很satisfied", "很满意"), ("俾", "给"), ("你哋", "你们"), ("我哋", "我们"),
 ];
 
 /// 一班 ("one class") as a word of its own is 一般 mistyped: `一班吧`, `没解决 一班`.
