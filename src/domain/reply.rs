@@ -396,8 +396,26 @@ fn answer_words(norm: &str) -> Vec<String> {
         .replace("outta", "out of");
     words(&norm)
         .filter(|w| !is_filler(w))
-        .map(str::to_owned)
+        .map(|w| without_thanks(w).to_owned())
         .collect()
+}
+
+/// Thanks written onto the answer without a break (`搞定了谢谢`, `5分谢谢`) are dropped as
+/// thanks on their own would be.
+fn without_thanks(word: &str) -> &str {
+    const THANKS: &[&str] = &[
+        "谢谢你们",
+        "谢谢你",
+        "谢谢您",
+        "谢谢啦",
+        "谢谢",
+        "感谢",
+        "多谢",
+    ];
+    THANKS
+        .iter()
+        .find_map(|t| word.strip_suffix(t).filter(|rest| !rest.is_empty()))
+        .unwrap_or(word)
 }
 
 // ---------------------------------------------------------------------------------------------

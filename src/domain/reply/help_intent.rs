@@ -26,8 +26,9 @@ pub enum Answering {
     /// The compact survey's one reply: both at once.
     Pair,
     /// The free comment, where the customer's words are what a person reads (`我需要帮助`,
-    /// `help me 我的账户被冻结了`): only a message that is wholly a request to be put
-    /// through to a person or called back asks for help (`请人工客服给我回个电话`).
+    /// `help me 我的账户被冻结了`): only a request to be put through to a person or called
+    /// back asks for help there, with the trouble beside it or not
+    /// (`麻烦给我回个电话，我的账户被冻结了`).
     Comment,
 }
 
@@ -64,7 +65,7 @@ pub(super) fn asks_for_help(norm: &str, answering: Answering) -> bool {
         }
     }
     match answering {
-        Answering::Comment => person && !trouble,
+        Answering::Comment => person,
         _ => asked && (person || !trouble),
     }
 }
@@ -74,8 +75,7 @@ pub(super) fn asks_for_help(norm: &str, answering: Answering) -> bool {
 /// someone asking for a person wants one, whatever else they say, as long as no part holds
 /// an answer (a number, 解决, 满意) that the request would swallow.
 fn asks_for_a_person_with_the_problem(words: &[&str], answering: Answering) -> bool {
-    answering != Answering::Comment
-        && words.len() > 1
+    words.len() > 1
         && words.iter().any(|w| asks_for_a_person(w))
         && words.iter().all(|w| !holds_an_answer(w, answering))
 }
@@ -163,7 +163,7 @@ static PERSON_RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             LEAD,
             &format!(
                 "(?:我)?(?:要|想|需要)?(?:能|可以|能不能|可不可以)?\
-                 (?:(?:让|叫){WHO}(?:给我|帮我)?|{WHO}(?:给我|帮我)|(?:请|麻烦){WHO}(?:给我|帮我)?)\
+                 (?:(?:让|叫){WHO}(?:给我|帮我)?|{WHO}(?:给我|帮我)|(?:请|麻烦)(?:{WHO}(?:给我|帮我)?|给我|帮我))\
                  {CALL_BACK}(?:给我)?"
             ),
             TAIL,

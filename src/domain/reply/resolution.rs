@@ -1,5 +1,6 @@
 //! "Was it solved?" answered in a sentence of its own rather than a word from the tables:
-//! `问题已经帮我处理好了`, `我的问题已经解决了`, `还莫得解决`, `事情办妥了`. A person reads the
+//! `问题已经帮我处理好了`, `我的问题已经解决了`, `还莫得解决`, `事情办妥了`, or by what came
+//! right (`退款已经到账了`). A person reads the
 //! sentence's shape — who (the problem), adverbs, the verb and its result, a particle — and so
 //! does this, one clause (a word of `words`) at a time. The whole clause must be the
 //! sentence: `问题解决了吗` (a question) and `解决了一半` (part) are not.
@@ -10,14 +11,35 @@ use regex::Regex;
 
 /// Whether the clause says the problem was solved (`Some(true)`) or not (`Some(false)`).
 pub(super) fn said(clause: &str) -> Option<bool> {
-    if SOLVED.is_match(clause) {
+    if SOLVED.is_match(clause) || CAME_RIGHT.is_match(clause) {
         Some(true)
-    } else if UNSOLVED.is_match(clause) {
+    } else if UNSOLVED.is_match(clause) || STILL_WRONG.is_match(clause) {
         Some(false)
     } else {
         None
     }
 }
+
+/// What a wallet's callers call about, named as the thing that came right or did not:
+/// `退款已经到账了`, `银行卡已经绑上了`, `账户解冻了`; `钱还没到账`.
+const THING: &str =
+    "(?:(?:我的|那笔|这笔)?(?:退款|钱|款项|款|银行卡|卡|账户|账号|余额|订单|密码|额度))?";
+const OUTCOME: &str = "(?:到账|退回来|退回|绑上|绑好|绑定好|绑定成功|恢复|恢复正常|解冻|解封|能用|可以用|登上|登录上|改好|改过来|收到)";
+
+/// The outcome with 了: `到账` alone may be a question's echo or a wish.
+static CAME_RIGHT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "^{THING}(?:已经|已|都|也|总算|终于|现在|刚刚|顺利)*{OUTCOME}了(?:啦|哦|呀|的)*$"
+    ))
+    .expect("a valid pattern")
+});
+
+static STILL_WRONG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "^{THING}(?:还|仍然|仍|依然|一直|到现在|至今|都)*(?:没有|没|未|还没有|还没){OUTCOME}(?:呢|啊|呀)?$"
+    ))
+    .expect("a valid pattern")
+});
 
 /// What may stand before the verb: the problem (`我的问题`, `这事`), when (`已经`, `终于`),
 /// and by whom (`帮我`, `你们`). None of these can turn a yes into a no.
@@ -68,6 +90,9 @@ mod tests {
             "解决咗",
             "问题是解决了",
             "我的问题已经得到解决",
+            "退款已经到账了",
+            "银行卡已经绑上了",
+            "账户解冻了",
         ] {
             assert_eq!(said(clause), Some(true), "{clause}");
         }
@@ -85,6 +110,8 @@ mod tests {
             "一直没人处理",
             "问题没得到解决",
             "问题是没解决",
+            "钱还没到账",
+            "退款到现在都没收到",
         ] {
             assert_eq!(said(clause), Some(false), "{clause}");
         }
@@ -105,6 +132,9 @@ mod tests {
             "没解决完",
             "不好说解决没",
             "基本解决了",
+            "到账",
+            "退款到账了吗",
+            "钱到账了一半",
         ] {
             assert_eq!(said(clause), None, "{clause}");
         }
