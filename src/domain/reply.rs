@@ -368,6 +368,10 @@ fn is_polite_word(word: &str) -> bool {
             | "您好"
             | "你好"
             | "早上好"
+            | "hmm"
+            | "erm"
+            | "um"
+            | "uh"
             | "上午好"
             | "下午好"
             | "晚上好"
@@ -490,6 +494,9 @@ fn english_no_phrases(norm: &str) -> String {
         ("not resolved", "unsolved"),
         ("not fixed", "unsolved"),
         ("not yet", "unsolved"),
+        ("not really", "unsolved"),
+        ("solve liao", "solved"),
+        ("solved liao", "solved"),
     ];
     PHRASES
         .iter()
@@ -502,12 +509,25 @@ fn english_no_phrases(norm: &str) -> String {
 /// question ("mm-hm"), not a filler. "1"/"2" follow the question text ("reply 1 = yes, 2 = no"),
 /// and so do their Chinese numerals "一"/"二".
 fn polarity(word: &str) -> Option<bool> {
+    polarity_in_tables(word)
+        .or_else(|| resolution::said(word))
+        .or_else(|| {
+            // A particle a table word carries in speech (`没有耶`, `是啊`, `搞掂了喔`).
+            const PARTICLES: [char; 11] = [
+                '耶', '喔', '啦', '哦', '呀', '啊', '哈', '咯', '喇', '嘞', '噢',
+            ];
+            let bare = word.strip_suffix(PARTICLES)?;
+            polarity_in_tables(bare)
+        })
+}
+
+fn polarity_in_tables(word: &str) -> Option<bool> {
     if YES.contains(&word) {
         Some(true)
     } else if NO.contains(&word) {
         Some(false)
     } else {
-        resolution::said(word)
+        None
     }
 }
 
@@ -533,6 +553,8 @@ const NO: &[&str] = &[
     // Cantonese and Sichuan speech: 冇 and 莫得 are 没有
     "冇", "冇搞掂", "未搞掂", "冇解决", "莫得", "莫得解决", "没得解决",
     "按2", "按二", "选2", "选二", "我选2", "我选二", "我按2", "解决了个寂寞",
+    // 未 alone: Cantonese "not yet"
+    "未",
 ];
 
 // ---------------------------------------------------------------------------------------------

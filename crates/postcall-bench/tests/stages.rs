@@ -141,6 +141,7 @@ fn history_stage_runs() {
     let fields = quick("history");
     for stage in ["ingest", "dispatch", "webhook"] {
         figure(&fields, &format!("{stage}_full_ratio"));
+        figure(&fields, &format!("{stage}_cold_ratio"));
         figure(&fields, &format!("{stage}_full"));
         figure(&fields, &format!("{stage}_empty"));
     }

@@ -48,6 +48,7 @@ pub(super) fn asks_for_help(norm: &str, answering: Answering) -> bool {
     let mut asked = false;
     let mut person = false;
     let mut trouble = false;
+    let mut unsolved = false;
     for words in clauses(norm) {
         if let Some(request) = request(&words) {
             asked = true;
@@ -57,17 +58,31 @@ pub(super) fn asks_for_help(norm: &str, answering: Answering) -> bool {
             person = true;
         } else if !polite(&words) {
             // Trouble told beside a request for a person (`我要找人工，钱到现在还没到`) leaves
-            // it the request; anything that may answer does not.
-            if words.iter().any(|w| holds_an_answer(w, answering)) {
+            // it the request; anything that may answer does not, but "not solved": that is
+            // the trouble, and why a person is wanted (`没解决，能不能让人工给我回个电话`).
+            if words
+                .iter()
+                .any(|w| holds_an_answer(w, answering) && !says_unsolved(w, answering))
+            {
                 return false;
             }
+            unsolved |= words.iter().any(|w| says_unsolved(w, answering));
             trouble = true;
         }
     }
     match answering {
         Answering::Comment => person,
+        _ if unsolved => person,
         _ => asked && (person || !trouble),
     }
+}
+
+/// "Not solved" told to a question that asks it: with a request for a person beside it,
+/// the trouble rather than an answer the request would swallow.
+fn says_unsolved(word: &str, answering: Answering) -> bool {
+    matches!(answering, Answering::YesNo | Answering::Pair)
+        && !word.chars().any(|c| c.is_ascii_digit())
+        && super::polarity(word) == Some(false)
 }
 
 /// A clause written in spaced parts, one of them a request for a person and the others
@@ -141,6 +156,7 @@ static REASON: LazyLock<Regex> = LazyLock::new(|| {
 /// Asking to be put through to a person: `转人工`, `我要人工客服`, `能帮我转接人工吗`, `我要跟人说话`.
 static PERSON_RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let human = any_of(HUMAN);
+    let person = any_of(PERSON);
     vec![
         phrase(
             LEAD,
@@ -163,11 +179,36 @@ static PERSON_RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             LEAD,
             &format!(
                 "(?:我)?(?:要|想|需要)?(?:能|可以|能不能|可不可以)?\
-                 (?:(?:让|叫){WHO}(?:给我|帮我)?|{WHO}(?:给我|帮我)|(?:请|麻烦)(?:{WHO}(?:给我|帮我)?|给我|帮我))\
-                 {CALL_BACK}(?:给我)?"
+                 (?:(?:让|叫)(?:个)?{WHO}(?:再)?(?:给我|帮我)?|{WHO}(?:给我|帮我)|(?:请|麻烦)(?:{WHO}(?:给我|帮我)?|给我|帮我))\
+                 (?:再)?{CALL_BACK}(?:给我)?(?:一下)?"
             ),
             TAIL,
             "",
+        ),
+        // how do I contact support, how to call your hotline, I want to talk to a human (about
+        // my refund: what about is the customer's to say to that person)
+        phrase(
+            EN_LEAD,
+            &format!(
+                "how (?:(?:do|can|should) i|to) (?:contact|reach|call|talk to|speak to|speak with|talk with|get) (?:{person})"
+            ),
+            EN_TAIL,
+            " ",
+        ),
+        phrase(
+            EN_LEAD,
+            &format!(
+                "(?:i )?(?:want|need|would like|wanna)? ?(?:to )?(?:talk|speak) (?:to|with) (?:{person})(?: about(?: [a-z']+){{1,4}})?"
+            ),
+            EN_TAIL,
+            " ",
+        ),
+        // call me back, can call me back? (as Singapore and Malaysia write it)
+        phrase(
+            EN_LEAD,
+            "(?:(?:can|could|would|will) (?:you )?)?(?:please )?call me(?: back)?(?: asap| soon)?",
+            EN_TAIL,
+            " ",
         ),
         // can someone call me, please have an agent call me back
         phrase(
@@ -245,7 +286,6 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 });
 
 static ENGLISH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    let person = any_of(PERSON);
     vec![
         // i need help, help me please, can someone help me
         phrase(
@@ -278,22 +318,6 @@ static ENGLISH: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // how do i contact support, i want to talk to a human
         phrase(
             EN_LEAD,
-            &format!(
-                "how (?:do|can|should) i (?:contact|reach|call|talk to|speak to|speak with|talk with|get) (?:{person})"
-            ),
-            EN_TAIL,
-            " ",
-        ),
-        phrase(
-            EN_LEAD,
-            &format!(
-                "(?:i )?(?:want|need|would like|wanna)? ?(?:to )?(?:talk|speak) (?:to|with) (?:{person})"
-            ),
-            EN_TAIL,
-            " ",
-        ),
-        phrase(
-            EN_LEAD,
             "(?:what is |what's |whats )?(?:the |your )?(?:customer service|support|hotline)(?: phone)? number",
             EN_TAIL,
             " ",
@@ -318,13 +342,13 @@ const HUMAN: &[&str] = &[
 ];
 /// Who is to call the customer back, and the calling.
 const WHO: &str = "(?:人工客服|人工服务|人工|真人客服|真人|客服|你们|人)";
-const CALL_BACK: &str = "(?:回个电话|回电话|回电|打个电话|打电话|打给我|联系我)";
+const CALL_BACK: &str = "(?:回个电话|回电话|回电|打个电话|打电话|打给我|打回|联系我)";
 const REACH: &[&str] = &["联系", "联络", "找", "打给", "打", "转", "接通"];
 #[rustfmt::skip]
 const PERSON: &[&str] = &[
     "you", "support", "customer service", "customer support", "an agent", "a human", "a person",
     "a real person", "someone", "somebody", "an actual person", "a human being", "agent",
-    "human", "person", "a representative", "the agent",
+    "human", "person", "a representative", "the agent", "your hotline", "the hotline", "hotline",
 ];
 
 const LEAD: &[&str] = &[

@@ -48,7 +48,8 @@ const HOMOPHONES: &[(&str, &str)] = &[
 ];
 
 /// Dialect and slang → the standard words replies are read by: Cantonese 仲未 (还没), 唔使
-/// (不用), 唔好 (不要), 俾 (给), 你哋 (你们); 表 for 别 before a verb of sending; 木有 (没有); English intensifiers
+/// (不用), 唔好 (不要), 俾 (给), 你哋 (你们), 呢啲 (这些), 点样 (怎么), 搵 (找), 打返 (打回),
+/// 解决唔到 (解决不了); 表 for 别 before a verb of sending; 木有 (没有); English intensifiers
 /// on a Chinese label (`very 满意`, `super满意`) and `so so` beside Chinese.
 #[rustfmt::skip]
 const DIALECT: &[(&str, &str)] = &[
@@ -56,7 +57,8 @@ const DIALECT: &[(&str, &str)] = &[
     ("木有", "没有"), ("very 满意", "非常满意"), ("very满意", "非常满意"), ("super 满意", "超满意"),
     ("super满意", "超满意"), ("so so", "一般"), ("soso", "一般"), ("solved了", "解决了"),
     ("resolved了", "解决了"), ("已resolve", "已解决"), ("已solve", "已解决"), ("挺satisfied", "挺满意"),
-    ("很satisfied", "很满意"), ("俾", "给"), ("你哋", "你们"), ("我哋", "我们"),
+    ("很satisfied", "很满意"), ("俾", "给"), ("你哋", "你们"), ("我哋", "我们"), ("呢啲", "这些"),
+    ("呢个", "这个"), ("点样", "怎么"), ("搵", "找"), ("打返", "打回"), ("唔到", "不了"),
 ];
 
 /// 一班 ("one class") as a word of its own is 一般 mistyped: `一班吧`, `没解决 一班`.
@@ -66,12 +68,12 @@ static SO_SO: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Chat shorthand written with digits, as whole words: not numbers a reply means.
 static SHORTHAND: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(^|[\s,.!?])(3q|u1s1|886|88|xx)([\s,.!?]|$)").expect("a valid pattern")
+    Regex::new(r"(^|[\s,.!?])(3q|tq|u1s1|886|88|xx)([\s,.!?]|$)").expect("a valid pattern")
 });
 
 fn shorthand(word: &str) -> &'static str {
     match word {
-        "3q" | "xx" => "thanks",
+        "3q" | "tq" | "xx" => "thanks",
         "u1s1" => "honestly",
         _ => "bye",
     }

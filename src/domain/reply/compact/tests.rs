@@ -251,6 +251,11 @@ const TABLE: &[(&str, Expect)] = &[
     ("START", Start),
     ("HELP", Help),
     ("帮助", Help),
+    // "Not solved" beside a request for a person is why a person is wanted; a score is not.
+    ("没解决，麻烦叫人打个电话给我", Help),
+    ("没解决 2分，叫人打给我", Both(false, 2)),
+    ("1 4 希望以后快一点", Both(true, 4)),
+    ("1 4 解决了一点", Again),
 ];
 
 fn read(reply: PairReply) -> Expect {

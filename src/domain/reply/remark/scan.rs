@@ -13,7 +13,7 @@ pub(super) enum Piece {
     /// A number as a score, a row of stars, or 满分 (the scale's top).
     Score(i64),
     Label(i32),
-    /// A label asked back in scorn (`满意什么`, `满意个屁`): the customer denies it, which
+    /// A label asked back in scorn (`满意什么`, `满意个屁`, `点会满意`): the customer denies it, which
     /// agrees only with a score at or below the scale's middle (`2分，满意什么`).
     Denied,
     /// 不, 没, 不是, not: negates the score or label right after it.
@@ -74,6 +74,17 @@ const DOUBT_PHRASES: &[&str] = &["would be", "would have", "would've", "could be
 
 /// After a label, asking it back in scorn: `满意什么`, `满意个啥`, `满意个屁`.
 const SCORN: &[&str] = &["什么", "个啥", "啥", "个屁", "个鬼", "个毛", "个锤子"];
+
+/// Before a label, asking how it could be: `怎么可能满意`, Cantonese `点会满意`.
+const HOW_COULD: &[&str] = &[
+    "怎么可能",
+    "怎么会",
+    "点会",
+    "哪会",
+    "怎会",
+    "咋会",
+    "咋可能",
+];
 
 /// Checked before `NOTS`: 非常 is not 非.
 #[rustfmt::skip]
@@ -138,6 +149,12 @@ fn next(
         !(c.is_ascii_alphanumeric() && prev.is_some_and(|p| p.is_ascii_alphanumeric()));
     if c == ' ' {
         return (None, 1);
+    }
+    // 点会满意, 怎么可能满意: asked back in scorn before the label.
+    if let Some(ask) = starts_with_any(rest, HOW_COULD)
+        && let Some((len, _)) = labels.at(&rest[ask..])
+    {
+        return (Some(Piece::Denied), ask + len);
     }
     if word_start && let Some((len, value)) = labels.at(rest) {
         if let Some(scorn) = starts_with_any(&rest[len..], SCORN) {
@@ -343,7 +360,8 @@ fn score_unit(tail: &str) -> Option<usize> {
 pub(super) fn doubts_a_yes_or_no(norm: &str) -> bool {
     #[rustfmt::skip]
     const PARTIAL: &[&str] = &[
-        "部分", "一点", "一些", "什么", "啥", "?", "一半", "差不多", "基本", "算是", "应该", "好像", "可能",
+        // `一点` of the problem (`解决了一点`), not of a wish (`希望以后快一点`)
+        "部分", "解决了一点", "解决一点", "好了一点", "一点点", "一些", "什么", "啥", "?", "一半", "差不多", "基本", "算是", "应该", "好像", "可能",
         "大概", "也许", "或", "吗", "嘛", "不知道", "不清楚", "不确定", "退订", "拒收",
         "订阅", "寂寞", "才怪", "呵呵",
     ];
