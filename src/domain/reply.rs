@@ -20,6 +20,8 @@ pub use labels::{LabelError, Labels};
 #[cfg(test)]
 mod corpus;
 
+use std::sync::LazyLock;
+
 use crate::domain::survey::QuestionKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,8 +331,21 @@ fn words(norm: &str) -> impl Iterator<Item = &str> {
 /// answers nothing, so it is never an answer by itself. "ok"/"好的" are here, not among the
 /// yes-words: to "was it solved?" they acknowledge the message rather than say yes.
 fn is_filler(word: &str) -> bool {
-    is_polite_word(word) || is_thanks(word)
+    is_polite_word(word) || is_thanks(word) || PROXY.is_match(word)
 }
+
+/// Someone answering for the customer says so first (`我替我母亲回复：没有解决`); the answer
+/// is theirs to give all the same.
+static PROXY: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(&format!(
+        "^我(?:替|帮|代)(?:我)?{KIN}(?:回复|回答|回|答|来回复)(?:一下)?$"
+    ))
+    .expect("a valid pattern")
+});
+
+/// Whom a customer answers for, or reports.
+const KIN: &str =
+    "(?:爸|妈|爸爸|妈妈|父亲|母亲|老爸|老妈|老公|老婆|爷爷|奶奶|外公|外婆|家人|家里人|他|她)";
 
 /// A clause that thanks and says nothing else that could answer or take an answer back:
 /// `非常感谢贵公司客服人员的热情服务`, `谢谢你哈`.
@@ -356,6 +371,7 @@ fn is_polite_word(word: &str) -> bool {
             | "好"
             | "好的"
             | "thanks"
+            | "thank you"
             | "thx"
             | "ty"
             | "谢谢"
@@ -404,8 +420,8 @@ fn answer_words(norm: &str) -> Vec<String> {
         .collect()
 }
 
-/// Thanks written onto the answer without a break (`搞定了谢谢`, `5分谢谢`) are dropped as
-/// thanks on their own would be.
+/// Thanks written onto the answer without a break (`搞定了谢谢`, `5分谢谢`), and a laugh
+/// before it (`hhh解决了`), are dropped as they would be on their own.
 fn without_thanks(word: &str) -> &str {
     const THANKS: &[&str] = &[
         "谢谢你们",
@@ -416,6 +432,11 @@ fn without_thanks(word: &str) -> &str {
         "感谢",
         "多谢",
     ];
+    const LAUGHS: &[&str] = &["hhh", "哈哈哈", "哈哈"];
+    let word = LAUGHS
+        .iter()
+        .find_map(|l| word.strip_prefix(l).filter(|rest| !rest.is_empty()))
+        .unwrap_or(word);
     THANKS
         .iter()
         .find_map(|t| word.strip_suffix(t).filter(|rest| !rest.is_empty()))
@@ -496,6 +517,9 @@ fn english_no_phrases(norm: &str) -> String {
         ("not yet", "unsolved"),
         ("not really", "unsolved"),
         ("solve liao", "solved"),
+        ("problem settled", "solved"),
+        ("problem solved", "solved"),
+        ("settled liao", "solved"),
         ("solved liao", "solved"),
     ];
     PHRASES
@@ -539,9 +563,9 @@ const YES: &[&str] = &[
     "已经解决了", "问题解决了", "问题已解决", "问题已经解决", "问题已经解决了", "已处理",
     "处理好了", "已经处理好了", "搞定了", "已经好了", "弄好了", "已经弄好了",
     // Cantonese and northern speech
-    "搞掂", "搞掂咗", "搞掂了", "搞定咗", "係", "系", "係呀", "系呀", "係啊", "系啊", "整明白了", "整好了",
+    "妥了", "妥啦", "搞掂", "搞掂咗", "搞掂了", "搞定咗", "係", "系", "係呀", "系呀", "係啊", "系啊", "整明白了", "整好了",
     // 幺 is 1 read aloud; a phone menu's habits
-    "幺", "按1", "按一", "选1", "选一", "我选1", "我选一", "我按1", "嗯呐", "sorted",
+    "幺", "按1", "按一", "选1", "选一", "我选1", "我选一", "我按1", "嗯呐", "sorted", "settled",
 ];
 
 #[rustfmt::skip]

@@ -16,10 +16,6 @@ use crate::{
 };
 
 const CORPUS: &str = include_str!("corpus/replies.tsv");
-/// Blind batches measured but not yet read well enough to join the corpus (`pending.tsv`).
-const PENDING: &str = include_str!("corpus/pending.tsv");
-/// The pending batch's agreement when last measured: it may rise, never fall.
-const PENDING_FLOOR: f64 = 0.90;
 
 /// The agreement the parser must reach (issue 18). Before labels, remarks, traditional
 /// characters and star phrases it was 65.2 %, every misread a needless re-prompt.
@@ -141,21 +137,6 @@ fn the_corpus_is_read_as_a_person_reads_it() {
         "agreement {:.1} % is below {:.0} %; misread:\n{}",
         agreement * 100.0,
         TARGET * 100.0,
-        misreads.join("\n")
-    );
-}
-
-#[test]
-fn the_pending_batch_reads_no_worse_than_when_last_measured() {
-    let cases = cases(PENDING);
-    assert_eq!(cases.len(), 150);
-    let misreads = misreads(&cases);
-    let agreement = 1.0 - misreads.len() as f64 / cases.len() as f64;
-    assert!(
-        agreement >= PENDING_FLOOR,
-        "pending batch agreement {:.1} % is below its last measure, {:.1} %; misread:\n{}",
-        agreement * 100.0,
-        PENDING_FLOOR * 100.0,
         misreads.join("\n")
     );
 }

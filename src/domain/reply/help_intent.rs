@@ -180,7 +180,7 @@ static PERSON_RULES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             &format!(
                 "(?:我)?(?:要|想|需要)?(?:能|可以|能不能|可不可以)?\
                  (?:(?:让|叫)(?:个)?{WHO}(?:再)?(?:给我|帮我)?|{WHO}(?:给我|帮我)|(?:请|麻烦)(?:{WHO}(?:给我|帮我)?|给我|帮我))\
-                 (?:再)?{CALL_BACK}(?:给我)?(?:一下)?"
+                 (?:再)?{CALL_BACK}(?:给我)?(?:一下|说|说说|聊聊)?"
             ),
             TAIL,
             "",
@@ -249,7 +249,7 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // 客服电话是多少, 你们的客服热线
         phrase(
             LEAD,
-            "(?:你们的?)?(?:人工)?客服(?:电话|热线|号码)(?:是)?(?:多少|什么|几号)?",
+            "(?:你们的?)?(?:人工)?客服(?:电话|热线|号码)(?:是)?(?:多少号?|什么|几号)?",
             TAIL,
             "",
         ),
@@ -271,6 +271,15 @@ static CHINESE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         phrase(
             LEAD,
             "(?:你们)?(?:发|给我发)这(?:个|些)?(?:短信|简讯|消息|信息)?(?:是)?(?:干嘛|干什么|做什么)",
+            TAIL,
+            "",
+        ),
+        // 人工客服怎么联系: the person named first
+        phrase(
+            LEAD,
+            &format!(
+                "(?:{human}|客服)(?:电话)?(?:要|该|应该)?(?:怎么|如何|怎样|咋)(?:才能)?(?:{reach})(?:到)?(?:你们)?"
+            ),
             TAIL,
             "",
         ),
@@ -341,7 +350,7 @@ const HUMAN: &[&str] = &[
     "真人",
 ];
 /// Who is to call the customer back, and the calling.
-const WHO: &str = "(?:人工客服|人工服务|人工|真人客服|真人|客服|你们|人)";
+const WHO: &str = "(?:人工客服|人工服务|人工|真人客服|真人|客服|你们的人|你们|人)";
 const CALL_BACK: &str = "(?:回个电话|回电话|回电|打个电话|打电话|打给我|打回|联系我)";
 const REACH: &[&str] = &["联系", "联络", "找", "打给", "打", "转", "接通"];
 #[rustfmt::skip]

@@ -43,16 +43,18 @@ static STILL_WRONG: LazyLock<Regex> = LazyLock::new(|| {
 
 /// What may stand before the verb: the problem (`我的问题`, `这事`), when (`已经`, `终于`),
 /// and by whom (`帮我`, `你们`). None of these can turn a yes into a no.
-const SUBJECT: &str = "(?:(?:我的|我这个|这个|我们的|您好我的)?问题|(?:这个?)?事(?:情|儿)?)?";
+const SUBJECT: &str = "(?:我(?:爸|妈|爸爸|妈妈|父亲|母亲|老公|老婆|爷爷|奶奶|外公|外婆|家人)说)?\
+     (?:(?:我的|我这个|这个|我们的|您好我的)?问题|(?:俺|我)?(?:这个?)?事(?:情|儿)?)?";
 const PARTICLES: &str = "(?:了|啦|咯|喽|哦|喔|哈|啊|呀|哟|的|咗|嘞|噢)*";
 
 /// A verb of fixing with its result: 解决 says it alone, 处理 with 了 (`已经处理了`; `处理`
 /// alone may be a request); 弄, 搞, 办, 整, 修 need the result (`弄好`, `办妥`), as `弄了`
 /// says only that someone tried.
 static SOLVED: LazyLock<Regex> = LazyLock::new(|| {
-    let when = "(?:已经|已|都|也|总算|终于|现在|刚刚|刚才|完全|顺利|很快|马上|及时|全部|都已经)*";
+    let when = "(?:已经|已|早就|早已|都|也|总算|终于|现在|刚刚|刚才|完全|顺利|很快|马上|及时|全部|都已经)*";
     let by = "(?:帮我|给我|被|让你们|你们|客服|客服已经|客服帮我)?";
-    let verb = "解决(?:好|完|掉|妥)?|处理(?:了|咗)|(?:弄|搞|办|整|修|修复|处理)(?:好|定|掂|妥|完)";
+    let verb =
+        "解决(?:好|完|掉|妥)?|处理(?:了|咗)|(?:弄|搞|办|整|修|修复|处理)(?:好|定|掂|妥|完|利索)";
     Regex::new(&format!(
         "^{SUBJECT}(?:是)?{when}{by}{when}(?:得到|得以)?(?:{verb}){PARTICLES}$"
     ))
@@ -93,6 +95,9 @@ mod tests {
             "退款已经到账了",
             "银行卡已经绑上了",
             "账户解冻了",
+            "我爸说解决了",
+            "俺这事儿办利索了",
+            "早就解决了",
         ] {
             assert_eq!(said(clause), Some(true), "{clause}");
         }
@@ -111,6 +116,7 @@ mod tests {
             "问题没得到解决",
             "问题是没解决",
             "尚未解决",
+            "我妈说还没解决",
             "钱还没到账",
             "退款到现在都没收到",
         ] {

@@ -49,7 +49,7 @@ const HOMOPHONES: &[(&str, &str)] = &[
 
 /// Dialect and slang → the standard words replies are read by: Cantonese 仲未 (还没), 唔使
 /// (不用), 唔好 (不要), 俾 (给), 你哋 (你们), 呢啲 (这些), 点样 (怎么), 搵 (找), 打返 (打回),
-/// 解决唔到 (解决不了); 表 for 别 before a verb of sending; 木有 (没有); English intensifiers
+/// 解决唔到 (解决不了), 唔满意 (不满意), 仲有 (还有), 几多 (多少), 返嚟 (回来), 喇 (啦); 表 for 别 before a verb of sending; 木有 (没有); English intensifiers
 /// on a Chinese label (`very 满意`, `super满意`) and `so so` beside Chinese.
 #[rustfmt::skip]
 const DIALECT: &[(&str, &str)] = &[
@@ -59,6 +59,9 @@ const DIALECT: &[(&str, &str)] = &[
     ("resolved了", "解决了"), ("已resolve", "已解决"), ("已solve", "已解决"), ("挺satisfied", "挺满意"),
     ("很satisfied", "很满意"), ("俾", "给"), ("你哋", "你们"), ("我哋", "我们"), ("呢啲", "这些"),
     ("呢个", "这个"), ("点样", "怎么"), ("搵", "找"), ("打返", "打回"), ("唔到", "不了"),
+    ("唔满意", "不满意"), ("唔系", "不是"), ("唔知", "不知道"), ("唔得", "不行"), ("唔太", "不太"),
+    ("可唔可以", "可不可以"), ("仲有", "还有"), ("仲系", "还是"), ("几多", "多少"), ("返嚟", "回来"),
+    ("嚟", "来"), ("喇", "啦"),
 ];
 
 /// 一班 ("one class") as a word of its own is 一般 mistyped: `一班吧`, `没解决 一班`.
