@@ -345,7 +345,7 @@ static PROXY: LazyLock<regex::Regex> = LazyLock::new(|| {
 
 /// Whom a customer answers for, or reports.
 const KIN: &str =
-    "(?:爸|妈|爸爸|妈妈|父亲|母亲|老爸|老妈|老公|老婆|爷爷|奶奶|外公|外婆|家人|家里人|他|她)";
+    "(?:爸|妈|爸爸|妈妈|父亲|母亲|老爸|老妈|老公|老婆|老伴|爷爷|奶奶|外公|外婆|家人|家里人|他|她)";
 
 /// A clause that thanks and says nothing else that could answer or take an answer back:
 /// `非常感谢贵公司客服人员的热情服务`, `谢谢你哈`.
@@ -372,6 +372,10 @@ fn is_polite_word(word: &str) -> bool {
             | "好的"
             | "thanks"
             | "thank you"
+            | "thank you so much"
+            | "thanks so much"
+            | "thanks a lot"
+            | "中"
             | "thx"
             | "ty"
             | "谢谢"
@@ -520,6 +524,7 @@ fn english_no_phrases(norm: &str) -> String {
         ("problem settled", "solved"),
         ("problem solved", "solved"),
         ("settled liao", "solved"),
+        ("all sorted", "sorted"),
         ("solved liao", "solved"),
     ];
     PHRASES
@@ -537,8 +542,8 @@ fn polarity(word: &str) -> Option<bool> {
         .or_else(|| resolution::said(word))
         .or_else(|| {
             // A particle a table word carries in speech (`没有耶`, `是啊`, `搞掂了喔`).
-            const PARTICLES: [char; 11] = [
-                '耶', '喔', '啦', '哦', '呀', '啊', '哈', '咯', '喇', '嘞', '噢',
+            const PARTICLES: [char; 12] = [
+                '耶', '喔', '啦', '哦', '呀', '啊', '哈', '咯', '喇', '嘞', '噢', '咧',
             ];
             let bare = word.strip_suffix(PARTICLES)?;
             polarity_in_tables(bare)
@@ -563,7 +568,7 @@ const YES: &[&str] = &[
     "已经解决了", "问题解决了", "问题已解决", "问题已经解决", "问题已经解决了", "已处理",
     "处理好了", "已经处理好了", "搞定了", "已经好了", "弄好了", "已经弄好了",
     // Cantonese and northern speech
-    "妥了", "妥啦", "搞掂", "搞掂咗", "搞掂了", "搞定咗", "係", "系", "係呀", "系呀", "係啊", "系啊", "整明白了", "整好了",
+    "妥了", "妥啦", "得咗", "有解决", "有解决了", "搞掂", "搞掂咗", "搞掂了", "搞定咗", "係", "系", "係呀", "系呀", "係啊", "系啊", "整明白了", "整好了",
     // 幺 is 1 read aloud; a phone menu's habits
     "幺", "按1", "按一", "选1", "选一", "我选1", "我选一", "我按1", "嗯呐", "sorted", "settled",
 ];

@@ -24,7 +24,7 @@ pub(super) fn said(clause: &str) -> Option<bool> {
 /// `退款已经到账了`, `银行卡已经绑上了`, `账户解冻了`; `钱还没到账`.
 const THING: &str =
     "(?:(?:我的|那笔|这笔)?(?:退款|钱|款项|款|银行卡|卡|账户|账号|余额|订单|密码|额度))?";
-const OUTCOME: &str = "(?:到账|退回来|退回|绑上|绑好|绑定好|绑定成功|恢复|恢复正常|解冻|解封|能用|可以用|登上|登录上|改好|改过来|收到)";
+const OUTCOME: &str = "(?:到账|退回来|退回|绑上|绑好|绑定好|绑定成功|恢复|恢复正常|解冻|解封|能用|可以用|登上|登录上|能登录|能登上|可以登录|改好|改过来|收到)";
 
 /// The outcome with 了: `到账` alone may be a question's echo or a wish.
 static CAME_RIGHT: LazyLock<Regex> = LazyLock::new(|| {
@@ -35,24 +35,25 @@ static CAME_RIGHT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static STILL_WRONG: LazyLock<Regex> = LazyLock::new(|| {
+    let cannot = "(?:登不上|登录不上|登不进|绑不上|用不了|打不开|转不出|提不出|退不回)(?:去|来)?";
     Regex::new(&format!(
-        "^{THING}(?:还|仍然|仍|依然|一直|到现在|至今|都)*(?:没有|没|未|还没有|还没){OUTCOME}(?:呢|啊|呀)?$"
+        "^{THING}(?:还是|还|仍然|仍|依然|一直|到现在|至今|都)*(?:(?:没有|没|未|还没有|还没){OUTCOME}|{cannot})(?:呢|啊|呀)?$"
     ))
     .expect("a valid pattern")
 });
 
 /// What may stand before the verb: the problem (`我的问题`, `这事`), when (`已经`, `终于`),
 /// and by whom (`帮我`, `你们`). None of these can turn a yes into a no.
-const SUBJECT: &str = "(?:我(?:爸|妈|爸爸|妈妈|父亲|母亲|老公|老婆|爷爷|奶奶|外公|外婆|家人)说)?\
-     (?:(?:我的|我这个|这个|我们的|您好我的)?问题|(?:俺|我)?(?:这个?)?事(?:情|儿)?)?";
-const PARTICLES: &str = "(?:了|啦|咯|喽|哦|喔|哈|啊|呀|哟|的|咗|嘞|噢)*";
+const SUBJECT: &str = "(?:我(?:爸|妈|爸爸|妈妈|父亲|母亲|老公|老婆|老伴|爷爷|奶奶|外公|外婆|家人)(?:说|话))?\
+     (?:(?:我的|俺的|我这个|这个|我们的|您好我的)?问题|(?:俺|我)?(?:这个?)?事(?:情|儿)?)?";
+const PARTICLES: &str = "(?:了|啦|咯|喽|哦|喔|哈|啊|呀|哟|的|咗|嘞|噢|咧)*";
 
 /// A verb of fixing with its result: 解决 says it alone, 处理 with 了 (`已经处理了`; `处理`
 /// alone may be a request); 弄, 搞, 办, 整, 修 need the result (`弄好`, `办妥`), as `弄了`
 /// says only that someone tried.
 static SOLVED: LazyLock<Regex> = LazyLock::new(|| {
     let when = "(?:已经|已|早就|早已|都|也|总算|终于|现在|刚刚|刚才|完全|顺利|很快|马上|及时|全部|都已经)*";
-    let by = "(?:帮我|给我|被|让你们|你们|客服|客服已经|客服帮我)?";
+    let by = "(?:客服|你们|他们|让你们)?(?:已经|都)?(?:帮我|给我|帮她|帮他|给她|给他|被)?";
     let verb =
         "解决(?:好|完|掉|妥)?|处理(?:了|咗)|(?:弄|搞|办|整|修|修复|处理)(?:好|定|掂|妥|完|利索)";
     Regex::new(&format!(
@@ -97,6 +98,10 @@ mod tests {
             "账户解冻了",
             "我爸说解决了",
             "俺这事儿办利索了",
+            "我老公话搞掂咗",
+            "客服已经帮她处理好了",
+            "现在已经能登录了",
+            "解决咧",
             "早就解决了",
         ] {
             assert_eq!(said(clause), Some(true), "{clause}");
@@ -119,6 +124,7 @@ mod tests {
             "我妈说还没解决",
             "钱还没到账",
             "退款到现在都没收到",
+            "还是登不上去",
         ] {
             assert_eq!(said(clause), Some(false), "{clause}");
         }
