@@ -343,7 +343,7 @@ static PROXY: LazyLock<regex::Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
-/// Whom a customer answers for, or reports.
+/// Whom a customer answers for (`PROXY`), or whose report they pass on (`resolution`).
 const KIN: &str =
     "(?:爸|妈|爸爸|妈妈|父亲|母亲|老爸|老妈|老公|老婆|老伴|爷爷|奶奶|外公|外婆|家人|家里人|他|她)";
 

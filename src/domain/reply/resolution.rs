@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::KIN;
+
 /// Whether the clause says the problem was solved (`Some(true)`) or not (`Some(false)`).
 pub(super) fn said(clause: &str) -> Option<bool> {
     if SOLVED.is_match(clause) || CAME_RIGHT.is_match(clause) {
@@ -42,10 +44,11 @@ static STILL_WRONG: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
-/// What may stand before the verb: the problem (`我的问题`, `这事`), when (`已经`, `终于`),
+/// What may stand before the verb, after a relative who reports it (`我爸说`, `我老公话`):
+/// the problem (`我的问题`, `这事`), when (`已经`, `终于`),
 /// and by whom (`帮我`, `你们`). None of these can turn a yes into a no.
-const SUBJECT: &str = "(?:我(?:爸|妈|爸爸|妈妈|父亲|母亲|老公|老婆|老伴|爷爷|奶奶|外公|外婆|家人)(?:说|话))?\
-     (?:(?:我的|俺的|我这个|这个|我们的|您好我的)?问题|(?:俺|我)?(?:这个?)?事(?:情|儿)?)?";
+const SUBJECT: &str =
+    "(?:(?:我的|俺的|我这个|这个|我们的|您好我的)?问题|(?:俺|我)?(?:这个?)?事(?:情|儿)?)?";
 const PARTICLES: &str = "(?:了|啦|咯|喽|哦|喔|哈|啊|呀|哟|的|咗|嘞|噢|咧)*";
 
 /// A verb of fixing with its result: 解决 says it alone, 处理 with 了 (`已经处理了`; `处理`
@@ -57,7 +60,7 @@ static SOLVED: LazyLock<Regex> = LazyLock::new(|| {
     let verb =
         "解决(?:好|完|掉|妥)?|处理(?:了|咗)|(?:弄|搞|办|整|修|修复|处理)(?:好|定|掂|妥|完|利索)";
     Regex::new(&format!(
-        "^{SUBJECT}(?:是)?{when}{by}{when}(?:得到|得以)?(?:{verb}){PARTICLES}$"
+        "^(?:我{KIN}(?:说|话))?{SUBJECT}(?:是)?{when}{by}{when}(?:得到|得以)?(?:{verb}){PARTICLES}$"
     ))
     .expect("a valid pattern")
 });
@@ -71,7 +74,7 @@ static UNSOLVED: LazyLock<Regex> = LazyLock::new(|| {
     let verb = "(?:得到)?(?:解决|处理|弄好|搞好|搞定|搞掂|办好|办妥|整好|修好|处理好|处理完)";
     let cannot = "(?:解决|处理|弄|搞|办)不了|没(?:办)?法(?:解决|处理)";
     Regex::new(&format!(
-        "^{SUBJECT}(?:是)?{still}(?:{not}{by}{verb}|{cannot}){PARTICLES}(?:呢)?$"
+        "^(?:我{KIN}(?:说|话))?{SUBJECT}(?:是)?{still}(?:{not}{by}{verb}|{cannot}){PARTICLES}(?:呢)?$"
     ))
     .expect("a valid pattern")
 });
