@@ -347,10 +347,21 @@ static PROXY: LazyLock<regex::Regex> = LazyLock::new(|| {
 const KIN: &str =
     "(?:爸|妈|爸爸|妈妈|父亲|母亲|老爸|老妈|老公|老婆|老伴|爷爷|奶奶|外公|外婆|家人|家里人|他|她)";
 
+/// Words of thanks, the longest of a family first (a thanks clause starts with one, an
+/// answer may end with one).
+const THANKS: &[&str] = &[
+    "谢谢你们",
+    "谢谢你",
+    "谢谢您",
+    "谢谢啦",
+    "谢谢",
+    "感谢",
+    "多谢",
+];
+
 /// A clause that thanks and says nothing else that could answer or take an answer back:
 /// `非常感谢贵公司客服人员的热情服务`, `谢谢你哈`.
 fn is_thanks(clause: &str) -> bool {
-    const THANKS: &[&str] = &["谢谢", "感谢", "多谢"];
     const LEADS: &[&str] = &["非常", "十分", "特别", "真的", "真心", "很", ""];
     let Some(rest) = LEADS.iter().find_map(|l| {
         THANKS
@@ -427,15 +438,6 @@ fn answer_words(norm: &str) -> Vec<String> {
 /// Thanks written onto the answer without a break (`搞定了谢谢`, `5分谢谢`), and a laugh
 /// before it (`hhh解决了`), are dropped as they would be on their own.
 fn without_thanks(word: &str) -> &str {
-    const THANKS: &[&str] = &[
-        "谢谢你们",
-        "谢谢你",
-        "谢谢您",
-        "谢谢啦",
-        "谢谢",
-        "感谢",
-        "多谢",
-    ];
     const LAUGHS: &[&str] = &["hhh", "哈哈哈", "哈哈"];
     let word = LAUGHS
         .iter()

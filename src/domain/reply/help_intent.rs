@@ -60,13 +60,13 @@ pub(super) fn asks_for_help(norm: &str, answering: Answering) -> bool {
             // Trouble told beside a request for a person (`我要找人工，钱到现在还没到`) leaves
             // it the request; anything that may answer does not, but "not solved": that is
             // the trouble, and why a person is wanted (`没解决，能不能让人工给我回个电话`).
-            if words
-                .iter()
-                .any(|w| holds_an_answer(w, answering) && !says_unsolved(w, answering))
-            {
-                return false;
+            for word in &words {
+                let not_solved = says_unsolved(word, answering);
+                if holds_an_answer(word, answering) && !not_solved {
+                    return false;
+                }
+                unsolved |= not_solved;
             }
-            unsolved |= words.iter().any(|w| says_unsolved(w, answering));
             trouble = true;
         }
     }

@@ -147,17 +147,12 @@ fn tail(norm: &str) -> Option<(bool, &str)> {
     ];
     // Thanks after the answer close the message, not the answer (`…，事情已经办好了，谢谢。`).
     let mut trimmed = norm.trim_end_matches(is_separator);
-    while let Some((start, separator)) =
-        trimmed.char_indices().rev().find(|(_, c)| is_separator(*c))
-        && is_filler(&trimmed[start + separator.len_utf8()..])
+    while let Some((before, last)) = last_clause(trimmed)
+        && is_filler(last)
     {
-        trimmed = trimmed[..start].trim_end_matches(is_separator);
+        trimmed = before.trim_end_matches(is_separator);
     }
-    let (start, separator) = trimmed
-        .char_indices()
-        .rev()
-        .find(|(_, c)| is_separator(*c))?;
-    let last = &trimmed[start + separator.len_utf8()..];
+    let (before, last) = last_clause(trimmed)?;
     let last = BUT
         .iter()
         .find_map(|b| last.strip_prefix(b))
@@ -169,7 +164,13 @@ fn tail(norm: &str) -> Option<(bool, &str)> {
         let rest = &last[len..];
         (!answer || rest.is_empty() || is_filler(rest)).then_some(answer)
     })?;
-    Some((answer, &trimmed[..start]))
+    Some((answer, before))
+}
+
+/// The text before the last separator, and the clause after it.
+fn last_clause(text: &str) -> Option<(&str, &str)> {
+    let (start, separator) = text.char_indices().rev().find(|(_, c)| is_separator(*c))?;
+    Some((&text[..start], &text[start + separator.len_utf8()..]))
 }
 
 /// Whether the remark says yes and whether it says no, anywhere in it.
