@@ -81,6 +81,8 @@ pub struct Ingest {
     pub prefetch: u16,
     pub batch_size: usize,
     pub batch_linger_ms: u64,
+    /// Batches committing at once, each on its own connection.
+    pub in_flight: usize,
     pub retry_min_delay_ms: u64,
     pub retry_max_delay_ms: u64,
 }
@@ -295,6 +297,12 @@ impl Settings {
         let i = &self.ingest;
         if i.batch_size == 0 {
             return Err(invalid("ingest.batch_size", "must be at least 1"));
+        }
+        if !(1..=8).contains(&i.in_flight) {
+            return Err(invalid(
+                "ingest.in_flight",
+                "must be 1 to 8: each batch in flight holds a database connection",
+            ));
         }
         if usize::from(i.prefetch) < i.batch_size {
             return Err(invalid(

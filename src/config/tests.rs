@@ -204,6 +204,8 @@ fn invalid_values_name_their_key() {
         ),
         ("POSTCALL__HTTP__BIND", "localhost", "http.bind"),
         ("POSTCALL__INGEST__PREFETCH", "10", "ingest.prefetch"),
+        ("POSTCALL__INGEST__IN_FLIGHT", "0", "ingest.in_flight"),
+        ("POSTCALL__INGEST__IN_FLIGHT", "9", "ingest.in_flight"),
         (
             "POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS",
             "0",
