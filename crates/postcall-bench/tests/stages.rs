@@ -75,8 +75,13 @@ const QUICK_DISPATCH: f64 = 300.0;
 fn dispatch_stage_runs() {
     let fields = rate_against_baseline("dispatch");
     ratio_is(&fields, "ratio_durable", "durable");
+    ratio_is(&fields, "ratio_floor", "floor");
     // A quick drain is over in a tenth of a second: a few CPU ticks, maybe none.
-    for key in ["pg_us_per_sms", "durable_pg_us_per_sms"] {
+    for key in [
+        "pg_us_per_sms",
+        "durable_pg_us_per_sms",
+        "floor_pg_us_per_sms",
+    ] {
         let us: f64 = fields[key]
             .parse()
             .unwrap_or_else(|_| panic!("{key}={} is not a number", fields[key]));
@@ -86,6 +91,15 @@ fn dispatch_stage_runs() {
     // attempt and its id seen at the provider, and the provider got no other request.
     assert_eq!(figure(&fields, "durable_rows_sent"), QUICK_DISPATCH);
     assert_eq!(figure(&fields, "durable_requests"), QUICK_DISPATCH);
+    // The schema floor: every survey opened with one queued message whose id the provider
+    // saw once (the provider double fails the run on a second).
+    assert_eq!(figure(&fields, "floor_rows_sent"), QUICK_DISPATCH);
+    let (floor, durable) = (figure(&fields, "floor"), figure(&fields, "durable"));
+    assert!(
+        (figure(&fields, "floor_to_durable") - floor / durable).abs()
+            <= 0.01 + 0.01 * floor / durable,
+        "floor_to_durable against floor={floor}, durable={durable}"
+    );
 }
 
 #[test]

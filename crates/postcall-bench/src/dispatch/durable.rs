@@ -30,6 +30,7 @@ use tokio::{
 
 use super::{
     backlog::{self, Counters, Work},
+    floor,
     outbox::{self, Leased, Outcome},
     provider::Server,
 };
@@ -49,6 +50,15 @@ pub struct Setup<'a> {
     pub request_timeout: Duration,
 }
 
+/// What the loop claims from and records into.
+#[derive(Clone, Copy)]
+pub enum Table<'a> {
+    /// The baseline's own one-table outbox (`outbox.rs`).
+    Outbox,
+    /// Postcall's tables, written as little as its records allow (`floor.rs`).
+    Schema(&'a floor::First<'a>),
+}
+
 pub struct Measured {
     pub rate: Rate,
     /// Cores used by the backends of the baseline's database.
@@ -63,20 +73,35 @@ pub struct Measured {
 }
 
 /// One drain of `n` due rows, in a database of its own.
-pub async fn run(n: usize, setup: &Setup<'_>) -> anyhow::Result<Measured> {
-    let names = Names::new("durable");
+pub async fn run(n: usize, setup: &Setup<'_>, table: Table<'_>) -> anyhow::Result<Measured> {
+    let names = Names::new(match table {
+        Table::Outbox => "durable",
+        Table::Schema(_) => "floor",
+    });
     services::create_database(&names.database).await?;
-    let result = measure(&names, n, setup).await;
+    let result = measure(&names, n, setup, table).await;
     services::drop_database(&names.database).await;
     result
 }
 
-async fn measure(names: &Names, n: usize, setup: &Setup<'_>) -> anyhow::Result<Measured> {
+async fn measure(
+    names: &Names,
+    n: usize,
+    setup: &Setup<'_>,
+    table: Table<'_>,
+) -> anyhow::Result<Measured> {
     let server = Server::start(n).await?;
     let url = names.database_url();
-    let mut conn = PgConnection::connect(&url).await?;
-    outbox::prepare(&mut conn, n, setup.body).await?;
-    conn.close().await?;
+    match table {
+        Table::Outbox => {
+            let mut conn = PgConnection::connect(&url).await?;
+            outbox::prepare(&mut conn, n, setup.body).await?;
+            conn.close().await?;
+        }
+        Table::Schema(_) => {
+            backlog::prepare(&super::settings(names, &server.url, &[])?, n).await?;
+        }
+    }
     let before = Counters::read(&names.database).await?;
 
     let options: PgConnectOptions = url.parse()?;
@@ -85,7 +110,16 @@ async fn measure(names: &Names, n: usize, setup: &Setup<'_>) -> anyhow::Result<M
     let records = PgConnection::connect(&url).await?;
     let sender = Arc::new(Sender::new(&server.url, setup.request_timeout)?);
     let lease = setup.lease.as_secs_f64();
-    let drain = tokio::spawn(dispatch(claims, records, sender, setup.concurrency, lease));
+    let looped = Loop {
+        concurrency: setup.concurrency,
+        lease,
+        body: setup.body.to_owned(),
+        table: match table {
+            Table::Outbox => Owned::Outbox,
+            Table::Schema(first) => Owned::Schema(first.into()),
+        },
+    };
+    let drain = tokio::spawn(dispatch(claims, records, sender, looped));
     // As generous as postcall's drain.
     let limit = Duration::from_secs(120).max(Duration::from_secs_f64(n as f64 / 300.0));
 
@@ -105,7 +139,16 @@ async fn measure(names: &Names, n: usize, setup: &Setup<'_>) -> anyhow::Result<M
         mut records,
         round_trips,
     } = drained;
-    let rows_sent = outbox::verify(&mut records, n, &server.sink).await?;
+    let rows_sent = match table {
+        Table::Outbox => outbox::verify(&mut records, n, &server.sink).await?,
+        Table::Schema(_) => {
+            let pool = sqlx::PgPool::connect(&url).await?;
+            let verified = backlog::verify(&pool, n, &server.sink).await;
+            pool.close().await;
+            verified?;
+            n
+        }
+    };
     claims.close().await?;
     records.close().await?;
     server.sink.check()?;
@@ -130,16 +173,51 @@ struct Drained {
 
 /// Claims until nothing is due, sends each row, records every outcome; returns once the
 /// last is committed.
+/// The loop's settings, owned by its task.
+struct Loop {
+    concurrency: usize,
+    lease: f64,
+    body: String,
+    table: Owned,
+}
+
+enum Owned {
+    Outbox,
+    Schema(floor::FirstOwned),
+}
+
+impl Owned {
+    async fn claim(
+        &self,
+        conn: &mut PgConnection,
+        limit: usize,
+        lease: f64,
+        body: &str,
+    ) -> sqlx::Result<Vec<Leased>> {
+        match self {
+            Owned::Outbox => outbox::claim(conn, limit, lease).await,
+            Owned::Schema(_) => floor::claim(conn, limit, body).await,
+        }
+    }
+
+    async fn record(&self, conn: &mut PgConnection, outcomes: &[Outcome]) -> sqlx::Result<u64> {
+        match self {
+            Owned::Outbox => outbox::record(conn, outcomes).await,
+            Owned::Schema(first) => floor::record(conn, outcomes, &first.borrowed()).await,
+        }
+    }
+}
+
 async fn dispatch(
     mut claims: PgConnection,
     records: PgConnection,
     sender: Arc<Sender>,
-    concurrency: usize,
-    lease: f64,
+    looped: Loop,
 ) -> anyhow::Result<Drained> {
-    let slots = Arc::new(Semaphore::new(concurrency));
+    let looped = Arc::new(looped);
+    let slots = Arc::new(Semaphore::new(looped.concurrency));
     let (sent, outcomes) = mpsc::unbounded_channel();
-    let recorder = tokio::spawn(record_all(records, outcomes));
+    let recorder = tokio::spawn(record_all(records, outcomes, looped.clone()));
     let mut sends = JoinSet::new();
     let mut claimed = 0;
     loop {
@@ -148,7 +226,10 @@ async fn dispatch(
         if more > 0 {
             free.merge(slots.clone().try_acquire_many_owned(u32::try_from(more)?)?);
         }
-        let leased = outbox::claim(&mut claims, free.num_permits(), lease).await?;
+        let leased = looped
+            .table
+            .claim(&mut claims, free.num_permits(), looped.lease, &looped.body)
+            .await?;
         claimed += 1;
         if leased.is_empty() {
             break;
@@ -186,6 +267,8 @@ async fn send_one(
         id: row.id,
         attempts: row.attempts,
         provider_message_id,
+        survey_id: row.survey_id,
+        fence: row.fence,
     };
     sent.send((outcome, slot))
         .ok()
@@ -197,12 +280,13 @@ async fn send_one(
 async fn record_all(
     mut conn: PgConnection,
     mut sent: mpsc::UnboundedReceiver<Sent>,
+    looped: Arc<Loop>,
 ) -> anyhow::Result<(PgConnection, usize)> {
     let mut batch = Vec::with_capacity(MOST);
     let mut statements = 0;
     while sent.recv_many(&mut batch, MOST).await > 0 {
         let (outcomes, slots): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-        let recorded = outbox::record(&mut conn, &outcomes).await?;
+        let recorded = looped.table.record(&mut conn, &outcomes).await?;
         statements += 1;
         ensure!(
             recorded == outcomes.len() as u64,

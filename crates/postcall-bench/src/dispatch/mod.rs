@@ -7,6 +7,9 @@
 //! - durable: `durable.rs`, the honest limit: claim with `FOR UPDATE SKIP LOCKED`, the same
 //!   signed requests, outcomes recorded in batched commits, over a table of its own
 //!   (`outbox.rs`) holding only what that needs; every row must be sent exactly once;
+//! - floor: the durable loop over postcall's own tables, writing only what its records
+//!   need per first SMS (`floor.rs`): how much of the gap to `durable` the records
+//!   themselves make;
 //! - rate: the real dispatcher (`postcall::app::start`, dispatch only, rate limits out of
 //!   the way) draining N due surveys (`drain.rs`); every survey must end open, every message
 //!   queued after one attempt, every id must reach the provider exactly once (`provider.rs`
@@ -15,13 +18,14 @@
 //!   `BENCH_DISPATCH_RATE`), sends per second at the provider over the whole drain (first
 //!   request to last, so a burst at the start counts) ÷ the configured rate.
 //!
-//! The three alternate run by run (HTTP, durable, dispatcher). `POSTCALL__*` variables tune the
+//! The four alternate run by run (HTTP, durable, floor, dispatcher). `POSTCALL__*` variables tune the
 //! dispatcher (the rate limits excepted); `BENCH_LOG` turns its logs on.
 
 mod backlog;
 mod baseline;
 mod drain;
 mod durable;
+mod floor;
 mod outbox;
 pub(crate) mod provider;
 
@@ -80,6 +84,8 @@ struct Plan {
     size: usize,
     concurrency: usize,
     body: String,
+    question_id: String,
+    expire_after_seconds: f64,
     limited_rate: u32,
     limited_seconds: f64,
     lease: Duration,
@@ -89,6 +95,7 @@ struct Plan {
 impl Plan {
     fn new(args: &Args) -> anyhow::Result<Self> {
         let defaults = settings(&Names::new("dispatch"), "http://unused", &[])?;
+        let runtime = defaults.runtime()?;
         let limited_rate = std::env::var("BENCH_DISPATCH_RATE")
             .ok()
             .and_then(|r| r.parse().ok())
@@ -99,7 +106,9 @@ impl Plan {
             concurrency: defaults.dispatch.batch_size as usize,
             // The first SMS of a zh-CN survey to a mainland number, as the dispatcher sends
             // it: the same bytes on the wire on both sides.
-            body: defaults.runtime()?.survey.first_message("zh-CN", true),
+            body: runtime.survey.first_message("zh-CN", true),
+            question_id: runtime.survey.questions[0].id.clone(),
+            expire_after_seconds: f64::from(defaults.survey.expire_after_hours) * 3600.0,
             limited_rate,
             limited_seconds: if args.quick { 1.5 } else { 12.0 },
             lease: Duration::from_secs(defaults.dispatch.lease_seconds),
@@ -120,20 +129,32 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
         lease: plan.lease,
         request_timeout: plan.request_timeout,
     };
+    let segments = postcall::domain::segments::count(&plan.body);
+    let first = floor::First {
+        question_id: &plan.question_id,
+        body: &plan.body,
+        encoding: segments.encoding.as_str(),
+        segments: i32::try_from(segments.count)?,
+        expire_after_seconds: plan.expire_after_seconds,
+    };
     let mut runs = Runs::default();
     for run in 1..=plan.runs {
         let b = baseline::run(plan.size, plan.concurrency, &plan.body).await?;
-        let k = durable::run(plan.size, &setup).await?;
+        let k = durable::run(plan.size, &setup, durable::Table::Outbox).await?;
+        let f = durable::run(plan.size, &setup, durable::Table::Schema(&first)).await?;
         let d = drain::run(plan.size, &[]).await?;
         eprintln!(
-            "run {run}/{}: http {:.0}/s, durable {:.0}/s, dispatch {:.0}/s (ratio {:.3}, to \
-             durable {:.3}) in {:.1}s",
+            "run {run}/{}: http {:.0}/s, durable {:.0}/s, floor {:.0}/s, dispatch {:.0}/s \
+             (ratio {:.3}, to durable {:.3}, to floor {:.3}; floor to durable {:.3}) in {:.1}s",
             plan.runs,
             b.per_second,
             k.rate.per_second,
+            f.rate.per_second,
             d.rate.per_second,
             d.rate.per_second / b.per_second,
             d.rate.per_second / k.rate.per_second,
+            d.rate.per_second / f.rate.per_second,
+            f.rate.per_second / k.rate.per_second,
             d.rate.elapsed.as_secs_f64(),
         );
         eprintln!(
@@ -164,6 +185,22 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
             k.own_pg_cores / k.rate.per_second * 1e6,
             k.rate.cpu,
         );
+        eprintln!(
+            "  floor: per SMS {:.3} commits, {:.2} rows written ({:.2} HOT updates), {:.2} KiB \
+             WAL (cluster); {:.0} µs bench CPU, {:.0} µs CPU in this database's PostgreSQL \
+             backends; {}",
+            f.db.commits,
+            f.db.row_writes,
+            f.db.hot_updates,
+            f.db.wal_kib,
+            f.rate.cpu.bench / f.rate.per_second * 1e6,
+            f.own_pg_cores / f.rate.per_second * 1e6,
+            f.rate.cpu,
+        );
+        runs.floor_pg_us
+            .push(f.own_pg_cores / f.rate.per_second * 1e6);
+        runs.floor_rows_sent += f.rows_sent;
+        runs.floor.push(f.rate);
         runs.base.push(b);
         runs.durable_pg_us
             .push(k.own_pg_cores / k.rate.per_second * 1e6);
@@ -184,13 +221,17 @@ struct Runs {
     ours: Vec<Rate>,
     base: Vec<Rate>,
     durable: Vec<Rate>,
+    floor: Vec<Rate>,
     /// µs of CPU in each side's own PostgreSQL backends per SMS.
     ours_pg_us: Vec<f64>,
     durable_pg_us: Vec<f64>,
+    floor_pg_us: Vec<f64>,
     /// Over all runs: the durable baseline's rows recorded sent once and seen by the
     /// provider, and the requests the provider got from it.
     durable_rows_sent: usize,
     durable_requests: u64,
+    /// Over all runs: the floor's surveys opened with one message each, seen by the provider.
+    floor_rows_sent: usize,
 }
 
 /// Achieved ÷ configured rate with `messages_per_second` set.
@@ -241,6 +282,13 @@ fn summarise(runs: &Runs, held: f64) -> Line {
         ours_rate.iter().zip(baseline).map(|(o, b)| o / b).collect()
     };
     let to_durable = ratios(&durable_rate);
+    let floor_rate = per_second(&runs.floor);
+    let to_floor = ratios(&floor_rate);
+    let floor_to_durable: Vec<f64> = floor_rate
+        .iter()
+        .zip(&durable_rate)
+        .map(|(f, d)| f / d)
+        .collect();
     let (lo, hi) = stats::min_max(&to_durable);
     let cores = |f: fn(&Rate) -> f64| describe(&runs.ours.iter().map(f).collect::<Vec<_>>(), 2);
     eprintln!(
@@ -255,6 +303,13 @@ fn summarise(runs: &Runs, held: f64) -> Line {
         describe(&to_durable, 3),
         describe(&runs.ours_pg_us, 0),
         describe(&runs.durable_pg_us, 0),
+    );
+    eprintln!(
+        "floor {}/s; ratio_floor {}; floor_to_durable {}; PostgreSQL CPU per SMS: floor {} µs",
+        describe(&floor_rate, 0),
+        describe(&to_floor, 3),
+        describe(&floor_to_durable, 3),
+        describe(&runs.floor_pg_us, 0),
     );
     eprintln!(
         "dispatch cores: bench {}, postgres {}, machine {}",
@@ -282,6 +337,17 @@ fn summarise(runs: &Runs, held: f64) -> Line {
         "durable_pg_us_per_sms",
         format!("{:.0}", stats::median(&runs.durable_pg_us)),
     )
+    .with("floor", format!("{:.0}/s", stats::median(&floor_rate)))
+    .with("ratio_floor", two_significant(stats::median(&to_floor)))
+    .with(
+        "floor_to_durable",
+        two_significant(stats::median(&floor_to_durable)),
+    )
+    .with(
+        "floor_pg_us_per_sms",
+        format!("{:.0}", stats::median(&runs.floor_pg_us)),
+    )
+    .with("floor_rows_sent", runs.floor_rows_sent)
     .with("durable_rows_sent", runs.durable_rows_sent)
     .with("durable_requests", runs.durable_requests)
     .with("rate_held", format!("{held:.3}"))

@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 
 use anyhow::bail;
+use chrono::{DateTime, Utc};
 use sqlx::{Executor, PgConnection};
 use uuid::Uuid;
 
@@ -60,6 +61,14 @@ pub struct Leased {
     pub to_phone: String,
     pub body: String,
     pub attempts: i32,
+    /// The schema floor's (`floor.rs`): the survey and its claim's `updated_at`, which fences
+    /// the record; whether the phone opted out.
+    #[sqlx(default)]
+    pub survey_id: Option<i64>,
+    #[sqlx(default)]
+    pub fence: Option<DateTime<Utc>>,
+    #[sqlx(default)]
+    pub opted_out: bool,
 }
 
 /// Leases up to `limit` due rows in one statement (its own transaction). Rows another
@@ -97,6 +106,9 @@ pub struct Outcome {
     pub id: Uuid,
     pub attempts: i32,
     pub provider_message_id: String,
+    /// As claimed, for the schema floor.
+    pub survey_id: Option<i64>,
+    pub fence: Option<DateTime<Utc>>,
 }
 
 /// Records accepted sends in one statement (its own transaction, committed durably).
