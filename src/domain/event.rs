@@ -1,9 +1,10 @@
 //! The `call.completed` event (DESIGN.md §1), parsed and validated from its JSON body.
 //!
-//! Parsing is the only place an event can be rejected as poison: everything after it
-//! holds a `CallCompleted` whose every field already obeys the contract.
+//! Parsing, and [`not_ahead_of`] against the worker's clock just after it, are the only
+//! places an event can be rejected as poison: everything after them holds a
+//! `CallCompleted` whose every field already obeys the contract.
 
-use chrono::{DateTime, FixedOffset, TimeDelta};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -210,6 +211,28 @@ pub fn from_json(value: &serde_json::Value) -> Result<CallCompleted, PoisonReaso
     let wire =
         Wire::deserialize(value).map_err(|e| PoisonReason(format!("invalid event JSON: {e}")))?;
     validate(wire)
+}
+
+/// How far after the worker's clock a call may end: the skew two NTP-kept clocks never
+/// reach, with room for a publisher's clock that drifts for a while.
+pub const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(15);
+
+/// A call cannot end in the future: one that does says the publisher's clock is wrong, and
+/// taken at its word it would schedule a survey for that day and hold the phone's only
+/// survey slot until then, and keep its phone past the retention window. Poison, so it
+/// waits in the dead letters, with this reason, to be replayed once the clock is right.
+pub fn not_ahead_of(event: &CallCompleted, now: DateTime<Utc>) -> Result<(), PoisonReason> {
+    let ahead = event.ended_at.to_utc() - now;
+    if ahead <= CLOCK_SKEW {
+        return Ok(());
+    }
+    Err(PoisonReason(format!(
+        "`ended_at`: is {} minutes ahead of this worker's clock ({}); a call cannot end in \
+         the future, and at most {} minutes of clock skew are allowed",
+        ahead.num_minutes(),
+        now.format("%Y-%m-%dT%H:%M:%SZ"),
+        CLOCK_SKEW.num_minutes()
+    )))
 }
 
 fn nul_poison() -> PoisonReason {
@@ -441,6 +464,25 @@ mod tests {
         );
         assert!(parse(b"[]").is_err());
         assert!(parse(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn a_call_may_end_at_most_the_clock_skew_after_the_workers_clock() {
+        let event = parse_value(&valid()).unwrap();
+        let ended = event.ended_at.to_utc();
+        // Ended now or earlier: no question.
+        assert_eq!(not_ahead_of(&event, ended), Ok(()));
+        assert_eq!(not_ahead_of(&event, ended + TimeDelta::days(400)), Ok(()));
+        // A worker clock behind the publisher's by up to the skew: still taken.
+        assert_eq!(not_ahead_of(&event, ended - CLOCK_SKEW), Ok(()));
+        let err = not_ahead_of(&event, ended - CLOCK_SKEW - TimeDelta::seconds(1)).unwrap_err();
+        assert!(
+            err.0.starts_with("`ended_at`: is 15 minutes ahead"),
+            "{err}"
+        );
+        let err = not_ahead_of(&event, ended - TimeDelta::days(365)).unwrap_err();
+        assert!(err.0.contains("525600 minutes ahead"), "{err}");
+        assert!(err.0.contains("(2025-11-24T02:05:30Z)"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use chrono::Utc;
 use futures_util::StreamExt;
 use lapin::{Consumer, message::Delivery};
 use tokio::{sync::mpsc, time::Instant};
@@ -31,7 +32,11 @@ impl Batch {
     /// column (no `Value` tree, no re-encoding), unless only its re-encoding can be stored.
     fn push(&mut self, mut delivery: Delivery) {
         self.last_tag = self.last_tag.max(delivery.delivery_tag);
-        match event::decode(&delivery.data) {
+        let decoded = event::decode(&delivery.data).and_then(|(event, reencoded)| {
+            event::not_ahead_of(&event, Utc::now())?;
+            Ok((event, reencoded))
+        });
+        match decoded {
             Ok((event, Some(reencoded))) => self.valid.push(Valid {
                 event,
                 body: reencoded,

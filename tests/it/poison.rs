@@ -57,6 +57,16 @@ async fn each_kind_of_poison_is_dead_lettered_unchanged_with_its_reason() {
             "`ended_at`",
             mutated(|e| e["ended_at"] = "2020-01-01T00:00:00Z".into()),
         ),
+        // A publisher whose clock is a year ahead: the call "ends" next year.
+        (
+            "`ended_at`: is 525",
+            mutated(|e| {
+                let year = chrono::TimeDelta::days(365);
+                e["started_at"] = (minutes_ago(6) + year).to_rfc3339().into();
+                e["answered_at"] = (minutes_ago(5) + year).to_rfc3339().into();
+                e["ended_at"] = (minutes_ago(1) + year).to_rfc3339().into();
+            }),
+        ),
     ];
     let mut headers = FieldTable::default();
     headers.insert("x-trace".into(), AMQPValue::LongString("trace-42".into()));
