@@ -158,45 +158,20 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
             d.rate.elapsed.as_secs_f64(),
         );
         eprintln!(
-            "  dispatch: per SMS {:.3} commits, {:.2} rows written ({:.2} HOT updates), {:.2} KiB WAL (cluster), {:.3} WAL fsyncs \
-             (cluster); {:.0} µs bench CPU, {:.0} µs CPU in this database's PostgreSQL \
-             backends; {}",
-            d.db.commits,
-            d.db.row_writes,
-            d.db.hot_updates,
-            d.db.wal_kib,
-            d.db.fsyncs,
-            d.rate.cpu.bench / d.rate.per_second * 1e6,
-            d.own_pg_cores / d.rate.per_second * 1e6,
-            d.rate.cpu,
+            "{}",
+            per_sms("dispatch", &d.db, &d.rate, d.own_pg_cores, None)
         );
         eprintln!(
-            "  durable: per SMS {:.3} commits, {:.3} statements, {:.2} rows written ({:.2} HOT \
-             updates), {:.2} KiB WAL (cluster), {:.3} \
-             WAL fsyncs (cluster); {:.0} µs bench CPU, {:.0} µs CPU in this database's \
-             PostgreSQL backends; {}",
-            k.db.commits,
-            k.round_trips,
-            k.db.row_writes,
-            k.db.hot_updates,
-            k.db.wal_kib,
-            k.db.fsyncs,
-            k.rate.cpu.bench / k.rate.per_second * 1e6,
-            k.own_pg_cores / k.rate.per_second * 1e6,
-            k.rate.cpu,
+            "{}",
+            per_sms(
+                "durable",
+                &k.db,
+                &k.rate,
+                k.own_pg_cores,
+                Some(k.round_trips)
+            )
         );
-        eprintln!(
-            "  floor: per SMS {:.3} commits, {:.2} rows written ({:.2} HOT updates), {:.2} KiB \
-             WAL (cluster); {:.0} µs bench CPU, {:.0} µs CPU in this database's PostgreSQL \
-             backends; {}",
-            f.db.commits,
-            f.db.row_writes,
-            f.db.hot_updates,
-            f.db.wal_kib,
-            f.rate.cpu.bench / f.rate.per_second * 1e6,
-            f.own_pg_cores / f.rate.per_second * 1e6,
-            f.rate.cpu,
-        );
+        eprintln!("{}", per_sms("floor", &f.db, &f.rate, f.own_pg_cores, None));
         runs.floor_pg_us
             .push(f.own_pg_cores / f.rate.per_second * 1e6);
         runs.floor_rows_sent += f.rows_sent;
@@ -213,6 +188,31 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
     }
     let held = rate_held(&plan).await?;
     Ok(summarise(&runs, held))
+}
+
+/// One side's work per SMS, for stderr: what PostgreSQL did, and the CPU both processes
+/// spent; `statements` where the side counts its own.
+fn per_sms(
+    side: &str,
+    db: &backlog::Work,
+    rate: &Rate,
+    own_pg_cores: f64,
+    statements: Option<f64>,
+) -> String {
+    let statements = statements.map_or(String::new(), |s| format!("{s:.3} statements, "));
+    format!(
+        "  {side}: per SMS {:.3} commits, {statements}{:.2} rows written ({:.2} HOT updates), \
+         {:.2} KiB WAL (cluster), {:.3} WAL fsyncs (cluster); {:.0} µs bench CPU, {:.0} µs CPU \
+         in this database's PostgreSQL backends; {}",
+        db.commits,
+        db.row_writes,
+        db.hot_updates,
+        db.wal_kib,
+        db.fsyncs,
+        rate.cpu.bench / rate.per_second * 1e6,
+        own_pg_cores / rate.per_second * 1e6,
+        rate.cpu,
+    )
 }
 
 /// Each run's measurements, in run order.
