@@ -56,7 +56,7 @@ pub enum Table<'a> {
     /// The baseline's own one-table outbox (`outbox.rs`).
     Outbox,
     /// Postcall's tables, written as little as its records allow (`floor.rs`).
-    Schema(&'a floor::First<'a>),
+    Schema(&'a floor::First),
 }
 
 pub struct Measured {
@@ -113,10 +113,9 @@ async fn measure(
     let looped = Loop {
         concurrency: setup.concurrency,
         lease,
-        body: setup.body.to_owned(),
         table: match table {
             Table::Outbox => Owned::Outbox,
-            Table::Schema(first) => Owned::Schema(first.into()),
+            Table::Schema(first) => Owned::Schema(first.clone()),
         },
     };
     let drain = tokio::spawn(dispatch(claims, records, sender, looped));
@@ -171,19 +170,16 @@ struct Drained {
     round_trips: usize,
 }
 
-/// Claims until nothing is due, sends each row, records every outcome; returns once the
-/// last is committed.
 /// The loop's settings, owned by its task.
 struct Loop {
     concurrency: usize,
     lease: f64,
-    body: String,
     table: Owned,
 }
 
 enum Owned {
     Outbox,
-    Schema(floor::FirstOwned),
+    Schema(floor::First),
 }
 
 impl Owned {
@@ -192,22 +188,23 @@ impl Owned {
         conn: &mut PgConnection,
         limit: usize,
         lease: f64,
-        body: &str,
     ) -> sqlx::Result<Vec<Leased>> {
         match self {
             Owned::Outbox => outbox::claim(conn, limit, lease).await,
-            Owned::Schema(_) => floor::claim(conn, limit, body).await,
+            Owned::Schema(first) => floor::claim(conn, limit, &first.body).await,
         }
     }
 
     async fn record(&self, conn: &mut PgConnection, outcomes: &[Outcome]) -> sqlx::Result<u64> {
         match self {
             Owned::Outbox => outbox::record(conn, outcomes).await,
-            Owned::Schema(first) => floor::record(conn, outcomes, &first.borrowed()).await,
+            Owned::Schema(first) => floor::record(conn, outcomes, first).await,
         }
     }
 }
 
+/// Claims until nothing is due, sends each row, records every outcome; returns once the
+/// last is committed.
 async fn dispatch(
     mut claims: PgConnection,
     records: PgConnection,
@@ -228,7 +225,7 @@ async fn dispatch(
         }
         let leased = looped
             .table
-            .claim(&mut claims, free.num_permits(), looped.lease, &looped.body)
+            .claim(&mut claims, free.num_permits(), looped.lease)
             .await?;
         claimed += 1;
         if leased.is_empty() {

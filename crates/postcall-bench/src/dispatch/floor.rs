@@ -67,7 +67,7 @@ pub async fn claim(conn: &mut PgConnection, limit: usize, body: &str) -> sqlx::R
 pub async fn record(
     conn: &mut PgConnection,
     outcomes: &[Outcome],
-    first: &First<'_>,
+    first: &First,
 ) -> sqlx::Result<u64> {
     let ids: Vec<_> = outcomes.iter().map(|o| o.id).collect();
     let surveys: Vec<Option<i64>> = outcomes.iter().map(|o| o.survey_id).collect();
@@ -107,8 +107,8 @@ pub async fn record(
     .bind(&fences)
     .bind(&provider_ids)
     .bind(first.expire_after_seconds)
-    .bind(first.question_id)
-    .bind(first.body)
+    .bind(&first.question_id)
+    .bind(&first.body)
     .bind(first.encoding)
     .bind(first.segments)
     .fetch_one(conn)
@@ -117,43 +117,11 @@ pub async fn record(
 }
 
 /// The first SMS as the dispatcher composes it, the same for every survey of the stage.
-pub struct First<'a> {
-    pub question_id: &'a str,
-    pub body: &'a str,
-    pub encoding: &'a str,
+#[derive(Clone)]
+pub struct First {
+    pub question_id: String,
+    pub body: String,
+    pub encoding: &'static str,
     pub segments: i32,
     pub expire_after_seconds: f64,
-}
-
-/// [`First`], owned by the loop's task.
-pub struct FirstOwned {
-    question_id: String,
-    body: String,
-    encoding: String,
-    segments: i32,
-    expire_after_seconds: f64,
-}
-
-impl From<&First<'_>> for FirstOwned {
-    fn from(f: &First<'_>) -> Self {
-        Self {
-            question_id: f.question_id.to_owned(),
-            body: f.body.to_owned(),
-            encoding: f.encoding.to_owned(),
-            segments: f.segments,
-            expire_after_seconds: f.expire_after_seconds,
-        }
-    }
-}
-
-impl FirstOwned {
-    pub fn borrowed(&self) -> First<'_> {
-        First {
-            question_id: &self.question_id,
-            body: &self.body,
-            encoding: &self.encoding,
-            segments: self.segments,
-            expire_after_seconds: self.expire_after_seconds,
-        }
-    }
 }

@@ -131,8 +131,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
     };
     let segments = postcall::domain::segments::count(&plan.body);
     let first = floor::First {
-        question_id: &plan.question_id,
-        body: &plan.body,
+        question_id: plan.question_id.clone(),
+        body: plan.body.clone(),
         encoding: segments.encoding.as_str(),
         segments: i32::try_from(segments.count)?,
         expire_after_seconds: plan.expire_after_seconds,
