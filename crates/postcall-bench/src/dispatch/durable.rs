@@ -51,12 +51,12 @@ pub struct Setup<'a> {
 }
 
 /// What the loop claims from and records into.
-#[derive(Clone, Copy)]
-pub enum Table<'a> {
+#[derive(Clone)]
+pub enum Table {
     /// The baseline's own one-table outbox (`outbox.rs`).
     Outbox,
     /// Postcall's tables, written as little as its records allow (`floor.rs`).
-    Schema(&'a floor::First),
+    Schema(floor::First),
 }
 
 pub struct Measured {
@@ -73,8 +73,8 @@ pub struct Measured {
 }
 
 /// One drain of `n` due rows, in a database of its own.
-pub async fn run(n: usize, setup: &Setup<'_>, table: Table<'_>) -> anyhow::Result<Measured> {
-    let names = Names::new(match table {
+pub async fn run(n: usize, setup: &Setup<'_>, table: Table) -> anyhow::Result<Measured> {
+    let names = Names::new(match &table {
         Table::Outbox => "durable",
         Table::Schema(_) => "floor",
     });
@@ -88,11 +88,11 @@ async fn measure(
     names: &Names,
     n: usize,
     setup: &Setup<'_>,
-    table: Table<'_>,
+    table: Table,
 ) -> anyhow::Result<Measured> {
     let server = Server::start(n).await?;
     let url = names.database_url();
-    match table {
+    match &table {
         Table::Outbox => {
             let mut conn = PgConnection::connect(&url).await?;
             outbox::prepare(&mut conn, n, setup.body).await?;
@@ -113,10 +113,7 @@ async fn measure(
     let looped = Loop {
         concurrency: setup.concurrency,
         lease,
-        table: match table {
-            Table::Outbox => Owned::Outbox,
-            Table::Schema(first) => Owned::Schema(first.clone()),
-        },
+        table: table.clone(),
     };
     let drain = tokio::spawn(dispatch(claims, records, sender, looped));
     // As generous as postcall's drain.
@@ -138,7 +135,7 @@ async fn measure(
         mut records,
         round_trips,
     } = drained;
-    let rows_sent = match table {
+    let rows_sent = match &table {
         Table::Outbox => outbox::verify(&mut records, n, &server.sink).await?,
         Table::Schema(_) => {
             let pool = sqlx::PgPool::connect(&url).await?;
@@ -174,15 +171,10 @@ struct Drained {
 struct Loop {
     concurrency: usize,
     lease: f64,
-    table: Owned,
+    table: Table,
 }
 
-enum Owned {
-    Outbox,
-    Schema(floor::First),
-}
-
-impl Owned {
+impl Table {
     async fn claim(
         &self,
         conn: &mut PgConnection,
@@ -190,15 +182,15 @@ impl Owned {
         lease: f64,
     ) -> sqlx::Result<Vec<Leased>> {
         match self {
-            Owned::Outbox => outbox::claim(conn, limit, lease).await,
-            Owned::Schema(first) => floor::claim(conn, limit, &first.body).await,
+            Table::Outbox => outbox::claim(conn, limit, lease).await,
+            Table::Schema(first) => floor::claim(conn, limit, &first.body).await,
         }
     }
 
     async fn record(&self, conn: &mut PgConnection, outcomes: &[Outcome]) -> sqlx::Result<u64> {
         match self {
-            Owned::Outbox => outbox::record(conn, outcomes).await,
-            Owned::Schema(first) => floor::record(conn, outcomes, first).await,
+            Table::Outbox => outbox::record(conn, outcomes).await,
+            Table::Schema(first) => floor::record(conn, outcomes, first).await,
         }
     }
 }

@@ -84,8 +84,8 @@ struct Plan {
     size: usize,
     concurrency: usize,
     body: String,
-    question_id: String,
-    expire_after_seconds: f64,
+    /// The same first SMS, as the schema floor stores it.
+    first: floor::First,
     limited_rate: u32,
     limited_seconds: f64,
     lease: Duration,
@@ -96,6 +96,17 @@ impl Plan {
     fn new(args: &Args) -> anyhow::Result<Self> {
         let defaults = settings(&Names::new("dispatch"), "http://unused", &[])?;
         let runtime = defaults.runtime()?;
+        // The first SMS of a zh-CN survey to a mainland number, as the dispatcher sends it:
+        // the same bytes on the wire on every side.
+        let body = runtime.survey.first_message("zh-CN", true);
+        let segments = postcall::domain::segments::count(&body);
+        let first = floor::First {
+            question_id: runtime.survey.questions[0].id.clone(),
+            body: body.clone(),
+            encoding: segments.encoding.as_str(),
+            segments: i32::try_from(segments.count)?,
+            expire_after_seconds: f64::from(defaults.survey.expire_after_hours) * 3600.0,
+        };
         let limited_rate = std::env::var("BENCH_DISPATCH_RATE")
             .ok()
             .and_then(|r| r.parse().ok())
@@ -104,11 +115,8 @@ impl Plan {
             runs: args.runs(),
             size: args.size(100_000, 300),
             concurrency: defaults.dispatch.batch_size as usize,
-            // The first SMS of a zh-CN survey to a mainland number, as the dispatcher sends
-            // it: the same bytes on the wire on both sides.
-            body: runtime.survey.first_message("zh-CN", true),
-            question_id: runtime.survey.questions[0].id.clone(),
-            expire_after_seconds: f64::from(defaults.survey.expire_after_hours) * 3600.0,
+            body,
+            first,
             limited_rate,
             limited_seconds: if args.quick { 1.5 } else { 12.0 },
             lease: Duration::from_secs(defaults.dispatch.lease_seconds),
@@ -129,19 +137,16 @@ pub async fn run(args: &Args) -> anyhow::Result<Line> {
         lease: plan.lease,
         request_timeout: plan.request_timeout,
     };
-    let segments = postcall::domain::segments::count(&plan.body);
-    let first = floor::First {
-        question_id: plan.question_id.clone(),
-        body: plan.body.clone(),
-        encoding: segments.encoding.as_str(),
-        segments: i32::try_from(segments.count)?,
-        expire_after_seconds: plan.expire_after_seconds,
-    };
     let mut runs = Runs::default();
     for run in 1..=plan.runs {
         let b = baseline::run(plan.size, plan.concurrency, &plan.body).await?;
         let k = durable::run(plan.size, &setup, durable::Table::Outbox).await?;
-        let f = durable::run(plan.size, &setup, durable::Table::Schema(&first)).await?;
+        let f = durable::run(
+            plan.size,
+            &setup,
+            durable::Table::Schema(plan.first.clone()),
+        )
+        .await?;
         let d = drain::run(plan.size, &[]).await?;
         eprintln!(
             "run {run}/{}: http {:.0}/s, durable {:.0}/s, floor {:.0}/s, dispatch {:.0}/s \
