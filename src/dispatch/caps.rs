@@ -43,11 +43,14 @@ pub struct Counter<'a> {
 }
 
 impl<'a> Counter<'a> {
-    /// Locks `phones` for the transaction and reads their sends; with no caps, neither.
+    /// Locks `phones` for the transaction and reads their sends, but for the first sends of
+    /// the surveys this claim is taking (`claiming`), which it counts as it goes; with no
+    /// caps, neither.
     pub async fn load(
         conn: &mut PgConnection,
         caps: &'a Caps,
         phones: &[&str],
+        claiming: &[i64],
     ) -> sqlx::Result<Self> {
         let mut counter = Self {
             caps,
@@ -60,7 +63,7 @@ impl<'a> Counter<'a> {
         store::lock_phones(conn, phones).await?;
         // Read after the locks: what a replica that held them committed counts.
         counter.now = Utc::now();
-        for row in store::history(conn, phones, caps.horizon(counter.now)).await? {
+        for row in store::history(conn, phones, caps.horizon(counter.now), claiming).await? {
             counter
                 .sends
                 .entry(row.to_phone)

@@ -10,13 +10,14 @@ use tokio::{
 };
 
 use chrono::Utc;
+use sqlx::PgConnection;
 
 use super::{Dispatcher, plan, record::Sent, start};
 use crate::{
     backoff,
     channels::{SmsProvider, compose::Texts},
     metrics,
-    store::reconcile,
+    store::{messages, reconcile},
 };
 
 /// A claimed message's places: `slot` until its outcome is recorded, `ahead` until the
@@ -49,15 +50,18 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         };
         let mut sends = JoinSet::new();
         let mut delays = backoff::DATABASE_LOOP.delays();
+        let mut conn = None;
         while let Some(tickets) = self.tickets(&capacity).await {
             while sends.try_join_next().is_some() {}
-            match self.claim(tickets, &mut sends, &recorder).await {
+            match self.claim(&mut conn, tickets, &mut sends, &recorder).await {
                 Ok(true) => delays.reset(),
                 Ok(false) => {
                     delays.reset();
                     self.idle(wake).await;
                 }
                 Err(e) => {
+                    // A connection an error left in doubt is not used again.
+                    conn = None;
                     let delay = delays.next_delay();
                     tracing::warn!(error = %e, retry_in = ?delay, "claiming messages failed");
                     self.pause(delay).await;
@@ -72,6 +76,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
     /// True if every ticket found work, so there may be more.
     async fn claim(
         self: &Arc<Self>,
+        conn: &mut Option<PgConnection>,
         tickets: Vec<Ticket>,
         sends: &mut JoinSet<()>,
         recorder: &mpsc::UnboundedSender<Sent>,
@@ -82,9 +87,15 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         let claimant = start::Claimant {
             replica: &self.replica,
             lease: self.lease,
+            drops_duplicates: self.drops_duplicates,
+            max_attempts: i32::try_from(self.retry.max_attempts).unwrap_or(i32::MAX),
+        };
+        let conn = match conn {
+            Some(conn) => conn,
+            None => conn.insert(messages::claims_connection(&self.pool).await?),
         };
         let started = start::claim_due(
-            &self.pool,
+            conn,
             &Texts::new(&self.survey, &self.channel),
             &self.policy,
             &self.caps,

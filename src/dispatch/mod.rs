@@ -50,6 +50,9 @@ pub struct Dispatcher<P> {
     pub expire_after: Duration,
     /// Names this replica's leases, so only it records the outcome of what it claimed.
     pub replica: String,
+    /// The platform drops a resend with the same id; otherwise a send whose outcome is
+    /// unknown is looked up before anything goes again.
+    pub drops_duplicates: bool,
     pub shutdown: CancellationToken,
 }
 
@@ -87,6 +90,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             poll: Duration::from_millis(d.poll_interval_ms),
             expire_after: Duration::from_secs(u64::from(settings.survey.expire_after_hours) * 3600),
             replica: crate::replica::name(),
+            drops_duplicates: settings.provider.kind.drops_duplicates(),
             shutdown,
         })
     }

@@ -13,7 +13,7 @@ use super::{
     Dispatcher,
     claim::Ticket,
     plan::{self, Reconciled},
-    record::Sent,
+    record::{Accepted, Sent},
 };
 use crate::{
     channels::{Outbound, SmsProvider},
@@ -76,14 +76,14 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 tracing::info!(to = %phone::mask(&m.to_phone), provider = name,
                     provider_message_id, status = status.as_str(), "the platform has it: recorded as sent");
                 let _ = recorder.send(Sent {
-                    send: messages::Accepted {
+                    send: Accepted::Queued(messages::Accepted {
                         id: m.id,
                         attempts: m.attempts,
                         checks: Some(due.checks),
                         provider_message_id,
                         status: status.into(),
                         billed_segments: None,
-                    },
+                    }),
                     slot,
                 });
             }

@@ -5,15 +5,25 @@
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::Dispatcher;
-use crate::{backoff, channels::SmsProvider, store::messages};
+use crate::{
+    backoff,
+    channels::SmsProvider,
+    store::{first_send, messages},
+};
 
 /// The most outcomes one transaction records.
 const MOST: usize = 1000;
 
 /// An accepted send on its way to the database, holding its slot.
 pub(super) struct Sent {
-    pub send: messages::Accepted,
+    pub send: Accepted,
     pub slot: OwnedSemaphorePermit,
+}
+
+/// A send of a message that had a row when claimed, or of a first question that has none.
+pub(super) enum Accepted {
+    Queued(messages::Accepted),
+    First(Box<first_send::Accepted>),
 }
 
 impl<P: SmsProvider + 'static> Dispatcher<P> {
@@ -21,16 +31,23 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
     pub(super) async fn record_all(&self, mut sent: mpsc::UnboundedReceiver<Sent>) {
         let mut batch = Vec::with_capacity(MOST);
         while sent.recv_many(&mut batch, MOST).await > 0 {
-            let (sends, slots): (Vec<_>, Vec<_>) =
-                batch.drain(..).map(|s| (s.send, s.slot)).unzip();
-            self.record(&sends).await;
+            let (mut queued, mut firsts, mut slots) = (vec![], vec![], vec![]);
+            for sent in batch.drain(..) {
+                match sent.send {
+                    Accepted::Queued(send) => queued.push(send),
+                    Accepted::First(send) => firsts.push(*send),
+                }
+                slots.push(sent.slot);
+            }
+            self.record(&queued, &firsts).await;
             drop(slots);
         }
     }
 
     /// Retries briefly if the database hiccups: an outcome lost here means the lease expires
     /// and the message is sent again (with the same idempotency key).
-    async fn record(&self, sends: &[messages::Accepted]) {
+    async fn record(&self, sends: &[messages::Accepted], firsts: &[first_send::Accepted]) {
+        let all = sends.len() + firsts.len();
         for delay in backoff::RECORD_SENDS {
             tokio::time::sleep(delay).await;
             let recorded = messages::accepted(
@@ -38,25 +55,26 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 &self.replica,
                 self.provider.name(),
                 sends,
+                firsts,
                 self.expire_after,
             )
             .await;
             match recorded {
-                Ok(n) if n == sends.len() => return,
+                Ok(n) if n == all => return,
                 Ok(n) => {
                     tracing::warn!(
-                        lost = sends.len() - n,
+                        lost = all - n,
                         "leases lost before the outcome was recorded; other replicas own those messages"
                     );
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, sends = sends.len(), "could not record accepted sends; retrying")
+                    tracing::warn!(error = %e, sends = all, "could not record accepted sends; retrying")
                 }
             }
         }
         tracing::error!(
-            sends = sends.len(),
+            sends = all,
             "gave up recording accepted sends; the lease rescuer will return them"
         );
     }

@@ -14,14 +14,14 @@ use super::{
     Dispatcher,
     claim::Ticket,
     plan::{self, Gate, Record, Situation},
-    record::Sent,
+    record::{Accepted, Sent},
 };
 use crate::{
     channels::{Outbound, SmsProvider},
     domain::{lifecycle::MessageStatus, phone, timezone},
     metrics,
     store::{
-        caps,
+        caps, first_send,
         messages::{self, Claimed, Lease},
         reconcile,
     },
@@ -58,15 +58,18 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             }
             ticket.ahead = None;
             if plan::is_stale(read_at.elapsed()) {
-                match messages::recheck(&self.pool, m.id).await {
+                let now = match &m.first {
+                    Some(first) => first_send::recheck(&self.pool, first.survey_id).await,
+                    None => messages::recheck(&self.pool, m.id).await,
+                };
+                match now {
                     Ok(now) => {
                         m.opted_out = now.opted_out;
                         m.survey_state = now.survey_state;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "could not re-check before sending; handed back");
-                        self.write(|| messages::release(&self.pool, &lease, Utc::now()))
-                            .await;
+                        self.hand_back(&m, &lease, Utc::now()).await;
                         return;
                     }
                 }
@@ -76,6 +79,9 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             Gate::Cancel(reason) => {
                 tracing::info!(reason, "send cancelled");
                 metrics::sms(self.provider.name(), "cancelled");
+                if !self.own_row(&m).await {
+                    return;
+                }
                 self.write(|| {
                     messages::finish(
                         &self.pool,
@@ -91,8 +97,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             Gate::Defer(until) => {
                 tracing::info!(%until, "quiet hours: send deferred");
                 metrics::sms(self.provider.name(), "deferred");
-                self.write(|| messages::release(&self.pool, &lease, until))
-                    .await;
+                self.hand_back(&m, &lease, until).await;
             }
             Gate::Send => self.send_now(&m, &lease, ticket, &recorder).await,
         }
@@ -128,7 +133,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             _ = self.limiter.acquire(m.segments.max(1) as u32) => true,
             _ = self.shutdown.cancelled() => {
                 // Not sent: hand it back now rather than leave it to the lease rescuer.
-                self.write(|| messages::release(&self.pool, lease, Utc::now())).await;
+                self.hand_back(m, lease, Utc::now()).await;
                 false
             }
         }
@@ -163,22 +168,43 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 metrics::segments(self.provider.name(), segments.max(1) as u32);
                 tracing::info!(to = %phone::mask(&m.to_phone), provider = self.provider.name(),
                     provider_message_id, status = status.as_str(), segments, "SMS accepted");
-                // The recorder outlives every send task, so this cannot fail while one runs.
-                let _ = recorder.send(Sent {
-                    send: messages::Accepted {
+                let send = match &m.first {
+                    Some(first) => Accepted::First(Box::new(first_send::Accepted {
+                        id: m.id,
+                        survey_id: first.survey_id,
+                        attempts: lease.attempts,
+                        provider_message_id,
+                        status: status.into(),
+                        billed_segments,
+                        question_id: first.question_id.clone(),
+                        to_phone: m.to_phone.clone(),
+                        body: m.body.clone(),
+                        encoding: first.encoding,
+                        segments: m.segments,
+                        template_id: m.template_id.clone(),
+                        template_params: m.template_params.clone(),
+                    })),
+                    None => Accepted::Queued(messages::Accepted {
                         id: m.id,
                         attempts: lease.attempts,
                         checks: None,
                         provider_message_id,
                         status: status.into(),
                         billed_segments,
-                    },
+                    }),
+                };
+                // The recorder outlives every send task, so this cannot fail while one runs.
+                let _ = recorder.send(Sent {
+                    send,
                     slot: ticket.slot,
                 });
             }
             Record::RetryAt { at, code, message } => {
                 metrics::sms(self.provider.name(), "retry");
                 tracing::warn!(%at, code, error = %phone::redact(&message), "send failed; will retry");
+                if !self.own_row(m).await {
+                    return;
+                }
                 self.write(|| messages::retry_at(&self.pool, lease, at, code.as_deref(), &message))
                     .await;
             }
@@ -186,6 +212,9 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 metrics::sms(self.provider.name(), "unknown");
                 tracing::warn!(%at, code, error = %phone::redact(&message),
                     "send outcome unknown; the platform is asked before anything is sent again");
+                if !self.own_row(m).await {
+                    return;
+                }
                 self.write(|| {
                     reconcile::park(&self.pool, lease, at, since, code.as_deref(), &message)
                 })
@@ -207,6 +236,9 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                     "send failed for good"
                 );
                 let opt_out = recipient_opted_out.then_some(m.to_phone.as_str());
+                if !self.own_row(m).await {
+                    return;
+                }
                 self.write(|| {
                     messages::finish(
                         &self.pool,
@@ -228,15 +260,58 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 );
                 tracing::warn!(code, error = %phone::redact(&message),
                     "the platform refused a per-number cap; survey ended, not retried");
+                if !self.own_row(m).await {
+                    return;
+                }
                 self.write(|| caps::refused(&self.pool, lease, code.as_deref(), &message))
                     .await;
             }
         }
     }
 
+    /// Hands a message back unsent, due again at `at`: a first question to its survey's due
+    /// scan, any other to the outbox's.
+    async fn hand_back(&self, m: &Claimed, lease: &Lease<'_>, at: chrono::DateTime<Utc>) {
+        match &m.first {
+            Some(first) => {
+                let survey = self.first_lease(first.survey_id, lease);
+                self.write(|| first_send::release(&self.pool, &survey, at, first))
+                    .await
+            }
+            None => {
+                self.write(|| messages::release(&self.pool, lease, at))
+                    .await
+            }
+        };
+    }
+
+    /// Gives a first question claimed on its survey the outbox row the outcome's statements
+    /// work on (`first_send::materialise`); true when the message has its row under this
+    /// lease, false if the lease was lost.
+    async fn own_row(&self, m: &Claimed) -> bool {
+        let (Some(first), Some(row)) = (&m.first, m.as_new()) else {
+            return true;
+        };
+        let lease = first_send::Lease {
+            survey_id: first.survey_id,
+            replica: &self.replica,
+            attempts: m.attempts,
+        };
+        self.write(|| first_send::materialise(&self.pool, &lease, &row, self.lease))
+            .await
+    }
+
+    fn first_lease<'a>(&'a self, survey_id: i64, lease: &Lease<'_>) -> first_send::Lease<'a> {
+        first_send::Lease {
+            survey_id,
+            replica: &self.replica,
+            attempts: lease.attempts,
+        }
+    }
+
     /// Records an outcome, retrying briefly if the database hiccups: an outcome lost here
-    /// means the lease expires and the message is sent again.
-    pub(super) async fn write<F, Fut>(&self, op: F)
+    /// means the lease expires and the message is sent again. True if it was recorded.
+    pub(super) async fn write<F, Fut>(&self, op: F) -> bool
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = sqlx::Result<bool>>,
@@ -244,12 +319,12 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         for delay_ms in [0u64, 200, 1000, 3000, 10_000] {
             tokio::time::sleep(Duration::from_millis(delay_ms)).await;
             match op().await {
-                Ok(true) => return,
+                Ok(true) => return true,
                 Ok(false) => {
                     tracing::warn!(
                         "lease lost before the outcome was recorded; another replica owns the message"
                     );
-                    return;
+                    return false;
                 }
                 Err(e) => tracing::warn!(error = %e, "could not record a send outcome; retrying"),
             }
@@ -257,5 +332,6 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         tracing::error!(
             "gave up recording a send outcome; the lease rescuer will return the message"
         );
+        false
     }
 }

@@ -34,24 +34,34 @@ pub struct Counted {
     pub body: String,
 }
 
-/// The sends to `phones` since `since` that count: made, in flight, or of unknown outcome
-/// (`reconciling`). A send the platform cleanly refused (`failed`) or never made (`pending`,
+/// The sends to `phones` since `since` that count: made, in flight (a survey's first SMS
+/// under its claim included), or of unknown outcome (`reconciling`). A send the platform cleanly refused (`failed`) or never made (`pending`,
 /// `cancelled`) does not. A send counts from when it was recorded as sent, or from its claim
 /// while in flight.
 pub async fn history(
     conn: &mut PgConnection,
     phones: &[&str],
     since: DateTime<Utc>,
+    claiming: &[i64],
 ) -> sqlx::Result<Vec<Counted>> {
+    // A survey's first SMS in flight has no row yet (`first_send`): its survey's claim
+    // counts, its text unknown here (no two first questions of one phone are in flight at
+    // once: `surveys_one_in_flight_per_phone`).
     sqlx::query_as(
         "SELECT to_phone, coalesce(sent_at, updated_at) AS at, body
            FROM messages
           WHERE to_phone = ANY($1)
             AND status IN ('sending', 'queued', 'sent', 'delivered', 'undelivered', 'reconciling')
-            AND coalesce(sent_at, updated_at) >= $2",
+            AND coalesce(sent_at, updated_at) >= $2
+         UNION ALL
+         SELECT customer_phone, updated_at, ''
+           FROM surveys
+          WHERE customer_phone = ANY($1) AND state = 'sending' AND leased_by IS NOT NULL
+            AND updated_at >= $2 AND NOT (id = ANY($3))",
     )
     .bind(phones)
     .bind(since)
+    .bind(claiming)
     .fetch_all(conn)
     .await
 }
@@ -119,7 +129,7 @@ pub async fn end_surveys(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<(
     let ended: Vec<(i64, SurveyState)> = sqlx::query_as(
         "UPDATE surveys
             SET state = CASE WHEN state = 'open' THEN $2 ELSE $3 END, end_reason = $4,
-                closed_at = now(), updated_at = now()
+                closed_at = now(), leased_by = NULL, lease_until = NULL, updated_at = now()
           WHERE id = ANY($1) AND state IN ('scheduled', 'sending', 'open')
          RETURNING id, state",
     )

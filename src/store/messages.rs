@@ -4,9 +4,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool, Postgres, postgres::PgArguments, query::Query, types::Json};
+use sqlx::{
+    Connection, PgConnection, PgPool, Postgres, postgres::PgArguments, query::Query, types::Json,
+};
 use uuid::Uuid;
 
+use super::first_send;
 use crate::{
     channels::templates::{Filled, TemplateCall, TemplateParam},
     domain::lifecycle::{MessagePurpose, MessageStatus, SurveyState},
@@ -19,7 +22,7 @@ pub struct New<'a> {
     pub question_id: Option<&'a str>,
     pub to_phone: &'a str,
     pub body: String,
-    pub encoding: &'a str,
+    pub encoding: &'static str,
     pub segments: i32,
     /// The approved template it goes out as, on a templated channel.
     pub template: Option<Filled>,
@@ -29,34 +32,38 @@ pub async fn insert(conn: &mut PgConnection, messages: &[New<'_>]) -> sqlx::Resu
     insert_as(conn, messages, None).await
 }
 
-/// Inserts messages already claimed by `replica` (first attempt under way, leased for
+/// Inserts messages already claimed by `replica` (attempt `attempts` under way, leased for
 /// `lease`), for a sender that sends them at once.
 pub async fn insert_claimed(
     conn: &mut PgConnection,
     messages: &[New<'_>],
     replica: &str,
     lease: Duration,
+    attempts: i32,
 ) -> sqlx::Result<()> {
-    insert_as(conn, messages, Some((replica, lease))).await
+    insert_as(conn, messages, Some((replica, lease, attempts))).await
 }
 
 async fn insert_as(
     conn: &mut PgConnection,
     messages: &[New<'_>],
-    claimed: Option<(&str, Duration)>,
+    claimed: Option<(&str, Duration, i32)>,
 ) -> sqlx::Result<()> {
     if messages.is_empty() {
         return Ok(());
     }
     let columns = Columns::of(messages);
-    let (replica, lease) = claimed.unzip();
+    let (replica, lease, attempts) = match claimed {
+        Some((replica, lease, attempts)) => (Some(replica), Some(lease), attempts),
+        None => (None, None, 0),
+    };
     columns
         .bind(sqlx::query(
             r#"
         INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding, segments,
                               template_id, template_params, status, attempts, leased_by, lease_until)
         SELECT m.*, CASE WHEN $11::text IS NULL THEN 'pending' ELSE 'sending' END,
-               CASE WHEN $11::text IS NULL THEN 0 ELSE 1 END,
+               $13,
                $11, now() + make_interval(secs => $12)
           FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[],
                       $6::text[], $7::text[], $8::int[], $9::text[], $10::jsonb[]) AS m
@@ -64,6 +71,7 @@ async fn insert_as(
         ))
         .bind(replica)
         .bind(lease.map(|l| l.as_secs_f64()))
+        .bind(attempts)
         .execute(conn)
         .await?;
     Ok(())
@@ -146,6 +154,47 @@ pub struct Claimed {
     /// otherwise the send does, from `customer_timezone` and the phone.
     #[sqlx(skip)]
     pub zones: Option<Vec<chrono_tz::Tz>>,
+    /// Set for a survey's first question claimed on its survey: it has no row yet.
+    #[sqlx(skip)]
+    pub first: Option<First>,
+}
+
+/// What a first question claimed on its survey needs beyond `Claimed` to become a row.
+#[derive(Debug, Clone)]
+pub struct First {
+    pub survey_id: i64,
+    /// The SMS's id before this claim (`surveys::Due::prior`), restored if it goes back
+    /// unsent.
+    pub prior: Option<Uuid>,
+    /// And the earlier lease's end, restored with it.
+    pub prior_lease_until: Option<DateTime<Utc>>,
+    pub question_id: String,
+    pub encoding: &'static str,
+}
+
+impl Claimed {
+    /// The row a first question claimed on its survey becomes.
+    pub fn as_new(&self) -> Option<New<'_>> {
+        let first = self.first.as_ref()?;
+        Some(New {
+            id: self.id,
+            survey_id: Some(first.survey_id),
+            purpose: self.purpose,
+            question_id: Some(&first.question_id),
+            to_phone: &self.to_phone,
+            body: self.body.clone(),
+            encoding: first.encoding,
+            segments: self.segments,
+            template: self.template_id.as_ref().map(|id| Filled {
+                id: id.clone(),
+                params: self
+                    .template_params
+                    .as_ref()
+                    .map(|p| p.0.clone())
+                    .unwrap_or_default(),
+            }),
+        })
+    }
 }
 
 impl Claimed {
@@ -251,18 +300,21 @@ pub async fn claim_locked(
     .await
 }
 
-/// Begins a transaction for claiming, which commits without waiting for its WAL to reach
-/// the disk: that wait (one fsync, shared by every commit; BENCHMARKS.md has the figure) was
-/// half of each message's round from claim to record. Safe because other replicas see
-/// the claim at commit as always (only its durability lags, by at most a few hundred ms,
-/// and the recording of the outcome, which does wait for the disk, makes it durable too);
-/// a server crash in that window loses the claim of a message that may have been sent,
-/// and it is sent again with the same id, as after a crash between sending and recording.
-pub async fn begin_claim(
-    pool: &PgPool,
-) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    pool.begin_with("BEGIN; SET LOCAL synchronous_commit = off")
-        .await
+/// Opens the claims' own connection, whose commits do not wait for their WAL to reach the
+/// disk: that wait (one fsync, shared by every commit; BENCHMARKS.md has the figure) was
+/// half of each message's round from claim to record, and a pool's acquire cost a round
+/// of the runtime's scheduling per claim. Safe because other replicas see a claim at
+/// commit as always (only its durability lags, by at most a few hundred ms, and the
+/// recording of the outcome, which does wait for the disk, makes it durable too); a
+/// server crash in that window loses the claim of a message that may have been sent, and
+/// it is sent again with the same id, as after a crash between sending and recording. Only
+/// claims, and what a claim decides (a survey held back or ended), use it.
+pub async fn claims_connection(pool: &PgPool) -> sqlx::Result<PgConnection> {
+    let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
+    sqlx::query("SET synchronous_commit = off")
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
 }
 
 /// What may have changed since a message was claimed.
@@ -361,6 +413,32 @@ pub async fn accepted(
     replica: &str,
     provider: &str,
     sends: &[Accepted],
+    firsts: &[first_send::Accepted],
+    expire_after: Duration,
+) -> sqlx::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let all_ids: Vec<&str> = sends
+        .iter()
+        .map(|s| s.provider_message_id.as_str())
+        .chain(firsts.iter().map(|s| s.provider_message_id.as_str()))
+        .collect();
+    lock_reports(&mut tx, provider, &all_ids).await?;
+    let mut recorded =
+        first_send::accepted(&mut tx, replica, provider, firsts, expire_after).await?;
+    if !sends.is_empty() {
+        recorded += accepted_queued(&mut tx, replica, provider, sends, expire_after).await?;
+    }
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// Records accepted sends of messages that had a row when claimed, in the caller's
+/// transaction, which holds their report locks.
+async fn accepted_queued(
+    tx: &mut PgConnection,
+    replica: &str,
+    provider: &str,
+    sends: &[Accepted],
     expire_after: Duration,
 ) -> sqlx::Result<usize> {
     let ids: Vec<Uuid> = sends.iter().map(|s| s.id).collect();
@@ -372,8 +450,6 @@ pub async fn accepted(
     let statuses: Vec<MessageStatus> = sends.iter().map(|s| s.status).collect();
     let billed: Vec<Option<i32>> = sends.iter().map(|s| s.billed_segments).collect();
     let checks: Vec<Option<i32>> = sends.iter().map(|s| s.checks).collect();
-    let mut tx = pool.begin().await?;
-    lock_reports(&mut tx, provider, &provider_ids).await?;
     // A survey is sent, and its reply deadline starts, when its first question is accepted.
     // The customer's reply can be recorded before that (an answer within milliseconds, or a
     // provider whose callback beats its own response): the conversation has then moved the
@@ -386,30 +462,13 @@ pub async fn accepted(
     // says were billed stand over the send's own figure (a report is the later word).
     // Reading them here is safe: the locks above, taken before this statement's snapshot,
     // hold back any report for these ids until the commit.
-    let recorded: i64 = sqlx::query_scalar(
+    let recorded: i64 = sqlx::query_scalar(&format!(
         r#"
         WITH sends AS (
             SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $9::int[],
                                  $10::int[])
                        AS s(id, attempts, provider_id, status, billed, checks)
-        ), early AS (
-            SELECT DISTINCT ON (e.provider_message_id)
-                   e.provider_message_id, e.status, e.error_code, e.received_at,
-                   (SELECT b.billed_segments FROM early_delivery_reports b
-                     WHERE b.provider = e.provider AND b.provider_message_id = e.provider_message_id
-                       AND b.billed_segments IS NOT NULL
-                     ORDER BY b.received_at DESC LIMIT 1) AS early_billed
-              FROM early_delivery_reports e JOIN sends s ON e.provider_message_id = s.provider_id
-             WHERE e.provider = $5
-             ORDER BY e.provider_message_id, postcall_status_rank(e.status) DESC, e.received_at
-        ), outcomes AS (
-            SELECT s.*, e.status AS early_status, e.error_code AS early_code,
-                   e.received_at AS early_at, e.early_billed,
-                   -- (the rank of no status is the top one, so absence is tested first)
-                   e.status IS NOT NULL
-                       AND postcall_status_rank(e.status) > postcall_status_rank(s.status) AS folds
-              FROM sends s LEFT JOIN early e ON e.provider_message_id = s.provider_id
-        ), sent AS (
+        ), {early}, sent AS (
             UPDATE messages m
                SET status = CASE WHEN o.folds THEN o.early_status ELSE o.status END,
                    error_code = CASE WHEN o.folds THEN o.early_code END,
@@ -436,7 +495,8 @@ pub async fn accepted(
         )
         SELECT count(*) FROM sent
         "#,
-    )
+        early = early("$5"),
+    ))
     .bind(&ids)
     .bind(&attempts)
     .bind(&provider_ids)
@@ -447,10 +507,36 @@ pub async fn accepted(
     .bind(MessagePurpose::Question)
     .bind(&billed)
     .bind(&checks)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx)
     .await?;
-    tx.commit().await?;
     Ok(usize::try_from(recorded).unwrap_or_default())
+}
+
+/// The CTEs `early` and `outcomes` over a CTE `sends` (`id`, `provider_id`, `status`, …):
+/// each send with the furthest delivery report that came before it (kept as an early
+/// report, see `deliveries`) and whether that report `folds` in; `provider` names the
+/// parameter holding the provider's name.
+pub(super) fn early(provider: &str) -> String {
+    format!(
+        r#"early AS (
+            SELECT DISTINCT ON (e.provider_message_id)
+                   e.provider_message_id, e.status, e.error_code, e.received_at,
+                   (SELECT b.billed_segments FROM early_delivery_reports b
+                     WHERE b.provider = e.provider AND b.provider_message_id = e.provider_message_id
+                       AND b.billed_segments IS NOT NULL
+                     ORDER BY b.received_at DESC LIMIT 1) AS early_billed
+              FROM early_delivery_reports e JOIN sends s ON e.provider_message_id = s.provider_id
+             WHERE e.provider = {provider}
+             ORDER BY e.provider_message_id, postcall_status_rank(e.status) DESC, e.received_at
+        ), outcomes AS (
+            SELECT s.*, e.status AS early_status, e.error_code AS early_code,
+                   e.received_at AS early_at, e.early_billed,
+                   -- (the rank of no status is the top one, so absence is tested first)
+                   e.status IS NOT NULL
+                       AND postcall_status_rank(e.status) > postcall_status_rank(s.status) AS folds
+              FROM sends s LEFT JOIN early e ON e.provider_message_id = s.provider_id
+        )"#
+    )
 }
 
 /// Takes, for each provider message id, the lock `deliveries::lock` takes for a delivery

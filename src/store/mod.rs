@@ -8,6 +8,7 @@ pub(crate) mod caps;
 pub(crate) mod case_list;
 pub(crate) mod conversation;
 pub mod db;
+pub(crate) mod first_send;
 // Public for the integration tests that drive a report with billed parts directly.
 pub mod deliveries;
 pub(crate) mod feedback;

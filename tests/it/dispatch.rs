@@ -265,6 +265,102 @@ async fn an_expired_lease_is_resent_with_the_same_idempotency_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_lease_on_a_survey_is_resent_with_the_same_idempotency_key() {
+    let provider = Provider::start(vec![webhook_accepted("rescued")]).await;
+    let app = TestApp::spawn_env(Names::new(), &env(&provider.uri(), &[])).await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now() + TimeDelta::days(1), "Etc/UTC").await;
+    // A replica died between claiming this survey's first SMS and recording its outcome:
+    // the SMS has no row yet, only its id on the survey.
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "UPDATE surveys SET state = 'sending', leased_by = 'dead-replica', first_message_id = $2,
+                lease_until = now() - interval '1 second', first_attempts = 1
+          WHERE id = $1",
+    )
+    .bind(ids[0])
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    assert_eq!(provider.wait_for(1).await, 1);
+    let request = &provider.requests()[0];
+    assert_eq!(
+        request
+            .headers
+            .get("idempotency-key")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        id.to_string()
+    );
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+    let row: (uuid::Uuid, i32, String, Option<String>) = sqlx::query_as(
+        "SELECT m.id, m.attempts, m.status, s.leased_by
+           FROM messages m JOIN surveys s ON s.id = m.survey_id WHERE s.id = $1",
+    )
+    .bind(ids[0])
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((row.0, row.1, row.2.as_str()), (id, 2, "queued"), "{row:?}");
+    assert_ne!(row.3.as_deref(), Some("dead-replica"));
+    let lease: Option<chrono::DateTime<Utc>> =
+        sqlx::query_scalar("SELECT lease_until FROM surveys WHERE id = $1")
+            .bind(ids[0])
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(lease, None, "the lease ends with the record");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_survey_lease_on_the_last_attempt_fails_the_survey_unsent() {
+    let provider = Provider::start(vec![webhook_accepted("never")]).await;
+    let app = TestApp::spawn_env(
+        Names::new(),
+        &env(
+            &provider.uri(),
+            &[("POSTCALL__DISPATCH__RETRY__MAX_ATTEMPTS", "2")],
+        ),
+    )
+    .await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now() + TimeDelta::days(1), "Etc/UTC").await;
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "UPDATE surveys SET state = 'sending', leased_by = 'dead-replica', first_message_id = $2,
+                lease_until = now() - interval '1 second', first_attempts = 2
+          WHERE id = $1",
+    )
+    .bind(ids[0])
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'failed'", 1)
+        .await;
+    let row: (uuid::Uuid, i32, String, String) = sqlx::query_as(
+        "SELECT id, attempts, status, error_message FROM messages WHERE survey_id = $1",
+    )
+    .bind(ids[0])
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (row.0, row.1, row.2.as_str(), row.3.as_str()),
+        (
+            id,
+            2,
+            "failed",
+            "lease expired on the last attempt; outcome unknown"
+        )
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(provider.count(), 0, "sent after its last attempt");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_limit_spaces_sends() {
     let provider = Provider::start(vec![webhook_accepted("limited")]).await;
     let settings = env(

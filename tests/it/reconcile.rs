@@ -280,9 +280,9 @@ async fn a_platform_that_cannot_be_asked_fails_the_message_with_the_reason() {
     }
 }
 
-/// First questions whose replica died mid-send (`sending`) or mid-lookup (`reconciling`,
-/// looked up once), their lease run out, held by a replica that is gone. Returns their
-/// phones.
+/// First questions whose replica died mid-send (`sending`, the row an outbox claim leaves;
+/// `claimed`, claimed on the survey, with no row yet) or mid-lookup (`reconciling`, looked
+/// up once), their lease run out, held by a replica that is gone. Returns their phones.
 async fn died_mid_send(app: &TestApp, ids: &[(Uuid, &str)]) -> Vec<String> {
     let surveys = insert_surveys(
         &app.pool,
@@ -300,6 +300,20 @@ async fn died_mid_send(app: &TestApp, ids: &[(Uuid, &str)]) -> Vec<String> {
         .fetch_one(&app.pool)
         .await
         .unwrap();
+        phones.push(phone.clone());
+        if status == "claimed" {
+            sqlx::query(
+                "UPDATE surveys SET leased_by = 'a-replica-that-died', first_message_id = $2,
+                        lease_until = now() - interval '1 second', first_attempts = 1
+                  WHERE id = $1",
+            )
+            .bind(survey)
+            .bind(id)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+            continue;
+        }
         sqlx::query(
             "INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding,
                                    segments, template_id, template_params, status, attempts,
@@ -315,7 +329,6 @@ async fn died_mid_send(app: &TestApp, ids: &[(Uuid, &str)]) -> Vec<String> {
         .execute(&app.pool)
         .await
         .unwrap();
-        phones.push(phone);
     }
     phones
 }
@@ -326,10 +339,12 @@ async fn tencent_a_send_or_a_lookup_whose_replica_died_is_looked_up_not_resent_b
     let (app, _dir) = tencent_worker(&double).await;
     // `gone` was sent by the replica before it died: Tencent has it. `never` was not: its
     // sender died before the request left. `asking` was sent, and being looked up by a
-    // replica that died mid-lookup.
+    // replica that died mid-lookup. `claimed_gone` and `claimed_never` as the first two,
+    // but claimed on their surveys, with no row yet.
     let (gone, never, asking) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (claimed_gone, claimed_never) = (Uuid::new_v4(), Uuid::new_v4());
     // Sent before anything is inserted, so that no lookup comes before Tencent has them.
-    let phones = [1, 2, 3].map(|n| format!("+86139{n:08}"));
+    let phones = [1, 2, 3, 4, 5].map(|n| format!("+86139{n:08}"));
     let settings: tencent::Settings = toml::from_str(&tencent_double::settings_toml(
         &double.uri(),
         tencent_double::SECRET_KEY,
@@ -345,7 +360,11 @@ async fn tencent_a_send_or_a_lookup_whose_replica_died_is_looked_up_not_resent_b
             params: &[],
         }),
     };
-    for (id, to) in [(gone, &phones[0]), (asking, &phones[2])] {
+    for (id, to) in [
+        (gone, &phones[0]),
+        (asking, &phones[2]),
+        (claimed_gone, &phones[3]),
+    ] {
         let message = Outbound {
             id,
             to,
@@ -362,6 +381,8 @@ async fn tencent_a_send_or_a_lookup_whose_replica_died_is_looked_up_not_resent_b
             (gone, "sending"),
             (never, "sending"),
             (asking, "reconciling"),
+            (claimed_gone, "claimed"),
+            (claimed_never, "claimed"),
         ],
     )
     .await;
@@ -369,7 +390,7 @@ async fn tencent_a_send_or_a_lookup_whose_replica_died_is_looked_up_not_resent_b
 
     app.wait_for_count(
         "SELECT count(*) FROM messages WHERE purpose = 'question' AND status = 'sent'",
-        3,
+        5,
     )
     .await;
     let sent = double.sent();
@@ -387,6 +408,10 @@ async fn tencent_a_send_or_a_lookup_whose_replica_died_is_looked_up_not_resent_b
             .unwrap();
     assert!(attempts.contains(&(gone, 1, 1)), "{attempts:?}");
     assert!(attempts.contains(&(never, 2, 1)), "{attempts:?}");
+    assert_eq!(per_message(claimed_gone), 1, "the customer got it twice");
+    assert_eq!(per_message(claimed_never), 1, "never sent");
+    assert!(attempts.contains(&(claimed_gone, 1, 1)), "{attempts:?}");
+    assert!(attempts.contains(&(claimed_never, 2, 1)), "{attempts:?}");
     assert_eq!(per_message(asking), 1);
     assert!(
         attempts.contains(&(asking, 1, 2)),

@@ -1,0 +1,284 @@
+//! A survey's first SMS while it is claimed on the survey (`surveys::claim_due`): its
+//! message row is written once, when the provider has accepted it (`accepted`), or when
+//! another outcome needs the outbox's row and its statements (`materialise`).
+//!
+//! The lease is the survey's `leased_by` and `first_attempts` (the claim's number), and it
+//! runs until `lease_until`. Every statement here holds only while it does; each way a
+//! lease ends clears `leased_by`. Rescued or handed back, a survey keeps the earlier
+//! lease's end, from which a lookup of a send that may have gone searches; the rescuer's
+//! index (`surveys_first_lease_idx`) holds only surveys with one. The fence names no
+//! `lease_until`: a condition on it would draw the planner to that index and a nested loop
+//! over the batch, where the primary key is the way in.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool, types::Json};
+use uuid::Uuid;
+
+use super::messages::{self, Current, First, New};
+use crate::{
+    channels::templates::TemplateParam,
+    domain::lifecycle::{MessagePurpose, MessageStatus},
+};
+
+/// The lease a claim holds on a survey's first send.
+pub struct Lease<'a> {
+    pub survey_id: i64,
+    pub replica: &'a str,
+    /// The claim's number, its fence.
+    pub attempts: i32,
+}
+
+const HELD: &str = "id = $1 AND leased_by = $2 AND first_attempts = $3";
+
+/// Re-reads, just before sending, whether the phone opted out and the survey's state.
+pub async fn recheck(pool: &PgPool, survey_id: i64) -> sqlx::Result<Current> {
+    sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM opt_outs o WHERE o.customer_phone = s.customer_phone)
+                    AS opted_out,
+                s.state AS survey_state
+           FROM surveys s WHERE s.id = $1",
+    )
+    .bind(survey_id)
+    .fetch_one(pool)
+    .await
+}
+
+/// Hands the survey back unsent (quiet hours, shutdown), due again at `at`: the attempt
+/// uncounted, the SMS's id and the earlier lease's end as before the claim. A survey that
+/// moved on meanwhile (an opt-out ended it) stays where it is.
+pub async fn release(
+    pool: &PgPool,
+    lease: &Lease<'_>,
+    at: DateTime<Utc>,
+    first: &First,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE surveys
+            SET state = CASE WHEN state = 'sending' THEN 'scheduled' ELSE state END,
+                send_at = $4, first_message_id = $5, first_attempts = first_attempts - 1,
+                lease_until = CASE WHEN state = 'sending' THEN $6 END, leased_by = NULL,
+                updated_at = now()
+          WHERE {HELD}"
+    ))
+    .bind(lease.survey_id)
+    .bind(lease.replica)
+    .bind(lease.attempts)
+    .bind(at)
+    .bind(first.prior)
+    .bind(first.prior_lease_until)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Writes the first SMS's row as a claim of the outbox leaves one (`sending`, under this
+/// replica's lease for `lease`) and ends the survey's lease, so the outbox's statements
+/// (`messages::Lease`) record what became of it. False if the lease no longer held.
+pub async fn materialise(
+    pool: &PgPool,
+    lease: &Lease<'_>,
+    message: &New<'_>,
+    lease_for: Duration,
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let held = sqlx::query(&format!(
+        "UPDATE surveys SET leased_by = NULL, lease_until = NULL, updated_at = now() WHERE {HELD}"
+    ))
+    .bind(lease.survey_id)
+    .bind(lease.replica)
+    .bind(lease.attempts)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if held {
+        messages::insert_claimed(
+            &mut tx,
+            std::slice::from_ref(message),
+            lease.replica,
+            lease_for,
+            lease.attempts,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(held)
+}
+
+/// A first SMS the provider accepted, with what its row needs.
+pub struct Accepted {
+    pub id: Uuid,
+    pub survey_id: i64,
+    pub attempts: i32,
+    pub provider_message_id: String,
+    pub status: MessageStatus,
+    pub billed_segments: Option<i32>,
+    pub question_id: String,
+    pub to_phone: String,
+    pub body: String,
+    pub encoding: &'static str,
+    pub segments: i32,
+    pub template_id: Option<String>,
+    pub template_params: Option<Json<Vec<TemplateParam>>>,
+}
+
+/// Records accepted first SMS in the caller's transaction, which holds the report locks
+/// of their provider ids (`messages::accepted`): each survey opened with its reply
+/// deadline and its lease ended, the message inserted with the provider's id, early
+/// delivery reports folded in as for any send, the score change logged (the row is born
+/// accepted, so the update trigger that logs it for the outbox never fires). A send whose
+/// lease this replica no longer holds is left alone. Returns how many were recorded.
+pub(super) async fn accepted(
+    conn: &mut PgConnection,
+    replica: &str,
+    provider: &str,
+    sends: &[Accepted],
+    expire_after: Duration,
+) -> sqlx::Result<usize> {
+    if sends.is_empty() {
+        return Ok(0);
+    }
+    let column = |f: fn(&Accepted) -> Option<&str>| sends.iter().map(f).collect::<Vec<_>>();
+    let ids: Vec<Uuid> = sends.iter().map(|s| s.id).collect();
+    let surveys: Vec<i64> = sends.iter().map(|s| s.survey_id).collect();
+    let attempts: Vec<i32> = sends.iter().map(|s| s.attempts).collect();
+    let statuses: Vec<MessageStatus> = sends.iter().map(|s| s.status).collect();
+    let billed: Vec<Option<i32>> = sends.iter().map(|s| s.billed_segments).collect();
+    let segments: Vec<i32> = sends.iter().map(|s| s.segments).collect();
+    let params: Vec<Option<Json<&[TemplateParam]>>> = sends
+        .iter()
+        .map(|s| s.template_params.as_ref().map(|p| Json(p.0.as_slice())))
+        .collect();
+    // The survey opens whatever its state: a reply can be recorded before the send's own
+    // answer (`messages::accepted` says when), and has then moved it on already.
+    let recorded: i64 = sqlx::query_scalar(&format!(
+        r#"
+        WITH sends AS (
+            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[], $4::text[], $5::text[],
+                                 $6::int[], $7::text[], $8::text[], $9::text[], $10::text[],
+                                 $11::int[], $12::text[], $13::jsonb[])
+                       AS s(id, survey_id, attempts, provider_id, status, billed, question_id,
+                            to_phone, body, encoding, segments, template_id, template_params)
+        ), opened AS (
+            UPDATE surveys v
+               SET state = CASE WHEN v.state = 'sending' THEN 'open' ELSE v.state END,
+                   sent_at = now(), expires_at = now() + make_interval(secs => $16),
+                   leased_by = NULL, lease_until = NULL, updated_at = now()
+              FROM sends s
+             WHERE v.id = s.survey_id AND v.leased_by = $15 AND v.first_attempts = s.attempts
+               AND v.first_message_id = s.id
+            RETURNING v.id
+        ), {early}, sent AS (
+            INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding,
+                                  segments, template_id, template_params, status, error_code,
+                                  delivered_at, attempts, leased_by, provider,
+                                  provider_message_id, sent_at)
+            SELECT o.id, o.survey_id, $17, o.question_id, o.to_phone, o.body, o.encoding,
+                   coalesce(o.early_billed, o.billed, o.segments), o.template_id,
+                   o.template_params,
+                   CASE WHEN o.folds THEN o.early_status ELSE o.status END,
+                   CASE WHEN o.folds THEN o.early_code END,
+                   CASE WHEN o.folds AND o.early_status = 'delivered' THEN o.early_at END,
+                   o.attempts, $15, $14, o.provider_id, now()
+              FROM outcomes o JOIN opened ON opened.id = o.survey_id
+            RETURNING survey_id, provider_message_id
+        ), folded AS (
+            DELETE FROM early_delivery_reports e USING sent
+             WHERE e.provider = $14 AND e.provider_message_id = sent.provider_message_id
+        ), logged AS (
+            INSERT INTO score_changes (survey_id) SELECT survey_id FROM sent
+        )
+        SELECT count(*) FROM sent
+        "#,
+        early = messages::early("$14"),
+    ))
+    .bind(&ids)
+    .bind(&surveys)
+    .bind(&attempts)
+    .bind(column(|s| Some(s.provider_message_id.as_str())))
+    .bind(&statuses)
+    .bind(&billed)
+    .bind(column(|s| Some(s.question_id.as_str())))
+    .bind(column(|s| Some(s.to_phone.as_str())))
+    .bind(column(|s| Some(s.body.as_str())))
+    .bind(column(|s| Some(s.encoding)))
+    .bind(&segments)
+    .bind(column(|s| s.template_id.as_deref()))
+    .bind(&params)
+    .bind(provider)
+    .bind(replica)
+    .bind(expire_after.as_secs_f64())
+    .bind(MessagePurpose::Question)
+    .fetch_one(conn)
+    .await?;
+    Ok(usize::try_from(recorded).unwrap_or_default())
+}
+
+/// Returns surveys whose first send's lease ran out (their worker died mid-send) to the
+/// due scan, due after `lookup_after` (where the platform drops no duplicates, the claim
+/// then looks the send up before anything goes again) or at once. The SMS's id and the
+/// count of claims stay, and so does the lease's end, from which a lookup searches: the
+/// claim decides what comes next (`dispatch::start`). A survey that moved on meanwhile
+/// only loses the lease. Returns how many were rescued.
+pub async fn rescue_expired(pool: &PgPool, lookup_after: Option<Duration>) -> sqlx::Result<i64> {
+    let rescued = sqlx::query(
+        "UPDATE surveys
+            SET state = CASE WHEN state = 'sending' THEN 'scheduled' ELSE state END,
+                send_at = CASE WHEN state = 'sending'
+                               THEN now() + make_interval(secs => coalesce($1::float8, 0))
+                               ELSE send_at END,
+                lease_until = CASE WHEN state = 'sending' THEN lease_until END,
+                leased_by = NULL, updated_at = now()
+          WHERE lease_until < now() AND leased_by IS NOT NULL",
+    )
+    .bind(lookup_after.map(|d| d.as_secs_f64()))
+    .execute(pool)
+    .await?;
+    Ok(rescued.rows_affected() as i64)
+}
+
+/// What a claim does with a first SMS an earlier claim may have sent (its lease ran out):
+/// written as the outbox row that earlier claim would have left, either to be looked up
+/// (`reconciling`, due now, searched from `since`) or given up (`failed`, out of attempts).
+/// The survey keeps waiting on it (`sending`), or fails with it.
+pub struct Unknown<'a> {
+    pub message: New<'a>,
+    pub status: MessageStatus,
+    /// The claims that may have sent it.
+    pub attempts: i32,
+    pub since: Option<DateTime<Utc>>,
+    pub error: &'static str,
+}
+
+/// One statement: claims without caps run outside a transaction (`dispatch::start`).
+pub async fn settle_unknown(conn: &mut PgConnection, unknown: &Unknown<'_>) -> sqlx::Result<()> {
+    let columns = messages::Columns::of(std::slice::from_ref(&unknown.message));
+    columns
+        .bind(sqlx::query(
+            r#"
+        WITH written AS (
+            INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding,
+                                  segments, template_id, template_params, status, attempts,
+                                  next_attempt_at, reconcile_since, error_message)
+            SELECT m.*, $11, $12, now(), $13, $14
+              FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                          $6::text[], $7::text[], $8::int[], $9::text[], $10::jsonb[]) AS m
+            RETURNING survey_id
+        )
+        UPDATE surveys s
+           SET state = CASE WHEN $15 THEN 'failed' ELSE s.state END, first_attempts = $12,
+               leased_by = NULL, lease_until = NULL, updated_at = now()
+          FROM written WHERE s.id = written.survey_id
+        "#,
+        ))
+        .bind(unknown.status)
+        .bind(unknown.attempts)
+        .bind(unknown.since)
+        .bind(unknown.error)
+        .bind(unknown.status == MessageStatus::Failed)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
