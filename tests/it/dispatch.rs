@@ -361,6 +361,48 @@ async fn an_expired_survey_lease_on_the_last_attempt_fails_the_survey_unsent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_question_in_flight_counts_against_its_phones_cap() {
+    let provider = Provider::start(vec![webhook_accepted("capped")]).await;
+    let app = TestApp::spawn_env(
+        Names::new(),
+        &env(
+            &provider.uri(),
+            &[("POSTCALL__PROVIDER__WEBHOOK__CAPS__PER_NATURAL_DAY", "1")],
+        ),
+    )
+    .await;
+    let ids = insert_surveys(&app.pool, 1, Utc::now() + TimeDelta::days(1), "Etc/UTC").await;
+    // Another replica is sending this survey's first question now: it has no row yet.
+    let phone: String = sqlx::query_scalar(
+        "UPDATE surveys SET state = 'sending', leased_by = 'busy-replica',
+                lease_until = now() + interval '10 minutes', first_attempts = 1,
+                first_message_id = gen_random_uuid()
+          WHERE id = $1 RETURNING customer_phone",
+    )
+    .bind(ids[0])
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // A help text to the same phone, due now: one a day is all the phone may get.
+    sqlx::query(
+        "INSERT INTO messages (id, survey_id, purpose, to_phone, body, encoding, segments)
+         VALUES (gen_random_uuid(), $1, 'help', $2, 'Reply 1-5', 'gsm7', 1)",
+    )
+    .bind(ids[0])
+    .bind(&phone)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.wait_for_count(
+        "SELECT count(*) FROM messages WHERE purpose = 'help' AND status = 'cancelled'",
+        1,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(provider.count(), 0, "sent past the cap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_limit_spaces_sends() {
     let provider = Provider::start(vec![webhook_accepted("limited")]).await;
     let settings = env(

@@ -16,12 +16,12 @@
 //!   scores' `sent` and `sms_segments` count it), and the score change the incremental
 //!   aggregation folds in.
 //!
-//! Postcall does one more row per SMS than this: its first question is inserted claimed
-//! (`sending`, under a lease) before the send and updated after, where the floor inserts it
-//! once, after. The floor has no lease of its own (a survey's `updated_at` fences the
-//! record) and skips what correctness needs beyond the rows: folding early delivery
-//! reports and their locks, caps, templates. So it is a floor postcall cannot reach, not
-//! a design it could adopt as it stands.
+//! Postcall writes the same rows (since its first question is claimed on its survey and
+//! inserted once, when accepted), but under a lease of its own (`leased_by`, `lease_until`,
+//! `first_attempts`, the SMS's id on the survey) where the floor fences by `updated_at`,
+//! and with what correctness needs beyond the rows: folding early delivery reports and
+//! their locks, caps, templates, the claim of queued messages. So it is a floor postcall
+//! cannot reach, not a design it could adopt as it stands.
 
 use sqlx::PgConnection;
 
