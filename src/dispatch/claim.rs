@@ -94,16 +94,15 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             Some(conn) => conn,
             None => conn.insert(messages::claims_connection(&self.pool).await?),
         };
-        let started = start::claim_due(
-            conn,
-            &Texts::new(&self.survey, &self.channel),
-            &self.policy,
-            &self.caps,
-            asked as i64,
-            Utc::now(),
-            &claimant,
-        )
-        .await?;
+        let take = start::Take {
+            texts: &Texts::new(&self.survey, &self.channel),
+            policy: &self.policy,
+            caps: &self.caps,
+            limit: asked as i64,
+            now: Utc::now(),
+            claimant: &claimant,
+        };
+        let started = start::claim_due(conn, &take).await?;
         if started.deferred + started.cancelled > 0 {
             tracing::info!(
                 deferred = started.deferred,

@@ -81,26 +81,10 @@ pub struct Claimant<'a> {
 
 /// Claims up to `limit` messages: queued ones first, then due surveys' first questions, on
 /// the claims' own connection (`messages::claims_connection`).
-pub async fn claim_due(
-    conn: &mut PgConnection,
-    texts: &Texts<'_>,
-    policy: &Policy,
-    caps: &Caps,
-    limit: i64,
-    now: DateTime<Utc>,
-    claimant: &Claimant<'_>,
-) -> sqlx::Result<Started> {
-    let take = Take {
-        texts,
-        policy,
-        caps,
-        limit,
-        now,
-        claimant,
-    };
+pub async fn claim_due(conn: &mut PgConnection, take: &Take<'_>) -> sqlx::Result<Started> {
     // Caps are counted under per-phone locks held until the claim commits. Without them
     // each statement stands alone, fenced by its lease: two round trips fewer per claim.
-    if caps.is_off() {
+    if take.caps.is_off() {
         return take.run(conn).await;
     }
     let mut tx = conn.begin().await?;
@@ -109,13 +93,14 @@ pub async fn claim_due(
     Ok(started)
 }
 
-struct Take<'a> {
-    texts: &'a Texts<'a>,
-    policy: &'a Policy,
-    caps: &'a Caps,
-    limit: i64,
-    now: DateTime<Utc>,
-    claimant: &'a Claimant<'a>,
+/// What one claim takes, and by what rules.
+pub struct Take<'a> {
+    pub texts: &'a Texts<'a>,
+    pub policy: &'a Policy,
+    pub caps: &'a Caps,
+    pub limit: i64,
+    pub now: DateTime<Utc>,
+    pub claimant: &'a Claimant<'a>,
 }
 
 impl Take<'_> {

@@ -225,6 +225,24 @@ async fn a_dispatcher_started_inside_quiet_hours_defers_to_their_end() {
     assert_eq!(app.survey_state(ids[0]).await, "scheduled");
 }
 
+/// The one request the provider got carries `id` as its idempotency key, and the survey
+/// opened.
+async fn resent_as(provider: &Provider, app: &TestApp, id: uuid::Uuid) {
+    assert_eq!(provider.wait_for(1).await, 1);
+    let request = &provider.requests()[0];
+    assert_eq!(
+        request
+            .headers
+            .get("idempotency-key")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        id.to_string()
+    );
+    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_lease_is_resent_with_the_same_idempotency_key() {
     let provider = Provider::start(vec![webhook_accepted("rescued")]).await;
@@ -249,19 +267,25 @@ async fn an_expired_lease_is_resent_with_the_same_idempotency_key() {
     .await
     .unwrap();
 
-    assert_eq!(provider.wait_for(1).await, 1);
-    let request = &provider.requests()[0];
-    assert_eq!(
-        request
-            .headers
-            .get("idempotency-key")
-            .unwrap()
-            .to_str()
-            .unwrap(),
-        id.to_string()
-    );
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
+    resent_as(&provider, &app, id).await;
+}
+
+/// A replica died holding `survey`'s first send under its claim number `attempts`, its
+/// lease run out; returns the SMS's id.
+async fn died_holding(app: &TestApp, survey: i64, attempts: i32) -> uuid::Uuid {
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "UPDATE surveys SET state = 'sending', leased_by = 'dead-replica', first_message_id = $2,
+                lease_until = now() - interval '1 second', first_attempts = $3
+          WHERE id = $1",
+    )
+    .bind(survey)
+    .bind(id)
+    .bind(attempts)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,31 +295,9 @@ async fn an_expired_lease_on_a_survey_is_resent_with_the_same_idempotency_key() 
     let ids = insert_surveys(&app.pool, 1, Utc::now() + TimeDelta::days(1), "Etc/UTC").await;
     // A replica died between claiming this survey's first SMS and recording its outcome:
     // the SMS has no row yet, only its id on the survey.
-    let id = uuid::Uuid::new_v4();
-    sqlx::query(
-        "UPDATE surveys SET state = 'sending', leased_by = 'dead-replica', first_message_id = $2,
-                lease_until = now() - interval '1 second', first_attempts = 1
-          WHERE id = $1",
-    )
-    .bind(ids[0])
-    .bind(id)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let id = died_holding(&app, ids[0], 1).await;
 
-    assert_eq!(provider.wait_for(1).await, 1);
-    let request = &provider.requests()[0];
-    assert_eq!(
-        request
-            .headers
-            .get("idempotency-key")
-            .unwrap()
-            .to_str()
-            .unwrap(),
-        id.to_string()
-    );
-    app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'open'", 1)
-        .await;
+    resent_as(&provider, &app, id).await;
     let row: (uuid::Uuid, i32, String, Option<String>) = sqlx::query_as(
         "SELECT m.id, m.attempts, m.status, s.leased_by
            FROM messages m JOIN surveys s ON s.id = m.survey_id WHERE s.id = $1",
@@ -327,17 +329,7 @@ async fn an_expired_survey_lease_on_the_last_attempt_fails_the_survey_unsent() {
     )
     .await;
     let ids = insert_surveys(&app.pool, 1, Utc::now() + TimeDelta::days(1), "Etc/UTC").await;
-    let id = uuid::Uuid::new_v4();
-    sqlx::query(
-        "UPDATE surveys SET state = 'sending', leased_by = 'dead-replica', first_message_id = $2,
-                lease_until = now() - interval '1 second', first_attempts = 2
-          WHERE id = $1",
-    )
-    .bind(ids[0])
-    .bind(id)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let id = died_holding(&app, ids[0], 2).await;
     app.wait_for_count("SELECT count(*) FROM surveys WHERE state = 'failed'", 1)
         .await;
     let row: (uuid::Uuid, i32, String, String) = sqlx::query_as(

@@ -30,7 +30,7 @@ use super::outbox::{Leased, Outcome};
 /// Leases up to `limit` due surveys; each row's id is the first SMS's id (stable per
 /// survey, as an idempotency key must be), its fence the claim's `updated_at`.
 pub async fn claim(conn: &mut PgConnection, limit: usize, body: &str) -> sqlx::Result<Vec<Leased>> {
-    // The due scan is postcall's own (`store::surveys::lock_due`), so both walk the same
+    // The due scan is postcall's own (`store::surveys::claim_due`), so both walk the same
     // index the same way. The join reads the call, as quiet hours need its zone (off in
     // this stage, as for the dispatcher measured beside it).
     let rows: Vec<Leased> = sqlx::query_as(
