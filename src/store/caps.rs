@@ -121,7 +121,9 @@ pub async fn refused(
 
 /// Ends surveys a cap stopped, with `end_reason = provider_cap`: one never sent is dropped
 /// (`cancelled`); an open one stops where it is (`expired`: the answers so far count, and
-/// `survey.completed` goes out as for any ending). Ended surveys are left alone.
+/// `survey.completed` goes out as for any ending). Ended surveys are left alone. A lease on a
+/// survey's first send stays: a send already out is still recorded under it
+/// (`first_send::accepted`), and the rescuer clears what is left of it.
 pub async fn end_surveys(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
     if ids.is_empty() {
         return Ok(());
@@ -129,7 +131,7 @@ pub async fn end_surveys(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<(
     let ended: Vec<(i64, SurveyState)> = sqlx::query_as(
         "UPDATE surveys
             SET state = CASE WHEN state = 'open' THEN $2 ELSE $3 END, end_reason = $4,
-                closed_at = now(), leased_by = NULL, lease_until = NULL, updated_at = now()
+                closed_at = now(), updated_at = now()
           WHERE id = ANY($1) AND state IN ('scheduled', 'sending', 'open')
          RETURNING id, state",
     )

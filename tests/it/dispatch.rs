@@ -395,6 +395,61 @@ async fn a_first_question_in_flight_counts_against_its_phones_cap() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rescued_survey_held_by_quiet_hours_keeps_its_sms_id_and_its_lease_end() {
+    let provider = Provider::start(vec![webhook_accepted("held")]).await;
+    let now = Utc::now();
+    let hhmm = |t: chrono::DateTime<Utc>| format!("{:02}:{:02}", t.hour(), t.minute());
+    let (start, end) = (
+        hhmm(now - TimeDelta::minutes(1)),
+        hhmm(now + TimeDelta::minutes(2)),
+    );
+    let settings = env(
+        &provider.uri(),
+        &[
+            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__ENABLED", "true"),
+            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__START", &start),
+            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__END", &end),
+        ],
+    );
+    let app = TestApp::spawn_env(Names::new(), &settings).await;
+    let ids = insert_surveys(&app.pool, 1, now + TimeDelta::days(1), "Etc/UTC").await;
+    // Rescued: an earlier claim's lease ran out five minutes ago, so its SMS may have gone.
+    let id = uuid::Uuid::new_v4();
+    let ended: chrono::DateTime<Utc> = sqlx::query_scalar(
+        "UPDATE surveys SET state = 'scheduled', send_at = now() - interval '1 second',
+                first_message_id = $2, first_attempts = 1, leased_by = NULL,
+                lease_until = date_trunc('second', now()) - interval '5 minutes'
+          WHERE id = $1 RETURNING lease_until",
+    )
+    .bind(ids[0])
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    app.wait_for_count(
+        "SELECT count(*) FROM surveys WHERE state = 'scheduled' AND send_at > now()",
+        1,
+    )
+    .await;
+    // Claimed, held back and handed back: what the next claim needs to know stays.
+    let kept: (
+        Option<uuid::Uuid>,
+        i32,
+        Option<String>,
+        Option<chrono::DateTime<Utc>>,
+    ) = sqlx::query_as(
+        "SELECT first_message_id, first_attempts, leased_by, lease_until
+               FROM surveys WHERE id = $1",
+    )
+    .bind(ids[0])
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, (Some(id), 1, None, Some(ended)));
+    assert_eq!(provider.count(), 0, "sent inside quiet hours");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_limit_spaces_sends() {
     let provider = Provider::start(vec![webhook_accepted("limited")]).await;
     let settings = env(
