@@ -175,10 +175,9 @@ async fn an_opt_out_recorded_after_scheduling_stops_the_send() {
     assert_eq!(app.survey_state(ids[0]).await, "cancelled");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dispatcher_started_inside_quiet_hours_defers_to_their_end() {
-    let provider = Provider::start(vec![webhook_accepted("night")]).await;
-    // Quiet hours from a minute ago to two minutes ahead, in UTC, which the survey uses.
+/// A worker whose quiet hours run from a minute ago to two minutes ahead, in UTC (which the
+/// surveys use), and when that was.
+async fn inside_quiet_hours(provider: &Provider) -> (TestApp, chrono::DateTime<Utc>) {
     let now = Utc::now();
     let hhmm = |t: chrono::DateTime<Utc>| format!("{:02}:{:02}", t.hour(), t.minute());
     let (start, end) = (
@@ -193,7 +192,13 @@ async fn a_dispatcher_started_inside_quiet_hours_defers_to_their_end() {
             ("POSTCALL__ELIGIBILITY__QUIET_HOURS__END", &end),
         ],
     );
-    let app = TestApp::spawn_env(Names::new(), &settings).await;
+    (TestApp::spawn_env(Names::new(), &settings).await, now)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_started_inside_quiet_hours_defers_to_their_end() {
+    let provider = Provider::start(vec![webhook_accepted("night")]).await;
+    let (app, now) = inside_quiet_hours(&provider).await;
     let ids = insert_surveys(&app.pool, 1, now - TimeDelta::hours(8), "Etc/UTC").await;
 
     let end_at = (now + TimeDelta::minutes(2))
@@ -397,21 +402,7 @@ async fn a_first_question_in_flight_counts_against_its_phones_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rescued_survey_held_by_quiet_hours_keeps_its_sms_id_and_its_lease_end() {
     let provider = Provider::start(vec![webhook_accepted("held")]).await;
-    let now = Utc::now();
-    let hhmm = |t: chrono::DateTime<Utc>| format!("{:02}:{:02}", t.hour(), t.minute());
-    let (start, end) = (
-        hhmm(now - TimeDelta::minutes(1)),
-        hhmm(now + TimeDelta::minutes(2)),
-    );
-    let settings = env(
-        &provider.uri(),
-        &[
-            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__ENABLED", "true"),
-            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__START", &start),
-            ("POSTCALL__ELIGIBILITY__QUIET_HOURS__END", &end),
-        ],
-    );
-    let app = TestApp::spawn_env(Names::new(), &settings).await;
+    let (app, now) = inside_quiet_hours(&provider).await;
     let ids = insert_surveys(&app.pool, 1, now + TimeDelta::days(1), "Etc/UTC").await;
     // Rescued: an earlier claim's lease ran out five minutes ago, so its SMS may have gone.
     let id = uuid::Uuid::new_v4();
