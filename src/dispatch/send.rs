@@ -272,13 +272,12 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
     /// Hands a message back unsent, due again at `at`: a first question to its survey's due
     /// scan, any other to the outbox's.
     async fn hand_back(&self, m: &Claimed, lease: &Lease<'_>, at: chrono::DateTime<Utc>) {
-        match &m.first {
-            Some(first) => {
-                let survey = self.first_lease(first.survey_id, lease);
+        match (&m.first, self.survey_lease(m)) {
+            (Some(first), Some(survey)) => {
                 self.write(|| first_send::release(&self.pool, &survey, at, first))
                     .await
             }
-            None => {
+            _ => {
                 self.write(|| messages::release(&self.pool, lease, at))
                     .await
             }
@@ -289,24 +288,20 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
     /// work on (`first_send::materialise`); true when the message has its row under this
     /// lease, false if the lease was lost.
     async fn own_row(&self, m: &Claimed) -> bool {
-        let (Some(first), Some(row)) = (&m.first, m.as_new()) else {
+        let (Some(survey), Some(row)) = (self.survey_lease(m), m.as_new()) else {
             return true;
         };
-        let lease = first_send::Lease {
-            survey_id: first.survey_id,
-            replica: &self.replica,
-            attempts: m.attempts,
-        };
-        self.write(|| first_send::materialise(&self.pool, &lease, &row, self.lease))
+        self.write(|| first_send::materialise(&self.pool, &survey, &row, self.lease))
             .await
     }
 
-    fn first_lease<'a>(&'a self, survey_id: i64, lease: &Lease<'_>) -> first_send::Lease<'a> {
-        first_send::Lease {
-            survey_id,
+    /// The lease this replica holds on a first question's survey; None for any other message.
+    fn survey_lease(&self, m: &Claimed) -> Option<first_send::Lease<'_>> {
+        m.first.as_ref().map(|first| first_send::Lease {
+            survey_id: first.survey_id,
             replica: &self.replica,
-            attempts: lease.attempts,
-        }
+            attempts: m.attempts,
+        })
     }
 
     /// Records an outcome, retrying briefly if the database hiccups: an outcome lost here
