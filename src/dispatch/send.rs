@@ -157,7 +157,12 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         let outcome = self.provider.send(&outbound).await;
         let jitter = rand::random::<f64>();
         let attempts = m.attempts.max(1) as u32;
-        match plan::record(outcome, attempts, &self.retry, Utc::now(), jitter) {
+        let decision = plan::record(outcome, attempts, &self.retry, Utc::now(), jitter);
+        // Every outcome but acceptance is written on the outbox's row.
+        if !matches!(decision, Record::Accepted { .. }) && !self.own_row(m).await {
+            return;
+        }
+        match decision {
             Record::Accepted {
                 provider_message_id,
                 status,
@@ -202,9 +207,6 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             Record::RetryAt { at, code, message } => {
                 metrics::sms(self.provider.name(), "retry");
                 tracing::warn!(%at, code, error = %phone::redact(&message), "send failed; will retry");
-                if !self.own_row(m).await {
-                    return;
-                }
                 self.write(|| messages::retry_at(&self.pool, lease, at, code.as_deref(), &message))
                     .await;
             }
@@ -212,9 +214,6 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 metrics::sms(self.provider.name(), "unknown");
                 tracing::warn!(%at, code, error = %phone::redact(&message),
                     "send outcome unknown; the platform is asked before anything is sent again");
-                if !self.own_row(m).await {
-                    return;
-                }
                 self.write(|| {
                     reconcile::park(&self.pool, lease, at, since, code.as_deref(), &message)
                 })
@@ -236,9 +235,6 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                     "send failed for good"
                 );
                 let opt_out = recipient_opted_out.then_some(m.to_phone.as_str());
-                if !self.own_row(m).await {
-                    return;
-                }
                 self.write(|| {
                     messages::finish(
                         &self.pool,
@@ -260,9 +256,6 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 );
                 tracing::warn!(code, error = %phone::redact(&message),
                     "the platform refused a per-number cap; survey ended, not retried");
-                if !self.own_row(m).await {
-                    return;
-                }
                 self.write(|| caps::refused(&self.pool, lease, code.as_deref(), &message))
                     .await;
             }
