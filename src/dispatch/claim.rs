@@ -34,10 +34,12 @@ struct Capacity {
 }
 
 impl<P: SmsProvider + 'static> Dispatcher<P> {
+    /// Claims until shutdown; each claimed message is sent by a task on `sends_on`.
     pub(super) async fn claim_all(
         self: Arc<Self>,
         wake: &Notify,
         recorder: mpsc::UnboundedSender<Sent>,
+        sends_on: tokio::runtime::Handle,
     ) {
         let most = usize::try_from(self.batch_size).unwrap_or(1).max(1);
         let capacity = Capacity {
@@ -53,7 +55,10 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         let mut conn = None;
         while let Some(tickets) = self.tickets(&capacity).await {
             while sends.try_join_next().is_some() {}
-            match self.claim(&mut conn, tickets, &mut sends, &recorder).await {
+            match self
+                .claim(&mut conn, tickets, &mut sends, &sends_on, &recorder)
+                .await
+            {
                 Ok(true) => delays.reset(),
                 Ok(false) => {
                     delays.reset();
@@ -79,6 +84,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         conn: &mut Option<PgConnection>,
         tickets: Vec<Ticket>,
         sends: &mut JoinSet<()>,
+        sends_on: &tokio::runtime::Handle,
         recorder: &mpsc::UnboundedSender<Sent>,
     ) -> sqlx::Result<bool> {
         let asked = tickets.len();
@@ -119,7 +125,10 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         let handled = started.handled();
         let mut tickets = tickets.into_iter();
         for (m, ticket) in started.claimed.into_iter().zip(tickets.by_ref()) {
-            sends.spawn(self.clone().send_one(m, read_at, ticket, recorder.clone()));
+            sends.spawn_on(
+                self.clone().send_one(m, read_at, ticket, recorder.clone()),
+                sends_on,
+            );
         }
         // Lookups take what sends left: they send nothing, and are few.
         let room = asked - handled;
@@ -131,7 +140,10 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         let more = handled + lookups.len() == asked;
         // Tickets left over go back as they drop.
         for (due, ticket) in lookups.into_iter().zip(tickets) {
-            sends.spawn(self.clone().reconcile_one(due, ticket, recorder.clone()));
+            sends.spawn_on(
+                self.clone().reconcile_one(due, ticket, recorder.clone()),
+                sends_on,
+            );
         }
         Ok(more)
     }

@@ -4,7 +4,8 @@
 //! rate-limited, re-checked if it waited, and sent by a task of its own; the
 //! recorder writes accepted sends in batches, under their leases. A hanging request holds
 //! only its own slot. Woken by `pg_notify`, polling as a fallback; several replicas never
-//! send one message twice.
+//! send one message twice. The claims and the recorder run on a thread of their own
+//! (`thread`), the sends on the worker's runtime.
 
 mod caps;
 mod claim;
@@ -15,6 +16,7 @@ mod reconcile;
 mod record;
 mod send;
 pub(crate) mod start;
+mod thread;
 
 use std::{sync::Arc, time::Duration};
 
@@ -95,20 +97,28 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         })
     }
 
-    /// Runs until shutdown: the feed, the claims (each message sent by a task of its own)
-    /// and the recorder, side by side. Database errors are logged and retried after a
+    /// Runs until shutdown: the feed, the claims (each message sent by a task of its own on
+    /// the caller's runtime) and the recorder (with the claims, on a thread of their own),
+    /// side by side. Database errors are logged and retried after a
     /// backoff; the dispatcher never exits on its own. At shutdown, claims stop, messages
     /// still waiting for the rate limit are handed back, and what is in flight is recorded.
     pub async fn run(self) {
         tracing::info!(provider = self.provider.name(), replica = %self.replica, "dispatch running");
         let this = Arc::new(self);
-        let wake = Notify::new();
+        let wake = Arc::new(Notify::new());
         let (sent, recorder) = mpsc::unbounded_channel();
-        tokio::join!(
-            this.feed(&wake),
-            this.clone().claim_all(&wake, sent),
-            this.record_all(recorder),
-        );
+        let sends_on = tokio::runtime::Handle::current();
+        // One thread for both loops: a thread each measured no faster on two cores.
+        let loops = thread::own("postcall-dispatch", {
+            let (this, wake) = (this.clone(), wake.clone());
+            move || async move {
+                tokio::join!(
+                    this.clone().claim_all(&wake, sent, sends_on),
+                    this.record_all(recorder),
+                );
+            }
+        });
+        tokio::join!(this.feed(&wake), loops);
         tracing::info!("dispatch stopped");
     }
 

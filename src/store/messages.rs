@@ -317,6 +317,14 @@ pub async fn claims_connection(pool: &PgPool) -> sqlx::Result<PgConnection> {
     Ok(conn)
 }
 
+/// Opens the recorder's own connection: its commits wait for the disk as usual (they make
+/// each claim durable too, see `claims_connection`). Kept out of the pool so the recorder,
+/// on the dispatch loops' thread, never waits for an acquire or a connection the worker's
+/// runtime drives.
+pub async fn records_connection(pool: &PgPool) -> sqlx::Result<PgConnection> {
+    PgConnection::connect_with(&pool.connect_options()).await
+}
+
 /// What may have changed since a message was claimed.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Current {
@@ -409,14 +417,14 @@ pub struct Accepted {
 /// accepted. A send whose lease this replica no longer holds is left alone. Returns how
 /// many were recorded.
 pub async fn accepted(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     replica: &str,
     provider: &str,
     sends: &[Accepted],
     firsts: &[first_send::Accepted],
     expire_after: Duration,
 ) -> sqlx::Result<usize> {
-    let mut tx = pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(conn).await?;
     let all_ids: Vec<&str> = sends
         .iter()
         .map(|s| s.provider_message_id.as_str())
