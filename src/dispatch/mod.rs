@@ -99,11 +99,16 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
 
     /// Runs until shutdown: the feed, the claims (each message sent by a task of its own on
     /// the caller's runtime) and the recorder (with the claims, on a thread of their own),
-    /// side by side. Database errors are logged and retried after a
-    /// backoff; the dispatcher never exits on its own. At shutdown, claims stop, messages
-    /// still waiting for the rate limit are handed back, and what is in flight is recorded.
-    pub async fn run(self) {
+    /// side by side. Database errors are logged and retried after a backoff; the dispatcher
+    /// never exits on its own. At shutdown, claims stop, messages still waiting for the
+    /// rate limit are handed back, and what is in flight is recorded.
+    pub async fn run(mut self) {
         tracing::info!(provider = self.provider.name(), replica = %self.replica, "dispatch running");
+        // The loops' thread would outlive this future if it were dropped unfinished (its
+        // runtime shutting down), claiming messages no send task would ever take: they
+        // stop with it. A token of the dispatcher's own, so only it is cancelled.
+        self.shutdown = self.shutdown.child_token();
+        let _stop_loops = self.shutdown.clone().drop_guard();
         let this = Arc::new(self);
         let wake = Arc::new(Notify::new());
         let (sent, recorder) = mpsc::unbounded_channel();

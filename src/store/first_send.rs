@@ -221,22 +221,27 @@ pub(super) async fn accepted(
 /// then looks the send up before anything goes again) or at once. The SMS's id and the
 /// count of claims stay, and so does the lease's end, from which a lookup searches: the
 /// claim decides what comes next (`dispatch::start`). A survey that moved on meanwhile
-/// only loses the lease. Returns how many were rescued.
+/// only loses the lease. Returns how many were sent back.
 pub async fn rescue_expired(pool: &PgPool, lookup_after: Option<Duration>) -> sqlx::Result<i64> {
-    let rescued = sqlx::query(
-        "UPDATE surveys
-            SET state = CASE WHEN state = 'sending' THEN 'scheduled' ELSE state END,
-                send_at = CASE WHEN state = 'sending'
-                               THEN now() + make_interval(secs => coalesce($1::float8, 0))
-                               ELSE send_at END,
-                lease_until = CASE WHEN state = 'sending' THEN lease_until END,
-                leased_by = NULL, updated_at = now()
-          WHERE lease_until < now() AND leased_by IS NOT NULL",
+    // Counts only the surveys sent back: one that only lost its lease is not a send
+    // returned, and the rescuer's log and wake-up are about sends.
+    sqlx::query_scalar(
+        "WITH cleared AS (
+            UPDATE surveys
+               SET state = CASE WHEN state = 'sending' THEN 'scheduled' ELSE state END,
+                   send_at = CASE WHEN state = 'sending'
+                                  THEN now() + make_interval(secs => coalesce($1::float8, 0))
+                                  ELSE send_at END,
+                   lease_until = CASE WHEN state = 'sending' THEN lease_until END,
+                   leased_by = NULL, updated_at = now()
+             WHERE lease_until < now() AND leased_by IS NOT NULL
+         RETURNING lease_until IS NOT NULL AS returned
+         )
+         SELECT count(*) FILTER (WHERE returned) FROM cleared",
     )
     .bind(lookup_after.map(|d| d.as_secs_f64()))
-    .execute(pool)
-    .await?;
-    Ok(rescued.rows_affected() as i64)
+    .fetch_one(pool)
+    .await
 }
 
 /// What a claim does with a first SMS an earlier claim may have sent (its lease ran out):
