@@ -41,7 +41,7 @@ pub fn message<'a>(
         _ => None,
     };
     Ok(messages::New {
-        id: Uuid::new_v4(),
+        id: Uuid::now_v7(),
         survey_id: to.survey_id,
         purpose: outgoing.purpose(),
         question_id,

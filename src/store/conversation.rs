@@ -140,7 +140,7 @@ pub async fn enqueue_event(
     payload: &Value,
 ) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO outbox (id, routing_key, payload) VALUES ($1, $2, $3)")
-        .bind(Uuid::new_v4())
+        .bind(Uuid::now_v7())
         .bind(routing_key)
         .bind(payload)
         .execute(conn)

@@ -56,7 +56,7 @@ pub async fn claim_due(
             UPDATE surveys s
                SET state = 'sending', leased_by = $2,
                    lease_until = now() + make_interval(secs => $3),
-                   first_message_id = coalesce(s.first_message_id, gen_random_uuid()),
+                   first_message_id = coalesce(s.first_message_id, postcall_uuid_v7()),
                    first_attempts = s.first_attempts + 1, updated_at = now()
               FROM due WHERE s.id = due.id
             RETURNING s.id, s.call_id, s.customer_phone, s.language, s.first_message_id,

@@ -57,6 +57,36 @@ async fn a_due_survey_is_sent_once_at_its_time_and_not_before() {
     assert_eq!(provider.count(), 1, "sent twice");
 }
 
+/// SMS ids are UUIDv7 (RFC 9562), so each new `messages` row lands beside the last in its
+/// primary key instead of on a random page: the id made in SQL for a first question, the
+/// version, the variant and a timestamp of now, in order.
+#[tokio::test]
+async fn sms_ids_made_in_sql_are_uuid_v7_of_their_time_in_order() {
+    let app = TestApp::spawn_env(Names::new(), &[]).await;
+    let before = Utc::now();
+    let make = || async {
+        let id: uuid::Uuid = sqlx::query_scalar("SELECT postcall_uuid_v7()")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        id
+    };
+    let a = make().await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let b = make().await;
+    for id in [a, b] {
+        assert_eq!(id.get_version_num(), 7, "{id}");
+        assert_eq!(id.get_variant(), uuid::Variant::RFC4122, "{id}");
+        let (secs, nanos) = id.get_timestamp().expect("a v7 timestamp").to_unix();
+        let at = chrono::DateTime::from_timestamp(secs as i64, nanos).unwrap();
+        assert!(
+            at >= before - TimeDelta::milliseconds(1) && at <= Utc::now(),
+            "{id} says {at}, made between {before} and now"
+        );
+    }
+    assert!(a < b, "{a} made before {b} sorts after it");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_and_rate_limits_are_retried_honouring_retry_after() {
     let provider = Provider::start(vec![
