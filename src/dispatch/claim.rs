@@ -10,14 +10,13 @@ use tokio::{
 };
 
 use chrono::Utc;
-use sqlx::PgConnection;
 
-use super::{Dispatcher, plan, record::Sent, start};
+use super::{Dispatcher, connection::Own, plan, record::Sent, start};
 use crate::{
     backoff,
     channels::{SmsProvider, compose::Texts},
     metrics,
-    store::{messages, reconcile},
+    store::reconcile,
 };
 
 /// A claimed message's places: `slot` until its outcome is recorded, `ahead` until the
@@ -52,7 +51,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         };
         let mut sends = JoinSet::new();
         let mut delays = backoff::DATABASE_LOOP.delays();
-        let mut conn = None;
+        let mut conn = Own::claims(&self.pool);
         while let Some(tickets) = self.tickets(&capacity).await {
             while sends.try_join_next().is_some() {}
             match self
@@ -65,8 +64,6 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                     self.idle(wake).await;
                 }
                 Err(e) => {
-                    // A connection an error left in doubt is not used again.
-                    conn = None;
                     let delay = delays.next_delay();
                     tracing::warn!(error = %e, retry_in = ?delay, "claiming messages failed");
                     self.pause(delay).await;
@@ -81,7 +78,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
     /// True if every ticket found work, so there may be more.
     async fn claim(
         self: &Arc<Self>,
-        conn: &mut Option<PgConnection>,
+        conn: &mut Own,
         tickets: Vec<Ticket>,
         sends: &mut JoinSet<()>,
         sends_on: &tokio::runtime::Handle,
@@ -96,10 +93,6 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             drops_duplicates: self.drops_duplicates,
             max_attempts: i32::try_from(self.retry.max_attempts).unwrap_or(i32::MAX),
         };
-        let conn = match conn {
-            Some(conn) => conn,
-            None => conn.insert(messages::claims_connection(&self.pool).await?),
-        };
         let take = start::Take {
             texts: &Texts::new(&self.survey, &self.channel),
             policy: &self.policy,
@@ -108,7 +101,9 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             now: Utc::now(),
             claimant: &claimant,
         };
-        let started = start::claim_due(conn, &take).await?;
+        let started = conn
+            .run(async |conn| start::claim_due(conn, &take).await)
+            .await?;
         if started.deferred + started.cancelled > 0 {
             tracing::info!(
                 deferred = started.deferred,

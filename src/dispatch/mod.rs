@@ -5,10 +5,12 @@
 //! recorder writes accepted sends in batches, under their leases. A hanging request holds
 //! only its own slot. Woken by `pg_notify`, polling as a fallback; several replicas never
 //! send one message twice. The claims and the recorder run on a thread of their own
-//! (`thread`), the sends on the worker's runtime.
+//! (`thread`), each on a connection of its own (`connection`), the sends on the worker's
+//! runtime.
 
 mod caps;
 mod claim;
+mod connection;
 mod feed;
 pub(crate) mod plan;
 mod rate;

@@ -2,13 +2,10 @@
 //! arrived while the previous batch was being written; each send's slot is freed once its
 //! outcome is committed.
 
-use std::time::Duration;
-
-use backon::{ConstantBuilder, Retryable};
 use sqlx::PgConnection;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
-use super::Dispatcher;
+use super::{Dispatcher, connection::Own};
 use crate::{
     backoff,
     channels::SmsProvider,
@@ -17,9 +14,6 @@ use crate::{
 
 /// The most outcomes one transaction records.
 const MOST: usize = 1000;
-
-/// How often the recorder tries to reopen its connection while the database is away.
-const REOPEN_EVERY: Duration = Duration::from_millis(100);
 
 /// An accepted send on its way to the database, holding its slot.
 pub(super) struct Sent {
@@ -37,7 +31,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
     /// Runs until every sender is gone (after shutdown, once the last send finished).
     pub(super) async fn record_all(&self, mut sent: mpsc::UnboundedReceiver<Sent>) {
         let mut batch = Vec::with_capacity(MOST);
-        let mut conn = None;
+        let mut conn = Own::records(&self.pool);
         while sent.recv_many(&mut batch, MOST).await > 0 {
             let (mut queued, mut firsts, mut slots) = (vec![], vec![], vec![]);
             for sent in batch.drain(..) {
@@ -53,10 +47,11 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
     }
 
     /// Retries briefly if the database hiccups: an outcome lost here means the lease expires
-    /// and the message is sent again (with the same idempotency key).
+    /// and the message is sent again (with the same idempotency key). Each try is on the
+    /// recorder's own connection (`connection::Own::records`).
     async fn record(
         &self,
-        conn: &mut Option<PgConnection>,
+        conn: &mut Own,
         sends: &[messages::Accepted],
         firsts: &[first_send::Accepted],
     ) {
@@ -65,7 +60,10 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            match self.record_once(conn, sends, firsts).await {
+            match conn
+                .run(async |conn| self.record_on(conn, sends, firsts).await)
+                .await
+            {
                 Ok(n) if n == all => return,
                 Ok(n) => {
                     tracing::warn!(
@@ -83,51 +81,6 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             sends = all,
             "gave up recording accepted sends; the lease rescuer will return them"
         );
-    }
-
-    /// One try, on the recorder's own connection. A kept connection may have died since
-    /// its last use (a database restart, say), which a pool would have found on the way: a
-    /// failure on it is tried again at once on a new one, so an outage's end does not also
-    /// cost a backoff step. A connection an error left in doubt is not used again.
-    async fn record_once(
-        &self,
-        conn: &mut Option<PgConnection>,
-        sends: &[messages::Accepted],
-        firsts: &[first_send::Accepted],
-    ) -> sqlx::Result<usize> {
-        if let Some(kept) = conn {
-            match self.record_on(kept, sends, firsts).await {
-                Ok(n) => return Ok(n),
-                Err(e) => {
-                    *conn = None;
-                    tracing::debug!(error = %e, "the recorder's connection failed; opening another");
-                }
-            }
-        }
-        let fresh = conn.insert(self.open().await?);
-        let recorded = self.record_on(fresh, sends, firsts).await;
-        if recorded.is_err() {
-            *conn = None;
-        }
-        recorded
-    }
-
-    /// Opens the recorder's connection, trying again every `REOPEN_EVERY` for as long as
-    /// the pool's acquire it replaced would wait (`database.connect_timeout_seconds`): a
-    /// database back from a restart takes the batch the moment it is up. Without this the
-    /// batch waited for the recorder's next backoff step, up to 10 s, with every send
-    /// accepted meanwhile behind it: recorded late, so `sent_at` late, so sent after an
-    /// opt-out that came in between, by the record (found by scripts/faults, quiet-optout).
-    async fn open(&self) -> sqlx::Result<PgConnection> {
-        let patience = self.pool.options().get_acquire_timeout();
-        let tries = patience.as_millis() / REOPEN_EVERY.as_millis();
-        (|| messages::records_connection(&self.pool))
-            .retry(
-                ConstantBuilder::default()
-                    .with_delay(REOPEN_EVERY)
-                    .with_max_times(usize::try_from(tries).unwrap_or(usize::MAX)),
-            )
-            .await
     }
 
     async fn record_on(

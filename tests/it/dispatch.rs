@@ -85,6 +85,26 @@ async fn sms_ids_made_in_sql_are_uuid_v7_of_their_time_in_order() {
         );
     }
     assert!(a < b, "{a} made before {b} sorts after it");
+
+    // The millisecond is truncated, never rounded up to one that has not come yet: each id
+    // of a thousand lies between the clock read just before it and the one just after.
+    let rows: Vec<(i64, uuid::Uuid, i64)> = sqlx::query_as(
+        "SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, \
+                postcall_uuid_v7(), \
+                floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint \
+         FROM generate_series(1, 1000)",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    for (before, id, after) in rows {
+        let (secs, nanos) = id.get_timestamp().expect("a v7 timestamp").to_unix();
+        let ms = secs as i64 * 1000 + i64::from(nanos / 1_000_000);
+        assert!(
+            (before..=after).contains(&ms),
+            "{id} says {ms} ms, made between {before} and {after}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

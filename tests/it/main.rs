@@ -18,6 +18,7 @@ mod dashboard;
 mod dashboard_views;
 mod demo;
 mod dispatch;
+mod dispatch_connections;
 mod eligibility;
 mod feedback;
 mod feedback_month;
