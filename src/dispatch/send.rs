@@ -99,7 +99,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 metrics::sms(self.provider.name(), "deferred");
                 self.hand_back(&m, &lease, until).await;
             }
-            Gate::Send => self.send_now(&m, &lease, ticket, &recorder).await,
+            Gate::Send => self.send_now(m, &lease, ticket, &recorder).await,
         }
     }
 
@@ -141,7 +141,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
 
     async fn send_now(
         &self,
-        m: &Claimed,
+        mut m: Claimed,
         lease: &Lease<'_>,
         ticket: Ticket,
         recorder: &mpsc::UnboundedSender<Sent>,
@@ -159,7 +159,7 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
         let attempts = m.attempts.max(1) as u32;
         let decision = plan::record(outcome, attempts, &self.retry, Utc::now(), jitter);
         // Every outcome but acceptance is written on the outbox's row.
-        if !matches!(decision, Record::Accepted { .. }) && !self.own_row(m).await {
+        if !matches!(decision, Record::Accepted { .. }) && !self.own_row(&m).await {
             return;
         }
         match decision {
@@ -173,21 +173,13 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 metrics::segments(self.provider.name(), segments.max(1) as u32);
                 tracing::info!(to = %phone::mask(&m.to_phone), provider = self.provider.name(),
                     provider_message_id, status = status.as_str(), segments, "SMS accepted");
-                let send = match &m.first {
+                let send = match m.first.take() {
                     Some(first) => Accepted::First(Box::new(first_send::Accepted {
-                        id: m.id,
-                        survey_id: first.survey_id,
-                        attempts: lease.attempts,
+                        message: m,
+                        first,
                         provider_message_id,
                         status: status.into(),
                         billed_segments,
-                        question_id: first.question_id.clone(),
-                        to_phone: m.to_phone.clone(),
-                        body: m.body.clone(),
-                        encoding: first.encoding,
-                        segments: m.segments,
-                        template_id: m.template_id.clone(),
-                        template_params: m.template_params.clone(),
                     })),
                     None => Accepted::Queued(messages::Accepted {
                         id: m.id,

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, types::Json};
 use uuid::Uuid;
 
-use super::messages::{self, Current, First, New};
+use super::messages::{self, Claimed, Current, First, New};
 use crate::{
     channels::templates::TemplateParam,
     domain::lifecycle::{MessagePurpose, MessageStatus},
@@ -107,21 +107,14 @@ pub async fn materialise(
     Ok(held)
 }
 
-/// A first SMS the provider accepted, with what its row needs.
+/// A first SMS the provider accepted: the message as claimed, which holds its row's
+/// columns, and the provider's answer.
 pub struct Accepted {
-    pub id: Uuid,
-    pub survey_id: i64,
-    pub attempts: i32,
+    pub message: Claimed,
+    pub first: First,
     pub provider_message_id: String,
     pub status: MessageStatus,
     pub billed_segments: Option<i32>,
-    pub question_id: String,
-    pub to_phone: String,
-    pub body: String,
-    pub encoding: &'static str,
-    pub segments: i32,
-    pub template_id: Option<String>,
-    pub template_params: Option<Json<Vec<TemplateParam>>>,
 }
 
 /// Records accepted first SMS in the caller's transaction, which holds the report locks
@@ -141,15 +134,20 @@ pub(super) async fn accepted(
         return Ok(0);
     }
     let column = |f: fn(&Accepted) -> Option<&str>| sends.iter().map(f).collect::<Vec<_>>();
-    let ids: Vec<Uuid> = sends.iter().map(|s| s.id).collect();
-    let surveys: Vec<i64> = sends.iter().map(|s| s.survey_id).collect();
-    let attempts: Vec<i32> = sends.iter().map(|s| s.attempts).collect();
+    let ids: Vec<Uuid> = sends.iter().map(|s| s.message.id).collect();
+    let surveys: Vec<i64> = sends.iter().map(|s| s.first.survey_id).collect();
+    let attempts: Vec<i32> = sends.iter().map(|s| s.message.attempts).collect();
     let statuses: Vec<MessageStatus> = sends.iter().map(|s| s.status).collect();
     let billed: Vec<Option<i32>> = sends.iter().map(|s| s.billed_segments).collect();
-    let segments: Vec<i32> = sends.iter().map(|s| s.segments).collect();
+    let segments: Vec<i32> = sends.iter().map(|s| s.message.segments).collect();
     let params: Vec<Option<Json<&[TemplateParam]>>> = sends
         .iter()
-        .map(|s| s.template_params.as_ref().map(|p| Json(p.0.as_slice())))
+        .map(|s| {
+            s.message
+                .template_params
+                .as_ref()
+                .map(|p| Json(p.0.as_slice()))
+        })
         .collect();
     // The survey opens whatever its state: a reply can be recorded before the send's own
     // answer (`messages::accepted` says when), and has then moved it on already.
@@ -200,12 +198,12 @@ pub(super) async fn accepted(
     .bind(column(|s| Some(s.provider_message_id.as_str())))
     .bind(&statuses)
     .bind(&billed)
-    .bind(column(|s| Some(s.question_id.as_str())))
-    .bind(column(|s| Some(s.to_phone.as_str())))
-    .bind(column(|s| Some(s.body.as_str())))
-    .bind(column(|s| Some(s.encoding)))
+    .bind(column(|s| Some(s.first.question_id.as_str())))
+    .bind(column(|s| Some(s.message.to_phone.as_str())))
+    .bind(column(|s| Some(s.message.body.as_str())))
+    .bind(column(|s| Some(s.first.encoding)))
     .bind(&segments)
-    .bind(column(|s| s.template_id.as_deref()))
+    .bind(column(|s| s.message.template_id.as_deref()))
     .bind(&params)
     .bind(provider)
     .bind(replica)
