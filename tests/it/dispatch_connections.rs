@@ -7,37 +7,25 @@ use std::time::Duration;
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::{
-    helpers::{Cleanup, Names, Publisher, event, minutes_ago, phone},
-    process::{signal, spawn_worker, wait_for_consumer, wait_for_database, wait_for_exit},
+    helpers::{Cleanup, Names, event, minutes_ago, phone},
+    process::{signal, spawn_worker, wait_for_exit, wait_for_sent, wait_until_ready},
 };
-
-async fn wait_for_sent(pool: &PgPool, n: i64, logs: impl Fn() -> String) {
-    for _ in 0..600 {
-        let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
-            .fetch_one(pool)
-            .await
-            .unwrap_or(0);
-        if sent == n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{n} SMS not sent within 30 s; the worker said:\n{}", logs());
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_killed_while_idle_are_replaced_without_a_failed_claim_or_record() {
     let names = Names::new();
     let _cleanup = Cleanup(names.clone());
     let child = spawn_worker(&names, &[]);
-    let pool = wait_for_database(&names.database_url).await;
-    let publisher = Publisher::connect(&names.exchange).await;
-    wait_for_consumer(&publisher, &names.queue).await;
+    let (pool, publisher) = wait_until_ready(&names).await;
 
     publisher
         .publish_json(&event("before-kill", &phone(1), minutes_ago(1)))
         .await;
-    wait_for_sent(&pool, 1, || child.printed()).await;
+    assert!(
+        wait_for_sent(&pool, 1).await,
+        "not sent within 30 s:\n{}",
+        child.printed()
+    );
 
     // Every connection the worker holds, the loops' own among them, as a restart would.
     let mut admin = PgConnection::connect(&names.database_url).await.unwrap();
@@ -56,7 +44,11 @@ async fn connections_killed_while_idle_are_replaced_without_a_failed_claim_or_re
     publisher
         .publish_json(&event("after-kill", &phone(2), minutes_ago(1)))
         .await;
-    wait_for_sent(&pool, 2, || child.printed()).await;
+    assert!(
+        wait_for_sent(&pool, 2).await,
+        "not sent after the kill within 30 s:\n{}",
+        child.printed()
+    );
 
     signal(&child, "INT");
     let (status, logs) = wait_for_exit(child, Duration::from_secs(30)).await;

@@ -6,10 +6,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::{
-    helpers::{Cleanup, Names, Publisher, event, json_properties, minutes_ago},
-    process::{
-        queue_counts, signal, spawn_worker, wait_for_consumer, wait_for_database, wait_for_exit,
-    },
+    helpers::{Cleanup, Names, event, json_properties, minutes_ago},
+    process::{queue_counts, signal, spawn_worker, wait_for_exit, wait_for_sent, wait_until_ready},
 };
 
 const SENT_TO: &str = "+8613911112222";
@@ -20,10 +18,7 @@ async fn no_log_line_holds_a_whole_phone_number() {
     let names = Names::new();
     let _cleanup = Cleanup(names.clone());
     let child = spawn_worker(&names, &[]);
-
-    let pool = wait_for_database(&names.database_url).await;
-    let publisher = Publisher::connect(&names.exchange).await;
-    wait_for_consumer(&publisher, &names.queue).await;
+    let (pool, publisher) = wait_until_ready(&names).await;
     publisher
         .publish_json(&event("logged-call", SENT_TO, minutes_ago(1)))
         .await;
@@ -35,18 +30,7 @@ async fn no_log_line_holds_a_whole_phone_number() {
 
     // The survey's SMS went out through the console provider, which logs it. Generous: a
     // whole test suite shares the machine with this process.
-    let mut sent = false;
-    for _ in 0..600 {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
-            .fetch_one(&pool)
-            .await
-            .unwrap_or(0);
-        if n == 1 {
-            sent = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let sent = wait_for_sent(&pool, 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     signal(&child, "INT");
@@ -84,25 +68,14 @@ async fn json_logs_are_one_object_per_line_with_the_call_id_of_each_unit_of_work
     let names = Names::new();
     let _cleanup = Cleanup(names.clone());
     let child = spawn_worker(&names, &[("POSTCALL__LOG__FORMAT", "json")]);
-    let pool = wait_for_database(&names.database_url).await;
-    let publisher = Publisher::connect(&names.exchange).await;
-    wait_for_consumer(&publisher, &names.queue).await;
+    let (pool, publisher) = wait_until_ready(&names).await;
     publisher
         .publish_json(&event("json-call", SENT_TO, minutes_ago(1)))
         .await;
     let mut poison = event("json-poison", SENT_TO, minutes_ago(1));
     poison["ended_at"] = json!("yesterday");
     publisher.publish_json(&poison).await;
-    for _ in 0..600 {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
-            .fetch_one(&pool)
-            .await
-            .unwrap_or(0);
-        if n == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert!(wait_for_sent(&pool, 1).await, "{}", child.printed());
     tokio::time::sleep(Duration::from_millis(300)).await;
     signal(&child, "INT");
     let (status, logs) = wait_for_exit(child, Duration::from_secs(30)).await;
@@ -141,9 +114,7 @@ async fn an_event_cannot_forge_a_log_line_or_colour_the_terminal() {
     let names = Names::new();
     let _cleanup = Cleanup(names.clone());
     let child = spawn_worker(&names, &[]);
-    wait_for_database(&names.database_url).await;
-    let publisher = Publisher::connect(&names.exchange).await;
-    wait_for_consumer(&publisher, &names.queue).await;
+    let (_, publisher) = wait_until_ready(&names).await;
     let mut forging = event("forging-\u{1b}[31m-call", SENT_TO, minutes_ago(1));
     forging["disposition"] = json!("completed\u{1b}[31m\nERROR forged by the call platform");
     publisher.publish_json(&forging).await;

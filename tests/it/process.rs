@@ -129,6 +129,31 @@ pub async fn wait_for_database(url: &str) -> sqlx::PgPool {
     panic!("postcall did not create and migrate its database within 10 s");
 }
 
+/// Waits until the worker on `names` has migrated its database and consumes its queue, so
+/// an event published from then on is taken: a pool on its database, and a publisher.
+pub async fn wait_until_ready(names: &Names) -> (sqlx::PgPool, Publisher) {
+    let pool = wait_for_database(&names.database_url).await;
+    let publisher = Publisher::connect(&names.exchange).await;
+    wait_for_consumer(&publisher, &names.queue).await;
+    (pool, publisher)
+}
+
+/// Waits, at most 30 s, until `n` SMS are `sent` (the console provider's status for what
+/// it printed); whether they were.
+pub async fn wait_for_sent(pool: &sqlx::PgPool, n: i64) -> bool {
+    for _ in 0..600 {
+        let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'sent'")
+            .fetch_one(pool)
+            .await
+            .unwrap_or(0);
+        if sent == n {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 /// Waits for the worker's consumer: the queue's binding is declared before it consumes, so
 /// from then on a publish cannot be dropped as unroutable.
 pub async fn wait_for_consumer(publisher: &Publisher, queue: &str) {

@@ -14,9 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     helpers::{Cleanup, Names, Publisher, event, minutes_ago, phone},
-    process::{
-        queue_counts, signal, spawn_worker, wait_for_consumer, wait_for_database, wait_for_exit,
-    },
+    process::{queue_counts, signal, spawn_worker, wait_for_exit, wait_until_ready},
     provider_double::WEBHOOK_SECRET,
 };
 
@@ -69,9 +67,7 @@ async fn sigterm_mid_batch_loses_nothing_and_a_restart_finishes_the_work() {
     let names = Names::new();
     let _cleanup = Cleanup(names.clone());
     let first = spawn_worker(&names, &UNLIMITED);
-    let pool = wait_for_database(&names.database_url).await;
-    let publisher = Publisher::connect(&names.exchange).await;
-    wait_for_consumer(&publisher, &names.queue).await;
+    let (pool, publisher) = wait_until_ready(&names).await;
 
     let exchange = names.exchange.clone();
     let exited = Arc::new(AtomicBool::new(false));
@@ -180,9 +176,7 @@ async fn a_role_stuck_past_the_deadline_is_abandoned_and_its_lease_kept() {
             ("POSTCALL__SHUTDOWN__DEADLINE_SECONDS", "2"),
         ],
     );
-    let pool = wait_for_database(&names.database_url).await;
-    let publisher = Publisher::connect(&names.exchange).await;
-    wait_for_consumer(&publisher, &names.queue).await;
+    let (pool, publisher) = wait_until_ready(&names).await;
     publisher
         .publish_json(&event("stuck-1", &phone(1), minutes_ago(2)))
         .await;
