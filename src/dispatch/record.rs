@@ -2,7 +2,6 @@
 //! arrived while the previous batch was being written; each send's slot is freed once its
 //! outcome is committed.
 
-use sqlx::PgConnection;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::{Dispatcher, connection::Own};
@@ -60,10 +59,20 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            match conn
-                .run(async |conn| self.record_on(conn, sends, firsts).await)
-                .await
-            {
+            let recorded = conn
+                .run(async |conn| {
+                    messages::accepted(
+                        conn,
+                        &self.replica,
+                        self.provider.name(),
+                        sends,
+                        firsts,
+                        self.expire_after,
+                    )
+                    .await
+                })
+                .await;
+            match recorded {
                 Ok(n) if n == all => return,
                 Ok(n) => {
                     tracing::warn!(
@@ -81,22 +90,5 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
             sends = all,
             "gave up recording accepted sends; the lease rescuer will return them"
         );
-    }
-
-    async fn record_on(
-        &self,
-        conn: &mut PgConnection,
-        sends: &[messages::Accepted],
-        firsts: &[first_send::Accepted],
-    ) -> sqlx::Result<usize> {
-        messages::accepted(
-            conn,
-            &self.replica,
-            self.provider.name(),
-            sends,
-            firsts,
-            self.expire_after,
-        )
-        .await
     }
 }
