@@ -19,6 +19,7 @@ mod dashboard_views;
 mod demo;
 mod dispatch;
 mod dispatch_connections;
+mod dispatch_dropped;
 mod eligibility;
 mod feedback;
 mod feedback_month;
