@@ -123,7 +123,7 @@ pub async fn refused(
 /// (`cancelled`); an open one stops where it is (`expired`: the answers so far count, and
 /// `survey.completed` goes out as for any ending). Ended surveys are left alone. A lease on a
 /// survey's first send stays: a send already out is still recorded under it
-/// (`first_send::accepted`), and the rescuer clears what is left of it.
+/// (`messages::accepted`), and the rescuer clears what is left of it.
 pub async fn end_surveys(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
     if ids.is_empty() {
         return Ok(());

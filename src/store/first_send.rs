@@ -1,5 +1,5 @@
 //! A survey's first SMS while it is claimed on the survey (`surveys::claim_due`): its
-//! message row is written once, when the provider has accepted it (`accepted`), or when
+//! message row is written once, when the provider has accepted it (`messages::accepted`), or when
 //! another outcome needs the outbox's row and its statements (`materialise`).
 //!
 //! The lease is the survey's `leased_by` and `first_attempts` (the claim's number), and it
@@ -13,14 +13,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool, types::Json};
+use sqlx::{
+    PgConnection, PgPool, Postgres, postgres::PgArguments, query::QueryScalar, types::Json,
+};
 use uuid::Uuid;
 
 use super::messages::{self, Claimed, Current, First, New};
-use crate::{
-    channels::templates::TemplateParam,
-    domain::lifecycle::{MessagePurpose, MessageStatus},
-};
+use crate::{channels::templates::TemplateParam, domain::lifecycle::MessageStatus};
 
 /// The lease a claim holds on a survey's first send.
 pub struct Lease<'a> {
@@ -117,29 +116,13 @@ pub struct Accepted {
     pub billed_segments: Option<i32>,
 }
 
-/// Records accepted first SMS in the caller's transaction, which holds the report locks
-/// of their provider ids (`messages::accepted`): each survey opened with its reply
-/// deadline and its lease ended, the message inserted with the provider's id, early
-/// delivery reports folded in as for any send, the score change logged (the row is born
-/// accepted, so the update trigger that logs it for the outbox never fires). A send whose
-/// lease this replica no longer holds is left alone. Returns how many were recorded.
-pub(super) async fn accepted(
-    conn: &mut PgConnection,
-    replica: &str,
-    provider: &str,
-    sends: &[Accepted],
-    expire_after: Duration,
-) -> sqlx::Result<usize> {
-    if sends.is_empty() {
-        return Ok(0);
-    }
+/// Binds accepted first SMS as `postcall_record_sends`' `firsts_*` arrays, in its order
+/// (`messages::accepted`; what recording one does is in the function's migration).
+pub(super) fn bind_accepted<'q, O>(
+    query: QueryScalar<'q, Postgres, O, PgArguments>,
+    sends: &'q [Accepted],
+) -> QueryScalar<'q, Postgres, O, PgArguments> {
     let column = |f: fn(&Accepted) -> Option<&str>| sends.iter().map(f).collect::<Vec<_>>();
-    let ids: Vec<Uuid> = sends.iter().map(|s| s.message.id).collect();
-    let surveys: Vec<i64> = sends.iter().map(|s| s.first.survey_id).collect();
-    let attempts: Vec<i32> = sends.iter().map(|s| s.message.attempts).collect();
-    let statuses: Vec<MessageStatus> = sends.iter().map(|s| s.status).collect();
-    let billed: Vec<Option<i32>> = sends.iter().map(|s| s.billed_segments).collect();
-    let segments: Vec<i32> = sends.iter().map(|s| s.message.segments).collect();
     let params: Vec<Option<Json<&[TemplateParam]>>> = sends
         .iter()
         .map(|s| {
@@ -149,69 +132,45 @@ pub(super) async fn accepted(
                 .map(|p| Json(p.0.as_slice()))
         })
         .collect();
-    // The survey opens whatever its state: a reply can be recorded before the send's own
-    // answer (`messages::accepted` says when), and has then moved it on already.
-    let recorded: i64 = sqlx::query_scalar(&format!(
-        r#"
-        WITH sends AS (
-            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[], $4::text[], $5::text[],
-                                 $6::int[], $7::text[], $8::text[], $9::text[], $10::text[],
-                                 $11::int[], $12::text[], $13::jsonb[])
-                       AS s(id, survey_id, attempts, provider_id, status, billed, question_id,
-                            to_phone, body, encoding, segments, template_id, template_params)
-        ), opened AS (
-            UPDATE surveys v
-               SET state = CASE WHEN v.state = 'sending' THEN 'open' ELSE v.state END,
-                   sent_at = now(), expires_at = now() + make_interval(secs => $16),
-                   leased_by = NULL, lease_until = NULL, updated_at = now()
-              FROM sends s
-             WHERE v.id = s.survey_id AND v.leased_by = $15 AND v.first_attempts = s.attempts
-               AND v.first_message_id = s.id
-            RETURNING v.id
-        ), {early}, sent AS (
-            INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding,
-                                  segments, template_id, template_params, status, error_code,
-                                  delivered_at, attempts, leased_by, provider,
-                                  provider_message_id, sent_at)
-            SELECT o.id, o.survey_id, $17, o.question_id, o.to_phone, o.body, o.encoding,
-                   coalesce(o.early_billed, o.billed, o.segments), o.template_id,
-                   o.template_params,
-                   CASE WHEN o.folds THEN o.early_status ELSE o.status END,
-                   CASE WHEN o.folds THEN o.early_code END,
-                   CASE WHEN o.folds AND o.early_status = 'delivered' THEN o.early_at END,
-                   o.attempts, $15, $14, o.provider_id, now()
-              FROM outcomes o JOIN opened ON opened.id = o.survey_id
-            RETURNING survey_id, provider_message_id
-        ), folded AS (
-            DELETE FROM early_delivery_reports e USING sent
-             WHERE e.provider = $14 AND e.provider_message_id = sent.provider_message_id
-        ), logged AS (
-            INSERT INTO score_changes (survey_id) SELECT survey_id FROM sent
+    query
+        .bind(sends.iter().map(|s| s.message.id).collect::<Vec<Uuid>>())
+        .bind(
+            sends
+                .iter()
+                .map(|s| s.first.survey_id)
+                .collect::<Vec<i64>>(),
         )
-        SELECT count(*) FROM sent
-        "#,
-        early = messages::early("$14"),
-    ))
-    .bind(&ids)
-    .bind(&surveys)
-    .bind(&attempts)
-    .bind(column(|s| Some(s.provider_message_id.as_str())))
-    .bind(&statuses)
-    .bind(&billed)
-    .bind(column(|s| Some(s.first.question_id.as_str())))
-    .bind(column(|s| Some(s.message.to_phone.as_str())))
-    .bind(column(|s| Some(s.message.body.as_str())))
-    .bind(column(|s| Some(s.first.encoding)))
-    .bind(&segments)
-    .bind(column(|s| s.message.template_id.as_deref()))
-    .bind(&params)
-    .bind(provider)
-    .bind(replica)
-    .bind(expire_after.as_secs_f64())
-    .bind(MessagePurpose::Question)
-    .fetch_one(conn)
-    .await?;
-    Ok(usize::try_from(recorded).unwrap_or_default())
+        .bind(
+            sends
+                .iter()
+                .map(|s| s.message.attempts)
+                .collect::<Vec<i32>>(),
+        )
+        .bind(column(|s| Some(s.provider_message_id.as_str())))
+        .bind(
+            sends
+                .iter()
+                .map(|s| s.status)
+                .collect::<Vec<MessageStatus>>(),
+        )
+        .bind(
+            sends
+                .iter()
+                .map(|s| s.billed_segments)
+                .collect::<Vec<Option<i32>>>(),
+        )
+        .bind(column(|s| Some(s.first.question_id.as_str())))
+        .bind(column(|s| Some(s.message.to_phone.as_str())))
+        .bind(column(|s| Some(s.message.body.as_str())))
+        .bind(column(|s| Some(s.first.encoding)))
+        .bind(
+            sends
+                .iter()
+                .map(|s| s.message.segments)
+                .collect::<Vec<i32>>(),
+        )
+        .bind(column(|s| s.message.template_id.as_deref()))
+        .bind(params)
 }
 
 /// Returns surveys whose first send's lease ran out (their worker died mid-send) to the

@@ -413,9 +413,11 @@ pub struct Accepted {
     pub billed_segments: Option<i32>,
 }
 
-/// Records accepted sends in one transaction; the survey opens when its first question is
-/// accepted. A send whose lease this replica no longer holds is left alone. Returns how
-/// many were recorded.
+/// Records accepted sends, one round trip for the batch: `postcall_record_sends` (its
+/// migration says what recording does and why it is a function) takes the report locks of
+/// every provider id, then writes, in the statement's own transaction. The survey opens
+/// when its first question is accepted. A send whose lease this replica no longer holds is
+/// left alone. Returns how many were recorded.
 pub async fn accepted(
     conn: &mut PgConnection,
     replica: &str,
@@ -424,148 +426,47 @@ pub async fn accepted(
     firsts: &[first_send::Accepted],
     expire_after: Duration,
 ) -> sqlx::Result<usize> {
-    let mut tx = sqlx::Connection::begin(conn).await?;
-    let all_ids: Vec<&str> = sends
-        .iter()
-        .map(|s| s.provider_message_id.as_str())
-        .chain(firsts.iter().map(|s| s.provider_message_id.as_str()))
-        .collect();
-    lock_reports(&mut tx, provider, &all_ids).await?;
-    let mut recorded =
-        first_send::accepted(&mut tx, replica, provider, firsts, expire_after).await?;
-    if !sends.is_empty() {
-        recorded += accepted_queued(&mut tx, replica, provider, sends, expire_after).await?;
-    }
-    tx.commit().await?;
-    Ok(recorded)
-}
-
-/// Records accepted sends of messages that had a row when claimed, in the caller's
-/// transaction, which holds their report locks.
-async fn accepted_queued(
-    tx: &mut PgConnection,
-    replica: &str,
-    provider: &str,
-    sends: &[Accepted],
-    expire_after: Duration,
-) -> sqlx::Result<usize> {
-    let ids: Vec<Uuid> = sends.iter().map(|s| s.id).collect();
-    let attempts: Vec<i32> = sends.iter().map(|s| s.attempts).collect();
-    let provider_ids: Vec<&str> = sends
-        .iter()
-        .map(|s| s.provider_message_id.as_str())
-        .collect();
-    let statuses: Vec<MessageStatus> = sends.iter().map(|s| s.status).collect();
-    let billed: Vec<Option<i32>> = sends.iter().map(|s| s.billed_segments).collect();
-    let checks: Vec<Option<i32>> = sends.iter().map(|s| s.checks).collect();
-    // A survey is sent, and its reply deadline starts, when its first question is accepted.
-    // The customer's reply can be recorded before that (an answer within milliseconds, or a
-    // provider whose callback beats its own response): the conversation has then moved the
-    // survey on already, with no deadline. So this keys on `sent_at`, not on the state still
-    // being `sending` — which left such a survey out of every score and open for ever
-    // (found by scripts/faults, replicas).
-    //
-    // Delivery reports that came before the send's own answer (kept as early reports, see
-    // `deliveries`) are folded in here: the furthest status wins, and the parts a report
-    // says were billed stand over the send's own figure (a report is the later word).
-    // Reading them here is safe: the locks above, taken before this statement's snapshot,
-    // hold back any report for these ids until the commit.
-    let recorded: i64 = sqlx::query_scalar(&format!(
-        r#"
-        WITH sends AS (
-            SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $9::int[],
-                                 $10::int[])
-                       AS s(id, attempts, provider_id, status, billed, checks)
-        ), {early}, sent AS (
-            UPDATE messages m
-               SET status = CASE WHEN o.folds THEN o.early_status ELSE o.status END,
-                   error_code = CASE WHEN o.folds THEN o.early_code END,
-                   delivered_at = CASE WHEN o.folds AND o.early_status = 'delivered'
-                                       THEN o.early_at ELSE m.delivered_at END,
-                   segments = coalesce(o.early_billed, o.billed, m.segments),
-                   provider = $5, provider_message_id = o.provider_id, sent_at = now(),
-                   lease_until = NULL, error_message = NULL, updated_at = now()
-              FROM outcomes o
-             WHERE m.id = o.id AND m.leased_by = $6 AND m.attempts = o.attempts
-               AND CASE WHEN o.checks IS NULL THEN m.status = 'sending'
-                        ELSE m.status = 'reconciling' AND m.reconcile_checks = o.checks END
-            RETURNING m.survey_id, m.purpose, m.provider_message_id
-        ), folded AS (
-            DELETE FROM early_delivery_reports e USING sent
-             WHERE e.provider = $5 AND e.provider_message_id = sent.provider_message_id
-        ), opened AS (
-            UPDATE surveys v
-               SET state = CASE WHEN v.state = 'sending' THEN 'open' ELSE v.state END,
-                   sent_at = now(), updated_at = now(),
-                   expires_at = now() + make_interval(secs => $7)
-              FROM sent
-             WHERE sent.purpose = $8 AND v.id = sent.survey_id AND v.sent_at IS NULL
-        )
-        SELECT count(*) FROM sent
-        "#,
-        early = early("$5"),
-    ))
-    .bind(&ids)
-    .bind(&attempts)
-    .bind(&provider_ids)
-    .bind(&statuses)
+    let query = sqlx::query_scalar(
+        "SELECT postcall_record_sends(
+            for_provider => $1, by_replica => $2, expire_after_secs => $3,
+            question_purpose => $4,
+            queued_ids => $5, queued_attempts => $6, queued_provider_ids => $7,
+            queued_statuses => $8, queued_billed => $9, queued_checks => $10,
+            firsts_ids => $11, firsts_surveys => $12, firsts_attempts => $13,
+            firsts_provider_ids => $14, firsts_statuses => $15, firsts_billed => $16,
+            firsts_question_ids => $17, firsts_phones => $18, firsts_bodies => $19,
+            firsts_encodings => $20, firsts_segments => $21, firsts_template_ids => $22,
+            firsts_template_params => $23)",
+    )
     .bind(provider)
     .bind(replica)
     .bind(expire_after.as_secs_f64())
     .bind(MessagePurpose::Question)
-    .bind(&billed)
-    .bind(&checks)
-    .fetch_one(tx)
-    .await?;
+    .bind(sends.iter().map(|s| s.id).collect::<Vec<Uuid>>())
+    .bind(sends.iter().map(|s| s.attempts).collect::<Vec<i32>>())
+    .bind(
+        sends
+            .iter()
+            .map(|s| s.provider_message_id.as_str())
+            .collect::<Vec<&str>>(),
+    )
+    .bind(
+        sends
+            .iter()
+            .map(|s| s.status)
+            .collect::<Vec<MessageStatus>>(),
+    )
+    .bind(
+        sends
+            .iter()
+            .map(|s| s.billed_segments)
+            .collect::<Vec<Option<i32>>>(),
+    )
+    .bind(sends.iter().map(|s| s.checks).collect::<Vec<Option<i32>>>());
+    let recorded: i64 = first_send::bind_accepted(query, firsts)
+        .fetch_one(conn)
+        .await?;
     Ok(usize::try_from(recorded).unwrap_or_default())
-}
-
-/// The CTEs `early` and `outcomes` over a CTE `sends` (`id`, `provider_id`, `status`, …):
-/// each send with the furthest delivery report that came before it (kept as an early
-/// report, see `deliveries`) and whether that report `folds` in; `provider` names the
-/// parameter holding the provider's name.
-pub(super) fn early(provider: &str) -> String {
-    format!(
-        r#"early AS (
-            SELECT DISTINCT ON (e.provider_message_id)
-                   e.provider_message_id, e.status, e.error_code, e.received_at,
-                   (SELECT b.billed_segments FROM early_delivery_reports b
-                     WHERE b.provider = e.provider AND b.provider_message_id = e.provider_message_id
-                       AND b.billed_segments IS NOT NULL
-                     ORDER BY b.received_at DESC LIMIT 1) AS early_billed
-              FROM early_delivery_reports e JOIN sends s ON e.provider_message_id = s.provider_id
-             WHERE e.provider = {provider}
-             ORDER BY e.provider_message_id, postcall_status_rank(e.status) DESC, e.received_at
-        ), outcomes AS (
-            SELECT s.*, e.status AS early_status, e.error_code AS early_code,
-                   e.received_at AS early_at, e.early_billed,
-                   -- (the rank of no status is the top one, so absence is tested first)
-                   e.status IS NOT NULL
-                       AND postcall_status_rank(e.status) > postcall_status_rank(s.status) AS folds
-              FROM sends s LEFT JOIN early e ON e.provider_message_id = s.provider_id
-        )"#
-    )
-}
-
-/// Takes, for each provider message id, the lock `deliveries::lock` takes for a delivery
-/// report (the key expression must stay the same), so a report cannot fall between the
-/// read of early reports and the commit. Taken in key order: two transactions
-/// taking several never wait on each other in a cycle.
-async fn lock_reports(
-    conn: &mut PgConnection,
-    provider: &str,
-    provider_ids: &[&str],
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(k)
-           FROM (SELECT DISTINCT hashtextextended($1 || ':' || p, 0) AS k
-                   FROM unnest($2::text[]) AS p ORDER BY k) keys",
-    )
-    .bind(provider)
-    .bind(provider_ids)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Returns the message to the queue for another attempt at `at`.
