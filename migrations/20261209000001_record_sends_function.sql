@@ -11,22 +11,25 @@
 -- a fresh snapshot for each statement it runs, so its write, after the locks, sees every
 -- report committed before them.
 
--- For each provider message id of `provider_ids` with delivery reports that came before
--- its send was recorded (kept as early reports): the furthest one (ties to the earliest),
--- and the parts the latest report with a count says were billed. Read with the calling
--- statement's snapshot.
-CREATE FUNCTION postcall_early_reports(for_provider text, provider_ids text[])
+-- For each send, given by its provider message id and the status its send was accepted
+-- with, that has delivery reports which came before the send was recorded (kept as early
+-- reports): the furthest report (ties to the earliest), the parts the latest report with
+-- a count says were billed, and whether the report `folds` in, being further than the
+-- send's own status. Read with the calling statement's snapshot.
+CREATE FUNCTION postcall_early_reports(for_provider text, provider_ids text[], statuses text[])
 RETURNS TABLE (provider_message_id text, status text, error_code text,
-               received_at timestamptz, billed int)
+               received_at timestamptz, billed int, folds boolean)
 LANGUAGE sql STABLE AS $$
     SELECT DISTINCT ON (e.provider_message_id)
            e.provider_message_id, e.status, e.error_code, e.received_at,
            (SELECT b.billed_segments FROM early_delivery_reports b
              WHERE b.provider = e.provider AND b.provider_message_id = e.provider_message_id
                AND b.billed_segments IS NOT NULL
-             ORDER BY b.received_at DESC LIMIT 1)
-      FROM early_delivery_reports e
-     WHERE e.provider = for_provider AND e.provider_message_id = ANY (provider_ids)
+             ORDER BY b.received_at DESC LIMIT 1),
+           postcall_status_rank(e.status) > postcall_status_rank(s.status)
+      FROM unnest(provider_ids, statuses) AS s(provider_id, status)
+      JOIN early_delivery_reports e
+        ON e.provider = for_provider AND e.provider_message_id = s.provider_id
      ORDER BY e.provider_message_id, postcall_status_rank(e.status) DESC, e.received_at
 $$;
 
@@ -79,28 +82,23 @@ BEGIN
              WHERE v.id = s.survey_id AND v.leased_by = by_replica
                AND v.first_attempts = s.attempts AND v.first_message_id = s.id
             RETURNING v.id
-        ), outcomes AS (
-            SELECT s.*, e.status AS early_status, e.error_code AS early_code,
-                   e.received_at AS early_at, e.billed AS early_billed,
-                   -- (the rank of no status is the top one, so absence is tested first)
-                   e.status IS NOT NULL
-                       AND postcall_status_rank(e.status) > postcall_status_rank(s.status) AS folds
-              FROM sends s
-              LEFT JOIN postcall_early_reports(for_provider, firsts_provider_ids) e
-                     ON e.provider_message_id = s.provider_id
         ), sent AS (
+            -- (no early report: `e.folds` is null, so each CASE takes the send's own)
             INSERT INTO messages (id, survey_id, purpose, question_id, to_phone, body, encoding,
                                   segments, template_id, template_params, status, error_code,
                                   delivered_at, attempts, leased_by, provider,
                                   provider_message_id, sent_at)
-            SELECT o.id, o.survey_id, question_purpose, o.question_id, o.to_phone, o.body,
-                   o.encoding, coalesce(o.early_billed, o.billed, o.segments), o.template_id,
-                   o.template_params,
-                   CASE WHEN o.folds THEN o.early_status ELSE o.status END,
-                   CASE WHEN o.folds THEN o.early_code END,
-                   CASE WHEN o.folds AND o.early_status = 'delivered' THEN o.early_at END,
-                   o.attempts, by_replica, for_provider, o.provider_id, now()
-              FROM outcomes o JOIN opened ON opened.id = o.survey_id
+            SELECT s.id, s.survey_id, question_purpose, s.question_id, s.to_phone, s.body,
+                   s.encoding, coalesce(e.billed, s.billed, s.segments), s.template_id,
+                   s.template_params,
+                   CASE WHEN e.folds THEN e.status ELSE s.status END,
+                   CASE WHEN e.folds THEN e.error_code END,
+                   CASE WHEN e.folds AND e.status = 'delivered' THEN e.received_at END,
+                   s.attempts, by_replica, for_provider, s.provider_id, now()
+              FROM sends s JOIN opened ON opened.id = s.survey_id
+              LEFT JOIN postcall_early_reports(for_provider, firsts_provider_ids,
+                                               firsts_statuses) e
+                     ON e.provider_message_id = s.provider_id
             RETURNING survey_id, provider_message_id
         ), folded AS (
             DELETE FROM early_delivery_reports e USING sent
@@ -125,13 +123,13 @@ BEGIN
                        AS s(id, attempts, provider_id, status, billed, checks)
         ), outcomes AS (
             SELECT s.*, e.status AS early_status, e.error_code AS early_code,
-                   e.received_at AS early_at, e.billed AS early_billed,
-                   e.status IS NOT NULL
-                       AND postcall_status_rank(e.status) > postcall_status_rank(s.status) AS folds
+                   e.received_at AS early_at, e.billed AS early_billed, e.folds
               FROM sends s
-              LEFT JOIN postcall_early_reports(for_provider, queued_provider_ids) e
+              LEFT JOIN postcall_early_reports(for_provider, queued_provider_ids,
+                                               queued_statuses) e
                      ON e.provider_message_id = s.provider_id
         ), sent AS (
+            -- (no early report: `o.folds` is null, so each CASE takes the send's own)
             UPDATE messages m
                SET status = CASE WHEN o.folds THEN o.early_status ELSE o.status END,
                    error_code = CASE WHEN o.folds THEN o.early_code END,

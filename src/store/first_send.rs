@@ -16,9 +16,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{
     PgConnection, PgPool, Postgres, postgres::PgArguments, query::QueryScalar, types::Json,
 };
-use uuid::Uuid;
 
-use super::messages::{self, Claimed, Current, First, New};
+use super::messages::{self, Claimed, Current, First, New, column};
 use crate::{channels::templates::TemplateParam, domain::lifecycle::MessageStatus};
 
 /// The lease a claim holds on a survey's first send.
@@ -122,54 +121,25 @@ pub(super) fn bind_accepted<'q, O>(
     query: QueryScalar<'q, Postgres, O, PgArguments>,
     sends: &'q [Accepted],
 ) -> QueryScalar<'q, Postgres, O, PgArguments> {
-    let column = |f: fn(&Accepted) -> Option<&str>| sends.iter().map(f).collect::<Vec<_>>();
-    let params: Vec<Option<Json<&[TemplateParam]>>> = sends
-        .iter()
-        .map(|s| {
-            s.message
-                .template_params
-                .as_ref()
-                .map(|p| Json(p.0.as_slice()))
-        })
-        .collect();
+    let params: Vec<Option<Json<&[TemplateParam]>>> = column(sends, |s| {
+        s.message
+            .template_params
+            .as_ref()
+            .map(|p| Json(p.0.as_slice()))
+    });
     query
-        .bind(sends.iter().map(|s| s.message.id).collect::<Vec<Uuid>>())
-        .bind(
-            sends
-                .iter()
-                .map(|s| s.first.survey_id)
-                .collect::<Vec<i64>>(),
-        )
-        .bind(
-            sends
-                .iter()
-                .map(|s| s.message.attempts)
-                .collect::<Vec<i32>>(),
-        )
-        .bind(column(|s| Some(s.provider_message_id.as_str())))
-        .bind(
-            sends
-                .iter()
-                .map(|s| s.status)
-                .collect::<Vec<MessageStatus>>(),
-        )
-        .bind(
-            sends
-                .iter()
-                .map(|s| s.billed_segments)
-                .collect::<Vec<Option<i32>>>(),
-        )
-        .bind(column(|s| Some(s.first.question_id.as_str())))
-        .bind(column(|s| Some(s.message.to_phone.as_str())))
-        .bind(column(|s| Some(s.message.body.as_str())))
-        .bind(column(|s| Some(s.first.encoding)))
-        .bind(
-            sends
-                .iter()
-                .map(|s| s.message.segments)
-                .collect::<Vec<i32>>(),
-        )
-        .bind(column(|s| s.message.template_id.as_deref()))
+        .bind(column(sends, |s| s.message.id))
+        .bind(column(sends, |s| s.first.survey_id))
+        .bind(column(sends, |s| s.message.attempts))
+        .bind(column(sends, |s| s.provider_message_id.as_str()))
+        .bind(column(sends, |s| s.status))
+        .bind(column(sends, |s| s.billed_segments))
+        .bind(column(sends, |s| s.first.question_id.as_str()))
+        .bind(column(sends, |s| s.message.to_phone.as_str()))
+        .bind(column(sends, |s| s.message.body.as_str()))
+        .bind(column(sends, |s| s.first.encoding))
+        .bind(column(sends, |s| s.message.segments))
+        .bind(column(sends, |s| s.message.template_id.as_deref()))
         .bind(params)
 }
 

@@ -442,31 +442,21 @@ pub async fn accepted(
     .bind(replica)
     .bind(expire_after.as_secs_f64())
     .bind(MessagePurpose::Question)
-    .bind(sends.iter().map(|s| s.id).collect::<Vec<Uuid>>())
-    .bind(sends.iter().map(|s| s.attempts).collect::<Vec<i32>>())
-    .bind(
-        sends
-            .iter()
-            .map(|s| s.provider_message_id.as_str())
-            .collect::<Vec<&str>>(),
-    )
-    .bind(
-        sends
-            .iter()
-            .map(|s| s.status)
-            .collect::<Vec<MessageStatus>>(),
-    )
-    .bind(
-        sends
-            .iter()
-            .map(|s| s.billed_segments)
-            .collect::<Vec<Option<i32>>>(),
-    )
-    .bind(sends.iter().map(|s| s.checks).collect::<Vec<Option<i32>>>());
+    .bind(column(sends, |s| s.id))
+    .bind(column(sends, |s| s.attempts))
+    .bind(column(sends, |s| s.provider_message_id.as_str()))
+    .bind(column(sends, |s| s.status))
+    .bind(column(sends, |s| s.billed_segments))
+    .bind(column(sends, |s| s.checks));
     let recorded: i64 = first_send::bind_accepted(query, firsts)
         .fetch_one(conn)
         .await?;
     Ok(usize::try_from(recorded).unwrap_or_default())
+}
+
+/// One field of every row, as an array to bind.
+pub(super) fn column<'a, S, T>(rows: &'a [S], field: impl Fn(&'a S) -> T) -> Vec<T> {
+    rows.iter().map(field).collect()
 }
 
 /// Returns the message to the queue for another attempt at `at`.
