@@ -125,10 +125,15 @@ impl<P: SmsProvider + 'static> Dispatcher<P> {
                 sends_on,
             );
         }
-        // Lookups take what sends left: they send nothing, and are few.
+        // Lookups take what sends left: they send nothing, and are few. On the claims' own
+        // connection too: a pooled one killed while idle (a database restart) failed this
+        // claim once, which the pool's next acquire would only then have found out.
         let room = asked - handled;
         let lookups = if room > 0 {
-            reconcile::claim(&self.pool, room as i64, self.lease, &self.replica).await?
+            conn.run(async |conn| {
+                reconcile::claim(conn, room as i64, self.lease, &self.replica).await
+            })
+            .await?
         } else {
             vec![]
         };

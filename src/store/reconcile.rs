@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::messages::{CLAIMED, Claimed, Lease};
 
@@ -45,7 +45,7 @@ pub struct Due {
 
 /// Leases up to `limit` due lookups for `lease`, without waiting on other replicas' locks.
 pub async fn claim(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     limit: i64,
     lease: Duration,
     replica: &str,
@@ -74,7 +74,7 @@ pub async fn claim(
     .bind(limit)
     .bind(lease.as_secs_f64())
     .bind(replica)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 
